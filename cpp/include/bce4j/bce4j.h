@@ -1,0 +1,139 @@
+/*
+ * bce4j — binary cross-entropy loss, forward and backward, in one fused pass.
+ *
+ * This plain C header is the library's one public native interface: C and C++ callers include it, the Java
+ * binding is generated from it by JavaCPP, and any FFI can call it. Semantics follow PyTorch's
+ * BCEWithLogitsLoss and BCELoss (see README.md).
+ *
+ * Conventions
+ * - Tensors are dense, C-ordered (row-major), of one dtype per call; `shape` has `ndim` entries (ndim 0 is a
+ *   scalar with one element). `target`, `grad_output` (for reduction NONE), `loss` (for NONE), `grad_input` and
+ *   `grad_target` all have the input's shape.
+ * - `weight` and `pos_weight` are optional (NULL = absent) and broadcast numpy-style (right-aligned) to the
+ *   input's shape; they may never enlarge it.
+ * - Every function that can fail returns a bce4j_status; on failure bce4j_last_error_message() describes the
+ *   problem (naming the argument) for the calling thread, and the contents of the output buffers are undefined.
+ */
+#ifndef BCE4J_BCE4J_H
+#define BCE4J_BCE4J_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#define BCE4J_API __declspec(dllexport)
+#else
+#define BCE4J_API __attribute__((visibility("default")))
+#endif
+
+#define BCE4J_VERSION_MAJOR 0
+#define BCE4J_VERSION_MINOR 1
+#define BCE4J_VERSION_PATCH 0
+
+typedef enum bce4j_status {
+    BCE4J_OK = 0,
+    BCE4J_ERROR_NULL_ARGUMENT = 1,  /* a required pointer is NULL */
+    BCE4J_ERROR_INVALID_SHAPE = 2,  /* negative dimension, too many elements, ndim out of range */
+    BCE4J_ERROR_BROADCAST = 3,      /* weight or pos_weight does not broadcast to the input's shape */
+    BCE4J_ERROR_OUT_OF_RANGE = 4,   /* a probability or target outside [0, 1] */
+    BCE4J_ERROR_INVALID_OPTION = 5, /* unknown dtype or reduction, negative thread count, bad struct_size */
+    BCE4J_ERROR_INTERNAL = 6        /* e.g. out of memory */
+} bce4j_status;
+
+typedef enum bce4j_dtype {
+    BCE4J_FLOAT32 = 0,
+    BCE4J_FLOAT64 = 1
+} bce4j_dtype;
+
+/* Values match PyTorch's reduction enum. */
+typedef enum bce4j_reduction {
+    BCE4J_REDUCTION_NONE = 0, /* per-element losses in `loss` */
+    BCE4J_REDUCTION_MEAN = 1, /* sum / element count; NaN for an empty input, as PyTorch */
+    BCE4J_REDUCTION_SUM = 2   /* sum; 0 for an empty input */
+} bce4j_reduction;
+
+/* The most dimensions a tensor argument may have. */
+#define BCE4J_MAX_DIMS 32
+
+/*
+ * Options for a loss call. Initialise with bce4j_options_init(), then set fields. New fields are only ever
+ * appended; `struct_size` tells the library which fields the caller knows, so callers built against an older
+ * header keep working (fields past their struct_size take their defaults).
+ *
+ * weight / pos_weight point to data of the call's dtype, with shapes given by (ndim, shape); the shape arrays
+ * must stay valid for the duration of each call that uses the options.
+ */
+typedef struct bce4j_options {
+    size_t struct_size;           /* sizeof(bce4j_options) as the caller compiled it */
+    int32_t reduction;            /* a bce4j_reduction; default MEAN */
+    int32_t num_threads;          /* OpenMP threads for this call; 0 = the library default */
+    const void* weight;           /* per-element rescaling weight; NULL = 1 */
+    int32_t weight_ndim;
+    const int64_t* weight_shape;
+    const void* pos_weight;       /* positive-class weight (logits loss only); NULL = 1 */
+    int32_t pos_weight_ndim;
+    const int64_t* pos_weight_shape;
+} bce4j_options;
+
+/* Fills `options` with the defaults: reduction MEAN, default threads, no weights. */
+BCE4J_API void bce4j_options_init(bce4j_options* options);
+
+/*
+ * Binary cross-entropy on logits (PyTorch BCEWithLogitsLoss), loss and gradients in one pass:
+ *   l           = w * ((1-y)*x + (1+(p-1)*y) * softplus(-x))
+ *   grad_input  = g * w * ((1+(p-1)*y)*sigmoid(x) - p*y)
+ *   grad_target = g * w * (-x + (p-1)*softplus(-x))
+ * where g is the upstream gradient: `grad_output` read as one scalar for MEAN/SUM (divided by the element count
+ * for MEAN) or as an input-shaped tensor for NONE; NULL means 1.
+ *
+ * Outputs, each optional (NULL = not wanted):
+ * - `loss`: input-shaped per-element losses for NONE; one element holding the reduced loss for MEAN/SUM.
+ * - `reduced_loss`: for MEAN/SUM the reduced loss in double precision (for float32 the sum is accumulated in
+ *   double); ignored for NONE.
+ * - `grad_input`, `grad_target`: input-shaped gradients.
+ * All pointers are to `dtype` data. Output buffers must not overlap the inputs.
+ */
+BCE4J_API bce4j_status bce4j_bce_with_logits(const bce4j_options* options, bce4j_dtype dtype,
+                                             int32_t ndim, const int64_t* shape,
+                                             const void* input, const void* target, const void* grad_output,
+                                             void* loss, double* reduced_loss,
+                                             void* grad_input, void* grad_target);
+
+/*
+ * Binary cross-entropy on probabilities (PyTorch BCELoss); each log is clamped at -100:
+ *   l           = -w * (y*max(log x, -100) + (1-y)*max(log1p(-x), -100))
+ *   grad_input  = g * w * (x - y) / max(x*(1-x), EPS), EPS = 1e-12 as libtorch rounds it (float 1e-12)
+ *   grad_target = g * w * (max(log1p(-x), -100) - max(log x, -100))   (the derivative of the clamped loss)
+ * Inputs and targets outside [0, 1] give BCE4J_ERROR_OUT_OF_RANGE naming the first offending index (checked in
+ * the same pass; NaN propagates). options->pos_weight must be NULL. Arguments otherwise as bce4j_bce_with_logits.
+ */
+BCE4J_API bce4j_status bce4j_bce(const bce4j_options* options, bce4j_dtype dtype,
+                                 int32_t ndim, const int64_t* shape,
+                                 const void* input, const void* target, const void* grad_output,
+                                 void* loss, double* reduced_loss,
+                                 void* grad_input, void* grad_target);
+
+/* The calling thread's message for its last failed call ("" if none). Valid until its next bce4j call. */
+BCE4J_API const char* bce4j_last_error_message(void);
+
+/* A short fixed name for a status, e.g. "BCE4J_ERROR_BROADCAST". */
+BCE4J_API const char* bce4j_status_name(bce4j_status status);
+
+/* The library version, "MAJOR.MINOR.PATCH". */
+BCE4J_API const char* bce4j_version(void);
+
+/* The instruction set of the kernels chosen at load time, e.g. "scalar". */
+BCE4J_API const char* bce4j_cpu_isa(void);
+
+/* The number of threads a call with num_threads = 0 uses. */
+BCE4J_API int32_t bce4j_default_num_threads(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BCE4J_BCE4J_H */

@@ -1,0 +1,291 @@
+// The C ABI: argument checking, options, broadcast planning and reductions — the semantics of every call —
+// in one place, in front of the kernels.
+#include <omp.h>
+
+#include <cstdarg>
+#include <cstdio>
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <new>
+#include <string>
+
+#include "bce4j/bce4j.h"
+#include "broadcast_plan.h"
+#include "element_math.h"
+#include "executor.h"
+#include "kernels/row_kernel.h"
+
+namespace bce4j {
+namespace {
+
+thread_local std::string last_error;
+
+bce4j_status fail(bce4j_status status, const char* format, ...) __attribute__((format(printf, 2, 3)));
+
+bce4j_status fail(bce4j_status status, const char* format, ...) {
+    char buffer[512];
+    va_list args;
+    va_start(args, format);
+    std::vsnprintf(buffer, sizeof buffer, format, args);
+    va_end(args);
+    last_error = buffer;
+    return status;
+}
+
+std::string format_shape(ShapeRef s) {
+    std::string out = "[";
+    for (int i = 0; i < s.ndim; ++i) {
+        if (i > 0) out += ", ";
+        out += std::to_string(s.dims[i]);
+    }
+    return out + "]";
+}
+
+// The index of flat element `flat` in a tensor of shape `s`, e.g. "[1, 2]".
+std::string format_index(ShapeRef s, int64_t flat) {
+    std::string out;
+    for (int i = s.ndim - 1; i >= 0; --i) {
+        const std::string digit = std::to_string(flat % s.dims[i]);
+        out = i == s.ndim - 1 ? digit : digit + ", " + out;
+        flat /= s.dims[i];
+    }
+    return "[" + out + "]";
+}
+
+// Checks a shape argument and computes its element count.
+bce4j_status check_shape(const char* name, int32_t ndim, const int64_t* dims, int32_t max_ndim, int64_t* count) {
+    if (ndim < 0 || ndim > max_ndim) {
+        return fail(BCE4J_ERROR_INVALID_SHAPE, "%s has %d dimensions; expected 0 to %d", name, ndim, max_ndim);
+    }
+    if (ndim > 0 && dims == nullptr) {
+        return fail(BCE4J_ERROR_NULL_ARGUMENT, "%s shape is NULL but its ndim is %d", name, ndim);
+    }
+    int64_t n = 1;
+    for (int i = 0; i < ndim; ++i) {
+        if (dims[i] < 0) {
+            return fail(BCE4J_ERROR_INVALID_SHAPE, "%s shape %s has a negative dimension", name,
+                        format_shape({ndim, dims}).c_str());
+        }
+        if (dims[i] != 0 && n > std::numeric_limits<int64_t>::max() / dims[i]) {
+            return fail(BCE4J_ERROR_INVALID_SHAPE, "%s shape %s has more than 2^63-1 elements", name,
+                        format_shape({ndim, dims}).c_str());
+        }
+        n *= dims[i];
+    }
+    *count = n;
+    return BCE4J_OK;
+}
+
+// Reads the caller's options, taking defaults for the fields past its struct_size.
+bce4j_status read_options(const bce4j_options* given, bce4j_options* options) {
+    bce4j_options_init(options);
+    if (given == nullptr) return BCE4J_OK;
+    if (given->struct_size < offsetof(bce4j_options, reduction) + sizeof(int32_t)) {
+        return fail(BCE4J_ERROR_INVALID_OPTION,
+                    "options.struct_size is %zu; initialise options with bce4j_options_init()", given->struct_size);
+    }
+    std::memcpy(options, given, std::min(given->struct_size, sizeof(bce4j_options)));
+    options->struct_size = sizeof(bce4j_options);
+    if (options->reduction < BCE4J_REDUCTION_NONE || options->reduction > BCE4J_REDUCTION_SUM) {
+        return fail(BCE4J_ERROR_INVALID_OPTION, "options.reduction is %d; expected 0 (none), 1 (mean) or 2 (sum)",
+                    options->reduction);
+    }
+    if (options->num_threads < 0) {
+        return fail(BCE4J_ERROR_INVALID_OPTION, "options.num_threads is %d; expected 0 (default) or more",
+                    options->num_threads);
+    }
+    return BCE4J_OK;
+}
+
+// Checks an optional broadcast operand (weight or pos_weight) against the input's shape.
+bce4j_status check_operand(const char* name, const void* data, int32_t ndim, const int64_t* dims, ShapeRef input,
+                           ShapeRef* shape) {
+    if (data == nullptr) return BCE4J_OK;
+    int64_t count = 0;
+    if (bce4j_status s = check_shape(name, ndim, dims, kMaxDims, &count)) return s;
+    *shape = {ndim, dims};
+    int bad_dim = -1;
+    switch (check_broadcast(*shape, input, &bad_dim)) {
+        case BroadcastCheck::kOk:
+            return BCE4J_OK;
+        case BroadcastCheck::kTooManyDims:
+            return fail(BCE4J_ERROR_BROADCAST,
+                        "%s shape %s has more dimensions than input shape %s; broadcasting may not enlarge the input",
+                        name, format_shape(*shape).c_str(), format_shape(input).c_str());
+        case BroadcastCheck::kIncompatible:
+            break;
+    }
+    return fail(BCE4J_ERROR_BROADCAST,
+                "%s shape %s does not broadcast to input shape %s (dimension %d is %lld; expected 1 or %lld)", name,
+                format_shape(*shape).c_str(), format_shape(input).c_str(), bad_dim,
+                static_cast<long long>(dims[bad_dim]),
+                static_cast<long long>(input.dims[input.ndim - ndim + bad_dim]));
+}
+
+enum class LossKind { kLogits, kProbabilities };
+
+template <typename T>
+RowKernel<T> kernel_for(const KernelTable& table, LossKind kind);
+
+template <>
+RowKernel<float> kernel_for<float>(const KernelTable& table, LossKind kind) {
+    return kind == LossKind::kLogits ? table.logits_f32 : table.probabilities_f32;
+}
+
+template <>
+RowKernel<double> kernel_for<double>(const KernelTable& table, LossKind kind) {
+    return kind == LossKind::kLogits ? table.logits_f64 : table.probabilities_f64;
+}
+
+struct Call {
+    LossKind kind;
+    const bce4j_options* options;
+    int32_t ndim;
+    const int64_t* shape;
+    const void* input;
+    const void* target;
+    const void* grad_output;
+    void* loss;
+    double* reduced_loss;
+    void* grad_input;
+    void* grad_target;
+};
+
+template <typename T>
+bce4j_status run(const Call& call) {
+    bce4j_options o;
+    if (bce4j_status s = read_options(call.options, &o)) return s;
+
+    int64_t count = 0;
+    if (bce4j_status s = check_shape("input", call.ndim, call.shape, kMaxDims, &count)) return s;
+    const ShapeRef input{call.ndim, call.shape};
+    if (count > 0 && call.input == nullptr) return fail(BCE4J_ERROR_NULL_ARGUMENT, "input is NULL");
+    if (count > 0 && call.target == nullptr) return fail(BCE4J_ERROR_NULL_ARGUMENT, "target is NULL");
+
+    if (call.kind == LossKind::kProbabilities && o.pos_weight != nullptr) {
+        return fail(BCE4J_ERROR_INVALID_OPTION, "pos_weight applies to the logits loss only, not to BCELoss");
+    }
+    ShapeRef weight_shape{0, nullptr};
+    ShapeRef pos_weight_shape{0, nullptr};
+    if (bce4j_status s = check_operand("weight", o.weight, o.weight_ndim, o.weight_shape, input, &weight_shape)) {
+        return s;
+    }
+    if (bce4j_status s = check_operand("pos_weight", o.pos_weight, o.pos_weight_ndim, o.pos_weight_shape, input,
+                                       &pos_weight_shape)) {
+        return s;
+    }
+
+    const bool reduces = o.reduction != BCE4J_REDUCTION_NONE;
+    const double upstream = reduces && call.grad_output ? static_cast<double>(*static_cast<const T*>(call.grad_output))
+                                                        : 1.0;
+    RowArgs<T> args;
+    args.input = static_cast<const T*>(call.input);
+    args.target = static_cast<const T*>(call.target);
+    args.weight = static_cast<const T*>(o.weight);
+    args.weight_stride = 0;
+    args.pos_weight = static_cast<const T*>(o.pos_weight);
+    args.pos_weight_stride = 0;
+    args.grad_output = reduces ? nullptr : static_cast<const T*>(call.grad_output);
+    args.grad_scale = o.reduction == BCE4J_REDUCTION_MEAN ? upstream / static_cast<double>(count) : upstream;
+    args.loss = reduces ? nullptr : static_cast<T*>(call.loss);
+    args.grad_input = static_cast<T*>(call.grad_input);
+    args.grad_target = static_cast<T*>(call.grad_target);
+
+    const BroadcastPlan plan = plan_broadcast(input, o.weight ? &weight_shape : nullptr,
+                                              o.pos_weight ? &pos_weight_shape : nullptr);
+    const int threads = o.num_threads > 0 ? o.num_threads : omp_get_max_threads();
+    const ExecutionResult r =
+        execute<T>(plan, count, args, kernel_for<T>(active_kernel_table(), call.kind), threads);
+
+    if (r.first_invalid >= 0) {
+        const T x = args.input[r.first_invalid];
+        const bool input_bad = math::outside_unit_interval(x);
+        const T v = input_bad ? x : args.target[r.first_invalid];
+        return fail(BCE4J_ERROR_OUT_OF_RANGE, "%s element %lld (index %s) is %.9g; expected a value in [0, 1]",
+                    input_bad ? "input" : "target", static_cast<long long>(r.first_invalid),
+                    format_index(input, r.first_invalid).c_str(), static_cast<double>(v));
+    }
+    if (reduces) {
+        const double reduced =
+            o.reduction == BCE4J_REDUCTION_MEAN ? r.loss_sum / static_cast<double>(count) : r.loss_sum;
+        if (call.reduced_loss) *call.reduced_loss = reduced;
+        if (call.loss) *static_cast<T*>(call.loss) = static_cast<T>(reduced);
+    }
+    return BCE4J_OK;
+}
+
+bce4j_status dispatch(bce4j_dtype dtype, const Call& call) {
+    last_error.clear();
+    try {
+        switch (dtype) {
+            case BCE4J_FLOAT32:
+                return run<float>(call);
+            case BCE4J_FLOAT64:
+                return run<double>(call);
+        }
+        return fail(BCE4J_ERROR_INVALID_OPTION, "dtype is %d; expected 0 (float32) or 1 (float64)",
+                    static_cast<int>(dtype));
+    } catch (const std::bad_alloc&) {
+        return fail(BCE4J_ERROR_INTERNAL, "out of memory");
+    }
+}
+
+}  // namespace
+}  // namespace bce4j
+
+using bce4j::Call;
+using bce4j::LossKind;
+
+extern "C" {
+
+void bce4j_options_init(bce4j_options* options) {
+    if (options == nullptr) return;
+    std::memset(options, 0, sizeof *options);
+    options->struct_size = sizeof *options;
+    options->reduction = BCE4J_REDUCTION_MEAN;
+}
+
+bce4j_status bce4j_bce_with_logits(const bce4j_options* options, bce4j_dtype dtype, int32_t ndim,
+                                   const int64_t* shape, const void* input, const void* target,
+                                   const void* grad_output, void* loss, double* reduced_loss, void* grad_input,
+                                   void* grad_target) {
+    return bce4j::dispatch(dtype, Call{LossKind::kLogits, options, ndim, shape, input, target, grad_output, loss,
+                                       reduced_loss, grad_input, grad_target});
+}
+
+bce4j_status bce4j_bce(const bce4j_options* options, bce4j_dtype dtype, int32_t ndim, const int64_t* shape,
+                       const void* input, const void* target, const void* grad_output, void* loss,
+                       double* reduced_loss, void* grad_input, void* grad_target) {
+    return bce4j::dispatch(dtype, Call{LossKind::kProbabilities, options, ndim, shape, input, target, grad_output,
+                                       loss, reduced_loss, grad_input, grad_target});
+}
+
+const char* bce4j_last_error_message(void) { return bce4j::last_error.c_str(); }
+
+const char* bce4j_status_name(bce4j_status status) {
+    switch (status) {
+        case BCE4J_OK: return "BCE4J_OK";
+        case BCE4J_ERROR_NULL_ARGUMENT: return "BCE4J_ERROR_NULL_ARGUMENT";
+        case BCE4J_ERROR_INVALID_SHAPE: return "BCE4J_ERROR_INVALID_SHAPE";
+        case BCE4J_ERROR_BROADCAST: return "BCE4J_ERROR_BROADCAST";
+        case BCE4J_ERROR_OUT_OF_RANGE: return "BCE4J_ERROR_OUT_OF_RANGE";
+        case BCE4J_ERROR_INVALID_OPTION: return "BCE4J_ERROR_INVALID_OPTION";
+        case BCE4J_ERROR_INTERNAL: return "BCE4J_ERROR_INTERNAL";
+    }
+    return "BCE4J_UNKNOWN_STATUS";
+}
+
+#define BCE4J_STRINGIFY_(x) #x
+#define BCE4J_STRINGIFY(x) BCE4J_STRINGIFY_(x)
+
+const char* bce4j_version(void) {
+    return BCE4J_STRINGIFY(BCE4J_VERSION_MAJOR) "." BCE4J_STRINGIFY(BCE4J_VERSION_MINOR) "." BCE4J_STRINGIFY(
+        BCE4J_VERSION_PATCH);
+}
+
+const char* bce4j_cpu_isa(void) { return bce4j::active_kernel_table().isa; }
+
+int32_t bce4j_default_num_threads(void) { return omp_get_max_threads(); }
+
+}  // extern "C"

@@ -1,0 +1,43 @@
+// Broadcast planning: how weight and pos_weight map onto the input's elements.
+#pragma once
+
+#include <cstdint>
+
+#include "bce4j/bce4j.h"
+
+namespace bce4j {
+
+constexpr int kMaxDims = BCE4J_MAX_DIMS;
+
+// A shape as the caller gave it.
+struct ShapeRef {
+    int32_t ndim;
+    const int64_t* dims;  // may be null when ndim == 0
+};
+
+// The input's index space after dropping size-1 dimensions and merging neighbours that every operand walks
+// contiguously. Element (i_0, ..., i_{n-1}) of the coalesced space is flat input element
+// sum_j i_j * prod_{k>j} dims[k]; an operand's element is sum_j i_j * strides[j]. The innermost stride of a
+// broadcast operand is always 0 or 1, so a kernel sees each innermost row as a contiguous run or a constant.
+struct BroadcastPlan {
+    int ndim = 1;
+    int64_t dims[kMaxDims] = {0};
+    int64_t weight_strides[kMaxDims] = {0};
+    int64_t pos_weight_strides[kMaxDims] = {0};
+};
+
+enum class BroadcastCheck {
+    kOk,
+    kTooManyDims,     // operand has more dimensions than the input: broadcasting would enlarge the input
+    kIncompatible,    // a dimension is neither 1 nor the input's
+};
+
+// Checks that `operand` broadcasts to `input` without enlarging it; on failure sets *bad_dim to the offending
+// operand dimension (or -1 for kTooManyDims).
+BroadcastCheck check_broadcast(ShapeRef operand, ShapeRef input, int* bad_dim);
+
+// Builds the plan for shapes already checked with check_broadcast. A null operand shape means "absent"
+// (its strides are all 0 and it constrains nothing).
+BroadcastPlan plan_broadcast(ShapeRef input, const ShapeRef* weight, const ShapeRef* pos_weight);
+
+}  // namespace bce4j

@@ -1,0 +1,101 @@
+// Per-element formulas of the binary cross-entropy losses: the one source of truth for the math.
+// Every kernel (scalar reference, SIMD, later CUDA) must agree with these functions; the tests compare them
+// against independent float64 computations. Written in plain C++ on a compute type R (double in the reference
+// kernel) so that it can later compile as __host__ __device__ code.
+#pragma once
+
+#include <cmath>
+
+namespace bce4j::math {
+
+// coefficient * magnitude, taking 0 * inf as 0: every such term comes from a formula whose coefficient is
+// exactly zero there, so the true limit is 0 (PyTorch returns NaN for e.g. x = +inf, y = 1).
+template <typename R>
+inline R scaled(R coefficient, R magnitude) {
+    return coefficient == R(0) ? R(0) : coefficient * magnitude;
+}
+
+template <typename R>
+struct LogitsTerms {
+    R loss;
+    R grad_input;   // d loss / d x, before weight and upstream gradient
+    R grad_target;  // d loss / d y, before weight and upstream gradient
+};
+
+// Loss and gradients on a logit x and target y with positive-class weight p (1 when absent).
+//
+// With L = log1p(exp(-|x|)) = softplus(-|x|) and c = 1 + (p-1)*y, the loss
+//   (1-y)*x + c*softplus(-x)
+// is rewritten so that no two terms of opposite sign cancel (softplus(-x) = -x + L for x < 0):
+//   x >= 0:  (1-y)*x   + c*L
+//   x <  0:  p*y*(-x)  + c*L
+// The gradient (1+(p-1)y)*sigmoid(x) - p*y equals sigmoid(x)*(1-y) - p*y*sigmoid(-x), again without
+// cancellation, and d/dy = -x + (p-1)*softplus(-x) becomes (x >= 0 ? -x : p*(-x)) + (p-1)*L.
+template <typename R>
+inline LogitsTerms<R> logits_terms(R x, R y, R p) {
+    using std::exp;
+    using std::fabs;
+    using std::log1p;
+    const R magnitude = fabs(x);
+    const R e = exp(-magnitude);            // in (0, 1]: never overflows
+    const R log_term = log1p(e);            // softplus(-|x|)
+    const R sigmoid_of_magnitude = R(1) / (R(1) + e);
+    const R sigmoid_of_minus_magnitude = e / (R(1) + e);
+    const bool non_negative = !(x < R(0)); // NaN goes this way and propagates through log_term
+    const R sigmoid_x = non_negative ? sigmoid_of_magnitude : sigmoid_of_minus_magnitude;
+    const R sigmoid_minus_x = non_negative ? sigmoid_of_minus_magnitude : sigmoid_of_magnitude;
+    const R c = R(1) + (p - R(1)) * y;
+
+    LogitsTerms<R> t;
+    t.loss = (non_negative ? scaled(R(1) - y, magnitude) : scaled(p * y, magnitude)) + c * log_term;
+    t.grad_input = sigmoid_x * (R(1) - y) - p * y * sigmoid_minus_x;
+    t.grad_target = (non_negative ? -magnitude : scaled(p, magnitude)) + (p - R(1)) * log_term;
+    return t;
+}
+
+// PyTorch clamps each log of BCELoss at -100 so that a probability of exactly 0 or 1 gives a finite loss.
+template <typename R>
+inline R clamped_log(R v) {
+    using std::log;
+    const R l = log(v);
+    return l < R(-100) ? R(-100) : l;
+}
+
+template <typename R>
+inline R clamped_log1m(R v) {
+    using std::log1p;
+    const R l = log1p(-v);
+    return l < R(-100) ? R(-100) : l;
+}
+
+// libtorch's lower bound on x*(1-x) in the BCELoss gradient is the float literal 1e-12 for every dtype.
+template <typename R>
+inline constexpr R kProbabilityGradEpsilon = static_cast<R>(1e-12f);
+
+template <typename R>
+struct ProbabilityTerms {
+    R loss;
+    R grad_input;
+    R grad_target;
+};
+
+// Loss and gradients on a probability x in [0, 1] and target y in [0, 1].
+template <typename R>
+inline ProbabilityTerms<R> probability_terms(R x, R y) {
+    const R log_x = clamped_log(x);
+    const R log_1mx = clamped_log1m(x);
+    const R variance = x * (R(1) - x);
+    ProbabilityTerms<R> t;
+    t.loss = -(y * log_x + (R(1) - y) * log_1mx);
+    t.grad_input = (x - y) / (variance < kProbabilityGradEpsilon<R> ? kProbabilityGradEpsilon<R> : variance);
+    t.grad_target = log_1mx - log_x;
+    return t;
+}
+
+// True for a value outside [0, 1]; NaN is not out of range (it propagates instead).
+template <typename R>
+inline bool outside_unit_interval(R v) {
+    return v < R(0) || v > R(1);
+}
+
+}  // namespace bce4j::math

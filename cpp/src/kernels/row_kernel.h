@@ -1,0 +1,50 @@
+// The seam between the semantics layer and the per-ISA kernels. A row kernel processes one contiguous run of
+// elements; the executor cuts the input's index space into such runs, so that a kernel never needs to know
+// about shapes or broadcasting: within a run, weight and pos_weight are either contiguous (stride 1) or
+// constant (stride 0).
+#pragma once
+
+#include <cstdint>
+
+namespace bce4j {
+
+template <typename T>
+struct RowArgs {
+    const T* input;
+    const T* target;
+    const T* weight;           // nullptr: weight 1
+    int64_t weight_stride;     // 0 or 1
+    const T* pos_weight;       // nullptr: pos_weight 1
+    int64_t pos_weight_stride; // 0 or 1
+    const T* grad_output;      // per-element upstream gradient (reduction NONE); nullptr: use grad_scale
+    double grad_scale;         // upstream gradient when grad_output is null (divided by the count for MEAN)
+    T* loss;                   // per-element weighted losses; nullptr: not stored
+    T* grad_input;             // nullptr: not wanted
+    T* grad_target;            // nullptr: not wanted
+};
+
+struct RowResult {
+    double loss_sum;        // sum of the weighted losses of the run, accumulated in order in double
+    int64_t first_invalid;  // offset in the run of the first element with an input or target outside [0, 1]
+                            // (probability kernels only; the run stops there), or -1
+};
+
+template <typename T>
+using RowKernel = RowResult (*)(int64_t n, const RowArgs<T>& args);
+
+// The kernels of one instruction set.
+struct KernelTable {
+    const char* isa;
+    RowKernel<float> logits_f32;
+    RowKernel<double> logits_f64;
+    RowKernel<float> probabilities_f32;
+    RowKernel<double> probabilities_f64;
+};
+
+// The scalar reference kernels: the readable specification the SIMD kernels are tested against.
+const KernelTable& scalar_kernel_table();
+
+// The kernels chosen once, at load time, for this CPU.
+const KernelTable& active_kernel_table();
+
+}  // namespace bce4j

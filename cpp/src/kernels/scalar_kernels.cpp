@@ -1,0 +1,64 @@
+// Scalar reference kernels: straightforward loops over element_math.h, computing in double for every storage
+// type so that they are as exact as the formulas allow.
+#include "../element_math.h"
+#include "row_kernel.h"
+
+namespace bce4j {
+namespace {
+
+template <typename T>
+double weight_at(const T* weight, int64_t stride, int64_t i) {
+    return weight == nullptr ? 1.0 : static_cast<double>(weight[i * stride]);
+}
+
+template <typename T>
+double upstream_at(const RowArgs<T>& a, int64_t i) {
+    return a.grad_output == nullptr ? a.grad_scale : static_cast<double>(a.grad_output[i]);
+}
+
+template <typename T>
+RowResult logits_row(int64_t n, const RowArgs<T>& a) {
+    double sum = 0.0;
+    for (int64_t i = 0; i < n; ++i) {
+        const double w = weight_at(a.weight, a.weight_stride, i);
+        const double p = weight_at(a.pos_weight, a.pos_weight_stride, i);
+        const auto t = math::logits_terms<double>(a.input[i], a.target[i], p);
+        const double loss = w * t.loss;
+        sum += loss;
+        if (a.loss) a.loss[i] = static_cast<T>(loss);
+        const double scale = upstream_at(a, i) * w;
+        if (a.grad_input) a.grad_input[i] = static_cast<T>(scale * t.grad_input);
+        if (a.grad_target) a.grad_target[i] = static_cast<T>(scale * t.grad_target);
+    }
+    return {sum, -1};
+}
+
+template <typename T>
+RowResult probabilities_row(int64_t n, const RowArgs<T>& a) {
+    double sum = 0.0;
+    for (int64_t i = 0; i < n; ++i) {
+        const double x = a.input[i];
+        const double y = a.target[i];
+        if (math::outside_unit_interval(x) || math::outside_unit_interval(y)) return {sum, i};
+        const double w = weight_at(a.weight, a.weight_stride, i);
+        const auto t = math::probability_terms<double>(x, y);
+        const double loss = w * t.loss;
+        sum += loss;
+        if (a.loss) a.loss[i] = static_cast<T>(loss);
+        const double scale = upstream_at(a, i) * w;
+        if (a.grad_input) a.grad_input[i] = static_cast<T>(scale * t.grad_input);
+        if (a.grad_target) a.grad_target[i] = static_cast<T>(scale * t.grad_target);
+    }
+    return {sum, -1};
+}
+
+}  // namespace
+
+const KernelTable& scalar_kernel_table() {
+    static const KernelTable table = {
+        "scalar", logits_row<float>, logits_row<double>, probabilities_row<float>, probabilities_row<double>,
+    };
+    return table;
+}
+
+}  // namespace bce4j

@@ -1,0 +1,89 @@
+package org.bce4j;
+
+import java.nio.DoubleBuffer;
+import java.nio.FloatBuffer;
+
+/**
+ * Binary cross-entropy on logits, as PyTorch's {@code BCEWithLogitsLoss(weight, pos_weight, reduction)}:
+ * per element, with logit x, target y, weight w and positive-class weight p,
+ * {@code l = w * ((1-y)*x + (1+(p-1)*y) * softplus(-x))}, computed without overflow for any finite x. The
+ * gradients with respect to the input and the target come from the same pass. See {@link BinaryCrossEntropy} for
+ * the calls.
+ *
+ * <pre>{@code
+ * try (BCEWithLogitsLoss loss = BCEWithLogitsLoss.builder().posWeight(new float[] {2f}, 1).build()) {
+ *     double mean = loss.compute(new long[] {n}, logits, labels, null, gradLogits, null);
+ * }
+ * }</pre>
+ */
+public final class BCEWithLogitsLoss extends BinaryCrossEntropy {
+
+    /** A loss with the given reduction, no weights and the default thread count. */
+    public BCEWithLogitsLoss(Reduction reduction) {
+        this(builder().reduction(reduction));
+    }
+
+    private BCEWithLogitsLoss(Builder builder) {
+        super(builder, builder.posWeight);
+    }
+
+    /** A builder with reduction {@link Reduction#MEAN}, no weights and the default thread count. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    @Override
+    int invoke(long options, int dtype, int ndim, long shape, long input, long target, long gradOutput, long loss,
+            long reducedLoss, long gradInput, long gradTarget) {
+        return NativeLibrary.bce4j_bce_with_logits(options, dtype, ndim, shape, input, target, gradOutput, loss,
+                reducedLoss, gradInput, gradTarget);
+    }
+
+    @Override
+    int invoke(long options, int dtype, int ndim, long shape, FloatBuffer input, FloatBuffer target,
+            FloatBuffer gradOutput, FloatBuffer loss, long reducedLoss, FloatBuffer gradInput,
+            FloatBuffer gradTarget) {
+        return NativeLibrary.bce4j_bce_with_logits(options, dtype, ndim, shape, input, target, gradOutput, loss,
+                reducedLoss, gradInput, gradTarget);
+    }
+
+    @Override
+    int invoke(long options, int dtype, int ndim, long shape, DoubleBuffer input, DoubleBuffer target,
+            DoubleBuffer gradOutput, DoubleBuffer loss, long reducedLoss, DoubleBuffer gradInput,
+            DoubleBuffer gradTarget) {
+        return NativeLibrary.bce4j_bce_with_logits(options, dtype, ndim, shape, input, target, gradOutput, loss,
+                reducedLoss, gradInput, gradTarget);
+    }
+
+    /** Configures a {@link BCEWithLogitsLoss}. */
+    public static final class Builder extends BinaryCrossEntropy.Builder<Builder> {
+        private WeightTensor posWeight;
+
+        private Builder() {}
+
+        @Override
+        Builder self() {
+            return this;
+        }
+
+        /**
+         * The weight of positive examples, of a shape that must broadcast to the input's (typically {@code [C]},
+         * one per class). The values are copied.
+         */
+        public Builder posWeight(float[] values, long... shape) {
+            this.posWeight = WeightTensor.of(values, shape, "posWeight");
+            return this;
+        }
+
+        /** As {@link #posWeight(float[], long...)}, from double values (rounded to float for float32 calls). */
+        public Builder posWeight(double[] values, long... shape) {
+            this.posWeight = WeightTensor.of(values, shape, "posWeight");
+            return this;
+        }
+
+        /** A new loss; close it when done. */
+        public BCEWithLogitsLoss build() {
+            return new BCEWithLogitsLoss(this);
+        }
+    }
+}

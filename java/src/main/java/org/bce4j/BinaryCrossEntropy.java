@@ -1,0 +1,337 @@
+package org.bce4j;
+
+import java.nio.DoubleBuffer;
+import java.nio.FloatBuffer;
+import org.bytedeco.javacpp.DoublePointer;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerScope;
+
+/**
+ * What both binary cross-entropy losses share: configuration (weight, reduction, threads), native resources, and
+ * the calls that compute the loss and its gradients in one native pass over memory the caller owns.
+ *
+ * <h2>Calls</h2>
+ * Every {@code compute} call takes the input's {@code shape} (dense, C order; {@code {}} is a scalar) and buffers
+ * of one element type:
+ * <ul>
+ *   <li>{@code input}, {@code target}: required, of the shape's element count;</li>
+ *   <li>{@code gradOutput}: the upstream gradient, optional (null means 1): one element for {@link Reduction#MEAN}
+ *       and {@link Reduction#SUM}, the input's element count for {@link Reduction#NONE};</li>
+ *   <li>{@code loss}: receives the per-element losses for {@code NONE} (required then) or the reduced loss (one
+ *       element, optional) for {@code MEAN}/{@code SUM};</li>
+ *   <li>{@code gradInput}, {@code gradTarget}: receive the gradients; optional (null = not wanted).</li>
+ * </ul>
+ * The return value is the reduced loss in double precision for {@code MEAN}/{@code SUM} (float32 data is summed
+ * in double), and NaN for {@code NONE}. Buffers are read and written from their current position on, without
+ * copies, except the {@code float[]}/{@code double[]} forms, which copy. Outputs must not overlap inputs.
+ *
+ * <p>Bad arguments throw {@link NullPointerException} (a required buffer or the shape is null) or
+ * {@link IllegalArgumentException} (a buffer shorter than the shape needs, a heap or non-native-order NIO buffer, a
+ * read-only output, a weight that does not broadcast to the input, an out-of-range probability, ...), each
+ * message naming the argument; after a failed call the output buffers' contents are undefined. A closed loss
+ * throws {@link IllegalStateException}.
+ *
+ * <p>Instances are immutable and may be used by several threads at once; they hold native memory, so close them
+ * (try-with-resources) when done, and not while calls are running.
+ */
+public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits BCEWithLogitsLoss, BCELoss {
+    private final Reduction reduction;
+    private final int numThreads;
+    private final NativeOptions options;
+    private volatile boolean closed;
+
+    BinaryCrossEntropy(Builder<?> builder, WeightTensor posWeight) {
+        this.reduction = builder.reduction;
+        this.numThreads = builder.numThreads;
+        this.options = new NativeOptions(builder.reduction, builder.numThreads, builder.weight, posWeight);
+    }
+
+    /** The reduction this loss applies. */
+    public Reduction reduction() {
+        return reduction;
+    }
+
+    /** The OpenMP thread count of each call; 0 means the library default ({@link Bce4j#defaultNumThreads()}). */
+    public int numThreads() {
+        return numThreads;
+    }
+
+    // The native entry point of the concrete loss, in its raw-address and NIO forms.
+    abstract int invoke(long options, int dtype, int ndim, long shape, long input, long target, long gradOutput,
+            long loss, long reducedLoss, long gradInput, long gradTarget);
+
+    abstract int invoke(long options, int dtype, int ndim, long shape, FloatBuffer input, FloatBuffer target,
+            FloatBuffer gradOutput, FloatBuffer loss, long reducedLoss, FloatBuffer gradInput, FloatBuffer gradTarget);
+
+    abstract int invoke(long options, int dtype, int ndim, long shape, DoubleBuffer input, DoubleBuffer target,
+            DoubleBuffer gradOutput, DoubleBuffer loss, long reducedLoss, DoubleBuffer gradInput,
+            DoubleBuffer gradTarget);
+
+    // ---- JavaCPP pointers -----------------------------------------------------------------------------------
+
+    /** Loss and gradients on float32 JavaCPP pointers, upstream gradient 1. See the class description. */
+    public double compute(long[] shape, FloatPointer input, FloatPointer target, FloatPointer loss,
+            FloatPointer gradInput, FloatPointer gradTarget) {
+        return compute(shape, input, target, null, loss, gradInput, gradTarget);
+    }
+
+    /** Loss and gradients on float32 JavaCPP pointers with an upstream gradient. See the class description. */
+    public double compute(long[] shape, FloatPointer input, FloatPointer target, FloatPointer gradOutput,
+            FloatPointer loss, FloatPointer gradInput, FloatPointer gradTarget) {
+        return computePointers(DType.FLOAT32, shape, input, target, gradOutput, loss, gradInput, gradTarget);
+    }
+
+    /** Loss and gradients on float64 JavaCPP pointers, upstream gradient 1. See the class description. */
+    public double compute(long[] shape, DoublePointer input, DoublePointer target, DoublePointer loss,
+            DoublePointer gradInput, DoublePointer gradTarget) {
+        return compute(shape, input, target, null, loss, gradInput, gradTarget);
+    }
+
+    /** Loss and gradients on float64 JavaCPP pointers with an upstream gradient. See the class description. */
+    public double compute(long[] shape, DoublePointer input, DoublePointer target, DoublePointer gradOutput,
+            DoublePointer loss, DoublePointer gradInput, DoublePointer gradTarget) {
+        return computePointers(DType.FLOAT64, shape, input, target, gradOutput, loss, gradInput, gradTarget);
+    }
+
+    private double computePointers(DType dtype, long[] shape, Pointer input, Pointer target, Pointer gradOutput,
+            Pointer loss, Pointer gradInput, Pointer gradTarget) {
+        CallScratch scratch = begin();
+        long count = scratch.putShape(shape);
+        long perResult = resultCount(count);
+        int bytes = dtype.bytes;
+        int status = invoke(options.address(dtype), dtype.code, shape.length, scratch.shapeAddress,
+                Checks.address(input, "input", bytes, count, true),
+                Checks.address(target, "target", bytes, count, true),
+                Checks.address(gradOutput, "gradOutput", bytes, perResult, false),
+                Checks.address(loss, "loss", bytes, perResult, reduction == Reduction.NONE),
+                scratch.reducedLossAddress,
+                Checks.address(gradInput, "gradInput", bytes, count, false),
+                Checks.address(gradTarget, "gradTarget", bytes, count, false));
+        return finish(status, scratch);
+    }
+
+    // ---- Direct NIO buffers ---------------------------------------------------------------------------------
+
+    /** Loss and gradients on direct float32 buffers, upstream gradient 1. See the class description. */
+    public double compute(long[] shape, FloatBuffer input, FloatBuffer target, FloatBuffer loss,
+            FloatBuffer gradInput, FloatBuffer gradTarget) {
+        return compute(shape, input, target, null, loss, gradInput, gradTarget);
+    }
+
+    /** Loss and gradients on direct float32 buffers with an upstream gradient. See the class description. */
+    public double compute(long[] shape, FloatBuffer input, FloatBuffer target, FloatBuffer gradOutput,
+            FloatBuffer loss, FloatBuffer gradInput, FloatBuffer gradTarget) {
+        CallScratch scratch = begin();
+        long count = scratch.putShape(shape);
+        checkBuffers(count, input, target, gradOutput, loss, gradInput, gradTarget);
+        int status = invoke(options.address(DType.FLOAT32), DType.FLOAT32.code, shape.length, scratch.shapeAddress,
+                input, target, gradOutput, loss, scratch.reducedLossAddress, gradInput, gradTarget);
+        return finish(status, scratch);
+    }
+
+    /** Loss and gradients on direct float64 buffers, upstream gradient 1. See the class description. */
+    public double compute(long[] shape, DoubleBuffer input, DoubleBuffer target, DoubleBuffer loss,
+            DoubleBuffer gradInput, DoubleBuffer gradTarget) {
+        return compute(shape, input, target, null, loss, gradInput, gradTarget);
+    }
+
+    /** Loss and gradients on direct float64 buffers with an upstream gradient. See the class description. */
+    public double compute(long[] shape, DoubleBuffer input, DoubleBuffer target, DoubleBuffer gradOutput,
+            DoubleBuffer loss, DoubleBuffer gradInput, DoubleBuffer gradTarget) {
+        CallScratch scratch = begin();
+        long count = scratch.putShape(shape);
+        checkBuffers(count, input, target, gradOutput, loss, gradInput, gradTarget);
+        int status = invoke(options.address(DType.FLOAT64), DType.FLOAT64.code, shape.length, scratch.shapeAddress,
+                input, target, gradOutput, loss, scratch.reducedLossAddress, gradInput, gradTarget);
+        return finish(status, scratch);
+    }
+
+    private void checkBuffers(long count, java.nio.Buffer input, java.nio.Buffer target, java.nio.Buffer gradOutput,
+            java.nio.Buffer loss, java.nio.Buffer gradInput, java.nio.Buffer gradTarget) {
+        long perResult = resultCount(count);
+        Checks.buffer(input, "input", count, true, false);
+        Checks.buffer(target, "target", count, true, false);
+        Checks.buffer(gradOutput, "gradOutput", perResult, false, false);
+        Checks.buffer(loss, "loss", perResult, reduction == Reduction.NONE, true);
+        Checks.buffer(gradInput, "gradInput", count, false, true);
+        Checks.buffer(gradTarget, "gradTarget", count, false, true);
+    }
+
+    // ---- Java arrays (copied) -------------------------------------------------------------------------------
+
+    /**
+     * Loss and gradients on float32 Java arrays, upstream gradient 1. Convenient but not free: the arrays are
+     * copied to native memory and the outputs copied back. See the class description.
+     */
+    public double compute(long[] shape, float[] input, float[] target, float[] loss, float[] gradInput,
+            float[] gradTarget) {
+        return compute(shape, input, target, null, loss, gradInput, gradTarget);
+    }
+
+    /** As {@link #compute(long[], float[], float[], float[], float[], float[])}, with an upstream gradient. */
+    public double compute(long[] shape, float[] input, float[] target, float[] gradOutput, float[] loss,
+            float[] gradInput, float[] gradTarget) {
+        ensureOpen();
+        try (PointerScope scope = new PointerScope()) {
+            FloatPointer lossCopy = copyOf(loss);
+            FloatPointer gradInputCopy = copyOf(gradInput);
+            FloatPointer gradTargetCopy = copyOf(gradTarget);
+            double result = compute(shape, copyOf(input), copyOf(target), copyOf(gradOutput), lossCopy,
+                    gradInputCopy, gradTargetCopy);
+            if (loss != null) lossCopy.get(loss);
+            if (gradInput != null) gradInputCopy.get(gradInput);
+            if (gradTarget != null) gradTargetCopy.get(gradTarget);
+            return result;
+        }
+    }
+
+    /**
+     * Loss and gradients on float64 Java arrays, upstream gradient 1. Convenient but not free: the arrays are
+     * copied to native memory and the outputs copied back. See the class description.
+     */
+    public double compute(long[] shape, double[] input, double[] target, double[] loss, double[] gradInput,
+            double[] gradTarget) {
+        return compute(shape, input, target, null, loss, gradInput, gradTarget);
+    }
+
+    /** As {@link #compute(long[], double[], double[], double[], double[], double[])}, with an upstream gradient. */
+    public double compute(long[] shape, double[] input, double[] target, double[] gradOutput, double[] loss,
+            double[] gradInput, double[] gradTarget) {
+        ensureOpen();
+        try (PointerScope scope = new PointerScope()) {
+            DoublePointer lossCopy = copyOf(loss);
+            DoublePointer gradInputCopy = copyOf(gradInput);
+            DoublePointer gradTargetCopy = copyOf(gradTarget);
+            double result = compute(shape, copyOf(input), copyOf(target), copyOf(gradOutput), lossCopy,
+                    gradInputCopy, gradTargetCopy);
+            if (loss != null) lossCopy.get(loss);
+            if (gradInput != null) gradInputCopy.get(gradInput);
+            if (gradTarget != null) gradTargetCopy.get(gradTarget);
+            return result;
+        }
+    }
+
+    private static FloatPointer copyOf(float[] array) {
+        return array == null ? null : new FloatPointer(array);
+    }
+
+    private static DoublePointer copyOf(double[] array) {
+        return array == null ? null : new DoublePointer(array);
+    }
+
+    // ---- Raw addresses --------------------------------------------------------------------------------------
+
+    /**
+     * Loss and gradients on raw native addresses: the lowest-latency path (no JNI calls besides the computation,
+     * no allocation). An address of 0 means "absent" for the optional arguments. Only nulls and the shape can be
+     * checked here: the caller guarantees that each address holds enough elements of {@code dtype}, as described
+     * in the class description.
+     */
+    public double computeAt(DType dtype, long[] shape, long input, long target, long gradOutput, long loss,
+            long gradInput, long gradTarget) {
+        Checks.notNull(dtype, "dtype");
+        CallScratch scratch = begin();
+        long count = scratch.putShape(shape);
+        if (count > 0) {
+            Checks.address(input, "input", true);
+            Checks.address(target, "target", true);
+            Checks.address(loss, "loss", reduction == Reduction.NONE);
+        }
+        int status = invoke(options.address(dtype), dtype.code, shape.length, scratch.shapeAddress, input, target,
+                gradOutput, loss, scratch.reducedLossAddress, gradInput, gradTarget);
+        return finish(status, scratch);
+    }
+
+    // ---- Call plumbing --------------------------------------------------------------------------------------
+
+    private CallScratch begin() {
+        ensureOpen();
+        return CallScratch.current();
+    }
+
+    private long resultCount(long count) {
+        return reduction == Reduction.NONE ? count : 1;
+    }
+
+    private double finish(int status, CallScratch scratch) {
+        if (status != NativeLibrary.BCE4J_OK) {
+            throw nativeFailure(status);
+        }
+        return reduction == Reduction.NONE ? Double.NaN : scratch.reducedLoss();
+    }
+
+    static RuntimeException nativeFailure(int status) {
+        String message = NativeLibrary.bce4j_last_error_message();
+        switch (status) {
+            case NativeLibrary.BCE4J_ERROR_NULL_ARGUMENT:
+                return new NullPointerException(message);
+            case NativeLibrary.BCE4J_ERROR_INTERNAL:
+                return new IllegalStateException("bce4j internal error: " + message);
+            default:
+                return new IllegalArgumentException(message);
+        }
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException(getClass().getSimpleName() + " is closed");
+        }
+    }
+
+    /** Frees the native memory of this loss; later calls throw {@link IllegalStateException}. Idempotent. */
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (!closed) {
+                closed = true;
+                options.close();
+            }
+        }
+    }
+
+    /**
+     * Configuration shared by both losses.
+     *
+     * @param <B> the concrete builder, returned by every setter
+     */
+    public abstract static class Builder<B extends Builder<B>> {
+        Reduction reduction = Reduction.MEAN;
+        int numThreads;
+        WeightTensor weight;
+
+        Builder() {}
+
+        abstract B self();
+
+        /** The reduction; {@link Reduction#MEAN} by default. */
+        public B reduction(Reduction reduction) {
+            this.reduction = Checks.notNull(reduction, "reduction");
+            return self();
+        }
+
+        /** OpenMP threads per call; 0 (the default) uses {@link Bce4j#defaultNumThreads()}. */
+        public B numThreads(int numThreads) {
+            if (numThreads < 0) {
+                throw new IllegalArgumentException("numThreads is " + numThreads + "; expected 0 (default) or more");
+            }
+            this.numThreads = numThreads;
+            return self();
+        }
+
+        /**
+         * A per-element rescaling weight of the given shape, which must broadcast numpy-style to the input's shape
+         * at each call (e.g. {@code [C]} over {@code [N, C]}). The values are copied.
+         */
+        public B weight(float[] values, long... shape) {
+            this.weight = WeightTensor.of(values, shape, "weight");
+            return self();
+        }
+
+        /** As {@link #weight(float[], long...)}, from double values (rounded to float for float32 calls). */
+        public B weight(double[] values, long... shape) {
+            this.weight = WeightTensor.of(values, shape, "weight");
+            return self();
+        }
+    }
+}

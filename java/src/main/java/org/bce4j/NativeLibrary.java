@@ -1,0 +1,130 @@
+package org.bce4j;
+
+import java.nio.DoubleBuffer;
+import java.nio.FloatBuffer;
+import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.annotation.Cast;
+import org.bytedeco.javacpp.annotation.MemberSetter;
+import org.bytedeco.javacpp.annotation.Name;
+import org.bytedeco.javacpp.annotation.NoException;
+import org.bytedeco.javacpp.annotation.Platform;
+
+/**
+ * The JavaCPP binding of {@code cpp/include/bce4j/bce4j.h}. JavaCPP generates and compiles the JNI glue from
+ * these declarations (the glue includes the header, so the compiler checks every signature against it).
+ *
+ * <p>Each loss entry point has a form taking raw addresses (every argument a primitive, so the glue makes no JNI
+ * calls at all) and forms taking direct NIO buffers (the glue reads each buffer's address and adds its position;
+ * the buffer types must be the typed ones, because for a plain {@code Buffer} the glue would add the position in
+ * bytes).
+ * The shape and the reduced loss always travel through the caller's {@link CallScratch}. The C functions catch
+ * everything themselves and report through status codes, hence {@code @NoException}.
+ */
+@Platform(include = "bce4j/bce4j.h", link = "bce4j", preload = "gomp@.1", library = "jnibce4j")
+@NoException
+final class NativeLibrary {
+    static {
+        Loader.load();
+    }
+
+    private NativeLibrary() {}
+
+    /** {@code bce4j_options}: allocated once per loss object and dtype, read by every call. */
+    @Name("bce4j_options")
+    @NoException
+    static final class Options extends Pointer {
+        static {
+            Loader.load();
+        }
+
+        Options() {
+            allocate();
+            bce4j_options_init(this);
+        }
+
+        private native void allocate();
+
+        @MemberSetter
+        native Options reduction(int reduction);
+
+        @MemberSetter
+        native Options num_threads(int numThreads);
+
+        @MemberSetter
+        native Options weight(@Cast("const void*") Pointer weight);
+
+        @MemberSetter
+        native Options weight_ndim(int ndim);
+
+        @MemberSetter
+        native Options weight_shape(@Cast("const int64_t*") Pointer shape);
+
+        @MemberSetter
+        native Options pos_weight(@Cast("const void*") Pointer posWeight);
+
+        @MemberSetter
+        native Options pos_weight_ndim(int ndim);
+
+        @MemberSetter
+        native Options pos_weight_shape(@Cast("const int64_t*") Pointer shape);
+    }
+
+    static native void bce4j_options_init(Options options);
+
+    static native int bce4j_bce_with_logits(
+            @Cast("const bce4j_options*") long options, @Cast("bce4j_dtype") int dtype, int ndim,
+            @Cast("const int64_t*") long shape, @Cast("const void*") long input, @Cast("const void*") long target,
+            @Cast("const void*") long gradOutput, @Cast("void*") long loss, @Cast("double*") long reducedLoss,
+            @Cast("void*") long gradInput, @Cast("void*") long gradTarget);
+
+    static native int bce4j_bce_with_logits(
+            @Cast("const bce4j_options*") long options, @Cast("bce4j_dtype") int dtype, int ndim,
+            @Cast("const int64_t*") long shape, @Cast("const void*") FloatBuffer input,
+            @Cast("const void*") FloatBuffer target, @Cast("const void*") FloatBuffer gradOutput,
+            @Cast("void*") FloatBuffer loss, @Cast("double*") long reducedLoss, @Cast("void*") FloatBuffer gradInput,
+            @Cast("void*") FloatBuffer gradTarget);
+
+    static native int bce4j_bce_with_logits(
+            @Cast("const bce4j_options*") long options, @Cast("bce4j_dtype") int dtype, int ndim,
+            @Cast("const int64_t*") long shape, @Cast("const void*") DoubleBuffer input,
+            @Cast("const void*") DoubleBuffer target, @Cast("const void*") DoubleBuffer gradOutput,
+            @Cast("void*") DoubleBuffer loss, @Cast("double*") long reducedLoss, @Cast("void*") DoubleBuffer gradInput,
+            @Cast("void*") DoubleBuffer gradTarget);
+
+    static native int bce4j_bce(
+            @Cast("const bce4j_options*") long options, @Cast("bce4j_dtype") int dtype, int ndim,
+            @Cast("const int64_t*") long shape, @Cast("const void*") long input, @Cast("const void*") long target,
+            @Cast("const void*") long gradOutput, @Cast("void*") long loss, @Cast("double*") long reducedLoss,
+            @Cast("void*") long gradInput, @Cast("void*") long gradTarget);
+
+    static native int bce4j_bce(
+            @Cast("const bce4j_options*") long options, @Cast("bce4j_dtype") int dtype, int ndim,
+            @Cast("const int64_t*") long shape, @Cast("const void*") FloatBuffer input,
+            @Cast("const void*") FloatBuffer target, @Cast("const void*") FloatBuffer gradOutput,
+            @Cast("void*") FloatBuffer loss, @Cast("double*") long reducedLoss, @Cast("void*") FloatBuffer gradInput,
+            @Cast("void*") FloatBuffer gradTarget);
+
+    static native int bce4j_bce(
+            @Cast("const bce4j_options*") long options, @Cast("bce4j_dtype") int dtype, int ndim,
+            @Cast("const int64_t*") long shape, @Cast("const void*") DoubleBuffer input,
+            @Cast("const void*") DoubleBuffer target, @Cast("const void*") DoubleBuffer gradOutput,
+            @Cast("void*") DoubleBuffer loss, @Cast("double*") long reducedLoss, @Cast("void*") DoubleBuffer gradInput,
+            @Cast("void*") DoubleBuffer gradTarget);
+
+    static native @Cast("const char*") String bce4j_last_error_message();
+
+    static native @Cast("const char*") String bce4j_version();
+
+    static native @Cast("const char*") String bce4j_cpu_isa();
+
+    static native int bce4j_default_num_threads();
+
+    // Status codes, mirroring enum bce4j_status in bce4j.h.
+    static final int BCE4J_OK = 0;
+    static final int BCE4J_ERROR_NULL_ARGUMENT = 1;
+    static final int BCE4J_ERROR_INTERNAL = 6;
+
+    // Mirrors BCE4J_MAX_DIMS in bce4j.h.
+    static final int MAX_DIMS = 32;
+}

@@ -1,0 +1,55 @@
+package org.bce4j;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.bytedeco.javacpp.LongPointer;
+import org.bytedeco.javacpp.Pointer;
+
+/**
+ * The native {@code bce4j_options} of one loss object, one per dtype, with native copies of its weights: built
+ * once, read by every call, freed by {@link #close()}.
+ */
+final class NativeOptions implements AutoCloseable {
+    private final List<Pointer> owned = new ArrayList<>();
+    private final long[] addressByDType = new long[DType.values().length];
+
+    NativeOptions(Reduction reduction, int numThreads, WeightTensor weight, WeightTensor posWeight) {
+        try {
+            LongPointer weightShape = weight == null ? null : own(new LongPointer(weight.shape));
+            LongPointer posWeightShape = posWeight == null ? null : own(new LongPointer(posWeight.shape));
+            for (DType dtype : DType.values()) {
+                NativeLibrary.Options options = own(new NativeLibrary.Options());
+                options.reduction(reduction.code).num_threads(numThreads);
+                if (weight != null) {
+                    options.weight(own(weight.toNative(dtype))).weight_ndim(weight.shape.length)
+                            .weight_shape(weightShape);
+                }
+                if (posWeight != null) {
+                    options.pos_weight(own(posWeight.toNative(dtype))).pos_weight_ndim(posWeight.shape.length)
+                            .pos_weight_shape(posWeightShape);
+                }
+                addressByDType[dtype.ordinal()] = options.address();
+            }
+        } catch (RuntimeException | Error e) {
+            close();
+            throw e;
+        }
+    }
+
+    private <P extends Pointer> P own(P pointer) {
+        owned.add(pointer);
+        return pointer;
+    }
+
+    long address(DType dtype) {
+        return addressByDType[dtype.ordinal()];
+    }
+
+    @Override
+    public void close() {
+        for (Pointer p : owned) {
+            p.close();
+        }
+        owned.clear();
+    }
+}

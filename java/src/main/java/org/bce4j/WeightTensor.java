@@ -1,0 +1,59 @@
+package org.bce4j;
+
+import org.bytedeco.javacpp.DoublePointer;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.Pointer;
+
+/** A weight or pos_weight as configured: its values (kept in double) and its shape, checked to agree. */
+final class WeightTensor {
+    final double[] values;
+    final long[] shape;
+
+    private WeightTensor(double[] values, long[] shape, String name) {
+        Checks.notNull(shape, name + " shape");
+        if (shape.length > NativeLibrary.MAX_DIMS) {
+            throw new IllegalArgumentException(name + " has " + shape.length + " dimensions; at most "
+                    + NativeLibrary.MAX_DIMS + " are supported");
+        }
+        final long beyondArrays = Integer.MAX_VALUE + 1L; // saturates the count: no Java array is larger
+        long count = 1;
+        for (long d : shape) {
+            if (d < 0) {
+                throw new IllegalArgumentException(name + " shape " + Checks.format(shape) + " has a negative dimension");
+            }
+            count = d != 0 && count > beyondArrays / d ? beyondArrays : count * d;
+        }
+        if (count != values.length) {
+            throw new IllegalArgumentException(name + " has " + values.length + " values but its shape "
+                    + Checks.format(shape) + " holds " + (count == beyondArrays ? "more than 2^31-1" : count));
+        }
+        this.values = values;
+        this.shape = shape.clone();
+    }
+
+    static WeightTensor of(float[] values, long[] shape, String name) {
+        Checks.notNull(values, name);
+        double[] widened = new double[values.length];
+        for (int i = 0; i < values.length; i++) {
+            widened[i] = values[i];
+        }
+        return new WeightTensor(widened, shape, name);
+    }
+
+    static WeightTensor of(double[] values, long[] shape, String name) {
+        Checks.notNull(values, name);
+        return new WeightTensor(values.clone(), shape, name);
+    }
+
+    /** A new native copy of the values in {@code dtype} (float32 values are rounded to nearest). */
+    Pointer toNative(DType dtype) {
+        if (dtype == DType.FLOAT64) {
+            return new DoublePointer(values);
+        }
+        float[] rounded = new float[values.length];
+        for (int i = 0; i < values.length; i++) {
+            rounded[i] = (float) values[i];
+        }
+        return new FloatPointer(rounded);
+    }
+}

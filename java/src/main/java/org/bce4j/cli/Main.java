@@ -1,0 +1,111 @@
+package org.bce4j.cli;
+
+import java.io.PrintStream;
+import java.util.Locale;
+import org.bce4j.BCEWithLogitsLoss;
+import org.bce4j.Bce4j;
+import org.bce4j.Reduction;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.PointerScope;
+
+/** The command line: {@code java -jar bce4j.jar [demo | --help]}. */
+public final class Main {
+    private static final String USAGE = String.join(System.lineSeparator(),
+            "usage: java -jar bce4j.jar [command]",
+            "",
+            "commands:",
+            "  demo      the seed examples: inputs, loss and gradients (the default)",
+            "  --help    this text");
+
+    private Main() {}
+
+    public static void main(String[] args) {
+        System.exit(run(args, System.out, System.err));
+    }
+
+    static int run(String[] args, PrintStream out, PrintStream err) {
+        String command = args.length == 0 ? "demo" : args[0];
+        switch (command) {
+            case "demo":
+                if (args.length > 1) {
+                    err.println("demo takes no arguments, got: " + args[1]);
+                    return 2;
+                }
+                demo(out);
+                return 0;
+            case "--help":
+            case "-h":
+            case "help":
+                out.println(USAGE);
+                return 0;
+            default:
+                err.println("unknown command: " + command);
+                err.println(USAGE);
+                return 2;
+        }
+    }
+
+    /** Runs the two seed examples through the off-heap float32 path and prints them. */
+    static void demo(PrintStream out) {
+        out.printf(Locale.ROOT, "bce4j %s (kernels: %s, threads: %d)%n%n", Bce4j.version(), Bce4j.cpuIsa(),
+                Bce4j.defaultNumThreads());
+
+        float[] logits = {5f, 1f, 3f};
+        float[] labels = {1f, 0f, 1f};
+        out.println("BCEWithLogitsLoss(reduction=mean), logits [3] against labels [3]");
+        runCase(out, new long[] {3}, logits, labels, BCEWithLogitsLoss.builder().build());
+        out.println("  (Paddle's documented value, in float32: 0.45618808)");
+        out.println();
+
+        int rows = 4;
+        int classes = 7;
+        float[] multiLogits = new float[rows * classes];
+        float[] multiLabels = new float[rows * classes];
+        for (int i = 0; i < multiLogits.length; i++) {
+            multiLogits[i] = (i % 5 - 2) * 0.75f + (i / classes) * 0.25f;
+            multiLabels[i] = (i * 3 + 1) % 4 == 0 ? 1f : 0f;
+        }
+        float[] weight = {1f, 0.5f, 2f, 1f, 1.5f, 0.25f, 1f};
+        float[] posWeight = {3f, 1f, 0.5f, 2f, 1f, 4f, 1f};
+        out.println("BCEWithLogitsLoss(weight[7], pos_weight[7], reduction=mean), multi-label logits [4, 7]");
+        out.println("  weight     " + format(weight, 0, classes));
+        out.println("  pos_weight " + format(posWeight, 0, classes));
+        runCase(out, new long[] {rows, classes}, multiLogits, multiLabels, BCEWithLogitsLoss.builder()
+                .weight(weight, classes).posWeight(posWeight, classes).reduction(Reduction.MEAN).build());
+    }
+
+    private static void runCase(PrintStream out, long[] shape, float[] logits, float[] labels,
+            BCEWithLogitsLoss configured) {
+        int n = logits.length;
+        int columns = (int) shape[shape.length - 1];
+        try (BCEWithLogitsLoss loss = configured; PointerScope scope = new PointerScope()) {
+            FloatPointer gradInput = new FloatPointer(n);
+            FloatPointer gradTarget = new FloatPointer(n);
+            double mean = loss.compute(shape, new FloatPointer(logits), new FloatPointer(labels), null, gradInput,
+                    gradTarget);
+            float[] gi = new float[n];
+            float[] gt = new float[n];
+            gradInput.get(gi);
+            gradTarget.get(gt);
+            printRows(out, "logits     ", logits, columns);
+            printRows(out, "labels     ", labels, columns);
+            out.printf(Locale.ROOT, "  loss        %.8f%n", mean);
+            printRows(out, "grad_input ", gi, columns);
+            printRows(out, "grad_target", gt, columns);
+        }
+    }
+
+    private static void printRows(PrintStream out, String label, float[] values, int columns) {
+        for (int start = 0; start < values.length; start += columns) {
+            out.println("  " + (start == 0 ? label : " ".repeat(label.length())) + " " + format(values, start, columns));
+        }
+    }
+
+    private static String format(float[] values, int start, int count) {
+        StringBuilder s = new StringBuilder("[");
+        for (int i = start; i < start + count; i++) {
+            s.append(String.format(Locale.ROOT, "%s%9.5f", i == start ? "" : ", ", values[i]));
+        }
+        return s.append(']').toString();
+    }
+}
