@@ -15,11 +15,12 @@ inline R scaled(R coefficient, R magnitude) {
     return coefficient == R(0) ? R(0) : coefficient * magnitude;
 }
 
+// One element's loss and partial derivatives, before the weight and the upstream gradient are applied.
 template <typename R>
-struct LogitsTerms {
+struct ElementTerms {
     R loss;
-    R grad_input;   // d loss / d x, before weight and upstream gradient
-    R grad_target;  // d loss / d y, before weight and upstream gradient
+    R grad_input;   // d loss / d x
+    R grad_target;  // d loss / d y
 };
 
 // Loss and gradients on a logit x and target y with positive-class weight p (1 when absent).
@@ -32,7 +33,7 @@ struct LogitsTerms {
 // The gradient (1+(p-1)y)*sigmoid(x) - p*y equals sigmoid(x)*(1-y) - p*y*sigmoid(-x), again without
 // cancellation, and d/dy = -x + (p-1)*softplus(-x) becomes (x >= 0 ? -x : p*(-x)) + (p-1)*L.
 template <typename R>
-inline LogitsTerms<R> logits_terms(R x, R y, R p) {
+inline ElementTerms<R> logits_terms(R x, R y, R p) {
     using std::exp;
     using std::fabs;
     using std::log1p;
@@ -46,7 +47,7 @@ inline LogitsTerms<R> logits_terms(R x, R y, R p) {
     const R sigmoid_minus_x = non_negative ? sigmoid_of_minus_magnitude : sigmoid_of_magnitude;
     const R c = R(1) + (p - R(1)) * y;
 
-    LogitsTerms<R> t;
+    ElementTerms<R> t;
     t.loss = (non_negative ? scaled(R(1) - y, magnitude) : scaled(p * y, magnitude)) + c * log_term;
     t.grad_input = sigmoid_x * (R(1) - y) - p * y * sigmoid_minus_x;
     t.grad_target = (non_negative ? -magnitude : scaled(p, magnitude)) + (p - R(1)) * log_term;
@@ -72,20 +73,13 @@ inline R clamped_log1m(R v) {
 template <typename R>
 inline constexpr R kProbabilityGradEpsilon = static_cast<R>(1e-12f);
 
-template <typename R>
-struct ProbabilityTerms {
-    R loss;
-    R grad_input;
-    R grad_target;
-};
-
 // Loss and gradients on a probability x in [0, 1] and target y in [0, 1].
 template <typename R>
-inline ProbabilityTerms<R> probability_terms(R x, R y) {
+inline ElementTerms<R> probability_terms(R x, R y) {
     const R log_x = clamped_log(x);
     const R log_1mx = clamped_log1m(x);
     const R variance = x * (R(1) - x);
-    ProbabilityTerms<R> t;
+    ElementTerms<R> t;
     t.loss = -(y * log_x + (R(1) - y) * log_1mx);
     t.grad_input = (x - y) / (variance < kProbabilityGradEpsilon<R> ? kProbabilityGradEpsilon<R> : variance);
     t.grad_target = log_1mx - log_x;

@@ -16,19 +16,24 @@ double upstream_at(const RowArgs<T>& a, int64_t i) {
     return a.grad_output == nullptr ? a.grad_scale : static_cast<double>(a.grad_output[i]);
 }
 
+// Applies element i's weight and upstream gradient, stores what is wanted and returns the weighted loss.
+template <typename T>
+double store_element(const RowArgs<T>& a, int64_t i, const math::ElementTerms<double>& t) {
+    const double w = weight_at(a.weight, a.weight_stride, i);
+    const double loss = w * t.loss;
+    if (a.loss) a.loss[i] = static_cast<T>(loss);
+    const double scale = upstream_at(a, i) * w;
+    if (a.grad_input) a.grad_input[i] = static_cast<T>(scale * t.grad_input);
+    if (a.grad_target) a.grad_target[i] = static_cast<T>(scale * t.grad_target);
+    return loss;
+}
+
 template <typename T>
 RowResult logits_row(int64_t n, const RowArgs<T>& a) {
     double sum = 0.0;
     for (int64_t i = 0; i < n; ++i) {
-        const double w = weight_at(a.weight, a.weight_stride, i);
         const double p = weight_at(a.pos_weight, a.pos_weight_stride, i);
-        const auto t = math::logits_terms<double>(a.input[i], a.target[i], p);
-        const double loss = w * t.loss;
-        sum += loss;
-        if (a.loss) a.loss[i] = static_cast<T>(loss);
-        const double scale = upstream_at(a, i) * w;
-        if (a.grad_input) a.grad_input[i] = static_cast<T>(scale * t.grad_input);
-        if (a.grad_target) a.grad_target[i] = static_cast<T>(scale * t.grad_target);
+        sum += store_element(a, i, math::logits_terms<double>(a.input[i], a.target[i], p));
     }
     return {sum, -1};
 }
@@ -40,14 +45,7 @@ RowResult probabilities_row(int64_t n, const RowArgs<T>& a) {
         const double x = a.input[i];
         const double y = a.target[i];
         if (math::outside_unit_interval(x) || math::outside_unit_interval(y)) return {sum, i};
-        const double w = weight_at(a.weight, a.weight_stride, i);
-        const auto t = math::probability_terms<double>(x, y);
-        const double loss = w * t.loss;
-        sum += loss;
-        if (a.loss) a.loss[i] = static_cast<T>(loss);
-        const double scale = upstream_at(a, i) * w;
-        if (a.grad_input) a.grad_input[i] = static_cast<T>(scale * t.grad_input);
-        if (a.grad_target) a.grad_target[i] = static_cast<T>(scale * t.grad_target);
+        sum += store_element(a, i, math::probability_terms<double>(x, y));
     }
     return {sum, -1};
 }

@@ -1,8 +1,5 @@
 package org.bce4j;
 
-import java.nio.DoubleBuffer;
-import java.nio.FloatBuffer;
-
 /**
  * Binary cross-entropy on probabilities, as PyTorch's {@code BCELoss(weight, reduction)}: per element
  * {@code l = -w * (y*max(log x, -100) + (1-y)*max(log(1-x), -100))}. Inputs and targets must lie in [0, 1]
@@ -21,35 +18,12 @@ public final class BCELoss extends BinaryCrossEntropy {
     }
 
     private BCELoss(Builder builder) {
-        super(builder, null);
+        super(false, builder, null);
     }
 
     /** A builder with reduction {@link Reduction#MEAN}, no weight and the default thread count. */
     public static Builder builder() {
         return new Builder();
-    }
-
-    @Override
-    int invoke(long options, int dtype, int ndim, long shape, long input, long target, long gradOutput, long loss,
-            long reducedLoss, long gradInput, long gradTarget) {
-        return NativeLibrary.bce4j_bce(options, dtype, ndim, shape, input, target, gradOutput, loss, reducedLoss,
-                gradInput, gradTarget);
-    }
-
-    @Override
-    int invoke(long options, int dtype, int ndim, long shape, FloatBuffer input, FloatBuffer target,
-            FloatBuffer gradOutput, FloatBuffer loss, long reducedLoss, FloatBuffer gradInput,
-            FloatBuffer gradTarget) {
-        return NativeLibrary.bce4j_bce(options, dtype, ndim, shape, input, target, gradOutput, loss, reducedLoss,
-                gradInput, gradTarget);
-    }
-
-    @Override
-    int invoke(long options, int dtype, int ndim, long shape, DoubleBuffer input, DoubleBuffer target,
-            DoubleBuffer gradOutput, DoubleBuffer loss, long reducedLoss, DoubleBuffer gradInput,
-            DoubleBuffer gradTarget) {
-        return NativeLibrary.bce4j_bce(options, dtype, ndim, shape, input, target, gradOutput, loss, reducedLoss,
-                gradInput, gradTarget);
     }
 
     /** Configures a {@link BCELoss}. */

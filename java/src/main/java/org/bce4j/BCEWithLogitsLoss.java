@@ -1,8 +1,5 @@
 package org.bce4j;
 
-import java.nio.DoubleBuffer;
-import java.nio.FloatBuffer;
-
 /**
  * Binary cross-entropy on logits, as PyTorch's {@code BCEWithLogitsLoss(weight, pos_weight, reduction)}:
  * per element, with logit x, target y, weight w and positive-class weight p,
@@ -24,35 +21,12 @@ public final class BCEWithLogitsLoss extends BinaryCrossEntropy {
     }
 
     private BCEWithLogitsLoss(Builder builder) {
-        super(builder, builder.posWeight);
+        super(true, builder, builder.posWeight);
     }
 
     /** A builder with reduction {@link Reduction#MEAN}, no weights and the default thread count. */
     public static Builder builder() {
         return new Builder();
-    }
-
-    @Override
-    int invoke(long options, int dtype, int ndim, long shape, long input, long target, long gradOutput, long loss,
-            long reducedLoss, long gradInput, long gradTarget) {
-        return NativeLibrary.bce4j_bce_with_logits(options, dtype, ndim, shape, input, target, gradOutput, loss,
-                reducedLoss, gradInput, gradTarget);
-    }
-
-    @Override
-    int invoke(long options, int dtype, int ndim, long shape, FloatBuffer input, FloatBuffer target,
-            FloatBuffer gradOutput, FloatBuffer loss, long reducedLoss, FloatBuffer gradInput,
-            FloatBuffer gradTarget) {
-        return NativeLibrary.bce4j_bce_with_logits(options, dtype, ndim, shape, input, target, gradOutput, loss,
-                reducedLoss, gradInput, gradTarget);
-    }
-
-    @Override
-    int invoke(long options, int dtype, int ndim, long shape, DoubleBuffer input, DoubleBuffer target,
-            DoubleBuffer gradOutput, DoubleBuffer loss, long reducedLoss, DoubleBuffer gradInput,
-            DoubleBuffer gradTarget) {
-        return NativeLibrary.bce4j_bce_with_logits(options, dtype, ndim, shape, input, target, gradOutput, loss,
-                reducedLoss, gradInput, gradTarget);
     }
 
     /** Configures a {@link BCEWithLogitsLoss}. */

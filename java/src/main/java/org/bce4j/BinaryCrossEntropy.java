@@ -36,12 +36,15 @@ import org.bytedeco.javacpp.PointerScope;
  * (try-with-resources) when done, and not while calls are running.
  */
 public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits BCEWithLogitsLoss, BCELoss {
+    private final boolean onLogits;
     private final Reduction reduction;
     private final int numThreads;
     private final NativeOptions options;
     private volatile boolean closed;
 
-    BinaryCrossEntropy(Builder<?> builder, WeightTensor posWeight) {
+    /** {@code onLogits}: BCEWithLogitsLoss when true, BCELoss (on probabilities) when false. */
+    BinaryCrossEntropy(boolean onLogits, Builder<?> builder, WeightTensor posWeight) {
+        this.onLogits = onLogits;
         this.reduction = builder.reduction;
         this.numThreads = builder.numThreads;
         this.options = new NativeOptions(builder.reduction, builder.numThreads, builder.weight, posWeight);
@@ -57,16 +60,34 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
         return numThreads;
     }
 
-    // The native entry point of the concrete loss, in its raw-address and NIO forms.
-    abstract int invoke(long options, int dtype, int ndim, long shape, long input, long target, long gradOutput,
-            long loss, long reducedLoss, long gradInput, long gradTarget);
+    // The native entry point of this loss (bce4j_bce_with_logits or bce4j_bce), in its raw-address and NIO forms.
+    private int invoke(long options, int dtype, int ndim, long shape, long input, long target, long gradOutput,
+            long loss, long reducedLoss, long gradInput, long gradTarget) {
+        return onLogits
+                ? NativeLibrary.bce4j_bce_with_logits(options, dtype, ndim, shape, input, target, gradOutput, loss,
+                        reducedLoss, gradInput, gradTarget)
+                : NativeLibrary.bce4j_bce(options, dtype, ndim, shape, input, target, gradOutput, loss, reducedLoss,
+                        gradInput, gradTarget);
+    }
 
-    abstract int invoke(long options, int dtype, int ndim, long shape, FloatBuffer input, FloatBuffer target,
-            FloatBuffer gradOutput, FloatBuffer loss, long reducedLoss, FloatBuffer gradInput, FloatBuffer gradTarget);
+    private int invoke(long options, int dtype, int ndim, long shape, FloatBuffer input, FloatBuffer target,
+            FloatBuffer gradOutput, FloatBuffer loss, long reducedLoss, FloatBuffer gradInput, FloatBuffer gradTarget) {
+        return onLogits
+                ? NativeLibrary.bce4j_bce_with_logits(options, dtype, ndim, shape, input, target, gradOutput, loss,
+                        reducedLoss, gradInput, gradTarget)
+                : NativeLibrary.bce4j_bce(options, dtype, ndim, shape, input, target, gradOutput, loss, reducedLoss,
+                        gradInput, gradTarget);
+    }
 
-    abstract int invoke(long options, int dtype, int ndim, long shape, DoubleBuffer input, DoubleBuffer target,
+    private int invoke(long options, int dtype, int ndim, long shape, DoubleBuffer input, DoubleBuffer target,
             DoubleBuffer gradOutput, DoubleBuffer loss, long reducedLoss, DoubleBuffer gradInput,
-            DoubleBuffer gradTarget);
+            DoubleBuffer gradTarget) {
+        return onLogits
+                ? NativeLibrary.bce4j_bce_with_logits(options, dtype, ndim, shape, input, target, gradOutput, loss,
+                        reducedLoss, gradInput, gradTarget)
+                : NativeLibrary.bce4j_bce(options, dtype, ndim, shape, input, target, gradOutput, loss, reducedLoss,
+                        gradInput, gradTarget);
+    }
 
     // ---- JavaCPP pointers -----------------------------------------------------------------------------------
 

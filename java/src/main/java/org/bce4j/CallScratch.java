@@ -21,10 +21,9 @@ final class CallScratch {
     private CallScratch() {
         memory = ByteBuffer.allocateDirect(SHAPE_OFFSET + NativeLibrary.MAX_DIMS * Long.BYTES)
                 .order(ByteOrder.nativeOrder());
-        try (Pointer base = new Pointer(memory)) {
-            reducedLossAddress = base.address() + REDUCED_LOSS_OFFSET;
-            shapeAddress = base.address() + SHAPE_OFFSET;
-        }
+        long base = new Pointer(memory).address(); // a view: owns nothing, so nothing to close
+        reducedLossAddress = base + REDUCED_LOSS_OFFSET;
+        shapeAddress = base + SHAPE_OFFSET;
     }
 
     static CallScratch current() {
