@@ -91,9 +91,9 @@ bce4j_status read_options(const bce4j_options* given, bce4j_options* options) {
         return fail(BCE4J_ERROR_INVALID_OPTION, "options.reduction is %d; expected 0 (none), 1 (mean) or 2 (sum)",
                     options->reduction);
     }
-    if (options->num_threads < 0) {
-        return fail(BCE4J_ERROR_INVALID_OPTION, "options.num_threads is %d; expected 0 (default) or more",
-                    options->num_threads);
+    if (options->num_threads < 0 || options->num_threads > BCE4J_MAX_THREADS) {
+        return fail(BCE4J_ERROR_INVALID_OPTION, "options.num_threads is %d; expected 0 (default) to %d",
+                    options->num_threads, BCE4J_MAX_THREADS);
     }
     return BCE4J_OK;
 }
@@ -116,11 +116,11 @@ bce4j_status check_operand(const char* name, const void* data, int32_t ndim, con
         case BroadcastCheck::kIncompatible:
             break;
     }
-    return fail(BCE4J_ERROR_BROADCAST,
-                "%s shape %s does not broadcast to input shape %s (dimension %d is %lld; expected 1 or %lld)", name,
-                format_shape(*shape).c_str(), format_shape(input).c_str(), bad_dim,
-                static_cast<long long>(dims[bad_dim]),
-                static_cast<long long>(input.dims[input.ndim - ndim + bad_dim]));
+    const long long input_dim = input.dims[input.ndim - ndim + bad_dim];
+    const std::string expected = input_dim == 1 ? "1" : "1 or " + std::to_string(input_dim);
+    return fail(BCE4J_ERROR_BROADCAST, "%s shape %s does not broadcast to input shape %s (dimension %d is %lld; expected %s)",
+                name, format_shape(*shape).c_str(), format_shape(input).c_str(), bad_dim,
+                static_cast<long long>(dims[bad_dim]), expected.c_str());
 }
 
 enum class LossKind { kLogits, kProbabilities };

@@ -84,8 +84,10 @@ ExecutionResult execute(const BroadcastPlan& plan, int64_t count, const RowArgs<
     const int64_t blocks = (count + kReductionBlock - 1) / kReductionBlock;
     std::vector<double> block_sums(static_cast<size_t>(blocks));
     std::vector<int64_t> block_invalid(static_cast<size_t>(blocks));
-    const bool parallel = count >= kParallelThreshold && num_threads > 1;
-#pragma omp parallel for schedule(static) num_threads(num_threads) if (parallel)
+    // More threads than blocks would only idle; asking libgomp for them could end the process.
+    const int threads = static_cast<int>(std::min<int64_t>(num_threads, blocks));
+    const bool parallel = count >= kParallelThreshold && threads > 1;
+#pragma omp parallel for schedule(static) num_threads(threads) if (parallel)
     for (int64_t b = 0; b < blocks; ++b) {
         const int64_t begin = b * kReductionBlock;
         const int64_t end = std::min(count, begin + kReductionBlock);

@@ -59,6 +59,9 @@ typedef enum bce4j_reduction {
 /* The most dimensions a tensor argument may have. */
 #define BCE4J_MAX_DIMS 32
 
+/* The most OpenMP threads a call may ask for (libgomp ends the process when it cannot create them). */
+#define BCE4J_MAX_THREADS 1024
+
 /*
  * Options for a loss call. Initialise with bce4j_options_init(), then set fields. New fields are only ever
  * appended; `struct_size` tells the library which fields the caller knows, so callers built against an older
@@ -70,7 +73,8 @@ typedef enum bce4j_reduction {
 typedef struct bce4j_options {
     size_t struct_size;           /* sizeof(bce4j_options) as the caller compiled it */
     int32_t reduction;            /* a bce4j_reduction; default MEAN */
-    int32_t num_threads;          /* OpenMP threads for this call; 0 = the library default */
+    int32_t num_threads;          /* OpenMP threads for this call, 0 to BCE4J_MAX_THREADS; 0 = the library default.
+                                     A call never uses more threads than it has 8192-element blocks. */
     const void* weight;           /* per-element rescaling weight; NULL = 1 */
     int32_t weight_ndim;
     const int64_t* weight_shape;

@@ -331,10 +331,15 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
             return self();
         }
 
-        /** OpenMP threads per call; 0 (the default) uses {@link Bce4j#defaultNumThreads()}. */
+        /**
+         * OpenMP threads per call, 0 to 1024; 0 (the default) uses {@link Bce4j#defaultNumThreads()}. Inputs under
+         * 32768 elements always run on the calling thread, and a call never uses more threads than it has
+         * 8192-element blocks.
+         */
         public B numThreads(int numThreads) {
-            if (numThreads < 0) {
-                throw new IllegalArgumentException("numThreads is " + numThreads + "; expected 0 (default) or more");
+            if (numThreads < 0 || numThreads > NativeLibrary.MAX_THREADS) {
+                throw new IllegalArgumentException("numThreads is " + numThreads + "; expected 0 (default) to "
+                        + NativeLibrary.MAX_THREADS);
             }
             this.numThreads = numThreads;
             return self();

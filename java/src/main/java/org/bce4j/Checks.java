@@ -41,8 +41,10 @@ final class Checks {
         }
         long available = p.limit() - p.position();
         if (available < needed) {
+            String hint = p.limit() == 0 ? "; a limit of 0 means unknown size: set it with limit(n), or pass the "
+                    + "address to computeAt" : "";
             throw new IllegalArgumentException(name + " holds " + available + " elements (limit " + p.limit()
-                    + " - position " + p.position() + ") but " + needed + " are needed");
+                    + " - position " + p.position() + ") but " + needed + " are needed" + hint);
         }
         return p.address() + p.position() * elementBytes;
     }
@@ -87,7 +89,7 @@ final class Checks {
 
     static void address(long address, String name, boolean required) {
         if (required && address == 0) {
-            throw new IllegalArgumentException(name + " address is 0 (NULL)");
+            throw new NullPointerException(name + " address is 0 (NULL)");
         }
     }
 }

@@ -125,6 +125,7 @@ final class NativeLibrary {
     static final int BCE4J_ERROR_NULL_ARGUMENT = 1;
     static final int BCE4J_ERROR_INTERNAL = 6;
 
-    // Mirrors BCE4J_MAX_DIMS in bce4j.h.
+    // Mirror BCE4J_MAX_DIMS and BCE4J_MAX_THREADS in bce4j.h.
     static final int MAX_DIMS = 32;
+    static final int MAX_THREADS = 1024;
 }

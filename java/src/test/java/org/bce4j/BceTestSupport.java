@@ -1,0 +1,492 @@
+package org.bce4j;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.DoubleBuffer;
+import java.nio.FloatBuffer;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import org.bytedeco.javacpp.DoublePointer;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.PointerScope;
+
+/**
+ * Shared test helpers: independent float64 reference formulas (textbook forms, never library output), a numpy-style
+ * broadcast written from scratch, deterministic data, buffer factories for every buffer kind the API accepts, and
+ * tolerant comparisons.
+ */
+public final class BceTestSupport {
+    private BceTestSupport() {}
+
+    /** libtorch's BCELoss gradient clamp: the float literal 1e-12f, widened. */
+    public static final double EPS_F = (double) 1e-12f;
+
+    /** Relative/absolute tolerances for float64 outputs and for reduced losses (always accumulated in double). */
+    public static final double REL64 = 1e-12;
+    public static final double ABS64 = 1e-13;
+    /** Tolerances for float32 outputs: a few ulps of the float64 result. */
+    public static final double REL32 = 1e-6;
+    public static final double ABS32 = 1e-12;
+
+    // ---- Reference formulas (float64, textbook) ----------------------------------------------------------------
+
+    /** softplus(z) = log(1 + e^z), as max(z, 0) + log1p(exp(-|z|)). */
+    public static double softplus(double z) {
+        return Math.max(z, 0.0) + Math.log1p(Math.exp(-Math.abs(z)));
+    }
+
+    public static double sigmoid(double x) {
+        return 1.0 / (1.0 + Math.exp(-x));
+    }
+
+    /** l = w*[(1-y)*x + (1+(p-1)*y)*softplus(-x)]. */
+    public static double logitsLoss(double x, double y, double w, double p) {
+        return w * ((1 - y) * x + (1 + (p - 1) * y) * softplus(-x));
+    }
+
+    /** dl/dx = w*((1+(p-1)y)*sigmoid(x) - p*y). */
+    public static double logitsGradInput(double x, double y, double w, double p) {
+        return w * ((1 + (p - 1) * y) * sigmoid(x) - p * y);
+    }
+
+    /** dl/dy = w*(-x + (p-1)*softplus(-x)). */
+    public static double logitsGradTarget(double x, double y, double w, double p) {
+        return w * (-x + (p - 1) * softplus(-x));
+    }
+
+    static double clampedLog(double v) {
+        return Math.max(Math.log(v), -100.0);
+    }
+
+    static double clampedLog1m(double v) {
+        return Math.max(Math.log1p(-v), -100.0);
+    }
+
+    /** l = -w*(y*max(log x,-100) + (1-y)*max(log1p(-x),-100)). */
+    public static double probLoss(double x, double y, double w) {
+        return -w * (y * clampedLog(x) + (1 - y) * clampedLog1m(x));
+    }
+
+    /** dl/dx = w*(x-y)/max(x(1-x), (double) 1e-12f). */
+    public static double probGradInput(double x, double y, double w) {
+        return w * (x - y) / Math.max(x * (1 - x), EPS_F);
+    }
+
+    /** dl/dy = w*(max(log1p(-x),-100) - max(log x,-100)). */
+    public static double probGradTarget(double x, double y, double w) {
+        return w * (clampedLog1m(x) - clampedLog(x));
+    }
+
+    /** What a call should produce: per-element (NONE) or one reduced (MEAN/SUM) loss, gradients, return value. */
+    public static final class Expected {
+        public final double[] loss;
+        public final double[] gradInput;
+        public final double[] gradTarget;
+        public final double returned;
+
+        Expected(double[] loss, double[] gradInput, double[] gradTarget, double returned) {
+            this.loss = loss;
+            this.gradInput = gradInput;
+            this.gradTarget = gradTarget;
+            this.returned = returned;
+        }
+    }
+
+    /**
+     * The reference result of a call. {@code w} and {@code p} are input-shaped (see {@link #expand}) or null (1);
+     * {@code gradOutput} is null (1), one scalar (MEAN/SUM) or input-shaped (NONE).
+     */
+    public static Expected expected(boolean logits, Reduction reduction, double[] x, double[] y, double[] w,
+            double[] p, double[] gradOutput) {
+        int n = x.length;
+        double[] loss = new double[n];
+        double[] gi = new double[n];
+        double[] gt = new double[n];
+        double sum = 0;
+        for (int i = 0; i < n; i++) {
+            double wi = w == null ? 1 : w[i];
+            double pi = p == null ? 1 : p[i];
+            if (logits) {
+                loss[i] = logitsLoss(x[i], y[i], wi, pi);
+                gi[i] = logitsGradInput(x[i], y[i], wi, pi);
+                gt[i] = logitsGradTarget(x[i], y[i], wi, pi);
+            } else {
+                loss[i] = probLoss(x[i], y[i], wi);
+                gi[i] = probGradInput(x[i], y[i], wi);
+                gt[i] = probGradTarget(x[i], y[i], wi);
+            }
+            sum += loss[i];
+        }
+        if (reduction == Reduction.NONE) {
+            for (int i = 0; i < n; i++) {
+                double g = gradOutput == null ? 1 : gradOutput[i];
+                gi[i] *= g;
+                gt[i] *= g;
+            }
+            return new Expected(loss, gi, gt, Double.NaN);
+        }
+        double g = gradOutput == null ? 1 : gradOutput[0];
+        double scale = reduction == Reduction.MEAN ? g / n : g;
+        for (int i = 0; i < n; i++) {
+            gi[i] *= scale;
+            gt[i] *= scale;
+        }
+        double reduced = reduction == Reduction.MEAN ? sum / n : sum;
+        return new Expected(new double[] {reduced}, gi, gt, reduced);
+    }
+
+    // ---- Shapes and broadcasting ---------------------------------------------------------------------------
+
+    public static int count(long[] shape) {
+        long c = 1;
+        for (long d : shape) c *= d;
+        return Math.toIntExact(c);
+    }
+
+    /** Expands {@code values} of {@code valueShape} numpy-style (right-aligned) to {@code shape}. */
+    public static double[] expand(double[] values, long[] valueShape, long[] shape) {
+        assertTrue(valueShape.length <= shape.length, "test bug: operand has more dims");
+        int n = count(shape);
+        int offset = shape.length - valueShape.length;
+        double[] out = new double[n];
+        for (int flat = 0; flat < n; flat++) {
+            long rest = flat;
+            long source = 0;
+            long stride = 1;
+            for (int d = shape.length - 1; d >= 0; d--) {
+                long index = rest % shape[d];
+                rest /= shape[d];
+                int vd = d - offset;
+                if (vd >= 0) {
+                    assertTrue(valueShape[vd] == 1 || valueShape[vd] == shape[d], "test bug: not broadcastable");
+                    if (valueShape[vd] != 1) source += index * stride;
+                    stride *= valueShape[vd];
+                }
+            }
+            out[flat] = values[(int) source];
+        }
+        return out;
+    }
+
+    // ---- Deterministic data (float-exact so that float32 and float64 calls see the same values) -------------
+
+    /** n values uniform in [lo, hi), each exactly representable as a float. */
+    public static double[] floatValues(int n, long seed, double lo, double hi) {
+        SplittableRandom r = new SplittableRandom(seed);
+        double[] v = new double[n];
+        for (int i = 0; i < n; i++) v[i] = (float) (lo + (hi - lo) * r.nextDouble());
+        return v;
+    }
+
+    /** n hard labels (0 or 1). */
+    public static double[] labels(int n, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        double[] v = new double[n];
+        for (int i = 0; i < n; i++) v[i] = r.nextBoolean() ? 1 : 0;
+        return v;
+    }
+
+    public static float[] toFloats(double[] v) {
+        float[] f = new float[v.length];
+        for (int i = 0; i < v.length; i++) f[i] = (float) v[i];
+        return f;
+    }
+
+    public static double[] toDoubles(float[] f) {
+        double[] v = new double[f.length];
+        for (int i = 0; i < f.length; i++) v[i] = f[i];
+        return v;
+    }
+
+    public static double[] filled(int n, double value) {
+        double[] v = new double[n];
+        Arrays.fill(v, value);
+        return v;
+    }
+
+    // ---- Buffer factories ------------------------------------------------------------------------------------
+
+    public static FloatBuffer directFloats(int n) {
+        return ByteBuffer.allocateDirect(n * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
+    }
+
+    public static FloatBuffer directFloats(double[] values) {
+        FloatBuffer b = directFloats(values.length);
+        b.put(toFloats(values)).flip();
+        return b;
+    }
+
+    public static DoubleBuffer directDoubles(int n) {
+        return ByteBuffer.allocateDirect(n * Double.BYTES).order(ByteOrder.nativeOrder()).asDoubleBuffer();
+    }
+
+    public static DoubleBuffer directDoubles(double[] values) {
+        DoubleBuffer b = directDoubles(values.length);
+        b.put(values).flip();
+        return b;
+    }
+
+    public static double[] read(FloatPointer p, int n) {
+        float[] f = new float[n];
+        p.get(f);
+        return toDoubles(f);
+    }
+
+    public static double[] read(DoublePointer p, int n) {
+        double[] d = new double[n];
+        p.get(d);
+        return d;
+    }
+
+    public static double[] read(FloatBuffer b, int from, int n) {
+        double[] v = new double[n];
+        for (int i = 0; i < n; i++) v[i] = b.get(from + i);
+        return v;
+    }
+
+    // ---- Calls through every buffer kind ---------------------------------------------------------------------
+
+    /** Each way the API accepts data, and the dtype it implies. */
+    public enum BufferKind {
+        FLOAT_POINTER(DType.FLOAT32),
+        DOUBLE_POINTER(DType.FLOAT64),
+        FLOAT_BUFFER(DType.FLOAT32),
+        DOUBLE_BUFFER(DType.FLOAT64),
+        FLOAT_ARRAY(DType.FLOAT32),
+        DOUBLE_ARRAY(DType.FLOAT64),
+        FLOAT_ADDRESS(DType.FLOAT32),
+        DOUBLE_ADDRESS(DType.FLOAT64);
+
+        public final DType dtype;
+
+        BufferKind(DType dtype) {
+            this.dtype = dtype;
+        }
+
+        /** Arrays have no position: they are always read from index 0. */
+        public boolean hasPosition() {
+            return this != FLOAT_ARRAY && this != DOUBLE_ARRAY;
+        }
+    }
+
+    /** What a call returned and wrote (outputs read back as doubles). */
+    public static final class Outcome {
+        public final double returned;
+        public final double[] loss;
+        public final double[] gradInput;
+        public final double[] gradTarget;
+
+        Outcome(double returned, double[] loss, double[] gradInput, double[] gradTarget) {
+            this.returned = returned;
+            this.loss = loss;
+            this.gradInput = gradInput;
+            this.gradTarget = gradTarget;
+        }
+    }
+
+    /** Padding value before/after input data: NaN, so that reading it would poison the results. */
+    static final double INPUT_PAD = Double.NaN;
+    /** Padding value before/after output regions, which must stay untouched. */
+    static final double OUTPUT_PAD = 4242.5;
+    /** Initial content of output regions (so that a missing write is visible). */
+    static final double OUTPUT_INIT = -777.25;
+    static final int TAIL = 3;
+
+    /** One argument laid out as [offset pads][data][TAIL pads] in the kind's storage, positioned at the data. */
+    private static final class Slot {
+        final BufferKind kind;
+        final int offset;
+        final int length;
+        final double pad;
+        Object arg;
+        long address;
+
+        Slot(BufferKind kind, double[] data, int offset, double pad) {
+            this.kind = kind;
+            this.offset = kind.hasPosition() ? offset : 0;
+            this.length = data.length;
+            this.pad = pad;
+            int total = kind.hasPosition() ? this.offset + length + TAIL : length;
+            double[] image = filled(total, pad);
+            System.arraycopy(data, 0, image, this.offset, length);
+            switch (kind) {
+                case FLOAT_POINTER, FLOAT_ADDRESS -> {
+                    FloatPointer p = new FloatPointer(toFloats(image));
+                    address = p.address() + (long) this.offset * Float.BYTES;
+                    arg = p.position(this.offset);
+                }
+                case DOUBLE_POINTER, DOUBLE_ADDRESS -> {
+                    DoublePointer p = new DoublePointer(image);
+                    address = p.address() + (long) this.offset * Double.BYTES;
+                    arg = p.position(this.offset);
+                }
+                case FLOAT_BUFFER -> {
+                    FloatBuffer b = directFloats(total);
+                    b.put(toFloats(image)).position(this.offset);
+                    arg = b;
+                }
+                case DOUBLE_BUFFER -> {
+                    DoubleBuffer b = directDoubles(total);
+                    b.put(image).position(this.offset);
+                    arg = b;
+                }
+                case FLOAT_ARRAY -> arg = toFloats(image);
+                case DOUBLE_ARRAY -> arg = image;
+            }
+        }
+
+        /** The whole image as stored now. */
+        double[] image() {
+            switch (kind) {
+                case FLOAT_POINTER, FLOAT_ADDRESS -> {
+                    FloatPointer p = (FloatPointer) arg;
+                    float[] f = new float[(int) p.capacity()];
+                    long position = p.position();
+                    p.position(0).get(f);
+                    p.position(position);
+                    return toDoubles(f);
+                }
+                case DOUBLE_POINTER, DOUBLE_ADDRESS -> {
+                    DoublePointer p = (DoublePointer) arg;
+                    double[] d = new double[(int) p.capacity()];
+                    long position = p.position();
+                    p.position(0).get(d);
+                    p.position(position);
+                    return d;
+                }
+                case FLOAT_BUFFER -> {
+                    FloatBuffer b = (FloatBuffer) arg;
+                    return read(b, 0, b.capacity());
+                }
+                case DOUBLE_BUFFER -> {
+                    DoubleBuffer b = (DoubleBuffer) arg;
+                    double[] d = new double[b.capacity()];
+                    for (int i = 0; i < d.length; i++) d[i] = b.get(i);
+                    return d;
+                }
+                case FLOAT_ARRAY -> {
+                    return toDoubles((float[]) arg);
+                }
+                default -> {
+                    return ((double[]) arg).clone();
+                }
+            }
+        }
+
+        /** The data region, after checking that the pads are untouched and the position unchanged. */
+        double[] data(String name) {
+            double[] image = image();
+            for (int i = 0; i < image.length; i++) {
+                if (i < offset || i >= offset + length) {
+                    assertEquals(Double.doubleToLongBits(pad), Double.doubleToLongBits(image[i]),
+                            name + ": padding element " + i + " was overwritten");
+                }
+            }
+            if (arg instanceof org.bytedeco.javacpp.Pointer p) {
+                assertEquals(offset, p.position(), name + ": pointer position changed");
+            } else if (arg instanceof java.nio.Buffer b) {
+                assertEquals(offset, b.position(), name + ": buffer position changed");
+            }
+            return Arrays.copyOfRange(image, offset, offset + length);
+        }
+
+        static Object arg(Slot s) {
+            return s == null ? null : s.arg;
+        }
+
+        static long address(Slot s) {
+            return s == null ? 0 : s.address;
+        }
+    }
+
+    /**
+     * Runs {@code bce} on {@code x}/{@code y} (and {@code gradOutput}, null for none) through {@code kind}, with every
+     * buffer positioned {@code offset} elements into its storage (ignored for arrays), requesting loss and both
+     * gradients. Checks that no padding around any buffer is touched, that the inputs are unchanged, and that
+     * positions are preserved.
+     */
+    public static Outcome run(BufferKind kind, BinaryCrossEntropy bce, long[] shape, double[] x, double[] y,
+            double[] gradOutput, int offset) {
+        int n = x.length;
+        int results = bce.reduction() == Reduction.NONE ? n : 1;
+        try (PointerScope scope = new PointerScope()) {
+            Slot in = new Slot(kind, x, offset, INPUT_PAD);
+            Slot tg = new Slot(kind, y, offset, INPUT_PAD);
+            Slot go = gradOutput == null ? null : new Slot(kind, gradOutput, offset, INPUT_PAD);
+            Slot loss = new Slot(kind, filled(results, OUTPUT_INIT), offset, OUTPUT_PAD);
+            Slot gi = new Slot(kind, filled(n, OUTPUT_INIT), offset, OUTPUT_PAD);
+            Slot gt = new Slot(kind, filled(n, OUTPUT_INIT), offset, OUTPUT_PAD);
+            double returned = switch (kind) {
+                case FLOAT_POINTER -> bce.compute(shape, (FloatPointer) in.arg, (FloatPointer) tg.arg,
+                        (FloatPointer) Slot.arg(go), (FloatPointer) loss.arg, (FloatPointer) gi.arg,
+                        (FloatPointer) gt.arg);
+                case DOUBLE_POINTER -> bce.compute(shape, (DoublePointer) in.arg, (DoublePointer) tg.arg,
+                        (DoublePointer) Slot.arg(go), (DoublePointer) loss.arg, (DoublePointer) gi.arg,
+                        (DoublePointer) gt.arg);
+                case FLOAT_BUFFER -> bce.compute(shape, (FloatBuffer) in.arg, (FloatBuffer) tg.arg,
+                        (FloatBuffer) Slot.arg(go), (FloatBuffer) loss.arg, (FloatBuffer) gi.arg,
+                        (FloatBuffer) gt.arg);
+                case DOUBLE_BUFFER -> bce.compute(shape, (DoubleBuffer) in.arg, (DoubleBuffer) tg.arg,
+                        (DoubleBuffer) Slot.arg(go), (DoubleBuffer) loss.arg, (DoubleBuffer) gi.arg,
+                        (DoubleBuffer) gt.arg);
+                case FLOAT_ARRAY -> bce.compute(shape, (float[]) in.arg, (float[]) tg.arg, (float[]) Slot.arg(go),
+                        (float[]) loss.arg, (float[]) gi.arg, (float[]) gt.arg);
+                case DOUBLE_ARRAY -> bce.compute(shape, (double[]) in.arg, (double[]) tg.arg,
+                        (double[]) Slot.arg(go), (double[]) loss.arg, (double[]) gi.arg, (double[]) gt.arg);
+                case FLOAT_ADDRESS, DOUBLE_ADDRESS -> bce.computeAt(kind.dtype, shape, in.address, tg.address,
+                        Slot.address(go), loss.address, gi.address, gt.address);
+            };
+            assertBitsEqual(kind.dtype, x, in.data("input"), "input was modified");
+            assertBitsEqual(kind.dtype, y, tg.data("target"), "target was modified");
+            if (go != null) assertBitsEqual(kind.dtype, gradOutput, go.data("gradOutput"), "gradOutput was modified");
+            return new Outcome(returned, loss.data("loss"), gi.data("gradInput"), gt.data("gradTarget"));
+        }
+    }
+
+    private static void assertBitsEqual(DType dtype, double[] expected, double[] actual, String message) {
+        for (int i = 0; i < expected.length; i++) {
+            double e = dtype == DType.FLOAT32 ? (float) expected[i] : expected[i];
+            assertEquals(Double.doubleToLongBits(e), Double.doubleToLongBits(actual[i]), message + " at " + i);
+        }
+    }
+
+    // ---- Comparisons -----------------------------------------------------------------------------------------
+
+    public static boolean close(double expected, double actual, double rel, double abs) {
+        if (Double.isNaN(expected)) return Double.isNaN(actual);
+        if (Double.isInfinite(expected)) return expected == actual;
+        return Math.abs(actual - expected) <= abs + rel * Math.abs(expected);
+    }
+
+    public static void assertClose(double expected, double actual, double rel, double abs, String what) {
+        if (!close(expected, actual, rel, abs)) {
+            fail(what + ": expected " + expected + " but was " + actual + " (difference " + (actual - expected)
+                    + ")");
+        }
+    }
+
+    public static void assertAllClose(double[] expected, double[] actual, DType dtype, String what) {
+        assertEquals(expected.length, actual.length, what + ": length");
+        double rel = dtype == DType.FLOAT32 ? REL32 : REL64;
+        double abs = dtype == DType.FLOAT32 ? ABS32 : ABS64;
+        for (int i = 0; i < expected.length; i++) {
+            assertClose(expected[i], actual[i], rel, abs, what + "[" + i + "]");
+        }
+    }
+
+    /** Compares a whole outcome with the reference; the return value always at float64 precision. */
+    public static void assertOutcome(Expected e, Outcome o, DType dtype, String label) {
+        if (Double.isNaN(e.returned)) {
+            assertTrue(Double.isNaN(o.returned), label + ": NONE returns NaN, got " + o.returned);
+        } else {
+            assertClose(e.returned, o.returned, REL64, ABS64, label + ": returned loss");
+        }
+        assertAllClose(e.loss, o.loss, dtype, label + ": loss");
+        assertAllClose(e.gradInput, o.gradInput, dtype, label + ": gradInput");
+        assertAllClose(e.gradTarget, o.gradTarget, dtype, label + ": gradTarget");
+    }
+}

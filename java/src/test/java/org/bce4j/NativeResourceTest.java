@@ -1,0 +1,272 @@
+package org.bce4j;
+
+import static org.bce4j.BceTestSupport.*;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.bce4j.BceTestSupport.BufferKind;
+import org.bce4j.BceTestSupport.Outcome;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerScope;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/** Library facts, native memory over many calls and objects, and concurrent use of one loss. */
+class NativeResourceTest {
+    static final long MAX_RSS_GROWTH = 32L << 20;
+
+    @Test
+    @DisplayName("Bce4j.version() is 0.1.0, cpuIsa() non-empty, defaultNumThreads() >= 1")
+    void libraryFacts() {
+        assertTrue(Bce4j.version().matches("\\d+\\.\\d+\\.\\d+"), Bce4j.version());
+        assertEquals("0.1.0", Bce4j.version());
+        assertFalse(Bce4j.cpuIsa().isBlank());
+        assertTrue(Bce4j.defaultNumThreads() >= 1, "threads " + Bce4j.defaultNumThreads());
+    }
+
+    @Test
+    @DisplayName("100 000 raw-address calls: Pointer.totalBytes() unchanged, RSS growth < 32 MB")
+    void rawAddressLoopDoesNotLeak() {
+        int n = 64;
+        double[] x = floatValues(n, 91, -5, 5);
+        double[] y = labels(n, 92);
+        try (BCEWithLogitsLoss loss = BCEWithLogitsLoss.builder().reduction(Reduction.MEAN)
+                .posWeight(filled(n, 2), n).build(); PointerScope scope = new PointerScope()) {
+            FloatPointer in = new FloatPointer(toFloats(x));
+            FloatPointer tg = new FloatPointer(toFloats(y));
+            FloatPointer gi = new FloatPointer(n);
+            FloatPointer gt = new FloatPointer(n);
+            FloatPointer reduced = new FloatPointer(1);
+            double expectedMean = expected(true, Reduction.MEAN, x, y, null, filled(n, 2), null).returned;
+            long[] shape = {n};
+            for (int i = 0; i < 10_000; i++) { // warm up (JIT, thread-local scratch)
+                loss.computeAt(DType.FLOAT32, shape, in.address(), tg.address(), 0, reduced.address(), gi.address(),
+                        gt.address());
+            }
+            long totalBefore = Pointer.totalBytes();
+            long rssBefore = Pointer.physicalBytes();
+            double last = 0;
+            for (int i = 0; i < 100_000; i++) {
+                last = loss.computeAt(DType.FLOAT32, shape, in.address(), tg.address(), 0, reduced.address(),
+                        gi.address(), gt.address());
+            }
+            long totalAfter = Pointer.totalBytes();
+            long rssAfter = Pointer.physicalBytes();
+            assertEquals(totalBefore, totalAfter, "Pointer.totalBytes() after 100 000 calls");
+            assertTrue(rssAfter - rssBefore < MAX_RSS_GROWTH, "RSS grew by " + (rssAfter - rssBefore) + " bytes");
+            assertClose(expectedMean, last, REL64, ABS64, "result of the last call");
+        }
+    }
+
+    @Test
+    @DisplayName("100 000 pointer and direct-buffer calls (RSS < 32 MB), 10 000 array calls: totalBytes unchanged")
+    void pointerBufferAndArrayLoopsDoNotLeak() {
+        int n = 64;
+        double[] x = floatValues(n, 93, -5, 5);
+        double[] y = labels(n, 94);
+        long[] shape = {8, 8};
+        try (BCEWithLogitsLoss loss = BCEWithLogitsLoss.builder().reduction(Reduction.NONE)
+                .weight(filled(8, 0.5), 8).build(); PointerScope scope = new PointerScope()) {
+            FloatPointer in = new FloatPointer(toFloats(x));
+            FloatPointer tg = new FloatPointer(toFloats(y));
+            FloatPointer out = new FloatPointer(n);
+            FloatPointer gi = new FloatPointer(n);
+            FloatBuffer inB = directFloats(x);
+            FloatBuffer tgB = directFloats(y);
+            FloatBuffer outB = directFloats(n);
+            float[] inA = toFloats(x);
+            float[] tgA = toFloats(y);
+            float[] outA = new float[n];
+            for (int i = 0; i < 5_000; i++) {
+                loss.compute(shape, in, tg, out, gi, null);
+                loss.compute(shape, inB, tgB, outB, null, null);
+                loss.compute(shape, inA, tgA, outA, null, null);
+            }
+            long totalBefore = Pointer.totalBytes();
+            long rssBefore = Pointer.physicalBytes();
+            for (int i = 0; i < 100_000; i++) {
+                loss.compute(shape, in, tg, out, gi, null);
+                loss.compute(shape, inB, tgB, outB, null, null);
+            }
+            long growth = Pointer.physicalBytes() - rssBefore; // these loops allocate nothing, not even on the heap
+            assertTrue(growth < MAX_RSS_GROWTH, "RSS grew by " + growth + " bytes");
+            assertEquals(totalBefore, Pointer.totalBytes(), "Pointer.totalBytes() after the pointer/buffer loops");
+            for (int i = 0; i < 10_000; i++) loss.compute(shape, inA, tgA, outA, null, null);
+            assertEquals(totalBefore, Pointer.totalBytes(), "Pointer.totalBytes() after the array loop");
+            double[] e = expected(true, Reduction.NONE, x, y, filled(n, 0.5), null, null).loss;
+            assertAllClose(e, read(out, n), DType.FLOAT32, "pointer loss");
+            assertAllClose(e, read(outB, 0, n), DType.FLOAT32, "buffer loss");
+            assertAllClose(e, toDoubles(outA), DType.FLOAT32, "array loss");
+        }
+    }
+
+    @Test
+    @DisplayName("creating and closing 10 000 losses with weights returns Pointer.totalBytes() to the baseline")
+    void lossObjectsFreeTheirMemory() {
+        double[] w = filled(100, 1.5);
+        double[] x = {0.5};
+        double[] y = {1};
+        try (BCEWithLogitsLoss warm = BCEWithLogitsLoss.builder().build()) {
+            run(BufferKind.FLOAT_ADDRESS, warm, new long[] {1}, x, y, null, 0);
+        }
+        long totalBefore = Pointer.totalBytes();
+        for (int i = 0; i < 10_000; i++) {
+            if (i % 2 == 0) {
+                try (BCEWithLogitsLoss loss = BCEWithLogitsLoss.builder().weight(w, 100).posWeight(w, 10, 10)
+                        .build()) {
+                    assertTrue(Pointer.totalBytes() > totalBefore, "a loss with weights holds native memory");
+                }
+            } else {
+                BCELoss loss = BCELoss.builder().weight(w, 4, 25).reduction(Reduction.SUM).build();
+                loss.close();
+                loss.close();
+            }
+        }
+        // Only totalBytes: RSS here is dominated by the Java heap warming up (the garbage of 10 000 builders).
+        assertEquals(totalBefore, Pointer.totalBytes(), "Pointer.totalBytes() after 10 000 losses");
+    }
+
+    @Test
+    @DisplayName("one loss used from 4 threads at once gives the same results as sequential calls")
+    void concurrentUseMatchesSequential() throws Exception {
+        int threads = 4;
+        int rounds = 50;
+        // a small input (calling thread only) and a large one (OpenMP inside each call)
+        long[][] shapes = {{16, 7}, {6000, 7}};
+        try (BCEWithLogitsLoss loss = BCEWithLogitsLoss.builder().reduction(Reduction.SUM)
+                .weight(BCEWithLogitsLossTest.MULTI_WEIGHT, 7).posWeight(BCEWithLogitsLossTest.MULTI_POS_WEIGHT, 7)
+                .build()) {
+            List<double[][]> data = new ArrayList<>();
+            List<Outcome> sequential = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                long[] shape = shapes[t % 2];
+                int n = count(shape);
+                double[][] xy = {floatValues(n, 100 + t, -6, 6), floatValues(n, 200 + t, 0, 1)};
+                data.add(xy);
+                sequential.add(run(BufferKind.FLOAT_POINTER, loss, shape, xy[0], xy[1], null, 0));
+            }
+            ExecutorService pool = Executors.newFixedThreadPool(threads);
+            try {
+                CyclicBarrier start = new CyclicBarrier(threads);
+                List<Future<List<Outcome>>> futures = new ArrayList<>();
+                for (int t = 0; t < threads; t++) {
+                    final int id = t;
+                    Callable<List<Outcome>> task = () -> {
+                        start.await();
+                        List<Outcome> results = new ArrayList<>();
+                        BufferKind kind = id % 2 == 0 ? BufferKind.FLOAT_POINTER : BufferKind.FLOAT_ADDRESS;
+                        for (int r = 0; r < rounds; r++) {
+                            results.add(run(kind, loss, shapes[id % 2], data.get(id)[0], data.get(id)[1], null, 0));
+                        }
+                        return results;
+                    };
+                    futures.add(pool.submit(task));
+                }
+                for (int t = 0; t < threads; t++) {
+                    Outcome expected = sequential.get(t);
+                    for (Outcome o : futures.get(t).get(60, TimeUnit.SECONDS)) {
+                        assertEquals(expected.returned, o.returned, 0.0, "thread " + t);
+                        assertArrayEquals(expected.gradInput, o.gradInput, 0.0, "thread " + t);
+                        assertArrayEquals(expected.gradTarget, o.gradTarget, 0.0, "thread " + t);
+                    }
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+    }
+
+    @Test
+    @DisplayName("error messages are per thread: concurrent failures each report their own index")
+    void concurrentErrorsReportTheirOwnIndex() throws Exception {
+        int threads = 4;
+        try (BCELoss loss = new BCELoss(Reduction.MEAN)) {
+            ExecutorService pool = Executors.newFixedThreadPool(threads);
+            try {
+                CyclicBarrier start = new CyclicBarrier(threads);
+                List<Future<?>> futures = new ArrayList<>();
+                for (int t = 0; t < threads; t++) {
+                    final int bad = 10 + t;
+                    futures.add(pool.submit(() -> {
+                        start.await();
+                        double[] x = filled(64, 0.5);
+                        double[] y = filled(64, 1);
+                        x[bad] = 3;
+                        for (int r = 0; r < 200; r++) {
+                            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                                    () -> run(BufferKind.DOUBLE_ADDRESS, loss, new long[] {64}, x, y, null, 0));
+                            assertTrue(e.getMessage().contains("input") && e.getMessage().contains(String.valueOf(bad)),
+                                    e.getMessage());
+                        }
+                        return null;
+                    }));
+                }
+                for (Future<?> f : futures) f.get(60, TimeUnit.SECONDS);
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+    }
+
+    /**
+     * libgomp cannot report failure: when it cannot allocate a team ("Out of memory allocating 481036338272 bytes"
+     * for Integer.MAX_VALUE threads) or create its threads ("Thread creation failed"), it exits the whole process.
+     * A huge numThreads must therefore never reach it. Run in a child JVM (address space limited to 8 GB, so that
+     * nothing large is ever really allocated): the child must survive, whether the call succeeds or the value is
+     * rejected.
+     */
+    @Test
+    @DisplayName("a huge numThreads must not kill the JVM (child process with an 8 GB address-space limit)")
+    void hugeThreadCountDoesNotKillTheProcess() throws Exception {
+        String javaBin = System.getProperty("java.home") + "/bin/java";
+        String classPath = System.getProperty("java.class.path");
+        String command = "ulimit -v 8000000 && exec '" + javaBin + "' -Xmx256m -XX:CompressedClassSpaceSize=64m"
+                + " -XX:ReservedCodeCacheSize=64m -cp '" + classPath + "' '" + HugeThreadCountChild.class.getName() + "'";
+        Process child = new ProcessBuilder("/bin/sh", "-c", command).redirectErrorStream(true).start();
+        String output;
+        try (var in = child.getInputStream()) {
+            output = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+        assertTrue(child.waitFor(60, TimeUnit.SECONDS), "child did not finish");
+        assertEquals(0, child.exitValue(), "the child JVM died with exit code " + child.exitValue() + "; output: " + output.strip());
+        assertTrue(output.contains("CHILD OK"), output);
+    }
+
+    @Test
+    @DisplayName("numThreads: above 1024 rejected by the builder; 1024 on a few blocks runs with no more threads than blocks")
+    void threadCountBounds() {
+        assertThrows(IllegalArgumentException.class, () -> BCEWithLogitsLoss.builder().numThreads(1025));
+        int n = 40_000; // 5 blocks of 8192, above the parallel threshold
+        try (BCEWithLogitsLoss loss = BCEWithLogitsLoss.builder().numThreads(1024).reduction(Reduction.SUM).build()) {
+            double sum = loss.compute(new long[] {n}, new double[n], new double[n], null, null, null);
+            assertEquals(n * Math.log(2), sum, 1e-9 * n);
+        }
+    }
+
+    /** The child of {@link #hugeThreadCountDoesNotKillTheProcess()}. */
+    public static final class HugeThreadCountChild {
+        public static void main(String[] args) {
+            int n = 40_000; // above the parallel threshold
+            try (BCEWithLogitsLoss loss = BCEWithLogitsLoss.builder().numThreads(Integer.MAX_VALUE)
+                    .reduction(Reduction.SUM).build()) {
+                double sum = loss.compute(new long[] {n}, new double[n], new double[n], null, null, null);
+                System.out.println(Math.abs(sum - n * Math.log(2)) < 1e-6 ? "CHILD OK" : "CHILD WRONG " + sum);
+            } catch (IllegalArgumentException e) {
+                System.out.println("CHILD OK (rejected: " + e.getMessage() + ")");
+            }
+        }
+    }
+}
