@@ -61,27 +61,47 @@ bce4j_status check_shape(const char* name, int32_t ndim, const int64_t* dims, in
     if (ndim > 0 && dims == nullptr) {
         return fail(BCE4J_ERROR_NULL_ARGUMENT, "%s shape is NULL but its ndim is %d", name, ndim);
     }
-    int64_t n = 1;
+    bool empty = false;
     for (int i = 0; i < ndim; ++i) {
         if (dims[i] < 0) {
             return fail(BCE4J_ERROR_INVALID_SHAPE, "%s shape %s has a negative dimension", name,
                         format_shape({ndim, dims}).c_str());
         }
-        if (dims[i] != 0 && n > std::numeric_limits<int64_t>::max() / dims[i]) {
+        empty = empty || dims[i] == 0;
+    }
+    int64_t n = 1;
+    for (int i = 0; i < ndim && !empty; ++i) {
+        if (n > std::numeric_limits<int64_t>::max() / dims[i]) {
             return fail(BCE4J_ERROR_INVALID_SHAPE, "%s shape %s has more than 2^63-1 elements", name,
                         format_shape({ndim, dims}).c_str());
         }
         n *= dims[i];
     }
-    *count = n;
+    *count = empty ? 0 : n;
     return BCE4J_OK;
+}
+
+// True when a struct_size smaller than ours ends inside a field: no header version ever had such a size.
+bool splits_a_field(size_t size) {
+#define BCE4J_FIELD(f) {offsetof(bce4j_options, f), sizeof(bce4j_options::f)}
+    static const struct { size_t offset, size; } fields[] = {
+        BCE4J_FIELD(struct_size), BCE4J_FIELD(reduction), BCE4J_FIELD(num_threads),
+        BCE4J_FIELD(weight), BCE4J_FIELD(weight_ndim), BCE4J_FIELD(weight_shape),
+        BCE4J_FIELD(pos_weight), BCE4J_FIELD(pos_weight_ndim), BCE4J_FIELD(pos_weight_shape),
+    };
+#undef BCE4J_FIELD
+    for (const auto& f : fields) {
+        if (size > f.offset && size < f.offset + f.size) return true;
+    }
+    return false;
 }
 
 // Reads the caller's options, taking defaults for the fields past its struct_size.
 bce4j_status read_options(const bce4j_options* given, bce4j_options* options) {
     bce4j_options_init(options);
     if (given == nullptr) return BCE4J_OK;
-    if (given->struct_size < offsetof(bce4j_options, reduction) + sizeof(int32_t)) {
+    if (given->struct_size < offsetof(bce4j_options, reduction) + sizeof(int32_t) ||
+        splits_a_field(given->struct_size)) {
         return fail(BCE4J_ERROR_INVALID_OPTION,
                     "options.struct_size is %zu; initialise options with bce4j_options_init()", given->struct_size);
     }

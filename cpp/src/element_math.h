@@ -8,11 +8,13 @@
 
 namespace bce4j::math {
 
-// coefficient * magnitude, taking 0 * inf as 0: every such term comes from a formula whose coefficient is
-// exactly zero there, so the true limit is 0 (PyTorch returns NaN for e.g. x = +inf, y = 1).
+// coefficient * magnitude, taking 0 * inf as 0: every such product comes from a formula whose coefficient is
+// exactly zero there (a target of 0 or 1, a weight of 0), so the true limit is 0; PyTorch returns NaN for e.g.
+// x = +inf, y = 1. A NaN magnitude still propagates.
 template <typename R>
 inline R scaled(R coefficient, R magnitude) {
-    return coefficient == R(0) ? R(0) : coefficient * magnitude;
+    using std::isnan;
+    return coefficient == R(0) && !isnan(magnitude) ? R(0) : coefficient * magnitude;
 }
 
 // One element's loss and partial derivatives, before the weight and the upstream gradient are applied.

@@ -20,11 +20,11 @@ double upstream_at(const RowArgs<T>& a, int64_t i) {
 template <typename T>
 double store_element(const RowArgs<T>& a, int64_t i, const math::ElementTerms<double>& t) {
     const double w = weight_at(a.weight, a.weight_stride, i);
-    const double loss = w * t.loss;
+    const double loss = math::scaled(w, t.loss);  // a weight of 0 masks the element, even at infinite logits
     if (a.loss) a.loss[i] = static_cast<T>(loss);
     const double scale = upstream_at(a, i) * w;
-    if (a.grad_input) a.grad_input[i] = static_cast<T>(scale * t.grad_input);
-    if (a.grad_target) a.grad_target[i] = static_cast<T>(scale * t.grad_target);
+    if (a.grad_input) a.grad_input[i] = static_cast<T>(math::scaled(scale, t.grad_input));
+    if (a.grad_target) a.grad_target[i] = static_cast<T>(math::scaled(scale, t.grad_target));
     return loss;
 }
 

@@ -37,20 +37,23 @@ final class CallScratch {
             throw new IllegalArgumentException(
                     "shape has " + shape.length + " dimensions; at most " + NativeLibrary.MAX_DIMS + " are supported");
         }
-        long count = 1;
+        boolean empty = false;
         for (int i = 0; i < shape.length; i++) {
             long d = shape[i];
             if (d < 0) {
                 throw new IllegalArgumentException("shape " + Checks.format(shape) + " has a negative dimension");
             }
-            try {
-                count = Math.multiplyExact(count, d);
-            } catch (ArithmeticException e) {
-                throw new IllegalArgumentException("shape " + Checks.format(shape) + " has more than 2^63-1 elements");
-            }
+            empty |= d == 0;
             memory.putLong(SHAPE_OFFSET + i * Long.BYTES, d);
         }
-        return count;
+        long count = 1;
+        for (int i = 0; i < shape.length && !empty; i++) {
+            if (count > Long.MAX_VALUE / shape[i]) {
+                throw new IllegalArgumentException("shape " + Checks.format(shape) + " has more than 2^63-1 elements");
+            }
+            count *= shape[i];
+        }
+        return empty ? 0 : count;
     }
 
     double reducedLoss() {

@@ -2,6 +2,7 @@ package org.bce4j;
 
 import static org.bce4j.BceTestSupport.*;
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -264,6 +265,16 @@ class ArgumentValidationTest {
         long big = 1L << 40;
         assertNamed(IllegalArgumentException.class, "shape",
                 () -> mean.computeAt(DType.FLOAT32, new long[] {big, big}, 8, 8, 0, 0, 0, 0));
+    }
+
+    @Test
+    @DisplayName("huge dimensions beside a 0 are an empty input, whatever their order")
+    void hugeDimensionsBesideZeroAreEmpty() {
+        long huge = 1L << 62;
+        try (BCEWithLogitsLoss sum = new BCEWithLogitsLoss(Reduction.SUM)) {
+            assertEquals(0.0, sum.computeAt(DType.FLOAT32, new long[] {huge, 4, 0}, 8, 8, 0, 0, 0, 0));
+            assertEquals(0.0, sum.computeAt(DType.FLOAT32, new long[] {0, huge, 4}, 8, 8, 0, 0, 0, 0));
+        }
     }
 
     // ---- builders -------------------------------------------------------------------------------------------
