@@ -131,7 +131,8 @@ bce4j_status check_operand(const char* name, const void* data, int32_t ndim, con
             return BCE4J_OK;
         case BroadcastCheck::kTooManyDims:
             return fail(BCE4J_ERROR_BROADCAST,
-                        "%s shape %s has more dimensions than input shape %s; broadcasting may not enlarge the input",
+                        "%s shape %s does not broadcast to input shape %s (it has more dimensions, and broadcasting "
+                        "may not enlarge the input)",
                         name, format_shape(*shape).c_str(), format_shape(input).c_str());
         case BroadcastCheck::kIncompatible:
             break;

@@ -8,14 +8,21 @@ import org.bce4j.Reduction;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.PointerScope;
 
-/** The command line: {@code java -jar bce4j.jar [demo | --help]}. */
+/** The command line: {@code java -jar bce4j.jar [demo | compute ... | --help]}. */
 public final class Main {
     private static final String USAGE = String.join(System.lineSeparator(),
-            "usage: java -jar bce4j.jar [command]",
+            "usage: java -jar bce4j.jar [command] [--help]",
             "",
             "commands:",
             "  demo      the seed examples: inputs, loss and gradients (the default)",
-            "  --help    this text");
+            "  compute   loss and gradients of .npy files, written as .npy files",
+            "  --help    this text; <command> --help describes a command");
+
+    private static final String DEMO_USAGE = String.join(System.lineSeparator(),
+            "usage: java -jar bce4j.jar demo",
+            "",
+            "Runs the seed examples (BCEWithLogitsLoss on [3] logits, and on [4, 7] logits with weight and",
+            "pos_weight) through the float32 path and prints their inputs, loss and gradients.");
 
     private Main() {}
 
@@ -27,12 +34,18 @@ public final class Main {
         String command = args.length == 0 ? "demo" : args[0];
         switch (command) {
             case "demo":
+                if (args.length == 2 && (args[1].equals("--help") || args[1].equals("-h"))) {
+                    out.println(DEMO_USAGE);
+                    return 0;
+                }
                 if (args.length > 1) {
                     err.println("demo takes no arguments, got: " + args[1]);
                     return 2;
                 }
                 demo(out);
                 return 0;
+            case "compute":
+                return Compute.run(java.util.Arrays.copyOfRange(args, 1, args.length), out, err);
             case "--help":
             case "-h":
             case "help":

@@ -1,0 +1,284 @@
+package org.bce4j.cli;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.bce4j.BCELoss;
+import org.bce4j.BCEWithLogitsLoss;
+import org.bce4j.BinaryCrossEntropy;
+import org.bce4j.DType;
+import org.bce4j.Reduction;
+
+/**
+ * The {@code compute} command: loss and gradients of .npy inputs, written as .npy files. Every output is first
+ * written to a temporary file in the output directory and moved into place only when all of them succeeded.
+ */
+final class Compute {
+    static final String USAGE = String.join(System.lineSeparator(),
+            "usage: java -jar bce4j.jar compute --input X.npy --target Y.npy [--weight W.npy] [--pos-weight P.npy]",
+            "           [--reduction none|mean|sum] [--grad-output G.npy] [--loss logits|probabilities]",
+            "           [--threads T] --out DIR",
+            "",
+            "Computes the binary cross-entropy of X against Y (PyTorch BCEWithLogitsLoss, or BCELoss with",
+            "--loss probabilities) and writes DIR/loss.npy, DIR/grad_input.npy and, for logits, DIR/grad_target.npy.",
+            "",
+            "  --input X.npy        the logits or probabilities (any shape, 0-d and empty included)",
+            "  --target Y.npy       the targets, of the input's shape",
+            "  --weight W.npy       per-element weight; broadcasts to the input's shape (e.g. [C] or [N,1])",
+            "  --pos-weight P.npy   positive-class weight, logits only; broadcasts like --weight",
+            "  --reduction R        none, mean (the default) or sum",
+            "  --grad-output G.npy  the upstream gradient: 0-d for mean and sum, the input's shape for none;",
+            "                       1 by default",
+            "  --loss L             logits (the default) or probabilities",
+            "  --threads T          OpenMP threads, 0 (the library default) to 1024",
+            "  --out DIR            the output directory (created if missing)",
+            "",
+            ".npy files: format 1.0 or 2.0, little-endian float32 '<f4' or float64 '<f8', C order. All inputs share",
+            "one dtype, and the outputs have it too. loss.npy is 0-d for mean and sum, the input's shape for none.",
+            "Bad input: one line on stderr naming the file and the problem, exit code 2, no output written.");
+
+    private static final List<String> FLAGS = List.of("--input", "--target", "--weight", "--pos-weight", "--reduction",
+            "--grad-output", "--loss", "--threads", "--out");
+
+    /** Bad input: reported as one line on stderr with exit code 2. */
+    static final class UsageException extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        UsageException(String message) {
+            super(message);
+        }
+    }
+
+    private Compute() {}
+
+    static int run(String[] args, PrintStream out, PrintStream err) {
+        for (String a : args) {
+            if (a.equals("--help") || a.equals("-h")) {
+                out.println(USAGE);
+                return 0;
+            }
+        }
+        try {
+            execute(parse(args));
+            return 0;
+        } catch (UsageException | Npy.NpyException e) {
+            err.println("bce4j compute: " + e.getMessage());
+            return 2;
+        } catch (IOException e) {
+            err.println("bce4j compute: " + e.getMessage());
+            return 2;
+        }
+    }
+
+    static Map<String, String> parse(String[] args) throws UsageException {
+        Map<String, String> flags = new LinkedHashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            String name = a;
+            String value = null;
+            int eq = a.indexOf('=');
+            if (a.startsWith("--") && eq > 0) {
+                name = a.substring(0, eq);
+                value = a.substring(eq + 1);
+            }
+            if (!FLAGS.contains(name)) {
+                throw new UsageException((a.startsWith("-") ? "unknown flag: " : "unexpected argument: ") + a
+                        + " (see compute --help)");
+            }
+            if (value == null) {
+                if (i + 1 >= args.length) throw new UsageException(name + " needs a value");
+                value = args[++i];
+            }
+            if (flags.put(name, value) != null) throw new UsageException(name + " is given twice");
+        }
+        for (String required : new String[] {"--input", "--target", "--out"}) {
+            if (!flags.containsKey(required)) throw new UsageException("missing " + required + " (see compute --help)");
+        }
+        return flags;
+    }
+
+    private static Path path(Map<String, String> flags, String flag) throws UsageException {
+        String value = flags.get(flag);
+        if (value == null) return null;
+        try {
+            return Paths.get(value);
+        } catch (InvalidPathException e) {
+            throw new UsageException(flag + ": invalid path " + value);
+        }
+    }
+
+    private static Npy.Array read(Map<String, String> flags, String flag) throws UsageException, Npy.NpyException {
+        Path p = path(flags, flag);
+        return p == null ? null : Npy.read(p);
+    }
+
+    static void execute(Map<String, String> flags) throws UsageException, IOException {
+        Reduction reduction = reduction(flags.getOrDefault("--reduction", "mean"));
+        String lossKind = flags.getOrDefault("--loss", "logits");
+        if (!lossKind.equals("logits") && !lossKind.equals("probabilities")) {
+            throw new UsageException("--loss is '" + lossKind + "'; expected logits or probabilities");
+        }
+        boolean logits = lossKind.equals("logits");
+        int threads = threads(flags.getOrDefault("--threads", "0"));
+        if (!logits && flags.containsKey("--pos-weight")) {
+            throw new UsageException("--pos-weight applies to --loss logits only (BCELoss has no pos_weight)");
+        }
+        Path outDir = path(flags, "--out");
+        if (Files.exists(outDir) && !Files.isDirectory(outDir)) {
+            throw new UsageException("--out " + outDir + " exists and is not a directory");
+        }
+
+        Path inputFile = path(flags, "--input");
+        Path targetFile = path(flags, "--target");
+        Npy.Array input = Npy.read(inputFile);
+        Npy.Array target = Npy.read(targetFile);
+        Npy.Array weight = read(flags, "--weight");
+        Npy.Array posWeight = read(flags, "--pos-weight");
+        Npy.Array gradOutput = read(flags, "--grad-output");
+
+        long[] shape = input.shape();
+        sameDtype(input, inputFile, target, targetFile);
+        if (!Arrays.equals(target.shape(), shape)) {
+            throw new UsageException(targetFile + ": shape " + Arrays.toString(target.shape())
+                    + " differs from the input's " + Arrays.toString(shape) + " (" + inputFile + ")");
+        }
+        // Broadcasting is checked by the native call (one rule, in one place); its error names the operand.
+        if (weight != null) sameDtype(input, inputFile, weight, path(flags, "--weight"));
+        if (posWeight != null) sameDtype(input, inputFile, posWeight, path(flags, "--pos-weight"));
+        if (gradOutput != null) {
+            Path g = path(flags, "--grad-output");
+            sameDtype(input, inputFile, gradOutput, g);
+            if (reduction == Reduction.NONE ? !Arrays.equals(gradOutput.shape(), shape) : gradOutput.count() != 1) {
+                throw new UsageException(g + ": shape " + Arrays.toString(gradOutput.shape()) + "; expected "
+                        + (reduction == Reduction.NONE ? "the input's shape " + Arrays.toString(shape)
+                                : "a 0-d array (one element) for reduction " + name(reduction)));
+            }
+        }
+
+        DType dtype = input.dtype;
+        Npy.Array loss = Npy.Array.allocate(dtype, reduction == Reduction.NONE ? shape : new long[0]);
+        Npy.Array gradInput = Npy.Array.allocate(dtype, shape);
+        Npy.Array gradTarget = logits ? Npy.Array.allocate(dtype, shape) : null;
+
+        try (BinaryCrossEntropy bce = build(logits, reduction, threads, weight, posWeight)) {
+            if (dtype == DType.FLOAT32) {
+                bce.compute(shape, input.floats(), target.floats(), gradOutput == null ? null : gradOutput.floats(),
+                        loss.floats(), gradInput.floats(), gradTarget == null ? null : gradTarget.floats());
+            } else {
+                bce.compute(shape, input.doubles(), target.doubles(),
+                        gradOutput == null ? null : gradOutput.doubles(), loss.doubles(), gradInput.doubles(),
+                        gradTarget == null ? null : gradTarget.doubles());
+            }
+        } catch (IllegalArgumentException e) {
+            // The native checks name the argument first ("input element 3 ...", "target ...", "weight shape ...").
+            String m = e.getMessage();
+            Path file = m.startsWith("target") ? targetFile
+                    : m.startsWith("pos_weight") || m.startsWith("posWeight") ? path(flags, "--pos-weight")
+                    : m.startsWith("weight") ? path(flags, "--weight")
+                    : m.startsWith("gradOutput") ? path(flags, "--grad-output") : inputFile;
+            throw new UsageException(file + ": " + m);
+        }
+
+        Map<String, Npy.Array> outputs = new LinkedHashMap<>();
+        outputs.put("loss.npy", loss);
+        outputs.put("grad_input.npy", gradInput);
+        if (gradTarget != null) outputs.put("grad_target.npy", gradTarget);
+        writeAll(outDir, outputs);
+    }
+
+    /** Writes every output to a temporary file in {@code dir}, then moves them into place; on failure removes them. */
+    static void writeAll(Path dir, Map<String, Npy.Array> outputs) throws IOException {
+        List<Path> temps = new ArrayList<>();
+        boolean done = false;
+        try {
+            Files.createDirectories(dir);
+            for (Map.Entry<String, Npy.Array> e : outputs.entrySet()) {
+                // Not Files.createTempFile: its files are owner-only (0600), and the outputs keep the umask's mode.
+                Path tmp = dir.resolve("." + e.getKey() + "." + java.util.UUID.randomUUID() + ".tmp");
+                Files.createFile(tmp);
+                temps.add(tmp);
+                Npy.write(tmp, e.getValue());
+            }
+            int i = 0;
+            for (String name : outputs.keySet()) {
+                Path tmp = temps.get(i++);
+                try {
+                    Files.move(tmp, dir.resolve(name), StandardCopyOption.REPLACE_EXISTING,
+                            StandardCopyOption.ATOMIC_MOVE);
+                } catch (java.nio.file.AtomicMoveNotSupportedException ex) {
+                    Files.move(tmp, dir.resolve(name), StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+            done = true;
+        } catch (IOException e) {
+            throw new IOException(dir + ": cannot write the outputs: " + e, e);
+        } finally {
+            if (!done) {
+                for (Path tmp : temps) {
+                    try {
+                        Files.deleteIfExists(tmp);
+                    } catch (IOException ignored) {
+                        // best effort: the original failure is what gets reported
+                    }
+                }
+            }
+        }
+    }
+
+    private static BinaryCrossEntropy build(boolean logits, Reduction reduction, int threads, Npy.Array weight,
+            Npy.Array posWeight) {
+        if (logits) {
+            BCEWithLogitsLoss.Builder b = BCEWithLogitsLoss.builder().reduction(reduction).numThreads(threads);
+            if (weight != null) b.weight(weight.toDoubleArray(), weight.shape());
+            if (posWeight != null) b.posWeight(posWeight.toDoubleArray(), posWeight.shape());
+            return b.build();
+        }
+        BCELoss.Builder b = BCELoss.builder().reduction(reduction).numThreads(threads);
+        if (weight != null) b.weight(weight.toDoubleArray(), weight.shape());
+        return b.build();
+    }
+
+    private static void sameDtype(Npy.Array input, Path inputFile, Npy.Array other, Path otherFile)
+            throws UsageException {
+        if (other.dtype != input.dtype) {
+            throw new UsageException(otherFile + ": dtype " + Npy.descr(other.dtype) + " differs from the input's "
+                    + Npy.descr(input.dtype) + " (" + inputFile + "); all inputs must share one dtype");
+        }
+    }
+
+    private static Reduction reduction(String value) throws UsageException {
+        switch (value) {
+            case "none":
+                return Reduction.NONE;
+            case "mean":
+                return Reduction.MEAN;
+            case "sum":
+                return Reduction.SUM;
+            default:
+                throw new UsageException("--reduction is '" + value + "'; expected none, mean or sum");
+        }
+    }
+
+    private static String name(Reduction r) {
+        return r.name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    private static int threads(String value) throws UsageException {
+        try {
+            int t = Integer.parseInt(value);
+            if (t >= 0 && t <= 1024) return t;
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new UsageException("--threads is '" + value + "'; expected an integer from 0 (the default) to 1024");
+    }
+}

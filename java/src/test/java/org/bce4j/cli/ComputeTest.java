@@ -1,0 +1,292 @@
+package org.bce4j.cli;
+
+import static org.bce4j.BceTestSupport.assertAllClose;
+import static org.bce4j.BceTestSupport.expand;
+import static org.bce4j.BceTestSupport.expected;
+import static org.bce4j.BceTestSupport.floatValues;
+import static org.bce4j.BceTestSupport.labels;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.bce4j.BceTestSupport;
+import org.bce4j.DType;
+import org.bce4j.Reduction;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The compute command through Main.run: results against the float64 reference, and every error path. */
+class ComputeTest {
+    @TempDir
+    Path dir;
+
+    /** {exit code, stdout, stderr}. */
+    static Object[] cli(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code;
+        try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
+                PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
+            code = Main.run(args, o, e);
+        }
+        return new Object[] {code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8)};
+    }
+
+    /** Writes values of a dtype and shape as a .npy file in the temp dir. */
+    Path npy(String name, DType dtype, long[] shape, double[] values) throws IOException {
+        Npy.Array a = Npy.Array.allocate(dtype, shape);
+        for (int i = 0; i < values.length; i++) {
+            if (dtype == DType.FLOAT32) a.floats().put(i, (float) values[i]); else a.doubles().put(i, values[i]);
+        }
+        Path p = dir.resolve(name);
+        Npy.write(p, a);
+        return p;
+    }
+
+    private static List<String> listing(Path d) throws IOException {
+        if (!Files.exists(d)) return List.of();
+        try (Stream<Path> s = Files.list(d)) {
+            return s.map(p -> p.getFileName().toString()).sorted().collect(Collectors.toList());
+        }
+    }
+
+    @Test
+    @DisplayName("logits and probabilities x float32/float64 x none/mean/sum, with weights and grad-output, "
+            + "agree with the float64 reference")
+    void matchesReference() throws IOException {
+        long[] shape = {6, 5};
+        long[] c = {5};
+        long[] n1 = {6, 1};
+        int n = 30;
+        for (DType dtype : DType.values()) {
+            for (Reduction reduction : Reduction.values()) {
+                for (boolean logits : new boolean[] {true, false}) {
+                    double[] x = logits ? floatValues(n, 1, -8, 8) : floatValues(n, 1, 0, 1);
+                    double[] y = floatValues(n, 2, 0, 1);
+                    y[0] = 0;
+                    y[1] = 1;
+                    double[] w = floatValues(5, 3, 0.25, 2);
+                    double[] p = floatValues(6, 4, 0.5, 3);
+                    double[] g = reduction == Reduction.NONE ? floatValues(n, 5, -2, 2) : new double[] {0.75};
+                    long[] gShape = reduction == Reduction.NONE ? shape : new long[0];
+                    List<String> args = new ArrayList<>(List.of("compute",
+                            "--input", npy("x.npy", dtype, shape, x).toString(),
+                            "--target", npy("y.npy", dtype, shape, y).toString(),
+                            "--weight", npy("w.npy", dtype, c, w).toString(),
+                            "--grad-output", npy("g.npy", dtype, gShape, g).toString(),
+                            "--reduction", reduction.name().toLowerCase(),
+                            "--loss", logits ? "logits" : "probabilities",
+                            "--out", dir.resolve("out").toString()));
+                    if (logits) args.addAll(List.of("--pos-weight", npy("p.npy", dtype, n1, p).toString()));
+                    String label = dtype + " " + reduction + (logits ? " logits" : " probabilities");
+                    Object[] r = cli(args.toArray(new String[0]));
+                    assertEquals(0, r[0], label + ": " + r[2]);
+                    assertEquals("", r[2]);
+
+                    BceTestSupport.Expected e = expected(logits, reduction, x, y, expand(w, c, shape),
+                            logits ? expand(p, n1, shape) : null, g);
+                    Path out = dir.resolve("out");
+                    Npy.Array loss = Npy.read(out.resolve("loss.npy"));
+                    Npy.Array gi = Npy.read(out.resolve("grad_input.npy"));
+                    assertEquals(dtype, loss.dtype);
+                    assertArrayEquals(reduction == Reduction.NONE ? shape : new long[0], loss.shape(), label);
+                    assertArrayEquals(shape, gi.shape(), label);
+                    assertAllClose(e.loss, loss.toDoubleArray(), dtype, label + " loss");
+                    assertAllClose(e.gradInput, gi.toDoubleArray(), dtype, label + " grad_input");
+                    if (logits) {
+                        assertAllClose(e.gradTarget, Npy.read(out.resolve("grad_target.npy")).toDoubleArray(), dtype,
+                                label + " grad_target");
+                        assertEquals(List.of("grad_input.npy", "grad_target.npy", "loss.npy"), listing(out));
+                    } else {
+                        assertEquals(List.of("grad_input.npy", "loss.npy"), listing(out));
+                    }
+                    deleteTree(out);
+                }
+            }
+        }
+    }
+
+    @Test
+    @DisplayName("defaults: mean, logits, grad-output 1; 0-d, empty and threaded inputs; --flag=value form")
+    void defaultsAndShapes() throws IOException {
+        Path out = dir.resolve("o");
+        double[] x = {5, 1, 3};
+        double[] y = {1, 0, 1};
+        Object[] r = cli("compute", "--input", npy("x.npy", DType.FLOAT32, new long[] {3}, x).toString(),
+                "--target=" + npy("y.npy", DType.FLOAT32, new long[] {3}, y), "--out", out.toString());
+        assertEquals(0, r[0], (String) r[2]);
+        Npy.Array loss = Npy.read(out.resolve("loss.npy"));
+        assertEquals(0, loss.shape().length);
+        assertEquals(0.45618808, loss.toDoubleArray()[0], 1e-7);
+
+        // 0-d, float64, sum
+        r = cli("compute", "--input", npy("s.npy", DType.FLOAT64, new long[0], new double[] {-2}).toString(),
+                "--target", npy("t.npy", DType.FLOAT64, new long[0], new double[] {0.25}).toString(),
+                "--reduction", "sum", "--out", out.toString());
+        assertEquals(0, r[0], (String) r[2]);
+        assertAllClose(expected(true, Reduction.SUM, new double[] {-2}, new double[] {0.25}, null, null, null)
+                .gradInput, Npy.read(out.resolve("grad_input.npy")).toDoubleArray(), DType.FLOAT64, "0-d");
+        assertEquals(0, Npy.read(out.resolve("grad_input.npy")).shape().length);
+
+        // empty: sum is 0, mean is NaN, none is empty
+        for (String red : new String[] {"none", "mean", "sum"}) {
+            r = cli("compute", "--input", npy("e.npy", DType.FLOAT32, new long[] {0, 4}, new double[0]).toString(),
+                    "--target", dir.resolve("e.npy").toString(), "--reduction", red, "--out", out.toString());
+            assertEquals(0, r[0], (String) r[2]);
+            double[] l = Npy.read(out.resolve("loss.npy")).toDoubleArray();
+            assertArrayEquals(new long[] {0, 4}, Npy.read(out.resolve("grad_input.npy")).shape());
+            if (red.equals("none")) assertEquals(0, l.length);
+            if (red.equals("sum")) assertEquals(0.0, l[0]);
+            if (red.equals("mean")) assertTrue(Double.isNaN(l[0]));
+        }
+
+        // threads: 2 threads give the same bytes as 1
+        int n = 70_001;
+        double[] bx = floatValues(n, 9, -20, 20);
+        double[] by = labels(n, 10);
+        npy("bx.npy", DType.FLOAT32, new long[] {n}, bx);
+        npy("by.npy", DType.FLOAT32, new long[] {n}, by);
+        for (String t : new String[] {"1", "2"}) {
+            r = cli("compute", "--input", dir.resolve("bx.npy").toString(), "--target", dir.resolve("by.npy").toString(),
+                    "--threads", t, "--out", dir.resolve("t" + t).toString());
+            assertEquals(0, r[0], (String) r[2]);
+        }
+        for (String f : new String[] {"loss.npy", "grad_input.npy", "grad_target.npy"}) {
+            assertArrayEquals(Files.readAllBytes(dir.resolve("t1").resolve(f)),
+                    Files.readAllBytes(dir.resolve("t2").resolve(f)), f);
+        }
+        assertAllClose(expected(true, Reduction.MEAN, bx, by, null, null, null).gradInput,
+                Npy.read(dir.resolve("t2").resolve("grad_input.npy")).toDoubleArray(), DType.FLOAT32, "threads");
+    }
+
+    @Test
+    @DisplayName("--help, compute --help and demo --help print usage and exit 0")
+    void help() {
+        Object[] r = cli("--help");
+        assertEquals(0, r[0]);
+        assertTrue(((String) r[1]).contains("compute"), (String) r[1]);
+        r = cli("compute", "--help");
+        assertEquals(0, r[0]);
+        assertTrue(((String) r[1]).contains("--pos-weight"), (String) r[1]);
+        assertTrue(((String) r[1]).contains("--grad-output"), (String) r[1]);
+        r = cli("compute", "--input", "x.npy", "--help");
+        assertEquals(0, r[0]);
+        r = cli("demo", "--help");
+        assertEquals(0, r[0]);
+        assertTrue(((String) r[1]).contains("usage"), (String) r[1]);
+    }
+
+    /** Runs compute expecting exit 2, one stderr line containing every {@code expected} text, no outputs. */
+    private void assertFails(String[] args, String... expectedText) throws IOException {
+        Path out = dir.resolve("out");
+        List<String> before = listing(out);
+        Object[] r = cli(args);
+        String err = (String) r[2];
+        assertEquals(2, r[0], Arrays.toString(args) + " stderr: " + err);
+        assertEquals("", r[1]);
+        assertEquals(1, err.lines().count(), "one line: " + err);
+        for (String t : expectedText) assertTrue(err.contains(t), "expected '" + t + "' in: " + err);
+        assertEquals(before, listing(out), "output directory unchanged");
+    }
+
+    @Test
+    @DisplayName("every bad input exits 2 with one stderr line naming the file and the problem, and writes nothing")
+    void errors() throws IOException {
+        long[] shape = {2, 3};
+        String x = npy("x.npy", DType.FLOAT32, shape, floatValues(6, 1, -3, 3)).toString();
+        String y = npy("y.npy", DType.FLOAT32, shape, labels(6, 2)).toString();
+        String x64 = npy("x64.npy", DType.FLOAT64, shape, floatValues(6, 1, -3, 3)).toString();
+        String p = npy("p.npy", DType.FLOAT32, shape, floatValues(6, 1, 0, 1)).toString();
+        String out = dir.resolve("out").toString();
+        Files.createDirectories(dir.resolve("out"));
+        Files.writeString(dir.resolve("out").resolve("loss.npy"), "an earlier result");
+        String[] base = {"compute", "--input", x, "--target", y, "--out", out};
+
+        String missing = dir.resolve("nope.npy").toString();
+        assertFails(new String[] {"compute", "--input", missing, "--target", y, "--out", out}, missing, "no such file");
+        Path text = dir.resolve("text.npy");
+        Files.writeString(text, "not numpy at all");
+        assertFails(new String[] {"compute", "--input", x, "--target", text.toString(), "--out", out},
+                text.toString(), "not an .npy file");
+        Path fortran = dir.resolve("f.npy");
+        Files.write(fortran, NpyTest.npy(1, "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }",
+                new byte[24]));
+        assertFails(new String[] {"compute", "--input", fortran.toString(), "--target", y, "--out", out},
+                fortran.toString(), "Fortran");
+        Path big = dir.resolve("b.npy");
+        Files.write(big, NpyTest.npy(1, "{'descr': '>f4', 'fortran_order': False, 'shape': (2, 3), }", new byte[24]));
+        assertFails(new String[] {"compute", "--input", x, "--target", big.toString(), "--out", out},
+                big.toString(), "big-endian");
+        Path ints = dir.resolve("i.npy");
+        Files.write(ints, NpyTest.npy(1, "{'descr': '<i8', 'fortran_order': False, 'shape': (2, 3), }",
+                new byte[48]));
+        assertFails(new String[] {"compute", "--input", ints.toString(), "--target", y, "--out", out},
+                ints.toString(), "unsupported dtype '<i8'");
+
+        String y4 = npy("y4.npy", DType.FLOAT32, new long[] {3, 2}, labels(6, 2)).toString();
+        assertFails(new String[] {"compute", "--input", x, "--target", y4, "--out", out}, y4, "[3, 2]", "[2, 3]");
+        assertFails(new String[] {"compute", "--input", x64, "--target", y, "--out", out}, y, "dtype");
+        String w2 = npy("w2.npy", DType.FLOAT32, new long[] {2}, new double[] {1, 2}).toString();
+        assertFails(concat(base, "--weight", w2), w2, "does not broadcast");
+        String w3 = npy("w3.npy", DType.FLOAT32, new long[] {1, 2, 3}, new double[6]).toString();
+        assertFails(concat(base, "--pos-weight", w3), w3, "does not broadcast");
+        String w64 = npy("w64.npy", DType.FLOAT64, new long[] {3}, new double[] {1, 2, 3}).toString();
+        assertFails(concat(base, "--weight", w64), w64, "dtype");
+        String g = npy("g.npy", DType.FLOAT32, new long[] {3}, new double[] {1, 2, 3}).toString();
+        assertFails(concat(base, "--grad-output", g), g, "0-d");
+        assertFails(concat(base, "--grad-output", g, "--reduction", "none"), g, "[2, 3]");
+
+        // probabilities out of range: input, then target
+        assertFails(new String[] {"compute", "--input", x, "--target", y, "--loss", "probabilities", "--out", out},
+                x, "input element", "[0, 1]");
+        String yBad = npy("yb.npy", DType.FLOAT32, shape, new double[] {0, 1, 0.5, 1.5, 0, 0}).toString();
+        assertFails(new String[] {"compute", "--input", p, "--target", yBad, "--loss", "probabilities", "--out", out},
+                yBad, "target element 3", "1.5");
+        assertFails(new String[] {"compute", "--input", p, "--target", y, "--loss", "probabilities",
+            "--pos-weight", p, "--out", out}, "--pos-weight");
+
+        // the command line itself
+        assertFails(concat(base, "--frobnicate", "1"), "unknown flag: --frobnicate");
+        assertFails(concat(base, "stray"), "unexpected argument: stray");
+        assertFails(new String[] {"compute", "--input", x, "--out", out}, "missing --target");
+        assertFails(new String[] {"compute", "--input", x, "--target", y}, "missing --out");
+        assertFails(concat(base, "--input", x), "--input is given twice");
+        assertFails(concat(base, "--reduction"), "--reduction needs a value");
+        assertFails(concat(base, "--reduction", "avg"), "--reduction", "avg");
+        assertFails(concat(base, "--loss", "probs"), "--loss", "probs");
+        assertFails(concat(base, "--threads", "-1"), "--threads");
+        assertFails(concat(base, "--threads", "many"), "--threads");
+        assertFails(new String[] {"compute", "--input", x, "--target", y, "--out", x}, "not a directory");
+
+        assertEquals("an earlier result", Files.readString(dir.resolve("out").resolve("loss.npy")));
+        assertEquals(List.of("loss.npy"), listing(dir.resolve("out")));
+        assertFalse(Files.exists(dir.resolve("never")));
+        assertFails(new String[] {"compute", "--input", missing, "--target", y, "--out", dir.resolve("never").toString()},
+                "no such file");
+        assertFalse(Files.exists(dir.resolve("never")), "a failed run creates no output directory");
+    }
+
+    private static void deleteTree(Path d) throws IOException {
+        for (String f : listing(d)) Files.delete(d.resolve(f));
+        Files.delete(d);
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] r = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, r, a.length, b.length);
+        return r;
+    }
+}
