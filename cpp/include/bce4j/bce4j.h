@@ -130,7 +130,11 @@ BCE4J_API const char* bce4j_status_name(bce4j_status status);
 /* The library version, "MAJOR.MINOR.PATCH". */
 BCE4J_API const char* bce4j_version(void);
 
-/* The instruction set of the kernels chosen at load time, e.g. "scalar". */
+/* The instruction set of the kernels in use: "avx2" (x86-64 with AVX2 and FMA) or "scalar". They are chosen
+   once, on the first call that needs them: the best this CPU supports, unless the environment variable
+   BCE4J_ISA, read at that moment, names another supported one ("scalar" or "avx2"). An unknown name, or one the
+   CPU lacks (e.g. "avx512", not built yet), is ignored in favour of the best available; this function always
+   reports the instruction set really used. */
 BCE4J_API const char* bce4j_cpu_isa(void);
 
 /* The number of threads a call with num_threads = 0 uses. */

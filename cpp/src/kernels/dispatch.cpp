@@ -1,11 +1,42 @@
-// Chooses the kernels once, at load time. Only the scalar reference exists so far; SIMD tables join here,
-// picked by CPU detection.
+// Chooses the kernels once: the best instruction set this CPU supports, unless the environment variable
+// BCE4J_ISA names another available one (e.g. BCE4J_ISA=scalar to compare against the reference).
+#include <cstdlib>
+#include <cstring>
+
 #include "row_kernel.h"
 
 namespace bce4j {
+namespace {
+
+#ifdef BCE4J_HAVE_AVX2
+bool cpu_has_avx2() {
+    static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    return has;
+}
+#endif
+
+}  // namespace
+
+const KernelTable* kernel_table_for(const char* isa) {
+    if (isa == nullptr) return nullptr;
+    if (std::strcmp(isa, "scalar") == 0) return &scalar_kernel_table();
+#ifdef BCE4J_HAVE_AVX2
+    if (std::strcmp(isa, "avx2") == 0 && cpu_has_avx2()) return &avx2_kernel_table();
+#endif
+    return nullptr;
+}
+
+const KernelTable& choose_kernel_table(const char* requested) {
+    if (const KernelTable* forced = kernel_table_for(requested)) return *forced;
+    static constexpr const char* kBestFirst[] = {"avx2"};
+    for (const char* isa : kBestFirst) {
+        if (const KernelTable* table = kernel_table_for(isa)) return *table;
+    }
+    return scalar_kernel_table();
+}
 
 const KernelTable& active_kernel_table() {
-    static const KernelTable& table = scalar_kernel_table();
+    static const KernelTable& table = choose_kernel_table(std::getenv("BCE4J_ISA"));
     return table;
 }
 

@@ -44,7 +44,20 @@ struct KernelTable {
 // The scalar reference kernels: the readable specification the SIMD kernels are tested against.
 const KernelTable& scalar_kernel_table();
 
-// The kernels chosen once, at load time, for this CPU.
+#ifdef BCE4J_HAVE_AVX2
+// The AVX2+FMA kernels (avx2_kernels.cpp). Only for a CPU that has both; see kernel_table_for.
+const KernelTable& avx2_kernel_table();
+#endif
+
+// The table of the instruction set named `isa` ("scalar", "avx2"), or nullptr if it is not compiled in or this
+// CPU lacks it.
+const KernelTable* kernel_table_for(const char* isa);
+
+// The table for a BCE4J_ISA value: the named one if kernel_table_for has it, otherwise (null, unknown or
+// unsupported name) the best this CPU supports. The table's `isa` says which one it is.
+const KernelTable& choose_kernel_table(const char* requested);
+
+// The kernels chosen once, on first use, by choose_kernel_table(getenv("BCE4J_ISA")).
 const KernelTable& active_kernel_table();
 
 }  // namespace bce4j

@@ -1,0 +1,425 @@
+// Every SIMD kernel table against the scalar reference, directly through the KernelTable (no C API): every tail
+// length, unaligned pointers, constant and per-element weights, each output present or absent, extremes, the
+// first invalid probability at every position, and the runtime choice of the table. An instruction set that is
+// not compiled in or that this CPU lacks is reported as skipped.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <iostream>
+#include <random>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "kernels/row_kernel.h"
+#include "test_util.h"
+
+namespace {
+
+using bce4j::KernelTable;
+using bce4j::RowArgs;
+using bce4j::RowKernel;
+using bce4j::RowResult;
+using bce4j_test::kInf;
+using bce4j_test::kNaN;
+using bce4j_test::ulp_distance;
+
+enum class Kind { kLogits, kProbabilities };
+enum class Operand { kAbsent, kConstant, kPerElement };
+
+constexpr unsigned kWantLoss = 1, kWantGradInput = 2, kWantGradTarget = 4, kWantAll = 7;
+
+// One kernel call: the run length, where it starts in the buffers (1: misaligned by one element), how each
+// optional operand is given and which outputs are wanted.
+struct RunSpec {
+    Kind kind = Kind::kLogits;
+    int64_t n = 0;
+    int64_t offset = 0;
+    Operand weight = Operand::kAbsent;
+    Operand pos_weight = Operand::kAbsent;
+    bool upstream_per_element = false;
+    unsigned outputs = kWantAll;
+    double grad_scale = 0.75;
+};
+
+std::string describe(const RunSpec& s) {
+    const char* operand[] = {"absent", "constant", "per-element"};
+    return std::string(s.kind == Kind::kLogits ? "logits" : "probabilities") + " n=" + std::to_string(s.n) +
+           " offset=" + std::to_string(s.offset) + " weight=" + operand[static_cast<int>(s.weight)] +
+           " pos_weight=" + operand[static_cast<int>(s.pos_weight)] +
+           (s.upstream_per_element ? " grad_output" : " grad_scale") + " outputs=" + std::to_string(s.outputs);
+}
+
+// Operand buffers, each n + 1 long so that a run at offset 1 fits.
+template <typename T>
+struct Inputs {
+    std::vector<T> x, y, weight, pos_weight, upstream;
+};
+
+// Picks a value from `special` with probability 1/4, otherwise a uniform one in [lo, hi].
+template <typename T>
+T mixed(std::mt19937_64& gen, double lo, double hi, const std::vector<double>& special) {
+    std::uniform_real_distribution<double> u(0, 1);
+    if (!special.empty() && u(gen) < 0.25) return static_cast<T>(special[gen() % special.size()]);
+    return static_cast<T>(lo + (hi - lo) * u(gen));
+}
+
+template <typename T>
+Inputs<T> random_inputs(Kind kind, int64_t n, uint64_t seed) {
+    std::mt19937_64 gen(seed);
+    const size_t size = static_cast<size_t>(n + 1);
+    Inputs<T> in;
+    const std::vector<double> logits_special = {0.0, -0.0, 1e4, -1e4, 88, -88, 745, -745, 40, -40, kInf, -kInf,
+                                                kNaN, 1e-30, -1e-30, 16.5, -16.5};
+    const std::vector<double> probability_special = {0.0, -0.0, 1.0, 1e-40, 1e-300, 4.9e-324, 1e-7, 1 - 1e-7,
+                                                     0.5, 1 - 1e-16, kNaN, 3.7e-44};
+    const std::vector<double> label_special = {0.0, 1.0, 0.0, 1.0, 0.5, kNaN};
+    for (size_t i = 0; i < size; ++i) {
+        in.x.push_back(kind == Kind::kLogits ? mixed<T>(gen, -20, 20, logits_special)
+                                             : mixed<T>(gen, 0, 1, probability_special));
+        in.y.push_back(mixed<T>(gen, 0, 1, label_special));
+        in.weight.push_back(mixed<T>(gen, -1, 3, {0.0, 0.0, 1.0, kInf, kNaN}));
+        in.pos_weight.push_back(mixed<T>(gen, 0, 4, {0.0, 1.0, 1.0, kInf}));
+        in.upstream.push_back(mixed<T>(gen, -3, 3, {0.0, 1.0, -kInf}));
+    }
+    return in;
+}
+
+constexpr double kSentinel = -12345.0;
+
+template <typename T>
+struct Outputs {
+    std::vector<T> loss, grad_input, grad_target;
+    RowResult result;
+};
+
+template <typename T>
+RowKernel<T> kernel_of(const KernelTable& table, Kind kind) {
+    if constexpr (std::is_same_v<T, float>) {
+        return kind == Kind::kLogits ? table.logits_f32 : table.probabilities_f32;
+    } else {
+        return kind == Kind::kLogits ? table.logits_f64 : table.probabilities_f64;
+    }
+}
+
+template <typename T>
+Outputs<T> run_kernel(const KernelTable& table, const RunSpec& s, const Inputs<T>& in) {
+    const size_t size = static_cast<size_t>(s.n + 1);
+    Outputs<T> out;
+    out.loss.assign(size, static_cast<T>(kSentinel));
+    out.grad_input.assign(size, static_cast<T>(kSentinel));
+    out.grad_target.assign(size, static_cast<T>(kSentinel));
+    RowArgs<T> a{};
+    a.input = in.x.data() + s.offset;
+    a.target = in.y.data() + s.offset;
+    a.weight = s.weight == Operand::kAbsent ? nullptr : in.weight.data() + s.offset;
+    a.weight_stride = s.weight == Operand::kPerElement ? 1 : 0;
+    a.pos_weight = s.pos_weight == Operand::kAbsent ? nullptr : in.pos_weight.data() + s.offset;
+    a.pos_weight_stride = s.pos_weight == Operand::kPerElement ? 1 : 0;
+    a.grad_output = s.upstream_per_element ? in.upstream.data() + s.offset : nullptr;
+    a.grad_scale = s.grad_scale;
+    a.loss = s.outputs & kWantLoss ? out.loss.data() + s.offset : nullptr;
+    a.grad_input = s.outputs & kWantGradInput ? out.grad_input.data() + s.offset : nullptr;
+    a.grad_target = s.outputs & kWantGradTarget ? out.grad_target.data() + s.offset : nullptr;
+    out.result = kernel_of<T>(table, s.kind)(s.n, a);
+    return out;
+}
+
+// The largest difference seen, for the accuracy report: float32 in ulps, float64 relative to the larger of the
+// value and its terms' magnitude.
+struct Worst {
+    double value = 0;
+    std::string where;
+};
+
+// How far an output may legitimately be from the reference. Both compute in double and differ only in
+// exp/log/log1p (a few double ulps), so float32 results are the same double rounded once: within 1 ulp. Where a
+// value is a difference of larger terms (a gradient near 0) the double error is relative to those terms, so an
+// absolute allowance of 1e-14 of the element's term magnitude is added.
+template <typename T>
+::testing::AssertionResult agrees(T got, T want, double term_magnitude, Worst& worst, const std::string& where) {
+    if ((std::isnan(got) && std::isnan(want)) || got == want) return ::testing::AssertionSuccess();
+    if (std::isnan(got) || std::isnan(want) || std::isinf(got) || std::isinf(want)) {
+        return ::testing::AssertionFailure() << "got " << got << ", want " << want;
+    }
+    const double error = std::fabs(static_cast<double>(got) - static_cast<double>(want));
+    if constexpr (std::is_same_v<T, float>) {
+        const double ulps = static_cast<double>(ulp_distance(got, want));
+        if (ulps > worst.value) worst = {ulps, where};
+        if (ulps <= 1 || error <= 1e-14 * term_magnitude) return ::testing::AssertionSuccess();
+    } else {
+        const double relative = error / std::max(std::fabs(static_cast<double>(want)), term_magnitude);
+        if (relative > worst.value) worst = {relative, where};
+        if (relative <= 1e-14) return ::testing::AssertionSuccess();
+    }
+    return ::testing::AssertionFailure() << std::scientific << "got " << got << ", want " << want;
+}
+
+// The magnitude of the terms making up element i's outputs (see agrees).
+template <typename T>
+double term_magnitude(const RunSpec& s, const Inputs<T>& in, int64_t i) {
+    const auto operand = [&](Operand how, const std::vector<T>& values) {
+        return how == Operand::kAbsent ? 1.0 : static_cast<double>(values[how == Operand::kConstant ? s.offset : i]);
+    };
+    const double x = in.x[i];
+    const double weight = operand(s.weight, in.weight);
+    const double pos = operand(s.pos_weight, in.pos_weight);
+    const double upstream = s.upstream_per_element ? static_cast<double>(in.upstream[i]) : s.grad_scale;
+    const double scale = std::fabs(weight) * std::max(1.0, std::fabs(upstream));
+    if (s.kind == Kind::kLogits) return scale * (1 + std::fabs(pos)) * (1 + std::fabs(x));
+    return scale * (2 + std::min(100.0, -std::log(x)) + std::min(100.0, -std::log1p(-x)));
+}
+
+// Runs `table` and the scalar reference on the same inputs and compares everything they produce.
+template <typename T>
+void expect_same_as_reference(const KernelTable& table, const RunSpec& s, const Inputs<T>& in, Worst& worst) {
+    SCOPED_TRACE(describe(s));
+    const Outputs<T> got = run_kernel(table, s, in);
+    const Outputs<T> want = run_kernel(bce4j::scalar_kernel_table(), s, in);
+    ASSERT_EQ(got.result.first_invalid, want.result.first_invalid);
+    const int64_t end = want.result.first_invalid < 0 ? s.n : want.result.first_invalid;
+    const std::pair<const std::vector<T>*, const std::vector<T>*> outputs[] = {
+        {&got.loss, &want.loss}, {&got.grad_input, &want.grad_input}, {&got.grad_target, &want.grad_target}};
+    const char* names[] = {"loss", "grad_input", "grad_target"};
+    double loss_magnitude = 0;
+    for (int64_t i = s.offset; i < s.offset + end; ++i) loss_magnitude += term_magnitude(s, in, i);
+    for (int k = 0; k < 3; ++k) {
+        const std::vector<T>& g = *outputs[k].first;
+        const std::vector<T>& w = *outputs[k].second;
+        for (size_t i = 0; i < g.size(); ++i) {
+            const bool written = static_cast<int64_t>(i) >= s.offset && static_cast<int64_t>(i) < s.offset + end &&
+                                 (s.outputs >> k & 1u);
+            const std::string where = std::string(names[k]) + "[" + std::to_string(i) + "] of " + describe(s);
+            if (!written) {
+                ASSERT_EQ(g[i], static_cast<T>(kSentinel)) << where << ": written but should not be";
+                continue;
+            }
+            ASSERT_TRUE(agrees(g[i], w[i], term_magnitude(s, in, static_cast<int64_t>(i)), worst, where)) << where;
+        }
+    }
+    const double sum = got.result.loss_sum, want_sum = want.result.loss_sum;
+    if (sum == want_sum) return;
+    if (std::isnan(want_sum) || std::isinf(want_sum) || std::isnan(loss_magnitude)) {
+        EXPECT_TRUE(bce4j_test::bitwise_equal(sum, want_sum) || (std::isnan(sum) && std::isnan(want_sum)))
+            << sum << " vs " << want_sum;
+    } else {
+        EXPECT_NEAR(sum, want_sum, 1e-13 * loss_magnitude) << "loss_sum";
+    }
+}
+
+// The instruction sets with their own kernels, besides the scalar reference.
+class IsaKernels : public ::testing::TestWithParam<const char*> {
+protected:
+    void SetUp() override {
+        table_ = bce4j::kernel_table_for(GetParam());
+        if (table_ == nullptr) GTEST_SKIP() << GetParam() << " kernels are not compiled in or this CPU lacks them";
+    }
+    const KernelTable* table_ = nullptr;
+};
+
+INSTANTIATE_TEST_SUITE_P(, IsaKernels, ::testing::Values("avx2"), [](const auto& info) { return info.param; });
+
+// Every combination of operands and outputs on every run length from 0 to 32 (every tail, several vectors),
+// aligned and misaligned.
+template <typename T>
+void every_combination_and_length(const KernelTable& table, Kind kind) {
+    Worst worst;
+    const Operand operands[] = {Operand::kAbsent, Operand::kConstant, Operand::kPerElement};
+    for (int64_t n = 0; n <= 32; ++n) {
+        for (int64_t offset : {0, 1}) {
+            const Inputs<T> in = random_inputs<T>(kind, n, 1000 * n + offset);
+            for (Operand weight : operands) {
+                for (Operand pos_weight : operands) {
+                    if (kind == Kind::kProbabilities && pos_weight != Operand::kAbsent) continue;
+                    for (bool upstream_per_element : {false, true}) {
+                        for (unsigned outputs = 0; outputs <= kWantAll; ++outputs) {
+                            RunSpec s;
+                            s.kind = kind;
+                            s.n = n;
+                            s.offset = offset;
+                            s.weight = weight;
+                            s.pos_weight = pos_weight;
+                            s.upstream_per_element = upstream_per_element;
+                            s.outputs = outputs;
+                            expect_same_as_reference(table, s, in, worst);
+                            if (::testing::Test::HasFatalFailure()) return;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+TEST_P(IsaKernels, LogitsFloat32EveryCombinationAndLength) {
+    every_combination_and_length<float>(*table_, Kind::kLogits);
+}
+TEST_P(IsaKernels, LogitsFloat64EveryCombinationAndLength) {
+    every_combination_and_length<double>(*table_, Kind::kLogits);
+}
+TEST_P(IsaKernels, ProbabilitiesFloat32EveryCombinationAndLength) {
+    every_combination_and_length<float>(*table_, Kind::kProbabilities);
+}
+TEST_P(IsaKernels, ProbabilitiesFloat64EveryCombinationAndLength) {
+    every_combination_and_length<double>(*table_, Kind::kProbabilities);
+}
+
+// Long odd runs, and the accuracy actually reached, printed for the record.
+template <typename T>
+void long_runs(const KernelTable& table, Kind kind) {
+    Worst worst;
+    for (int64_t n : {int64_t{100003}, int64_t{4097}, int64_t{1001}}) {
+        const Inputs<T> in = random_inputs<T>(kind, n, static_cast<uint64_t>(n));
+        for (int64_t offset : {0, 1}) {
+            RunSpec s;
+            s.kind = kind;
+            s.n = n;
+            s.offset = offset;
+            s.weight = offset ? Operand::kPerElement : Operand::kConstant;
+            const Operand pos_weight = offset ? Operand::kConstant : Operand::kPerElement;
+            s.pos_weight = kind == Kind::kLogits ? pos_weight : Operand::kAbsent;
+            s.upstream_per_element = offset == 1;
+            expect_same_as_reference(table, s, in, worst);
+        }
+    }
+    std::cout << "  worst difference from the scalar reference: " << worst.value
+              << (std::is_same_v<T, float> ? " ulp" : " relative to the terms") << " at " << worst.where << "\n";
+}
+
+TEST_P(IsaKernels, LogitsFloat32LongRuns) { long_runs<float>(*table_, Kind::kLogits); }
+TEST_P(IsaKernels, LogitsFloat64LongRuns) { long_runs<double>(*table_, Kind::kLogits); }
+TEST_P(IsaKernels, ProbabilitiesFloat32LongRuns) { long_runs<float>(*table_, Kind::kProbabilities); }
+TEST_P(IsaKernels, ProbabilitiesFloat64LongRuns) { long_runs<double>(*table_, Kind::kProbabilities); }
+
+// Exact values the semantics fix: 0 * inf = 0 under a zero weight or a hard label, NaN propagating through
+// everything, the clamped logs of exact 0 and 1 probabilities.
+TEST_P(IsaKernels, LogitsExtremesMatchTheReferenceBitForBit) {
+    // Four elements per case so that they go through the vector loop, not the scalar tail.
+    const double x[] = {kInf, -kInf, kInf, -kInf, kNaN, 1e4, -1e4, 0.0};
+    const double y[] = {0.0, 1.0, 1.0, 0.0, 1.0, 1.0, 0.0, 0.5};
+    const double w[] = {0.0, 0.0, 1.0, 2.0, 0.0, 1.0, 1.0, 1.0};
+    std::vector<double> loss(8), gi(8), gt(8), ref_loss(8), ref_gi(8), ref_gt(8);
+    RowArgs<double> a{};
+    a.input = x;
+    a.target = y;
+    a.weight = w;
+    a.weight_stride = 1;
+    a.grad_scale = 1.0;
+    a.loss = loss.data();
+    a.grad_input = gi.data();
+    a.grad_target = gt.data();
+    const RowResult got = table_->logits_f64(8, a);
+    a.loss = ref_loss.data();
+    a.grad_input = ref_gi.data();
+    a.grad_target = ref_gt.data();
+    const RowResult want = bce4j::scalar_kernel_table().logits_f64(8, a);
+    for (int i = 0; i < 8; ++i) {
+        EXPECT_TRUE(bce4j_test::bitwise_equal(loss[i], ref_loss[i]) || (std::isnan(loss[i]) && std::isnan(ref_loss[i])))
+            << i << ": " << loss[i] << " vs " << ref_loss[i];
+        EXPECT_TRUE(gi[i] == ref_gi[i] || (std::isnan(gi[i]) && std::isnan(ref_gi[i]))) << i;
+        EXPECT_TRUE(gt[i] == ref_gt[i] || (std::isnan(gt[i]) && std::isnan(ref_gt[i]))) << i;
+    }
+    EXPECT_EQ(loss[0], 0.0) << "weight 0 at x = +inf";
+    EXPECT_EQ(loss[2], 0.0) << "y = 1 at x = +inf";
+    EXPECT_EQ(loss[3], 0.0) << "y = 0 at x = -inf";
+    EXPECT_TRUE(std::isnan(loss[4]) && std::isnan(gi[4]) && std::isnan(gt[4])) << "NaN under a zero weight";
+    EXPECT_TRUE(std::isnan(got.loss_sum) && std::isnan(want.loss_sum));
+}
+
+// The first invalid probability is found exactly wherever it sits in a vector or in the tail; elements before it
+// are computed and stored, nothing after it is written, and NaN is not invalid.
+template <typename T>
+void first_invalid_everywhere(const KernelTable& table) {
+    Worst worst;
+    const double bad_values[] = {-0.5, 1.5, -kInf, kInf, -1e-30};
+    for (int64_t n = 1; n <= 21; ++n) {
+        for (int64_t position = 0; position < n; ++position) {
+            for (int64_t offset : {0, 1}) {
+                Inputs<T> in = random_inputs<T>(Kind::kProbabilities, n, 77 * n + position);
+                for (auto& v : in.x) v = std::isnan(v) ? T(0.25) : v;  // only the planted value may stop the run
+                const int64_t at = offset + position;
+                const double bad = bad_values[(n + position) % 5];
+                (position % 2 ? in.y : in.x)[at] = static_cast<T>(bad);
+                if (position + 2 < n) in.x[at + 2] = static_cast<T>(2.0);  // a later invalid one must not win
+                if (position > 0) in.y[at - 1] = static_cast<T>(kNaN);     // NaN before it does not stop the run
+                RunSpec s;
+                s.kind = Kind::kProbabilities;
+                s.n = n;
+                s.offset = offset;
+                s.weight = Operand::kPerElement;
+                expect_same_as_reference(table, s, in, worst);
+                if (::testing::Test::HasFatalFailure()) return;
+                EXPECT_EQ(run_kernel(table, s, in).result.first_invalid, position) << describe(s);
+            }
+        }
+    }
+}
+
+TEST_P(IsaKernels, ProbabilitiesFloat32FirstInvalidAtEveryPosition) { first_invalid_everywhere<float>(*table_); }
+TEST_P(IsaKernels, ProbabilitiesFloat64FirstInvalidAtEveryPosition) { first_invalid_everywhere<double>(*table_); }
+
+// The loss sum is the same, bit for bit, from run to run and whichever outputs are stored.
+TEST_P(IsaKernels, LossSumIsDeterministicAndIndependentOfTheOutputs) {
+    const int64_t n = 10007;
+    const Inputs<float> in = random_inputs<float>(Kind::kLogits, n, 5);
+    RunSpec s;
+    s.n = n;
+    s.weight = Operand::kPerElement;
+    const Outputs<float> all = run_kernel(*table_, s, in);
+    for (unsigned outputs = 0; outputs <= kWantAll; ++outputs) {
+        s.outputs = outputs;
+        const Outputs<float> some = run_kernel(*table_, s, in);
+        EXPECT_TRUE(bce4j_test::bitwise_equal(some.result.loss_sum, all.result.loss_sum)) << outputs;
+        if (outputs & kWantGradInput) {
+            EXPECT_TRUE(bce4j_test::bitwise_equal(some.grad_input, all.grad_input)) << outputs;
+        }
+    }
+}
+
+// ---- Choosing the table -------------------------------------------------------------------------------------------
+
+TEST(KernelDispatch, ScalarIsAlwaysAvailableAndUnknownNamesAreNot) {
+    ASSERT_NE(bce4j::kernel_table_for("scalar"), nullptr);
+    EXPECT_STREQ(bce4j::kernel_table_for("scalar")->isa, "scalar");
+    EXPECT_EQ(bce4j::kernel_table_for("sse9"), nullptr);
+    EXPECT_EQ(bce4j::kernel_table_for(""), nullptr);
+    EXPECT_EQ(bce4j::kernel_table_for(nullptr), nullptr);
+}
+
+TEST(KernelDispatch, Avx2IsOfferedExactlyWhenTheCpuHasIt) {
+#if defined(BCE4J_HAVE_AVX2)
+    const bool cpu_has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    const KernelTable* avx2 = bce4j::kernel_table_for("avx2");
+    EXPECT_EQ(avx2 != nullptr, cpu_has);
+    if (avx2) {
+        EXPECT_STREQ(avx2->isa, "avx2");
+    }
+#else
+    EXPECT_EQ(bce4j::kernel_table_for("avx2"), nullptr);
+#endif
+}
+
+TEST(KernelDispatch, RequestedIsaIsHonouredOrTheBestAvailableIsUsed) {
+    const KernelTable& best = bce4j::choose_kernel_table(nullptr);
+    EXPECT_EQ(&bce4j::choose_kernel_table("scalar"), &bce4j::scalar_kernel_table()) << "BCE4J_ISA=scalar forces it";
+    EXPECT_EQ(&bce4j::choose_kernel_table("no-such-isa"), &best);
+    EXPECT_EQ(&bce4j::choose_kernel_table(""), &best);
+    // An ISA this CPU lacks (avx512 is not built at all yet) falls back to the best available.
+    EXPECT_EQ(&bce4j::choose_kernel_table("avx512"), &best);
+    if (const KernelTable* avx2 = bce4j::kernel_table_for("avx2")) {
+        EXPECT_EQ(&best, avx2) << "avx2 is the best built so far";
+        EXPECT_EQ(&bce4j::choose_kernel_table("avx2"), avx2);
+    } else {
+        EXPECT_EQ(&best, &bce4j::scalar_kernel_table());
+    }
+}
+
+TEST(KernelDispatch, LibraryReportsTheTableItUses) {
+    // The library chose once, from this process's BCE4J_ISA; its choice must be the one choose_kernel_table makes.
+    EXPECT_STREQ(bce4j_cpu_isa(), bce4j::choose_kernel_table(std::getenv("BCE4J_ISA")).isa);
+}
+
+}  // namespace
