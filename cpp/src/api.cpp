@@ -213,11 +213,13 @@ bce4j_status run(const Call& call) {
     args.grad_input = static_cast<T*>(call.grad_input);
     args.grad_target = static_cast<T*>(call.grad_target);
 
-    const BroadcastPlan plan = plan_broadcast(input, o.weight ? &weight_shape : nullptr,
-                                              o.pos_weight ? &pos_weight_shape : nullptr);
-    const int threads = o.num_threads > 0 ? o.num_threads : omp_get_max_threads();
-    const ExecutionResult r =
-        execute<T>(plan, count, args, kernel_for<T>(active_kernel_table(), call.kind), threads);
+    ExecutionResult r = {0.0, -1};
+    if (count > 0) {  // an empty input has nothing to plan (its other dimensions may not even have a product)
+        const BroadcastPlan plan = plan_broadcast(input, o.weight ? &weight_shape : nullptr,
+                                                  o.pos_weight ? &pos_weight_shape : nullptr);
+        const int threads = o.num_threads > 0 ? o.num_threads : omp_get_max_threads();
+        r = execute<T>(plan, count, args, kernel_for<T>(active_kernel_table(), call.kind), threads);
+    }
 
     if (r.first_invalid >= 0) {
         const T x = args.input[r.first_invalid];

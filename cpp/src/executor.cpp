@@ -78,9 +78,7 @@ double pairwise_sum(const std::vector<double>& v, size_t begin, size_t end) {
 template <typename T>
 ExecutionResult execute(const BroadcastPlan& plan, int64_t count, const RowArgs<T>& base, RowKernel<T> kernel,
                         int num_threads) {
-    if (count <= kReductionBlock) {
-        return count == 0 ? ExecutionResult{0.0, -1} : run_range(plan, base, kernel, 0, count);
-    }
+    if (count <= kReductionBlock) return run_range(plan, base, kernel, 0, count);
     const int64_t blocks = (count + kReductionBlock - 1) / kReductionBlock;
     std::vector<double> block_sums(static_cast<size_t>(blocks));
     std::vector<int64_t> block_invalid(static_cast<size_t>(blocks));

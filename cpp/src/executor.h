@@ -21,7 +21,7 @@ struct ExecutionResult {
     int64_t first_invalid;  // flat index of the first element the kernel rejected, or -1
 };
 
-// `base` holds the operands' pointers at element 0; run-specific offsets are added here.
+// `base` holds the operands' pointers at element 0; run-specific offsets are added here. count must be > 0.
 template <typename T>
 ExecutionResult execute(const BroadcastPlan& plan, int64_t count, const RowArgs<T>& base, RowKernel<T> kernel,
                         int num_threads);
