@@ -10,10 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -33,17 +30,6 @@ class ComputeTest {
     @TempDir
     Path dir;
 
-    /** {exit code, stdout, stderr}. */
-    static Object[] cli(String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code;
-        try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
-                PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
-            code = Main.run(args, o, e);
-        }
-        return new Object[] {code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8)};
-    }
 
     /** Writes values of a dtype and shape as a .npy file in the temp dir. */
     Path npy(String name, DType dtype, long[] shape, double[] values) throws IOException {
@@ -92,9 +78,9 @@ class ComputeTest {
                             "--out", dir.resolve("out").toString()));
                     if (logits) args.addAll(List.of("--pos-weight", npy("p.npy", dtype, n1, p).toString()));
                     String label = dtype + " " + reduction + (logits ? " logits" : " probabilities");
-                    Object[] r = cli(args.toArray(new String[0]));
-                    assertEquals(0, r[0], label + ": " + r[2]);
-                    assertEquals("", r[2]);
+                    CliRun r = CliRun.of(args.toArray(new String[0]));
+                    assertEquals(0, r.exitCode(), label + ": " + r.err());
+                    assertEquals("", r.err());
 
                     BceTestSupport.Expected e = expected(logits, reduction, x, y, expand(w, c, shape),
                             logits ? expand(p, n1, shape) : null, g);
@@ -125,27 +111,27 @@ class ComputeTest {
         Path out = dir.resolve("o");
         double[] x = {5, 1, 3};
         double[] y = {1, 0, 1};
-        Object[] r = cli("compute", "--input", npy("x.npy", DType.FLOAT32, new long[] {3}, x).toString(),
+        CliRun r = CliRun.of("compute", "--input", npy("x.npy", DType.FLOAT32, new long[] {3}, x).toString(),
                 "--target=" + npy("y.npy", DType.FLOAT32, new long[] {3}, y), "--out", out.toString());
-        assertEquals(0, r[0], (String) r[2]);
+        assertEquals(0, r.exitCode(), r.err());
         Npy.Array loss = Npy.read(out.resolve("loss.npy"));
         assertEquals(0, loss.shape().length);
         assertEquals(0.45618808, loss.toDoubleArray()[0], 1e-7);
 
         // 0-d, float64, sum
-        r = cli("compute", "--input", npy("s.npy", DType.FLOAT64, new long[0], new double[] {-2}).toString(),
+        r = CliRun.of("compute", "--input", npy("s.npy", DType.FLOAT64, new long[0], new double[] {-2}).toString(),
                 "--target", npy("t.npy", DType.FLOAT64, new long[0], new double[] {0.25}).toString(),
                 "--reduction", "sum", "--out", out.toString());
-        assertEquals(0, r[0], (String) r[2]);
+        assertEquals(0, r.exitCode(), r.err());
         assertAllClose(expected(true, Reduction.SUM, new double[] {-2}, new double[] {0.25}, null, null, null)
                 .gradInput, Npy.read(out.resolve("grad_input.npy")).toDoubleArray(), DType.FLOAT64, "0-d");
         assertEquals(0, Npy.read(out.resolve("grad_input.npy")).shape().length);
 
         // empty: sum is 0, mean is NaN, none is empty
         for (String red : new String[] {"none", "mean", "sum"}) {
-            r = cli("compute", "--input", npy("e.npy", DType.FLOAT32, new long[] {0, 4}, new double[0]).toString(),
+            r = CliRun.of("compute", "--input", npy("e.npy", DType.FLOAT32, new long[] {0, 4}, new double[0]).toString(),
                     "--target", dir.resolve("e.npy").toString(), "--reduction", red, "--out", out.toString());
-            assertEquals(0, r[0], (String) r[2]);
+            assertEquals(0, r.exitCode(), r.err());
             double[] l = Npy.read(out.resolve("loss.npy")).toDoubleArray();
             assertArrayEquals(new long[] {0, 4}, Npy.read(out.resolve("grad_input.npy")).shape());
             if (red.equals("none")) assertEquals(0, l.length);
@@ -160,9 +146,9 @@ class ComputeTest {
         npy("bx.npy", DType.FLOAT32, new long[] {n}, bx);
         npy("by.npy", DType.FLOAT32, new long[] {n}, by);
         for (String t : new String[] {"1", "2"}) {
-            r = cli("compute", "--input", dir.resolve("bx.npy").toString(), "--target", dir.resolve("by.npy").toString(),
+            r = CliRun.of("compute", "--input", dir.resolve("bx.npy").toString(), "--target", dir.resolve("by.npy").toString(),
                     "--threads", t, "--out", dir.resolve("t" + t).toString());
-            assertEquals(0, r[0], (String) r[2]);
+            assertEquals(0, r.exitCode(), r.err());
         }
         for (String f : new String[] {"loss.npy", "grad_input.npy", "grad_target.npy"}) {
             assertArrayEquals(Files.readAllBytes(dir.resolve("t1").resolve(f)),
@@ -175,28 +161,28 @@ class ComputeTest {
     @Test
     @DisplayName("--help, compute --help and demo --help print usage and exit 0")
     void help() {
-        Object[] r = cli("--help");
-        assertEquals(0, r[0]);
-        assertTrue(((String) r[1]).contains("compute"), (String) r[1]);
-        r = cli("compute", "--help");
-        assertEquals(0, r[0]);
-        assertTrue(((String) r[1]).contains("--pos-weight"), (String) r[1]);
-        assertTrue(((String) r[1]).contains("--grad-output"), (String) r[1]);
-        r = cli("compute", "--input", "x.npy", "--help");
-        assertEquals(0, r[0]);
-        r = cli("demo", "--help");
-        assertEquals(0, r[0]);
-        assertTrue(((String) r[1]).contains("usage"), (String) r[1]);
+        CliRun r = CliRun.of("--help");
+        assertEquals(0, r.exitCode());
+        assertTrue(r.out().contains("compute"), r.out());
+        r = CliRun.of("compute", "--help");
+        assertEquals(0, r.exitCode());
+        assertTrue(r.out().contains("--pos-weight"), r.out());
+        assertTrue(r.out().contains("--grad-output"), r.out());
+        r = CliRun.of("compute", "--input", "x.npy", "--help");
+        assertEquals(0, r.exitCode());
+        r = CliRun.of("demo", "--help");
+        assertEquals(0, r.exitCode());
+        assertTrue(r.out().contains("usage"), r.out());
     }
 
     /** Runs compute expecting exit 2, one stderr line containing every {@code expected} text, no outputs. */
     private void assertFails(String[] args, String... expectedText) throws IOException {
         Path out = dir.resolve("out");
         List<String> before = listing(out);
-        Object[] r = cli(args);
-        String err = (String) r[2];
-        assertEquals(2, r[0], Arrays.toString(args) + " stderr: " + err);
-        assertEquals("", r[1]);
+        CliRun r = CliRun.of(args);
+        String err = r.err();
+        assertEquals(2, r.exitCode(), Arrays.toString(args) + " stderr: " + err);
+        assertEquals("", r.out());
         assertEquals(1, err.lines().count(), "one line: " + err);
         for (String t : expectedText) assertTrue(err.contains(t), "expected '" + t + "' in: " + err);
         assertEquals(before, listing(out), "output directory unchanged");

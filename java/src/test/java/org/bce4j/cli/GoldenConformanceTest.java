@@ -7,12 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.io.Reader;
 import java.net.URISyntaxException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -278,13 +275,8 @@ class GoldenConformanceTest {
         if (c.weight != null) args.addAll(List.of("--weight", c.dir.resolve("weight.npy").toString()));
         if (c.posWeight != null) args.addAll(List.of("--pos-weight", c.dir.resolve("pos_weight.npy").toString()));
         if (c.gradOutput != null) args.addAll(List.of("--grad-output", c.dir.resolve("grad_output.npy").toString()));
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code;
-        try (PrintStream o = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
-                PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
-            code = Main.run(args.toArray(new String[0]), o, e);
-        }
-        assertEquals(0, code, c.name + ": " + err.toString(StandardCharsets.UTF_8));
+        CliRun run = CliRun.of(args.toArray(new String[0]));
+        assertEquals(0, run.exitCode(), c.name + ": " + run.err());
         int documented = 0;
         for (int k = 0; k < 3; k++) {
             Path f = out.resolve(OUTPUTS[k] + ".npy");

@@ -6,9 +6,6 @@ import static org.bce4j.BceTestSupport.expected;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -20,41 +17,30 @@ import org.junit.jupiter.api.Test;
 /** The command line, through the package-private Main.run(args, out, err). */
 class MainTest {
 
-    /** Runs the CLI; returns {exit code, stdout, stderr}. */
-    private static Object[] cli(String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code;
-        try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
-                PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
-            code = Main.run(args, o, e);
-        }
-        return new Object[] {code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8)};
-    }
 
     @Test
     @DisplayName("demo returns 0 and prints the seed mean 0.45618813")
     void demo() {
-        Object[] r = cli("demo");
-        assertEquals(0, r[0], "exit code; stderr: " + r[2]);
-        String out = (String) r[1];
+        CliRun r = CliRun.of("demo");
+        assertEquals(0, r.exitCode(), "exit code; stderr: " + r.err());
+        String out = r.out();
         assertTrue(out.contains("0.45618813"), out);
         assertTrue(out.contains("bce4j 0.1.0"), out);
-        assertEquals("", r[2]);
+        assertEquals("", r.err());
     }
 
     @Test
     @DisplayName("no arguments runs the demo")
     void defaultIsDemo() {
-        Object[] r = cli();
-        assertEquals(0, r[0]);
-        assertTrue(((String) r[1]).contains("0.45618813"));
+        CliRun r = CliRun.of();
+        assertEquals(0, r.exitCode());
+        assertTrue(r.out().contains("0.45618813"));
     }
 
     @Test
     @DisplayName("the demo's multi-label mean agrees with the float64 reference")
     void demoMultiLabelLoss() {
-        String out = (String) cli("demo")[1];
+        String out = CliRun.of("demo").out();
         Matcher m = Pattern.compile("loss\\s+([0-9.]+)").matcher(out);
         List<Double> losses = new ArrayList<>();
         while (m.find()) losses.add(Double.parseDouble(m.group(1)));
@@ -76,18 +62,18 @@ class MainTest {
     @Test
     @DisplayName("--help returns 0 and prints the usage")
     void help() {
-        Object[] r = cli("--help");
-        assertEquals(0, r[0]);
-        assertTrue(((String) r[1]).contains("usage"), (String) r[1]);
+        CliRun r = CliRun.of("--help");
+        assertEquals(0, r.exitCode());
+        assertTrue(r.out().contains("usage"), r.out());
     }
 
     @Test
     @DisplayName("an unknown command returns 2 and names it on stderr; demo with arguments returns 2")
     void unknownCommand() {
-        Object[] r = cli("frobnicate");
-        assertEquals(2, r[0]);
-        assertTrue(((String) r[2]).contains("frobnicate"), (String) r[2]);
-        assertEquals("", r[1]);
-        assertEquals(2, cli("demo", "extra")[0]);
+        CliRun r = CliRun.of("frobnicate");
+        assertEquals(2, r.exitCode());
+        assertTrue(r.err().contains("frobnicate"), r.err());
+        assertEquals("", r.out());
+        assertEquals(2, CliRun.of("demo", "extra").exitCode());
     }
 }
