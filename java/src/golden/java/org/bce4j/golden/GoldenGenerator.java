@@ -189,14 +189,9 @@ public final class GoldenGenerator {
                 -20, 17, -17, 1e-4, -1e-4, 0};
             double[] ys = {0, 1, 0.25};
             int n = xs.length * ys.length;
-            double[] x = new double[n];
-            double[] y = new double[n];
-            for (int i = 0; i < xs.length; i++) {
-                for (int j = 0; j < ys.length; j++) {
-                    x[i * ys.length + j] = xs[i];
-                    y[i * ys.length + j] = ys[j];
-                }
-            }
+            double[][] pairs = grid(xs, ys);
+            double[] x = pairs[0];
+            double[] y = pairs[1];
             for (DType dtype : DType.values()) {
                 for (int red : new int[] {0, 2}) {
                     cases.add(new Case("extreme_logits_" + tag(dtype) + "_" + REDUCTIONS[red], dtype, true, red,
@@ -230,14 +225,9 @@ public final class GoldenGenerator {
             double[] xs = {nan, inf, -inf, 2, 2, -3};
             double[] ys = {0, 1, 0.5, nan, 2};
             int n = xs.length * ys.length;
-            double[] x = new double[n];
-            double[] y = new double[n];
-            for (int i = 0; i < xs.length; i++) {
-                for (int j = 0; j < ys.length; j++) {
-                    x[i * ys.length + j] = xs[i];
-                    y[i * ys.length + j] = ys[j];
-                }
-            }
+            double[][] pairs = grid(xs, ys);
+            double[] x = pairs[0];
+            double[] y = pairs[1];
             double[] w = {1, 2, 0.5, 1, 1.5, 1, 1, 0.5, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, nan, 1, 1, 1,
                 1, inf, 1};
             for (DType dtype : DType.values()) {
@@ -281,14 +271,9 @@ public final class GoldenGenerator {
             double[] xs = {0, 1, 0.5, 1e-7, 1 - 1e-7, 1e-30, 1e-45, 0.25, 0.9, 0.999, 1e-3};
             double[] ys = {0, 1, 0.3};
             int n = xs.length * ys.length;
-            double[] x = new double[n];
-            double[] y = new double[n];
-            for (int i = 0; i < xs.length; i++) {
-                for (int j = 0; j < ys.length; j++) {
-                    x[i * ys.length + j] = xs[i];
-                    y[i * ys.length + j] = ys[j];
-                }
-            }
+            double[][] pairs = grid(xs, ys);
+            double[] x = pairs[0];
+            double[] y = pairs[1];
             for (DType dtype : DType.values()) {
                 for (int red = 0; red < 3; red++) {
                     cases.add(new Case("probabilities_" + tag(dtype) + "_" + REDUCTIONS[red], dtype, false, red,
@@ -302,6 +287,19 @@ public final class GoldenGenerator {
             }
         }
         return cases;
+    }
+
+    /** Every x paired with every y, x-major: {x values, y values}, each of xs.length * ys.length elements. */
+    static double[][] grid(double[] xs, double[] ys) {
+        double[] x = new double[xs.length * ys.length];
+        double[] y = new double[x.length];
+        for (int i = 0; i < xs.length; i++) {
+            for (int j = 0; j < ys.length; j++) {
+                x[i * ys.length + j] = xs[i];
+                y[i * ys.length + j] = ys[j];
+            }
+        }
+        return new double[][] {x, y};
     }
 
     static String tag(DType dtype) {
