@@ -217,7 +217,9 @@ bce4j_status run(const Call& call) {
     if (count > 0) {  // an empty input has nothing to plan (its other dimensions may not even have a product)
         const BroadcastPlan plan = plan_broadcast(input, o.weight ? &weight_shape : nullptr,
                                                   o.pos_weight ? &pos_weight_shape : nullptr);
-        const int threads = o.num_threads > 0 ? o.num_threads : omp_get_max_threads();
+        // Asking OpenMP for its default costs more than a small call; such calls stay on this thread anyway.
+        const int threads = o.num_threads > 0 ? o.num_threads
+                            : count >= kParallelThreshold ? omp_get_max_threads() : 1;
         r = execute<T>(plan, count, args, kernel_for<T>(active_kernel_table(), call.kind), threads);
     }
 

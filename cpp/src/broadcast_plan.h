@@ -19,11 +19,13 @@ struct ShapeRef {
 // contiguously. Element (i_0, ..., i_{n-1}) of the coalesced space is flat input element
 // sum_j i_j * prod_{k>j} dims[k]; an operand's element is sum_j i_j * strides[j]. The innermost stride of a
 // broadcast operand is always 0 or 1, so a kernel sees each innermost row as a contiguous run or a constant.
+// Only the first ndim entries of each array are meaningful; the rest stay uninitialised, since zeroing them
+// would cost every call more than the whole plan does.
 struct BroadcastPlan {
-    int ndim = 1;
-    int64_t dims[kMaxDims] = {0};
-    int64_t weight_strides[kMaxDims] = {0};
-    int64_t pos_weight_strides[kMaxDims] = {0};
+    int ndim;
+    int64_t dims[kMaxDims];
+    int64_t weight_strides[kMaxDims];
+    int64_t pos_weight_strides[kMaxDims];
 };
 
 enum class BroadcastCheck {
