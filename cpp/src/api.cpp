@@ -147,16 +147,8 @@ bce4j_status check_operand(const char* name, const void* data, int32_t ndim, con
 enum class LossKind { kLogits, kProbabilities };
 
 template <typename T>
-RowKernel<T> kernel_for(const KernelTable& table, LossKind kind);
-
-template <>
-RowKernel<float> kernel_for<float>(const KernelTable& table, LossKind kind) {
-    return kind == LossKind::kLogits ? table.logits_f32 : table.probabilities_f32;
-}
-
-template <>
-RowKernel<double> kernel_for<double>(const KernelTable& table, LossKind kind) {
-    return kind == LossKind::kLogits ? table.logits_f64 : table.probabilities_f64;
+RowKernel<T> kernel_for(const KernelTable& table, LossKind kind) {
+    return kind == LossKind::kLogits ? KernelsOf<T>::logits(table) : KernelsOf<T>::probabilities(table);
 }
 
 struct Call {

@@ -30,17 +30,11 @@ ExecutionResult run_range(const BroadcastPlan& plan, const RowArgs<T>& base, Row
     ExecutionResult result = {0.0, -1};
     for (int64_t flat = begin; flat < end;) {
         const int64_t n = std::min(row_length - column, end - flat);
-        RowArgs<T> args = base;
-        args.input += flat;
-        args.target += flat;
+        RowArgs<T> args = with_element_offset(base, flat);
         if (args.weight) args.weight += weight_offset + column * weight_step;
         args.weight_stride = weight_step;
         if (args.pos_weight) args.pos_weight += pos_weight_offset + column * pos_weight_step;
         args.pos_weight_stride = pos_weight_step;
-        if (args.grad_output) args.grad_output += flat;
-        if (args.loss) args.loss += flat;
-        if (args.grad_input) args.grad_input += flat;
-        if (args.grad_target) args.grad_target += flat;
 
         const RowResult r = kernel(n, args);
         result.loss_sum += r.loss_sum;

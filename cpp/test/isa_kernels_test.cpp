@@ -98,11 +98,7 @@ struct Outputs {
 
 template <typename T>
 RowKernel<T> kernel_of(const KernelTable& table, Kind kind) {
-    if constexpr (std::is_same_v<T, float>) {
-        return kind == Kind::kLogits ? table.logits_f32 : table.probabilities_f32;
-    } else {
-        return kind == Kind::kLogits ? table.logits_f64 : table.probabilities_f64;
-    }
+    return kind == Kind::kLogits ? bce4j::KernelsOf<T>::logits(table) : bce4j::KernelsOf<T>::probabilities(table);
 }
 
 template <typename T>

@@ -130,32 +130,14 @@ __m256d constant_operand(const T* p, double absent) {
     return splat(p ? static_cast<double>(*p) : absent);
 }
 
+// `a` moved on by i elements, weights included (within a run they step by their stride).
 template <typename T>
 RowArgs<T> advanced(RowArgs<T> a, int64_t i) {
-    a.input += i;
-    a.target += i;
+    a = with_element_offset(a, i);
     if (a.weight) a.weight += i * a.weight_stride;
     if (a.pos_weight) a.pos_weight += i * a.pos_weight_stride;
-    if (a.grad_output) a.grad_output += i;
-    if (a.loss) a.loss += i;
-    if (a.grad_input) a.grad_input += i;
-    if (a.grad_target) a.grad_target += i;
     return a;
 }
-
-// The scalar reference kernels of storage type T, which finish what the vector loop leaves.
-template <typename T>
-struct ReferenceOf;
-template <>
-struct ReferenceOf<float> {
-    static constexpr RowKernel<float> KernelTable::*logits = &KernelTable::logits_f32;
-    static constexpr RowKernel<float> KernelTable::*probabilities = &KernelTable::probabilities_f32;
-};
-template <>
-struct ReferenceOf<double> {
-    static constexpr RowKernel<double> KernelTable::*logits = &KernelTable::logits_f64;
-    static constexpr RowKernel<double> KernelTable::*probabilities = &KernelTable::probabilities_f64;
-};
 
 // Sums the four lane sums in a fixed order, then finishes elements [i, n) with the scalar reference.
 template <typename T>
@@ -227,7 +209,7 @@ RowResult logits_row(int64_t n, const RowArgs<T>& a) {
             sums = _mm256_add_pd(sums, store_terms<kVariant>(a, i, w, g, loss_term, grad_input_term, grad_target_term));
         }
     }
-    return finish_with_reference(scalar_kernel_table().*ReferenceOf<T>::logits, n, a, i, sums);
+    return finish_with_reference(KernelsOf<T>::logits(scalar_kernel_table()), n, a, i, sums);
 }
 
 template <typename T, unsigned kVariant>
@@ -270,7 +252,7 @@ RowResult probabilities_row(int64_t n, const RowArgs<T>& a) {
             sums = _mm256_add_pd(sums, store_terms<kVariant>(a, i, w, g, loss_term, grad_input_term, grad_target_term));
         }
     }
-    return finish_with_reference(scalar_kernel_table().*ReferenceOf<T>::probabilities, n, a, i, sums);
+    return finish_with_reference(KernelsOf<T>::probabilities(scalar_kernel_table()), n, a, i, sums);
 }
 
 // Calls the variant that `a` needs; the table lists one instantiation per combination of variant bits.

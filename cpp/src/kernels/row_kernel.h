@@ -41,6 +41,33 @@ struct KernelTable {
     RowKernel<double> probabilities_f64;
 };
 
+// A table's kernels for storage type T.
+template <typename T>
+struct KernelsOf;
+template <>
+struct KernelsOf<float> {
+    static RowKernel<float> logits(const KernelTable& t) { return t.logits_f32; }
+    static RowKernel<float> probabilities(const KernelTable& t) { return t.probabilities_f32; }
+};
+template <>
+struct KernelsOf<double> {
+    static RowKernel<double> logits(const KernelTable& t) { return t.logits_f64; }
+    static RowKernel<double> probabilities(const KernelTable& t) { return t.probabilities_f64; }
+};
+
+// `a` moved on by i elements in the operands that have the input's shape; weight and pos_weight are left to the
+// caller, whose offsets depend on the broadcast.
+template <typename T>
+RowArgs<T> with_element_offset(RowArgs<T> a, int64_t i) {
+    a.input += i;
+    a.target += i;
+    if (a.grad_output) a.grad_output += i;
+    if (a.loss) a.loss += i;
+    if (a.grad_input) a.grad_input += i;
+    if (a.grad_target) a.grad_target += i;
+    return a;
+}
+
 // The scalar reference kernels: the readable specification the SIMD kernels are tested against.
 const KernelTable& scalar_kernel_table();
 
