@@ -76,7 +76,12 @@ const KernelTable& scalar_kernel_table();
 const KernelTable& avx2_kernel_table();
 #endif
 
-// The table of the instruction set named `isa` ("scalar", "avx2"), or nullptr if it is not compiled in or this
+#ifdef BCE4J_HAVE_AVX512
+// The AVX-512F kernels (avx512_kernels.cpp). Only for a CPU and OS that support AVX-512F.
+const KernelTable& avx512_kernel_table();
+#endif
+
+// The table of the instruction set named `isa` ("scalar", "avx2", "avx512"), or nullptr if it is not compiled in or this
 // CPU lacks it.
 const KernelTable* kernel_table_for(const char* isa);
 

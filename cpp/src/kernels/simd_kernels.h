@@ -1,0 +1,510 @@
+// The SIMD row kernels, written once over a lane-operations type and compiled once per instruction set: a file
+// such as avx2_kernels.cpp defines BCE4J_SIMD_NAMESPACE and `template <typename T> struct Lanes` (T = float or
+// double: the storage type, which is also the compute type) with the operations listed below, then includes
+// this header. Everything here lives in that per-ISA namespace, so that code compiled with one ISA's flags is
+// never linked in place of another's.
+//
+// Lanes<T> provides: V (a vector of T), M (a lane mask), kCount; splat, load, store; add, sub, mul, div, fma
+// (a*b+c), fnma (c-a*b), max, min, abs, negate; less, greater, unordered (-> M), mask_or, any, select(m, yes,
+// no); reciprocal (1/v, as accurate as a division or nearly); round_nearest; ldexp (v * 2^n for integral n down to the
+// exponent of half the smallest subnormal, rounded once); split_exponent (a positive normal v as 2^k * m, m in
+// [1, 2), returning m and k as V); load_prefix, store_prefix and keep_prefix (the first n lanes; zeros
+// elsewhere); Sum with zero_sum, add_to_sum (adds the lanes in double) and total (a
+// fixed-order sum of the lanes).
+//
+// The formulas mirror element_math.h line by line (which is the specification); only exp and log are replaced
+// by the polynomial versions below, computed in T. The outputs are checked for finiteness before they are
+// stored: a vector holding an infinity or NaN anywhere (an infinite logit, a NaN, an overflow) is recomputed by
+// the scalar reference, which owns the semantics of those cases (0 * inf = 0 under a zero coefficient, NaN
+// propagation). The fast formulas therefore need no guards. The last n % kCount elements go through the same
+// vector code with partial loads and stores.
+//
+// Accuracy (measured by isa_kernels_test over random inputs and extremes): float32 outputs within a few ulp of
+// the scalar reference's correctly rounded result, relative to the magnitude of the terms that make them up;
+// float64 within ~1e-15 relative. Loss sums are accumulated in double in a fixed order.
+#ifndef BCE4J_SIMD_NAMESPACE
+#error "define BCE4J_SIMD_NAMESPACE and Lanes<T> before including simd_kernels.h"
+#endif
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <utility>
+
+#include "../element_math.h"
+#include "row_kernel.h"
+
+namespace bce4j::BCE4J_SIMD_NAMESPACE {
+namespace {
+
+// Polynomial coefficients, lowest degree first, fitted (near-minimax, Chebyshev) for each precision:
+//   exp_tail:  (e^r - 1 - r) / r^2 on r in [-ln2/2, ln2/2], so e^r = 1 + r + r^2 * exp_tail(r);
+//              relative error of e^r < 2e-8 (float, degree 4), < 3e-17 (double, degree 9).
+//   atanh2:    2 atanh(s) / s as a polynomial in z = s^2 on z in [0, 1/9], so log1p(v) = s * atanh2(s^2) with
+//              s = v / (2 + v) for v in [0, 1]; relative error < 5e-9 (float, degree 4), < 2e-18 (double,
+//              degree 10).
+template <typename T>
+struct Polynomials;
+
+template <>
+struct Polynomials<float> {
+    static constexpr float exp_tail[] = {0.5f, 0.1666657702559798819f, 0.041666554662050533982f,
+                                         0.0083631730745137109028f, 0.0013926176119935578884f};
+    static constexpr float atanh2[] = {2.0000000076817588809f, 0.66666321641377773156f, 0.40024595230703747912f,
+                                       0.27965157745197268888f, 0.28157778363109080655f};
+    // ln 2 = kLn2High + kLn2Low, kLn2High with 12 significant bits so that k * kLn2High is exact for |k| < 2^11.
+    static constexpr float kLn2High = 0.693359375f;
+    static constexpr float kLn2Low = -2.12194440054690583e-4f;
+    static constexpr float kSmallestNormal = 1.17549435e-38f;
+    static constexpr float kSubnormalScale = 16777216.0f;  // 2^24
+    static constexpr float kSubnormalExponent = 24.0f;
+    static constexpr float kExpLowerBound = -104.0f;        // e^-104 is below half the smallest subnormal
+};
+
+template <>
+struct Polynomials<double> {
+    static constexpr double exp_tail[] = {
+        0.50000000000000010211,   0.16666666666666667452,   0.041666666666624161903,  0.0083333333333300644495,
+        0.0013888888917196719077, 0.00019841269863040545271, 0.000024801521322368693266, 2.7557268480310025526e-6,
+        2.7620075879983366586e-7, 2.5100375832561233664e-8};
+    static constexpr double atanh2[] = {
+        2.0000000000000000024,  0.66666666666666149594, 0.40000000000185747468, 0.28571428545454114534,
+        0.22222224080747673173, 0.1818174083250480451,  0.15386614042304007762, 0.13300374032674624337,
+        0.12110168728069217655, 0.083245065118608205757, 0.17044163562781398129};
+    // fdlibm's split: n * kLn2High is exact for |n| < 2^20.
+    static constexpr double kLn2High = 6.93147180369123816490e-01;
+    static constexpr double kLn2Low = 1.90821492927058770002e-10;
+    static constexpr double kSmallestNormal = 2.2250738585072014e-308;
+    static constexpr double kSubnormalScale = 18014398509481984.0;  // 2^54
+    static constexpr double kSubnormalExponent = 54.0;
+    static constexpr double kExpLowerBound = -746.0;                // e^-746 is below half the smallest subnormal
+};
+
+template <typename T>
+using V = typename Lanes<T>::V;
+
+template <typename T, size_t kTerms>
+[[gnu::always_inline]] inline V<T> polynomial(V<T> z, const T (&c)[kTerms]) {
+    using L = Lanes<T>;
+    V<T> result = L::splat(c[kTerms - 1]);
+    for (size_t k = kTerms - 1; k-- > 0;) result = L::fma(result, z, L::splat(c[k]));
+    return result;
+}
+
+// e^t for t <= 0 (the kernels need e^-|x|). t = n ln2 + r, |r| <= ln2/2, e^t = 2^n e^r with a subnormal result
+// rounded once. NaN propagates.
+template <typename T>
+[[gnu::always_inline]] inline V<T> exp_nonpositive(V<T> t) {
+    using L = Lanes<T>;
+    using P = Polynomials<T>;
+    t = L::max(L::splat(P::kExpLowerBound), t);  // this operand order keeps NaN
+    const V<T> n = L::round_nearest(L::mul(t, L::splat(T(1.4426950408889634))));
+    V<T> r = L::fnma(n, L::splat(P::kLn2High), t);
+    r = L::fnma(n, L::splat(P::kLn2Low), r);
+    const V<T> e_r = L::fma(L::mul(r, r), polynomial<T>(r, P::exp_tail), L::add(r, L::splat(T(1))));
+    return L::ldexp(e_r, n);
+}
+
+// log1p(v) for v in [0, 1]: 2 atanh(s) with s = v / (2 + v) in [0, 1/3]. No cancellation anywhere, so the
+// result is accurate relative to itself even for tiny v.
+template <typename T>
+[[gnu::always_inline]] inline V<T> log1p_unit(V<T> v) {
+    using L = Lanes<T>;
+    const V<T> s = L::div(v, L::add(L::splat(T(2)), v));
+    return L::mul(s, polynomial<T>(L::mul(s, s), Polynomials<T>::atanh2));
+}
+
+// log v for v in [0, 2] (-0 counts as 0); 0 gives a value below -100 (the kernels clamp there) instead of -inf. v = 2^k m with
+// m in [sqrt(1/2), sqrt(2)), log m = 2 atanh((m-1)/(m+1)). Not NaN-safe: the callers' finiteness check sees the
+// NaN input instead.
+template <typename T>
+[[gnu::always_inline]] inline V<T> log_unit(V<T> v) {
+    using L = Lanes<T>;
+    using P = Polynomials<T>;
+    v = L::abs(v);
+    const auto subnormal = L::less(v, L::splat(P::kSmallestNormal));
+    v = L::select(subnormal, L::mul(v, L::splat(P::kSubnormalScale)), v);
+    V<T> k;
+    V<T> m = L::split_exponent(v, k);
+    k = L::select(subnormal, L::sub(k, L::splat(P::kSubnormalExponent)), k);
+    const auto above_sqrt2 = L::greater(m, L::splat(T(1.4142135623730951)));
+    m = L::select(above_sqrt2, L::mul(m, L::splat(T(0.5))), m);
+    k = L::select(above_sqrt2, L::add(k, L::splat(T(1))), k);
+    const V<T> s = L::div(L::sub(m, L::splat(T(1))), L::add(m, L::splat(T(1))));
+    const V<T> log_m = L::mul(s, polynomial<T>(L::mul(s, s), P::atanh2));
+    return L::fma(k, L::splat(P::kLn2High), L::fma(k, L::splat(P::kLn2Low), log_m));
+}
+
+// Which operands a kernel variant reads element by element and which outputs it writes: one instantiation per
+// combination, so that the inner loop has no branches. Operands not read per element are broadcast once (a null
+// weight is a broadcast 1, a null grad_output the broadcast grad_scale). pos_weight has three states, the last
+// factor of the variant number.
+constexpr unsigned kWeightPerElement = 1;
+constexpr unsigned kUpstreamPerElement = 2;
+constexpr unsigned kStoreLoss = 4;
+constexpr unsigned kStoreGradInput = 8;
+constexpr unsigned kStoreGradTarget = 16;
+constexpr unsigned kPosWeightStates = 32;  // variant / 32: 0 absent, 1 constant, 2 per element
+constexpr unsigned kPosWeightConstant = 1 * kPosWeightStates;
+constexpr unsigned kPosWeightPerElement = 2 * kPosWeightStates;
+
+template <typename T>
+unsigned variant_of(const RowArgs<T>& a) {
+    const unsigned pos_weight =
+        a.pos_weight == nullptr ? 0 : a.pos_weight_stride == 1 ? kPosWeightPerElement : kPosWeightConstant;
+    return (a.weight && a.weight_stride == 1 ? kWeightPerElement : 0) | (a.grad_output ? kUpstreamPerElement : 0) |
+           (a.loss ? kStoreLoss : 0) | (a.grad_input ? kStoreGradInput : 0) |
+           (a.grad_target ? kStoreGradTarget : 0) | pos_weight;
+}
+
+// `a` moved on by i elements, weights included (within a run they step by their stride). Defined here rather
+// than taken from row_kernel.h so that no inline function is compiled with this ISA's flags outside this
+// namespace.
+template <typename T>
+RowArgs<T> advanced(RowArgs<T> a, int64_t i) {
+    a.input += i;
+    a.target += i;
+    if (a.grad_output) a.grad_output += i;
+    if (a.loss) a.loss += i;
+    if (a.grad_input) a.grad_input += i;
+    if (a.grad_target) a.grad_target += i;
+    if (a.weight) a.weight += i * a.weight_stride;
+    if (a.pos_weight) a.pos_weight += i * a.pos_weight_stride;
+    return a;
+}
+
+// One vector of outputs: the weighted loss (always, for the sum) and the scaled gradients the variant stores.
+template <typename T>
+struct VectorTerms {
+    V<T> loss, grad_input, grad_target;
+};
+
+// The operands of a row that do not change from vector to vector.
+template <typename T>
+struct RowConstants {
+    V<T> weight, pos_weight, upstream;
+    explicit RowConstants(const RowArgs<T>& a)
+        : weight(Lanes<T>::splat(a.weight ? *a.weight : T(1))),
+          pos_weight(Lanes<T>::splat(a.pos_weight ? *a.pos_weight : T(1))),
+          upstream(Lanes<T>::splat(static_cast<T>(a.grad_scale))) {}
+};
+
+// element_math.h's store_element: applies weight and upstream gradient to the terms.
+template <unsigned kVariant, typename T, typename Access>
+[[gnu::always_inline]] inline VectorTerms<T> weighted(const RowArgs<T>& a, int64_t i, const Access& io,
+                                                      const RowConstants<T>& c, V<T> loss, V<T> grad_input,
+                                                      V<T> grad_target) {
+    using L = Lanes<T>;
+    const V<T> w = (kVariant & kWeightPerElement) ? io.load(a.weight + i) : c.weight;
+    const V<T> g = (kVariant & kUpstreamPerElement) ? io.load(a.grad_output + i) : c.upstream;
+    const V<T> scale = L::mul(g, w);
+    return {L::mul(w, loss), L::mul(scale, grad_input), L::mul(scale, grad_target)};
+}
+
+// True when every output the variant produces is finite (v * 0 is NaN exactly for an infinite or NaN v). A NaN
+// input always makes the loss NaN.
+template <unsigned kVariant, typename T>
+[[gnu::always_inline]] inline bool all_finite(const VectorTerms<T>& t) {
+    using L = Lanes<T>;
+    const V<T> zero = L::splat(T(0));
+    V<T> probe = L::mul(t.loss, zero);
+    if constexpr ((kVariant & kStoreGradInput) != 0) probe = L::fma(t.grad_input, zero, probe);
+    if constexpr ((kVariant & kStoreGradTarget) != 0) probe = L::fma(t.grad_target, zero, probe);
+    return !L::any(L::unordered(probe));
+}
+
+// The transcendental parts of element_math.h's logits_terms, for one vector of logits x: e = exp(-|x|),
+// log_term = log1p(e) = softplus(-|x|), and sigmoid(|x|) = 1 / (1 + e) when gradients are wanted.
+template <typename T>
+[[gnu::always_inline]] inline V<T> exp_of_minus_magnitude(V<T> x) {
+    return exp_nonpositive<T>(Lanes<T>::negative_magnitude(x));
+}
+
+template <typename T>
+[[gnu::always_inline]] inline V<T> sigmoid_of_magnitude(V<T> e) {
+    // Not a division: log1p_unit's already keeps the divider busy.
+    return Lanes<T>::reciprocal(Lanes<T>::add(Lanes<T>::splat(T(1)), e));
+}
+
+template <unsigned kVariant>
+constexpr bool kWantsGradients = (kVariant & (kStoreGradInput | kStoreGradTarget)) != 0;
+
+// The rest of element_math.h's logits_terms on one vector at element i, from those parts; weighted.
+template <unsigned kVariant, typename T, typename Access>
+[[gnu::always_inline]] inline VectorTerms<T> logits_vector(const RowArgs<T>& a, int64_t i, const Access& io,
+                                                           const RowConstants<T>& c, V<T> e, V<T> log_term,
+                                                           V<T> sigmoid_of_magnitude) {
+    using L = Lanes<T>;
+    constexpr unsigned kPosWeight = kVariant / kPosWeightStates * kPosWeightStates;
+    const V<T> one = L::splat(T(1));
+    const V<T> x = io.load(a.input + i);
+    const V<T> y = io.load(a.target + i);
+    const V<T> magnitude = L::abs(x);
+    const auto negative = L::less(x, L::splat(T(0)));
+    const V<T> one_minus_y = L::sub(one, y);
+
+    V<T> loss, grad_input = one, grad_target = one;
+    V<T> sigmoid_x = one, sigmoid_minus_x = one;
+    if constexpr (kWantsGradients<kVariant>) {
+        const V<T> sigmoid_of_minus_magnitude = L::mul(e, sigmoid_of_magnitude);
+        sigmoid_x = L::select(negative, sigmoid_of_minus_magnitude, sigmoid_of_magnitude);
+        sigmoid_minus_x = L::select(negative, sigmoid_of_magnitude, sigmoid_of_minus_magnitude);
+    }
+    if constexpr (kPosWeight == 0) {
+        // p = 1: c = 1, and d/dy = -x exactly (0 - x: +0 at x = +-0, as in the reference).
+        loss = L::fma(L::select(negative, y, one_minus_y), magnitude, log_term);
+        grad_input = L::fnma(y, sigmoid_minus_x, L::mul(sigmoid_x, one_minus_y));
+        grad_target = L::sub(L::splat(T(0)), x);
+    } else {
+        const V<T> p = kPosWeight == kPosWeightPerElement ? io.load(a.pos_weight + i) : c.pos_weight;
+        const V<T> p_minus_one = L::sub(p, one);
+        const V<T> p_y = L::mul(p, y);
+        const V<T> coefficient = L::fma(p_minus_one, y, one);
+        loss = L::fma(coefficient, log_term, L::mul(L::select(negative, p_y, one_minus_y), magnitude));
+        grad_input = L::fnma(p_y, sigmoid_minus_x, L::mul(sigmoid_x, one_minus_y));
+        grad_target = L::fma(p_minus_one, log_term, L::mul(L::select(negative, p, L::splat(T(-1))), magnitude));
+    }
+    return weighted<kVariant>(a, i, io, c, loss, grad_input, grad_target);
+}
+
+// The whole of logits_terms on one vector, in registers.
+template <unsigned kVariant, typename T, typename Access>
+[[gnu::always_inline]] inline VectorTerms<T> logits_vector(const RowArgs<T>& a, int64_t i, const Access& io,
+                                                           const RowConstants<T>& c) {
+    const V<T> e = exp_of_minus_magnitude<T>(io.load(a.input + i));
+    const V<T> sigmoid = kWantsGradients<kVariant> ? sigmoid_of_magnitude<T>(e) : e;
+    return logits_vector<kVariant>(a, i, io, c, e, log1p_unit<T>(e), sigmoid);
+}
+
+// element_math.h's probability_terms on one vector at element i, weighted.
+template <unsigned kVariant, typename T, typename Access>
+[[gnu::always_inline]] inline VectorTerms<T> probabilities_vector(const RowArgs<T>& a, int64_t i, const Access& io,
+                                                                  const RowConstants<T>& c) {
+    using L = Lanes<T>;
+    const V<T> one = L::splat(T(1));
+    const V<T> clamp = L::splat(T(-100));
+    const V<T> x = io.load(a.input + i);
+    const V<T> y = io.load(a.target + i);
+    // PyTorch's clamp of the logs at -100 (element_math.h).
+    const V<T> log_x = L::max(clamp, log_unit<T>(x));
+    // log1p(-x) = log(1 - x) plus the rounding error of 1 - x (exact, as x <= 1) over 1 - x; that error is 0
+    // whenever 1 - x < 0.5, so dividing by max(1 - x, 0.5) avoids 0/0 at x = 1.
+    const V<T> one_minus_x = L::sub(one, x);
+    const V<T> rounding_error = L::sub(L::sub(one, one_minus_x), x);
+    const V<T> log_one_minus_x = L::max(
+        clamp, L::add(log_unit<T>(one_minus_x), L::div(rounding_error, L::max(L::splat(T(0.5)), one_minus_x))));
+    const V<T> loss = L::negate(L::fma(y, log_x, L::mul(L::sub(one, y), log_one_minus_x)));
+    V<T> grad_input = one;
+    if constexpr ((kVariant & kStoreGradInput) != 0) {
+        const V<T> variance =
+            L::max(L::splat(math::kProbabilityGradEpsilon<T>), L::mul(x, one_minus_x));
+        grad_input = L::div(L::sub(x, y), variance);
+    }
+    return weighted<kVariant>(a, i, io, c, loss, grad_input, L::sub(log_one_minus_x, log_x));
+}
+
+template <unsigned kVariant, typename T, typename Access>
+[[gnu::always_inline]] inline void store(const RowArgs<T>& a, int64_t i, const Access& io, const VectorTerms<T>& t) {
+    if constexpr ((kVariant & kStoreLoss) != 0) io.store(a.loss + i, t.loss);
+    if constexpr ((kVariant & kStoreGradInput) != 0) io.store(a.grad_input + i, t.grad_input);
+    if constexpr ((kVariant & kStoreGradTarget) != 0) io.store(a.grad_target + i, t.grad_target);
+}
+
+// How the vector functions read and write operands: whole vectors, or the first n lanes of a row's last partial
+// vector (zeros read beyond n, nothing written there; the loss sum must then skip those lanes).
+template <typename T>
+struct WholeVectors {
+    V<T> load(const T* p) const { return Lanes<T>::load(p); }
+    void store(T* p, V<T> v) const { Lanes<T>::store(p, v); }
+};
+
+template <typename T>
+struct FirstLanes {
+    int n;
+    V<T> load(const T* p) const { return Lanes<T>::load_prefix(p, n); }
+    void store(T* p, V<T> v) const { Lanes<T>::store_prefix(p, n, v); }
+};
+
+// The vectors of [begin, n) up to the first that vector_at(i, terms) rejects (outputs not all finite, an invalid
+// probability): computed, stored and summed. Returns where it stopped. Free of calls, so that the sums and
+// constants stay in registers.
+template <unsigned kVariant, typename T, typename VectorFunction>
+[[gnu::always_inline]] inline int64_t finite_run(int64_t begin, int64_t n, const RowArgs<T>& a,
+                                                 typename Lanes<T>::Sum& sums, VectorFunction vector_at) {
+    using L = Lanes<T>;
+    typename L::Sum run_sums = L::zero_sum();
+    int64_t i = begin;
+    for (; i + L::kCount <= n; i += L::kCount) {
+        VectorTerms<T> t;
+        if (!vector_at(i, t)) break;
+        store<kVariant>(a, i, WholeVectors<T>{}, t);
+        L::add_to_sum(run_sums, t.loss);
+    }
+    L::add_sums(sums, run_sums);
+    return i;
+}
+
+// The vectors of [begin, n) up to the first whose outputs are not all finite: computed, stored and summed; returns
+// where it stopped. The work is cut into chunks of kChunk elements, each done in three passes through scratch
+// arrays in L1: e = exp(-|x|); log1p(e) and sigmoid(|x|); the rest. One pass over all of it would be bound by
+// latency: its dependency chain (two polynomials, two divisions) is so long that the out-of-order window holds
+// only two or three vectors. Three short chains overlap far better, for a few extra L1 loads and stores.
+template <unsigned kVariant, typename T>
+int64_t logits_finite_run(int64_t begin, int64_t n, const RowArgs<T>& a, const RowConstants<T>& c,
+                          typename Lanes<T>::Sum& sums) {
+    using L = Lanes<T>;
+    constexpr int64_t kChunk = 2048 / sizeof(T);
+    alignas(64) T exps[kChunk], log_terms[kChunk], sigmoids[kChunk];
+    const WholeVectors<T> io;
+    typename L::Sum run_sums = L::zero_sum();
+    int64_t i = begin;
+    while (i + L::kCount <= n) {
+        const int64_t count = std::min(kChunk, (n - i) / L::kCount * L::kCount);
+        for (int64_t k = 0; k < count; k += L::kCount) {
+            L::store(exps + k, exp_of_minus_magnitude<T>(L::load(a.input + i + k)));
+        }
+        for (int64_t k = 0; k < count; k += L::kCount) {
+            const V<T> e = L::load(exps + k);
+            L::store(log_terms + k, log1p_unit<T>(e));
+            if constexpr (kWantsGradients<kVariant>) L::store(sigmoids + k, sigmoid_of_magnitude<T>(e));
+        }
+        for (int64_t k = 0; k < count; k += L::kCount) {
+            const V<T> sigmoid = kWantsGradients<kVariant> ? L::load(sigmoids + k) : L::splat(T(1));
+            const VectorTerms<T> t =
+                logits_vector<kVariant>(a, i + k, io, c, L::load(exps + k), L::load(log_terms + k), sigmoid);
+            if (!all_finite<kVariant>(t)) {
+                L::add_sums(sums, run_sums);
+                return i + k;
+            }
+            store<kVariant>(a, i + k, io, t);
+            L::add_to_sum(run_sums, t.loss);
+        }
+        i += count;
+    }
+    L::add_sums(sums, run_sums);
+    return i;
+}
+
+// The row's last n < kCount elements, [i, i + n), through the vector code with partial loads and stores; falls
+// back to the reference when the outputs are not all finite. Returns their loss sum.
+template <unsigned kVariant, typename T, typename VectorFunction>
+double partial_vector(const RowArgs<T>& a, int64_t i, int n, RowKernel<T> reference, VectorFunction vector_at) {
+    using L = Lanes<T>;
+    const FirstLanes<T> io{n};
+    const VectorTerms<T> t = vector_at(io);
+    if (!all_finite<kVariant>(t)) return reference(n, advanced(a, i)).loss_sum;
+    store<kVariant>(a, i, io, t);
+    typename L::Sum sum = L::zero_sum();
+    L::add_to_sum(sum, L::keep_prefix(t.loss, n));
+    return L::total(sum);
+}
+
+template <typename T, unsigned kVariant>
+RowResult logits_row(int64_t n, const RowArgs<T>& args) {
+    using L = Lanes<T>;
+    const RowArgs<T> a = args;  // a local copy: the stores below cannot alias it, so its pointers stay in registers
+    const RowKernel<T> reference = KernelsOf<T>::logits(scalar_kernel_table());
+    const RowConstants<T> constants(a);
+    typename L::Sum sums = L::zero_sum();
+    double exact_sum = 0;  // of the vectors the reference recomputed, and of the tail
+    int64_t i = 0;
+    // A few vectors are done faster in one pass in registers than in logits_finite_run's three.
+    constexpr int64_t kShortRow = 4 * L::kCount;
+    const WholeVectors<T> whole;
+    for (; n <= kShortRow && i + L::kCount <= n; i += L::kCount) {
+        const VectorTerms<T> t = logits_vector<kVariant>(a, i, whole, constants);
+        if (all_finite<kVariant>(t)) {
+            store<kVariant>(a, i, whole, t);
+            L::add_to_sum(sums, t.loss);
+        } else {
+            exact_sum += reference(L::kCount, advanced(a, i)).loss_sum;
+        }
+    }
+    while (i + L::kCount <= n) {
+        i = logits_finite_run<kVariant>(i, n, a, constants, sums);
+        if (i + L::kCount > n) break;
+        exact_sum += reference(L::kCount, advanced(a, i)).loss_sum;
+        i += L::kCount;
+    }
+    if (i < n) {
+        exact_sum += partial_vector<kVariant>(a, i, static_cast<int>(n - i), reference, [&](const FirstLanes<T>& io) {
+            return logits_vector<kVariant>(a, i, io, constants);
+        });
+    }
+    return {L::total(sums) + exact_sum, -1};
+}
+
+template <typename T, unsigned kVariant>
+RowResult probabilities_row(int64_t n, const RowArgs<T>& args) {
+    using L = Lanes<T>;
+    const RowArgs<T> a = args;  // see logits_row
+    const RowKernel<T> reference = KernelsOf<T>::probabilities(scalar_kernel_table());
+    const RowConstants<T> constants(a);
+    const V<T> zero = L::splat(T(0)), one = L::splat(T(1));
+    // Outside [0, 1] (NaN is not).
+    const auto any_invalid = [&](int64_t at, const auto& io) {
+        const V<T> x = io.load(a.input + at), y = io.load(a.target + at);
+        return L::any(L::mask_or(L::mask_or(L::less(x, zero), L::greater(x, one)),
+                                 L::mask_or(L::less(y, zero), L::greater(y, one))));
+    };
+    const WholeVectors<T> whole;
+    typename L::Sum sums = L::zero_sum();
+    double exact_sum = 0;
+    int64_t i = 0;
+    while (true) {
+        i = finite_run<kVariant>(i, n, a, sums, [&](int64_t at, VectorTerms<T>& t) {
+            if (any_invalid(at, whole)) return false;
+            t = probabilities_vector<kVariant>(a, at, whole, constants);
+            return all_finite<kVariant>(t);
+        });
+        // A vector holding an invalid element: the reference finishes the row and stops at the first one.
+        if (i + L::kCount > n || any_invalid(i, whole)) break;
+        exact_sum += reference(L::kCount, advanced(a, i)).loss_sum;
+        i += L::kCount;
+    }
+    if (i < n) {
+        const int tail = n - i < L::kCount ? static_cast<int>(n - i) : 0;
+        if (tail > 0 && !any_invalid(i, FirstLanes<T>{tail})) {
+            exact_sum += partial_vector<kVariant>(a, i, tail, reference, [&](const FirstLanes<T>& io) {
+                return probabilities_vector<kVariant>(a, i, io, constants);
+            });
+            return {L::total(sums) + exact_sum, -1};
+        }
+        const RowResult r = reference(n - i, advanced(a, i));
+        return {L::total(sums) + exact_sum + r.loss_sum, r.first_invalid < 0 ? -1 : i + r.first_invalid};
+    }
+    return {L::total(sums) + exact_sum, -1};
+}
+
+// Calls the variant that `a` needs; the tables list one instantiation per variant number.
+template <typename T, unsigned... kVariants>
+RowResult call_logits_variant(int64_t n, const RowArgs<T>& a, std::integer_sequence<unsigned, kVariants...>) {
+    static constexpr RowKernel<T> kVariantTable[] = {logits_row<T, kVariants>...};
+    return kVariantTable[variant_of(a)](n, a);
+}
+
+template <typename T, unsigned... kVariants>
+RowResult call_probabilities_variant(int64_t n, const RowArgs<T>& a, std::integer_sequence<unsigned, kVariants...>) {
+    static constexpr RowKernel<T> kVariantTable[] = {probabilities_row<T, kVariants>...};
+    return kVariantTable[variant_of(a) % kPosWeightStates](n, a);  // BCELoss has no pos_weight
+}
+
+template <typename T>
+RowResult logits_kernel(int64_t n, const RowArgs<T>& a) {
+    return call_logits_variant(n, a, std::make_integer_sequence<unsigned, 3 * kPosWeightStates>{});
+}
+
+template <typename T>
+RowResult probabilities_kernel(int64_t n, const RowArgs<T>& a) {
+    return call_probabilities_variant(n, a, std::make_integer_sequence<unsigned, kPosWeightStates>{});
+}
+
+}  // namespace
+
+// This ISA's kernel table, named `isa`.
+inline KernelTable simd_kernel_table(const char* isa) {
+    return {isa, logits_kernel<float>, logits_kernel<double>, probabilities_kernel<float>,
+            probabilities_kernel<double>};
+}
+
+}  // namespace bce4j::BCE4J_SIMD_NAMESPACE
