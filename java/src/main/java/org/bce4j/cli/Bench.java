@@ -41,7 +41,8 @@ final class Bench {
             "                 line reports that count. Calls under 32768 elements run on the calling thread.",
             "  --dtype D      float32 (the default) or float64",
             "",
-            "Bad arguments: one line on stderr naming the argument, exit code 2.");
+            "Bad arguments: one line on stderr naming the argument, exit code 2. Memory that cannot be",
+            "allocated: one line on stderr, exit code 1.");
 
     /** The parsed arguments. */
     record Options(long n, int threads, DType dtype) {}
@@ -77,8 +78,8 @@ final class Bench {
             out.println(measure(options));
             return 0;
         } catch (OutOfMemoryError e) {
-            err.println("bce4j bench: cannot allocate 3 x " + options.n + " " + name(options.dtype) + " elements: "
-                    + e.getMessage());
+            err.println("bce4j bench: cannot allocate 3 x " + options.n + " "
+                    + options.dtype.name().toLowerCase(Locale.ROOT) + " elements: " + e.getMessage());
             return 1;
         }
     }
@@ -159,10 +160,6 @@ final class Bench {
             default:
                 throw new Compute.UsageException("--dtype is '" + value + "'; expected float32 or float64");
         }
-    }
-
-    private static String name(DType dtype) {
-        return dtype.name().toLowerCase(Locale.ROOT);
     }
 
     /** Allocates and fills the data once, times both calls and returns the result line. */
