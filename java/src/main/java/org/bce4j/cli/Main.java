@@ -8,7 +8,7 @@ import org.bce4j.Reduction;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.PointerScope;
 
-/** The command line: {@code java -jar bce4j.jar [demo | compute ... | --help]}. */
+/** The command line: {@code java -jar bce4j.jar [demo | compute ... | bench ... | --help]}. */
 public final class Main {
     private static final String USAGE = String.join(System.lineSeparator(),
             "usage: java -jar bce4j.jar [command] [--help]",
@@ -16,6 +16,7 @@ public final class Main {
             "commands:",
             "  demo      the seed examples: inputs, loss and gradients (the default)",
             "  compute   loss and gradients of .npy files, written as .npy files",
+            "  bench     the time of one loss call, without and with grad_input, as one line",
             "  --help    this text; <command> --help describes a command");
 
     private static final String DEMO_USAGE = String.join(System.lineSeparator(),
@@ -46,6 +47,8 @@ public final class Main {
                 return 0;
             case "compute":
                 return Compute.run(java.util.Arrays.copyOfRange(args, 1, args.length), out, err);
+            case "bench":
+                return Bench.run(java.util.Arrays.copyOfRange(args, 1, args.length), out, err);
             case "--help":
             case "-h":
             case "help":
