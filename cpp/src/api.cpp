@@ -19,17 +19,18 @@
 namespace bce4j {
 namespace {
 
-thread_local std::string last_error;
+// A plain array rather than a std::string: a thread_local with a trivial constructor needs no initialisation
+// guard, which every call (clearing the message) would otherwise pay for.
+constexpr size_t kMessageCapacity = 512;
+thread_local char last_error[kMessageCapacity];
 
 bce4j_status fail(bce4j_status status, const char* format, ...) __attribute__((format(printf, 2, 3)));
 
 bce4j_status fail(bce4j_status status, const char* format, ...) {
-    char buffer[512];
     va_list args;
     va_start(args, format);
-    std::vsnprintf(buffer, sizeof buffer, format, args);
+    std::vsnprintf(last_error, kMessageCapacity, format, args);
     va_end(args);
-    last_error = buffer;
     return status;
 }
 
@@ -206,7 +207,11 @@ bce4j_status run(const Call& call) {
     args.grad_target = static_cast<T*>(call.grad_target);
 
     ExecutionResult r = {0.0, -1};
-    if (count > 0) {  // an empty input has nothing to plan (its other dimensions may not even have a product)
+    if (count > 0 && count <= kReductionBlock && o.weight == nullptr && o.pos_weight == nullptr) {
+        // One contiguous row, as the executor would run it, without building a plan: small calls are common.
+        const RowResult row = kernel_for<T>(active_kernel_table(), call.kind)(count, args);
+        r = {row.loss_sum, row.first_invalid};
+    } else if (count > 0) {  // an empty input has nothing to plan (its other dimensions may not even have a product)
         const BroadcastPlan plan = plan_broadcast(input, o.weight ? &weight_shape : nullptr,
                                                   o.pos_weight ? &pos_weight_shape : nullptr);
         // Asking OpenMP for its default costs more than a small call; such calls stay on this thread anyway.
@@ -233,7 +238,7 @@ bce4j_status run(const Call& call) {
 }
 
 bce4j_status dispatch(bce4j_dtype dtype, const Call& call) {
-    last_error.clear();
+    last_error[0] = '\0';
     try {
         switch (dtype) {
             case BCE4J_FLOAT32:
@@ -278,7 +283,7 @@ bce4j_status bce4j_bce(const bce4j_options* options, bce4j_dtype dtype, int32_t 
                                        loss, reduced_loss, grad_input, grad_target});
 }
 
-const char* bce4j_last_error_message(void) { return bce4j::last_error.c_str(); }
+const char* bce4j_last_error_message(void) { return bce4j::last_error; }
 
 const char* bce4j_status_name(bce4j_status status) {
     switch (status) {
