@@ -89,6 +89,7 @@ bool splits_a_field(size_t size) {
         BCE4J_FIELD(struct_size), BCE4J_FIELD(reduction), BCE4J_FIELD(num_threads),
         BCE4J_FIELD(weight), BCE4J_FIELD(weight_ndim), BCE4J_FIELD(weight_shape),
         BCE4J_FIELD(pos_weight), BCE4J_FIELD(pos_weight_ndim), BCE4J_FIELD(pos_weight_shape),
+        BCE4J_FIELD(pos_weight_mode),
     };
 #undef BCE4J_FIELD
     for (const auto& f : fields) {
@@ -115,6 +116,11 @@ bce4j_status read_options(const bce4j_options* given, bce4j_options* options) {
     if (options->num_threads < 0 || options->num_threads > BCE4J_MAX_THREADS) {
         return fail(BCE4J_ERROR_INVALID_OPTION, "options.num_threads is %d; expected 0 (default) to %d",
                     options->num_threads, BCE4J_MAX_THREADS);
+    }
+    if (options->pos_weight_mode != BCE4J_POS_WEIGHT_TORCH &&
+        options->pos_weight_mode != BCE4J_POS_WEIGHT_PADDLE_LEGACY) {
+        return fail(BCE4J_ERROR_INVALID_OPTION, "options.pos_weight_mode is %d; expected 0 (torch) or 1 (paddle-legacy)",
+                    options->pos_weight_mode);
     }
     return BCE4J_OK;
 }
@@ -205,6 +211,7 @@ bce4j_status run(const Call& call) {
     args.loss = reduces ? nullptr : static_cast<T*>(call.loss);
     args.grad_input = static_cast<T*>(call.grad_input);
     args.grad_target = static_cast<T*>(call.grad_target);
+    args.paddle_legacy = call.kind == LossKind::kLogits && o.pos_weight_mode == BCE4J_POS_WEIGHT_PADDLE_LEGACY;
 
     ExecutionResult r = {0.0, -1};
     if (count > 0 && count <= kReductionBlock && o.weight == nullptr && o.pos_weight == nullptr) {

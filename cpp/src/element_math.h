@@ -56,6 +56,33 @@ inline ElementTerms<R> logits_terms(R x, R y, R p) {
     return t;
 }
 
+// Paddle's logits loss up to 2.5, where pos_weight scaled the whole plain loss: with c = 1 + (p-1)*y and
+//   l0 = (1-y)*x + softplus(-x)   (x >= 0: (1-y)*x + L;  x < 0: y*(-x) + L, again without cancellation)
+// the loss is c*l0, d/dx = c*(sigmoid(x) - y) = c*(sigmoid(x)*(1-y) - y*sigmoid(-x)), and
+// d/dy = (p-1)*l0 + c*(-x). Loss and d/dx equal logits_terms' for y = 0 or 1.
+template <typename R>
+inline ElementTerms<R> logits_terms_paddle_legacy(R x, R y, R p) {
+    using std::exp;
+    using std::fabs;
+    using std::log1p;
+    const R magnitude = fabs(x);
+    const R e = exp(-magnitude);
+    const R log_term = log1p(e);
+    const R sigmoid_of_magnitude = R(1) / (R(1) + e);
+    const R sigmoid_of_minus_magnitude = e / (R(1) + e);
+    const bool non_negative = !(x < R(0));
+    const R sigmoid_x = non_negative ? sigmoid_of_magnitude : sigmoid_of_minus_magnitude;
+    const R sigmoid_minus_x = non_negative ? sigmoid_of_minus_magnitude : sigmoid_of_magnitude;
+    const R c = R(1) + (p - R(1)) * y;
+    const R plain = (non_negative ? scaled(R(1) - y, magnitude) : scaled(y, magnitude)) + log_term;
+
+    ElementTerms<R> t;
+    t.loss = scaled(c, plain);
+    t.grad_input = c * (sigmoid_x * (R(1) - y) - y * sigmoid_minus_x);
+    t.grad_target = scaled(p - R(1), plain) + (non_negative ? -scaled(c, magnitude) : scaled(c, magnitude));
+    return t;
+}
+
 // PyTorch clamps each log of BCELoss at -100 so that a probability of exactly 0 or 1 gives a finite loss.
 template <typename R>
 inline R clamped_log(R v) {

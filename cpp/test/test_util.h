@@ -147,6 +147,7 @@ struct Call {
     std::optional<Tensor<T>> weight, pos_weight;
     int32_t reduction = BCE4J_REDUCTION_MEAN;
     int32_t num_threads = 0;
+    int32_t pos_weight_mode = BCE4J_POS_WEIGHT_TORCH;  // expected() assumes TORCH
     std::optional<std::vector<T>> grad_output;  // NONE: input-shaped; MEAN/SUM: one element; absent: NULL
     bool want_loss = true, want_grad_input = true, want_grad_target = true;
 };
@@ -167,6 +168,7 @@ Outcome<T> run(const Call<T>& c) {
     bce4j_options_init(&o);
     o.reduction = c.reduction;
     o.num_threads = c.num_threads;
+    o.pos_weight_mode = c.pos_weight_mode;
     if (c.weight) {
         o.weight = c.weight->data.data();
         o.weight_ndim = static_cast<int32_t>(c.weight->shape.size());

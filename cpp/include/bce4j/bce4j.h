@@ -56,6 +56,16 @@ typedef enum bce4j_reduction {
     BCE4J_REDUCTION_SUM = 2   /* sum; 0 for an empty input */
 } bce4j_reduction;
 
+/* How pos_weight enters the logits loss, with c = 1 + (p-1)*y:
+   TORCH (PyTorch, Paddle 2.6+):  l = w * ((1-y)*x + c*softplus(-x))
+   PADDLE_LEGACY (Paddle <= 2.5): l = w * c * ((1-y)*x + softplus(-x))
+   They agree in loss and grad_input on hard labels (y = 0 or 1), differ for soft labels, and their grad_target
+   differs everywhere (each is the derivative of its own formula). */
+typedef enum bce4j_pos_weight_mode {
+    BCE4J_POS_WEIGHT_TORCH = 0,
+    BCE4J_POS_WEIGHT_PADDLE_LEGACY = 1
+} bce4j_pos_weight_mode;
+
 /* The most dimensions a tensor argument may have. */
 #define BCE4J_MAX_DIMS 32
 
@@ -81,9 +91,10 @@ typedef struct bce4j_options {
     const void* pos_weight;       /* positive-class weight (logits loss only); NULL = 1 */
     int32_t pos_weight_ndim;
     const int64_t* pos_weight_shape;
+    int32_t pos_weight_mode;      /* a bce4j_pos_weight_mode; default TORCH. Logits loss only. */
 } bce4j_options;
 
-/* Fills `options` with the defaults: reduction MEAN, default threads, no weights. */
+/* Fills `options` with the defaults: reduction MEAN, default threads, no weights, pos_weight_mode TORCH. */
 BCE4J_API void bce4j_options_init(bce4j_options* options);
 
 /*
@@ -91,6 +102,8 @@ BCE4J_API void bce4j_options_init(bce4j_options* options);
  *   l           = w * ((1-y)*x + (1+(p-1)*y) * softplus(-x))
  *   grad_input  = g * w * ((1+(p-1)*y)*sigmoid(x) - p*y)
  *   grad_target = g * w * (-x + (p-1)*softplus(-x))
+ * (with options->pos_weight_mode PADDLE_LEGACY, c = 1+(p-1)*y and l0 = (1-y)*x + softplus(-x):
+ *   l = w * c * l0,  grad_input = g * w * c * (sigmoid(x) - y),  grad_target = g * w * ((p-1)*l0 - c*x))
  * where g is the upstream gradient: `grad_output` read as one scalar for MEAN/SUM (divided by the element count
  * for MEAN) or as an input-shaped tensor for NONE; NULL means 1.
  *

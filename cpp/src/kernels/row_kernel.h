@@ -21,6 +21,8 @@ struct RowArgs {
     T* loss;                   // per-element weighted losses; nullptr: not stored
     T* grad_input;             // nullptr: not wanted
     T* grad_target;            // nullptr: not wanted
+    bool paddle_legacy;        // logits: pos_weight scales the whole loss (bce4j_pos_weight_mode); the SIMD
+                               // kernels leave such rows to the scalar reference
 };
 
 struct RowResult {

@@ -33,7 +33,10 @@ RowResult logits_row(int64_t n, const RowArgs<T>& a) {
     double sum = 0.0;
     for (int64_t i = 0; i < n; ++i) {
         const double p = weight_at(a.pos_weight, a.pos_weight_stride, i);
-        sum += store_element(a, i, math::logits_terms<double>(a.input[i], a.target[i], p));
+        const double x = a.input[i];
+        const double y = a.target[i];
+        sum += store_element(a, i, a.paddle_legacy ? math::logits_terms_paddle_legacy<double>(x, y, p)
+                                                   : math::logits_terms<double>(x, y, p));
     }
     return {sum, -1};
 }
