@@ -45,9 +45,9 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
     /** {@code onLogits}: BCEWithLogitsLoss when true, BCELoss (on probabilities) when false. */
     BinaryCrossEntropy(boolean onLogits, Builder<?> builder, WeightTensor posWeight) {
         this.onLogits = onLogits;
-        this.reduction = builder.reduction;
+        this.reduction = builder.effectiveReduction();
         this.numThreads = builder.numThreads;
-        this.options = new NativeOptions(builder.reduction, builder.numThreads, builder.weight, posWeight);
+        this.options = new NativeOptions(reduction, builder.numThreads, builder.weight, posWeight);
     }
 
     /** The reduction this loss applies. */
@@ -318,6 +318,8 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
      */
     public abstract static class Builder<B extends Builder<B>> {
         Reduction reduction = Reduction.MEAN;
+        // Null unless a legacy flag is given; then it wins over reduction, as in PyTorch's losses.
+        Reduction legacyReduction;
         int numThreads;
         WeightTensor weight;
 
@@ -325,10 +327,31 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
 
         abstract B self();
 
-        /** The reduction; {@link Reduction#MEAN} by default. */
+        /**
+         * The reduction; {@link Reduction#MEAN} by default. A legacy flag given to
+         * {@link #legacyReduction(Boolean, Boolean)} overrides it.
+         */
         public B reduction(Reduction reduction) {
             this.reduction = Checks.notNull(reduction, "reduction");
             return self();
+        }
+
+        /**
+         * PyTorch's legacy {@code size_average} and {@code reduce} loss arguments, null meaning not given, with
+         * the meaning PyTorch's loss constructors give them. When either is given, they select the reduction as
+         * {@link Reduction#fromLegacyFlags} maps them ({@code torch.nn._reduction.legacy_get_string}) and override
+         * {@link #reduction(Reduction)}, in whichever order the two are called. When both are null, no legacy flag
+         * is given: the reduction set by {@code reduction} applies (and an earlier {@code legacyReduction} call is
+         * undone). PyTorch deprecates these arguments; prefer {@link #reduction(Reduction)} in new code.
+         */
+        public B legacyReduction(Boolean sizeAverage, Boolean reduce) {
+            this.legacyReduction = sizeAverage == null && reduce == null ? null
+                    : Reduction.fromLegacyFlags(sizeAverage, reduce);
+            return self();
+        }
+
+        Reduction effectiveReduction() {
+            return legacyReduction != null ? legacyReduction : reduction;
         }
 
         /**

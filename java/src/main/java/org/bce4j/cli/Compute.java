@@ -26,7 +26,7 @@ final class Compute {
     static final String USAGE = String.join(System.lineSeparator(),
             "usage: java -jar bce4j.jar compute --input X.npy --target Y.npy [--weight W.npy] [--pos-weight P.npy]",
             "           [--reduction none|mean|sum] [--grad-output G.npy] [--loss logits|probabilities]",
-            "           [--threads T] --out DIR",
+            "           [--size-average true|false] [--reduce true|false] [--threads T] --out DIR",
             "",
             "Computes the binary cross-entropy of X against Y (PyTorch BCEWithLogitsLoss, or BCELoss with",
             "--loss probabilities) and writes DIR/loss.npy, DIR/grad_input.npy and, for logits, DIR/grad_target.npy.",
@@ -36,6 +36,10 @@ final class Compute {
             "  --weight W.npy       per-element weight; broadcasts to the input's shape (e.g. [C] or [N,1])",
             "  --pos-weight P.npy   positive-class weight, logits only; broadcasts like --weight",
             "  --reduction R        none, mean (the default) or sum",
+            "  --size-average B     PyTorch's deprecated size_average and reduce: true or false. When either is",
+            "  --reduce B           given they override --reduction, as torch.nn._reduction.legacy_get_string:",
+            "                       a missing one counts as true; reduce false gives none, both true give mean,",
+            "                       reduce true and size-average false give sum. A warning goes to stderr.",
             "  --grad-output G.npy  the upstream gradient: 0-d for mean and sum, the input's shape for none;",
             "                       1 by default",
             "  --loss L             logits (the default) or probabilities",
@@ -47,7 +51,7 @@ final class Compute {
             "Bad input: one line on stderr naming the file and the problem, exit code 2, no output written.");
 
     private static final List<String> FLAGS = List.of("--input", "--target", "--weight", "--pos-weight", "--reduction",
-            "--grad-output", "--loss", "--threads", "--out");
+            "--size-average", "--reduce", "--grad-output", "--loss", "--threads", "--out");
 
     /** Bad input: reported as one line on stderr with exit code 2. */
     static final class UsageException extends Exception {
@@ -68,7 +72,7 @@ final class Compute {
             }
         }
         try {
-            execute(parse(args));
+            execute(parse(args), err);
             return 0;
         } catch (UsageException | Npy.NpyException e) {
             err.println("bce4j compute: " + e.getMessage());
@@ -121,8 +125,12 @@ final class Compute {
         return p == null ? null : Npy.read(p);
     }
 
-    static void execute(Map<String, String> flags) throws UsageException, IOException {
+    static void execute(Map<String, String> flags, PrintStream err) throws UsageException, IOException {
         Reduction reduction = reduction(flags.getOrDefault("--reduction", "mean"));
+        Boolean sizeAverage = legacyFlag(flags, "--size-average");
+        Boolean reduce = legacyFlag(flags, "--reduce");
+        boolean legacy = sizeAverage != null || reduce != null;
+        if (legacy) reduction = Reduction.fromLegacyFlags(sizeAverage, reduce);
         String lossKind = flags.getOrDefault("--loss", "logits");
         if (!lossKind.equals("logits") && !lossKind.equals("probabilities")) {
             throw new UsageException("--loss is '" + lossKind + "'; expected logits or probabilities");
@@ -193,6 +201,11 @@ final class Compute {
         outputs.put("grad_input.npy", gradInput);
         if (gradTarget != null) outputs.put("grad_target.npy", gradTarget);
         writeAll(outDir, outputs);
+        if (legacy) {
+            // Only once the run succeeded: a failing run prints its one error line and nothing else.
+            err.println("bce4j compute: warning: --size-average and --reduce are deprecated (as in PyTorch) and "
+                    + "override --reduction: using --reduction " + name(reduction));
+        }
     }
 
     /** Writes every output to a temporary file in {@code dir}, then moves them into place; on failure removes them. */
@@ -265,6 +278,20 @@ final class Compute {
                 return Reduction.SUM;
             default:
                 throw new UsageException("--reduction is '" + value + "'; expected none, mean or sum");
+        }
+    }
+
+    /** A legacy flag's value: null when the flag is not given. */
+    private static Boolean legacyFlag(Map<String, String> flags, String flag) throws UsageException {
+        String value = flags.get(flag);
+        if (value == null) return null;
+        switch (value) {
+            case "true":
+                return true;
+            case "false":
+                return false;
+            default:
+                throw new UsageException(flag + " is '" + value + "'; expected true or false");
         }
     }
 

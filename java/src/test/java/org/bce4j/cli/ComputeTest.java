@@ -265,6 +265,70 @@ class ComputeTest {
         assertFalse(Files.exists(dir.resolve("never")), "a failed run creates no output directory");
     }
 
+    @Test
+    @DisplayName("--size-average/--reduce override --reduction as legacy_get_string, with one warning line on stderr")
+    void legacyFlags() throws IOException {
+        long[] shape = {2, 3};
+        String x = npy("x.npy", DType.FLOAT32, shape, floatValues(6, 1, -3, 3)).toString();
+        String y = npy("y.npy", DType.FLOAT32, shape, labels(6, 2)).toString();
+        // {--size-average, --reduce, the reduction they select}; null: flag not given. Written out from
+        // torch.nn._reduction.legacy_get_string (a missing flag counts as true).
+        String[][] table = {
+            {null, "true", "mean"}, {null, "false", "none"},
+            {"true", null, "mean"}, {"true", "true", "mean"}, {"true", "false", "none"},
+            {"false", null, "sum"}, {"false", "true", "sum"}, {"false", "false", "none"},
+        };
+        for (String[] row : table) {
+            String label = "--size-average " + row[0] + " --reduce " + row[1];
+            String selected = row[2];
+            // A --reduction other than the selected one, so that the override shows.
+            String overridden = selected.equals("sum") ? "none" : "sum";
+            List<String> args = new ArrayList<>(List.of("compute", "--input", x, "--target", y,
+                    "--reduction", overridden, "--out", dir.resolve("legacy").toString()));
+            if (row[0] != null) args.addAll(List.of("--size-average", row[0]));
+            if (row[1] != null) args.addAll(List.of("--reduce", row[1]));
+            CliRun legacy = CliRun.of(args.toArray(new String[0]));
+            assertEquals(0, legacy.exitCode(), label + ": " + legacy.err());
+            assertEquals("bce4j compute: warning: --size-average and --reduce are deprecated (as in PyTorch) and "
+                    + "override --reduction: using --reduction " + selected + System.lineSeparator(), legacy.err(),
+                    label);
+
+            CliRun plain = CliRun.of("compute", "--input", x, "--target", y, "--reduction", selected,
+                    "--out", dir.resolve("plain").toString());
+            assertEquals(0, plain.exitCode(), label + ": " + plain.err());
+            assertEquals("", plain.err(), label);
+
+            Npy.Array loss = Npy.read(dir.resolve("legacy").resolve("loss.npy"));
+            assertArrayEquals(selected.equals("none") ? shape : new long[0], loss.shape(), label);
+            assertEquals(List.of("grad_input.npy", "grad_target.npy", "loss.npy"), listing(dir.resolve("legacy")));
+            for (String f : listing(dir.resolve("plain"))) {
+                assertArrayEquals(Files.readAllBytes(dir.resolve("plain").resolve(f)),
+                        Files.readAllBytes(dir.resolve("legacy").resolve(f)), label + ": " + f);
+            }
+            deleteTree(dir.resolve("legacy"));
+            deleteTree(dir.resolve("plain"));
+        }
+
+        // The override applies before --grad-output is checked: sum wants a 0-d gradient, whatever --reduction says.
+        String g = npy("g.npy", DType.FLOAT32, shape, floatValues(6, 3, -1, 1)).toString();
+        String out = dir.resolve("out").toString();
+        String[] base = {"compute", "--input", x, "--target", y, "--out", out};
+        assertFails(concat(base, "--reduction", "none", "--size-average", "false", "--grad-output", g), g, "0-d",
+                "sum");
+
+        // Bad values and a failing run: one error line, no warning, nothing written.
+        assertFails(concat(base, "--reduce", "maybe"), "--reduce is 'maybe'; expected true or false");
+        assertFails(concat(base, "--size-average", "True"), "--size-average is 'True'; expected true or false");
+        assertFails(concat(base, "--reduce"), "--reduce needs a value");
+        assertFails(concat(base, "--reduce", "true", "--reduce=false"), "--reduce is given twice");
+        assertFails(new String[] {"compute", "--input", dir.resolve("nope.npy").toString(), "--target", y,
+            "--reduce", "false", "--out", out}, "no such file");
+
+        CliRun help = CliRun.of("compute", "--help");
+        assertTrue(help.out().contains("--size-average true|false") && help.out().contains("--reduce true|false"),
+                help.out());
+    }
+
     private static void deleteTree(Path d) throws IOException {
         for (String f : listing(d)) Files.delete(d.resolve(f));
         Files.delete(d);
