@@ -20,8 +20,16 @@ public final class BCEWithLogitsLoss extends BinaryCrossEntropy {
         this(builder().reduction(reduction));
     }
 
+    private final PosWeightMode posWeightMode;
+
     private BCEWithLogitsLoss(Builder builder) {
-        super(true, builder, builder.posWeight);
+        super(true, builder, builder.posWeight, builder.posWeightMode);
+        this.posWeightMode = builder.posWeightMode;
+    }
+
+    /** How the positive-class weight is applied; {@link PosWeightMode#TORCH} unless the builder chose otherwise. */
+    public PosWeightMode posWeightMode() {
+        return posWeightMode;
     }
 
     /** A builder with reduction {@link Reduction#MEAN}, no weights and the default thread count. */
@@ -32,6 +40,7 @@ public final class BCEWithLogitsLoss extends BinaryCrossEntropy {
     /** Configures a {@link BCEWithLogitsLoss}. */
     public static final class Builder extends BinaryCrossEntropy.Builder<Builder> {
         private WeightTensor posWeight;
+        private PosWeightMode posWeightMode = PosWeightMode.TORCH;
 
         private Builder() {}
 
@@ -52,6 +61,16 @@ public final class BCEWithLogitsLoss extends BinaryCrossEntropy {
         /** As {@link #posWeight(float[], long...)}, from double values (rounded to float for float32 calls). */
         public Builder posWeight(double[] values, long... shape) {
             this.posWeight = WeightTensor.of(values, shape, "posWeight");
+            return this;
+        }
+
+        /**
+         * How the positive-class weight is applied: {@link PosWeightMode#TORCH} (the default, PyTorch) or
+         * {@link PosWeightMode#PADDLE_LEGACY} (Paddle up to 2.5, which scales the whole loss). The legacy mode runs
+         * on the scalar kernels for now.
+         */
+        public Builder posWeightMode(PosWeightMode mode) {
+            this.posWeightMode = java.util.Objects.requireNonNull(mode, "posWeightMode");
             return this;
         }
 

@@ -43,11 +43,11 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
     private volatile boolean closed;
 
     /** {@code onLogits}: BCEWithLogitsLoss when true, BCELoss (on probabilities) when false. */
-    BinaryCrossEntropy(boolean onLogits, Builder<?> builder, WeightTensor posWeight) {
+    BinaryCrossEntropy(boolean onLogits, Builder<?> builder, WeightTensor posWeight, PosWeightMode posWeightMode) {
         this.onLogits = onLogits;
         this.reduction = builder.effectiveReduction();
         this.numThreads = builder.numThreads;
-        this.options = new NativeOptions(reduction, builder.numThreads, builder.weight, posWeight);
+        this.options = new NativeOptions(reduction, builder.numThreads, builder.weight, posWeight, posWeightMode);
     }
 
     /** The reduction this loss applies. */

@@ -68,6 +68,9 @@ final class NativeLibrary {
 
         @MemberSetter
         native Options pos_weight_shape(@Cast("const int64_t*") Pointer shape);
+
+        @MemberSetter
+        native Options pos_weight_mode(int mode);
     }
 
     static native void bce4j_options_init(Options options);

@@ -13,13 +13,14 @@ final class NativeOptions implements AutoCloseable {
     private final List<Pointer> owned = new ArrayList<>();
     private final long[] addressByDType = new long[DType.values().length];
 
-    NativeOptions(Reduction reduction, int numThreads, WeightTensor weight, WeightTensor posWeight) {
+    NativeOptions(Reduction reduction, int numThreads, WeightTensor weight, WeightTensor posWeight,
+            PosWeightMode posWeightMode) {
         try {
             LongPointer weightShape = weight == null ? null : own(new LongPointer(weight.shape));
             LongPointer posWeightShape = posWeight == null ? null : own(new LongPointer(posWeight.shape));
             for (DType dtype : DType.values()) {
                 NativeLibrary.Options options = own(new NativeLibrary.Options());
-                options.reduction(reduction.code).num_threads(numThreads);
+                options.reduction(reduction.code).num_threads(numThreads).pos_weight_mode(posWeightMode.code);
                 if (weight != null) {
                     options.weight(own(weight.toNative(dtype))).weight_ndim(weight.shape.length)
                             .weight_shape(weightShape);

@@ -16,6 +16,7 @@ import org.bce4j.BCELoss;
 import org.bce4j.BCEWithLogitsLoss;
 import org.bce4j.BinaryCrossEntropy;
 import org.bce4j.DType;
+import org.bce4j.PosWeightMode;
 import org.bce4j.Reduction;
 
 /**
@@ -26,7 +27,8 @@ final class Compute {
     static final String USAGE = String.join(System.lineSeparator(),
             "usage: java -jar bce4j.jar compute --input X.npy --target Y.npy [--weight W.npy] [--pos-weight P.npy]",
             "           [--reduction none|mean|sum] [--grad-output G.npy] [--loss logits|probabilities]",
-            "           [--size-average true|false] [--reduce true|false] [--threads T] --out DIR",
+            "           [--pos-weight-mode torch|paddle-legacy] [--size-average true|false] [--reduce true|false]",
+            "           [--threads T] --out DIR",
             "",
             "Computes the binary cross-entropy of X against Y (PyTorch BCEWithLogitsLoss, or BCELoss with",
             "--loss probabilities) and writes DIR/loss.npy, DIR/grad_input.npy and, for logits, DIR/grad_target.npy.",
@@ -35,6 +37,8 @@ final class Compute {
             "  --target Y.npy       the targets, of the input's shape",
             "  --weight W.npy       per-element weight; broadcasts to the input's shape (e.g. [C] or [N,1])",
             "  --pos-weight P.npy   positive-class weight, logits only; broadcasts like --weight",
+            "  --pos-weight-mode M  torch (the default: PyTorch, Paddle 2.6+) or paddle-legacy (Paddle up to 2.5,",
+            "                       where pos_weight scales the whole loss; same as torch on hard labels)",
             "  --reduction R        none, mean (the default) or sum",
             "  --size-average B     PyTorch's deprecated size_average and reduce: true or false. When either is",
             "  --reduce B           given they override --reduction, as torch.nn._reduction.legacy_get_string:",
@@ -50,8 +54,9 @@ final class Compute {
             "one dtype, and the outputs have it too. loss.npy is 0-d for mean and sum, the input's shape for none.",
             "Bad input: one line on stderr naming the file and the problem, exit code 2, no output written.");
 
-    private static final List<String> FLAGS = List.of("--input", "--target", "--weight", "--pos-weight", "--reduction",
-            "--size-average", "--reduce", "--grad-output", "--loss", "--threads", "--out");
+    private static final List<String> FLAGS = List.of("--input", "--target", "--weight", "--pos-weight",
+            "--pos-weight-mode", "--reduction", "--size-average", "--reduce", "--grad-output", "--loss", "--threads",
+            "--out");
 
     /** Bad input: reported as one line on stderr with exit code 2. */
     static final class UsageException extends Exception {
@@ -140,6 +145,10 @@ final class Compute {
         if (!logits && flags.containsKey("--pos-weight")) {
             throw new UsageException("--pos-weight applies to --loss logits only (BCELoss has no pos_weight)");
         }
+        PosWeightMode posWeightMode = posWeightMode(flags.getOrDefault("--pos-weight-mode", "torch"));
+        if (!logits && flags.containsKey("--pos-weight-mode")) {
+            throw new UsageException("--pos-weight-mode applies to --loss logits only (BCELoss has no pos_weight)");
+        }
         Path outDir = path(flags, "--out");
         if (Files.exists(outDir) && !Files.isDirectory(outDir)) {
             throw new UsageException("--out " + outDir + " exists and is not a directory");
@@ -177,7 +186,7 @@ final class Compute {
         Npy.Array gradInput = Npy.Array.allocate(dtype, shape);
         Npy.Array gradTarget = logits ? Npy.Array.allocate(dtype, shape) : null;
 
-        try (BinaryCrossEntropy bce = build(logits, reduction, threads, weight, posWeight)) {
+        try (BinaryCrossEntropy bce = build(logits, reduction, threads, weight, posWeight, posWeightMode)) {
             if (dtype == DType.FLOAT32) {
                 bce.compute(shape, input.floats(), target.floats(), gradOutput == null ? null : gradOutput.floats(),
                         loss.floats(), gradInput.floats(), gradTarget == null ? null : gradTarget.floats());
@@ -247,10 +256,22 @@ final class Compute {
         }
     }
 
+    private static PosWeightMode posWeightMode(String value) throws UsageException {
+        switch (value) {
+            case "torch":
+                return PosWeightMode.TORCH;
+            case "paddle-legacy":
+                return PosWeightMode.PADDLE_LEGACY;
+            default:
+                throw new UsageException("--pos-weight-mode is '" + value + "'; expected torch or paddle-legacy");
+        }
+    }
+
     private static BinaryCrossEntropy build(boolean logits, Reduction reduction, int threads, Npy.Array weight,
-            Npy.Array posWeight) {
+            Npy.Array posWeight, PosWeightMode posWeightMode) {
         if (logits) {
-            BCEWithLogitsLoss.Builder b = BCEWithLogitsLoss.builder().reduction(reduction).numThreads(threads);
+            BCEWithLogitsLoss.Builder b = BCEWithLogitsLoss.builder().reduction(reduction).numThreads(threads)
+                    .posWeightMode(posWeightMode);
             if (weight != null) b.weight(weight.toDoubleArray(), weight.shape());
             if (posWeight != null) b.posWeight(posWeight.toDoubleArray(), posWeight.shape());
             return b.build();

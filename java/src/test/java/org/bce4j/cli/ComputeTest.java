@@ -339,4 +339,51 @@ class ComputeTest {
         System.arraycopy(b, 0, r, a.length, b.length);
         return r;
     }
+
+    @Test
+    @DisplayName("--pos-weight-mode paddle-legacy computes Paddle's legacy formula; bad values and BCELoss exit 2")
+    void posWeightMode() throws IOException {
+        long[] shape = {3, 4};
+        double[] x = floatValues(12, 21, -5, 5);
+        double[] y = floatValues(12, 22, 0, 1);
+        double[] p = {0.5, 2, 3, 1};
+        String in = npy("pm_x.npy", DType.FLOAT64, shape, x).toString();
+        String tg = npy("pm_y.npy", DType.FLOAT64, shape, y).toString();
+        String pw = npy("pm_p.npy", DType.FLOAT64, new long[] {4}, p).toString();
+        Path out = dir.resolve("pm_out");
+        CliRun r = CliRun.of("compute", "--input", in, "--target", tg, "--pos-weight", pw, "--pos-weight-mode",
+                "paddle-legacy", "--reduction", "none", "--out", out.toString());
+        assertEquals(0, r.exitCode(), r.err());
+        assertEquals("", r.err());
+        double[] loss = Npy.read(out.resolve("loss.npy")).toDoubleArray();
+        double[] gi = Npy.read(out.resolve("grad_input.npy")).toDoubleArray();
+        for (int i = 0; i < 12; i++) {
+            double pi = p[i % 4];
+            BceTestSupport.assertClose(PosWeightModeTestValues.loss(x[i], y[i], pi), loss[i], 1e-12, 1e-14,
+                    "loss " + i);
+            BceTestSupport.assertClose(PosWeightModeTestValues.gradInput(x[i], y[i], pi), gi[i], 1e-12, 1e-14,
+                    "grad_input " + i);
+        }
+
+        r = CliRun.of("compute", "--input", in, "--target", tg, "--pos-weight-mode", "paddle", "--out",
+                dir.resolve("pm_bad").toString());
+        assertEquals(2, r.exitCode());
+        assertTrue(r.err().contains("--pos-weight-mode is 'paddle'"), r.err());
+        assertFalse(Files.exists(dir.resolve("pm_bad")));
+        r = CliRun.of("compute", "--input", in, "--target", tg, "--loss", "probabilities", "--pos-weight-mode",
+                "torch", "--out", dir.resolve("pm_bce").toString());
+        assertEquals(2, r.exitCode());
+        assertTrue(r.err().contains("--pos-weight-mode applies to --loss logits only"), r.err());
+    }
+
+    /** Paddle's legacy formula in closed form (PosWeightModeTest checks the same against finite differences). */
+    private static final class PosWeightModeTestValues {
+        static double loss(double x, double y, double p) {
+            return (1 + (p - 1) * y) * ((1 - y) * BceTestSupport.softplus(x) + y * BceTestSupport.softplus(-x));
+        }
+
+        static double gradInput(double x, double y, double p) {
+            return (1 + (p - 1) * y) * (BceTestSupport.sigmoid(x) - y);
+        }
+    }
 }
