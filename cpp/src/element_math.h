@@ -25,6 +25,33 @@ struct ElementTerms {
     R grad_target;  // d loss / d y
 };
 
+// The functions of a logit x that both logits losses use, each computed without overflow or cancellation.
+template <typename R>
+struct LogitParts {
+    R magnitude;        // |x|
+    R log_term;         // L = log1p(exp(-|x|)) = softplus(-|x|)
+    R sigmoid_x;        // sigmoid(x)
+    R sigmoid_minus_x;  // sigmoid(-x)
+    bool non_negative;  // x >= 0; NaN goes this way and propagates through log_term
+};
+
+template <typename R>
+inline LogitParts<R> logit_parts(R x) {
+    using std::exp;
+    using std::fabs;
+    using std::log1p;
+    LogitParts<R> f;
+    f.magnitude = fabs(x);
+    const R e = exp(-f.magnitude);  // in (0, 1]: never overflows
+    f.log_term = log1p(e);
+    const R sigmoid_of_magnitude = R(1) / (R(1) + e);
+    const R sigmoid_of_minus_magnitude = e / (R(1) + e);
+    f.non_negative = !(x < R(0));
+    f.sigmoid_x = f.non_negative ? sigmoid_of_magnitude : sigmoid_of_minus_magnitude;
+    f.sigmoid_minus_x = f.non_negative ? sigmoid_of_minus_magnitude : sigmoid_of_magnitude;
+    return f;
+}
+
 // Loss and gradients on a logit x and target y with positive-class weight p (1 when absent).
 //
 // With L = log1p(exp(-|x|)) = softplus(-|x|) and c = 1 + (p-1)*y, the loss
@@ -36,23 +63,12 @@ struct ElementTerms {
 // cancellation, and d/dy = -x + (p-1)*softplus(-x) becomes (x >= 0 ? -x : p*(-x)) + (p-1)*L.
 template <typename R>
 inline ElementTerms<R> logits_terms(R x, R y, R p) {
-    using std::exp;
-    using std::fabs;
-    using std::log1p;
-    const R magnitude = fabs(x);
-    const R e = exp(-magnitude);            // in (0, 1]: never overflows
-    const R log_term = log1p(e);            // softplus(-|x|)
-    const R sigmoid_of_magnitude = R(1) / (R(1) + e);
-    const R sigmoid_of_minus_magnitude = e / (R(1) + e);
-    const bool non_negative = !(x < R(0)); // NaN goes this way and propagates through log_term
-    const R sigmoid_x = non_negative ? sigmoid_of_magnitude : sigmoid_of_minus_magnitude;
-    const R sigmoid_minus_x = non_negative ? sigmoid_of_minus_magnitude : sigmoid_of_magnitude;
+    const LogitParts<R> f = logit_parts(x);
     const R c = R(1) + (p - R(1)) * y;
-
     ElementTerms<R> t;
-    t.loss = (non_negative ? scaled(R(1) - y, magnitude) : scaled(p * y, magnitude)) + c * log_term;
-    t.grad_input = sigmoid_x * (R(1) - y) - p * y * sigmoid_minus_x;
-    t.grad_target = (non_negative ? -magnitude : scaled(p, magnitude)) + (p - R(1)) * log_term;
+    t.loss = (f.non_negative ? scaled(R(1) - y, f.magnitude) : scaled(p * y, f.magnitude)) + c * f.log_term;
+    t.grad_input = f.sigmoid_x * (R(1) - y) - p * y * f.sigmoid_minus_x;
+    t.grad_target = (f.non_negative ? -f.magnitude : scaled(p, f.magnitude)) + (p - R(1)) * f.log_term;
     return t;
 }
 
@@ -62,24 +78,13 @@ inline ElementTerms<R> logits_terms(R x, R y, R p) {
 // d/dy = (p-1)*l0 + c*(-x). Loss and d/dx equal logits_terms' for y = 0 or 1.
 template <typename R>
 inline ElementTerms<R> logits_terms_paddle_legacy(R x, R y, R p) {
-    using std::exp;
-    using std::fabs;
-    using std::log1p;
-    const R magnitude = fabs(x);
-    const R e = exp(-magnitude);
-    const R log_term = log1p(e);
-    const R sigmoid_of_magnitude = R(1) / (R(1) + e);
-    const R sigmoid_of_minus_magnitude = e / (R(1) + e);
-    const bool non_negative = !(x < R(0));
-    const R sigmoid_x = non_negative ? sigmoid_of_magnitude : sigmoid_of_minus_magnitude;
-    const R sigmoid_minus_x = non_negative ? sigmoid_of_minus_magnitude : sigmoid_of_magnitude;
+    const LogitParts<R> f = logit_parts(x);
     const R c = R(1) + (p - R(1)) * y;
-    const R plain = (non_negative ? scaled(R(1) - y, magnitude) : scaled(y, magnitude)) + log_term;
-
+    const R plain = (f.non_negative ? scaled(R(1) - y, f.magnitude) : scaled(y, f.magnitude)) + f.log_term;
     ElementTerms<R> t;
     t.loss = scaled(c, plain);
-    t.grad_input = c * (sigmoid_x * (R(1) - y) - y * sigmoid_minus_x);
-    t.grad_target = scaled(p - R(1), plain) + (non_negative ? -scaled(c, magnitude) : scaled(c, magnitude));
+    t.grad_input = c * (f.sigmoid_x * (R(1) - y) - y * f.sigmoid_minus_x);
+    t.grad_target = scaled(p - R(1), plain) + (f.non_negative ? -scaled(c, f.magnitude) : scaled(c, f.magnitude));
     return t;
 }
 
