@@ -183,9 +183,10 @@ struct VectorTerms {
 template <typename T>
 struct RowConstants {
     V<T> weight, pos_weight, upstream;
+    // Only a constant operand is read here: a per-element one may point past the end of an empty row.
     explicit RowConstants(const RowArgs<T>& a)
-        : weight(Lanes<T>::splat(a.weight ? *a.weight : T(1))),
-          pos_weight(Lanes<T>::splat(a.pos_weight ? *a.pos_weight : T(1))),
+        : weight(Lanes<T>::splat(a.weight && a.weight_stride == 0 ? *a.weight : T(1))),
+          pos_weight(Lanes<T>::splat(a.pos_weight && a.pos_weight_stride == 0 ? *a.pos_weight : T(1))),
           upstream(Lanes<T>::splat(static_cast<T>(a.grad_scale))) {}
 };
 
@@ -402,6 +403,7 @@ double partial_vector(const RowArgs<T>& a, int64_t i, int n, RowKernel<T> refere
 template <typename T, unsigned kVariant>
 RowResult logits_row(int64_t n, const RowArgs<T>& args) {
     using L = Lanes<T>;
+    if (n <= 0) return {0.0, -1};  // its operand pointers may all point past the end
     const RowArgs<T> a = args;  // a local copy: the stores below cannot alias it, so its pointers stay in registers
     const RowKernel<T> reference = KernelsOf<T>::logits(scalar_kernel_table());
     if (a.paddle_legacy) return reference(n, a);  // not vectorised (yet)
@@ -438,6 +440,7 @@ RowResult logits_row(int64_t n, const RowArgs<T>& args) {
 template <typename T, unsigned kVariant>
 RowResult probabilities_row(int64_t n, const RowArgs<T>& args) {
     using L = Lanes<T>;
+    if (n <= 0) return {0.0, -1};  // its operand pointers may all point past the end
     const RowArgs<T> a = args;  // see logits_row
     const RowKernel<T> reference = KernelsOf<T>::probabilities(scalar_kernel_table());
     const RowConstants<T> constants(a);
