@@ -32,7 +32,6 @@ struct Lanes<float> {
     static V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
     static V fnma(V a, V b, V c) { return _mm256_fnmadd_ps(a, b, c); }
     static V max(V a, V b) { return _mm256_max_ps(a, b); }  // b when either is NaN
-    static V min(V a, V b) { return _mm256_min_ps(a, b); }
     static V abs(V v) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), v); }
     static V negate(V v) { return _mm256_xor_ps(_mm256_set1_ps(-0.0f), v); }
     static V negative_magnitude(V v) { return _mm256_or_ps(_mm256_set1_ps(-0.0f), v); }
@@ -107,7 +106,6 @@ struct Lanes<double> {
     static V fma(V a, V b, V c) { return _mm256_fmadd_pd(a, b, c); }
     static V fnma(V a, V b, V c) { return _mm256_fnmadd_pd(a, b, c); }
     static V max(V a, V b) { return _mm256_max_pd(a, b); }  // b when either is NaN
-    static V min(V a, V b) { return _mm256_min_pd(a, b); }
     static V abs(V v) { return _mm256_andnot_pd(_mm256_set1_pd(-0.0), v); }
     static V negate(V v) { return _mm256_xor_pd(_mm256_set1_pd(-0.0), v); }
     static V negative_magnitude(V v) { return _mm256_or_pd(_mm256_set1_pd(-0.0), v); }

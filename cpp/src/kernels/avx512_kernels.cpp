@@ -33,7 +33,6 @@ struct Lanes<float> {
     static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
     static V fnma(V a, V b, V c) { return _mm512_fnmadd_ps(a, b, c); }
     static V max(V a, V b) { return _mm512_max_ps(a, b); }  // b when either is NaN
-    static V min(V a, V b) { return _mm512_min_ps(a, b); }
     static V abs(V v) { return _mm512_abs_ps(v); }
     static V negate(V v) {
         return _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(v), _mm512_set1_epi32(INT32_MIN)));
@@ -101,7 +100,6 @@ struct Lanes<double> {
     static V fma(V a, V b, V c) { return _mm512_fmadd_pd(a, b, c); }
     static V fnma(V a, V b, V c) { return _mm512_fnmadd_pd(a, b, c); }
     static V max(V a, V b) { return _mm512_max_pd(a, b); }  // b when either is NaN
-    static V min(V a, V b) { return _mm512_min_pd(a, b); }
     static V abs(V v) { return _mm512_abs_pd(v); }
     static V negate(V v) {
         return _mm512_castsi512_pd(_mm512_xor_si512(_mm512_castpd_si512(v), _mm512_set1_epi64(INT64_MIN)));

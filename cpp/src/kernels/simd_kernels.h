@@ -5,11 +5,11 @@
 // never linked in place of another's.
 //
 // Lanes<T> provides: V (a vector of T), M (a lane mask), kCount; splat, load, store; add, sub, mul, div, fma
-// (a*b+c), fnma (c-a*b), max, min, abs, negate; less, greater, unordered (-> M), mask_or, any, select(m, yes,
-// no); reciprocal (1/v, as accurate as a division or nearly); round_nearest; ldexp (v * 2^n for integral n down to the
-// exponent of half the smallest subnormal, rounded once); split_exponent (a positive normal v as 2^k * m, m in
-// [1, 2), returning m and k as V); load_prefix, store_prefix and keep_prefix (the first n lanes; zeros
-// elsewhere); Sum with zero_sum, add_to_sum (adds the lanes in double) and total (a
+// (a*b+c), fnma (c-a*b), max, abs, negate, negative_magnitude (-|v|); less, greater, unordered (-> M), mask_or,
+// any, select(m, yes, no); reciprocal (1/v, as accurate as a division or nearly); round_nearest; ldexp (v * 2^n
+// for integral n down to the exponent of half the smallest subnormal, rounded once); split_exponent (a positive
+// normal v as 2^k * m, m in [1, 2), returning m and k as V); load_prefix, store_prefix and keep_prefix (the first
+// n lanes; zeros elsewhere); Sum with zero_sum, add_to_sum (adds the lanes in double), add_sums and total (a
 // fixed-order sum of the lanes).
 //
 // The formulas mirror element_math.h line by line (which is the specification); only exp and log are replaced
@@ -19,9 +19,9 @@
 // propagation). The fast formulas therefore need no guards. The last n % kCount elements go through the same
 // vector code with partial loads and stores.
 //
-// Accuracy (measured by isa_kernels_test over random inputs and extremes): float32 outputs within a few ulp of
-// the scalar reference's correctly rounded result, relative to the magnitude of the terms that make them up;
-// float64 within ~1e-15 relative. Loss sums are accumulated in double in a fixed order.
+// Accuracy (measured by isa_kernels_test over random inputs and extremes): float32 outputs within 4 epsilons of
+// the scalar reference's correctly rounded result, relative to the magnitude of the terms that make them up
+// (measured worst about 2); float64 within ~1e-15 relative. Loss sums are accumulated in double in a fixed order.
 #ifndef BCE4J_SIMD_NAMESPACE
 #error "define BCE4J_SIMD_NAMESPACE and Lanes<T> before including simd_kernels.h"
 #endif
