@@ -89,7 +89,8 @@ bool splits_a_field(size_t size) {
         BCE4J_FIELD(struct_size), BCE4J_FIELD(reduction), BCE4J_FIELD(num_threads),
         BCE4J_FIELD(weight), BCE4J_FIELD(weight_ndim), BCE4J_FIELD(weight_shape),
         BCE4J_FIELD(pos_weight), BCE4J_FIELD(pos_weight_ndim), BCE4J_FIELD(pos_weight_shape),
-        BCE4J_FIELD(pos_weight_mode),
+        BCE4J_FIELD(pos_weight_mode), BCE4J_FIELD(has_ignore_index), BCE4J_FIELD(ignore_index),
+        BCE4J_FIELD(label_smoothing), BCE4J_FIELD(smoothing_classes),
     };
 #undef BCE4J_FIELD
     for (const auto& f : fields) {
@@ -109,8 +110,10 @@ bce4j_status read_options(const bce4j_options* given, bce4j_options* options) {
     }
     std::memcpy(options, given, std::min(given->struct_size, sizeof(bce4j_options)));
     options->struct_size = sizeof(bce4j_options);
-    if (options->reduction < BCE4J_REDUCTION_NONE || options->reduction > BCE4J_REDUCTION_SUM) {
-        return fail(BCE4J_ERROR_INVALID_OPTION, "options.reduction is %d; expected 0 (none), 1 (mean) or 2 (sum)",
+    if (options->reduction < BCE4J_REDUCTION_NONE || options->reduction > BCE4J_REDUCTION_MEAN_VALID) {
+        return fail(BCE4J_ERROR_INVALID_OPTION,
+                    "options.reduction is %d; expected 0 (none), 1 (mean), 2 (sum), 3 (mean by weight), "
+                    "4 (mean by nonzero weight) or 5 (mean valid)",
                     options->reduction);
     }
     if (options->num_threads < 0 || options->num_threads > BCE4J_MAX_THREADS) {
@@ -121,6 +124,14 @@ bce4j_status read_options(const bce4j_options* given, bce4j_options* options) {
         options->pos_weight_mode != BCE4J_POS_WEIGHT_PADDLE_LEGACY) {
         return fail(BCE4J_ERROR_INVALID_OPTION, "options.pos_weight_mode is %d; expected 0 (torch) or 1 (paddle-legacy)",
                     options->pos_weight_mode);
+    }
+    if (!(options->label_smoothing >= 0 && options->label_smoothing <= 1)) {
+        return fail(BCE4J_ERROR_INVALID_OPTION, "options.label_smoothing is %g; expected a value in [0, 1]",
+                    options->label_smoothing);
+    }
+    if (options->smoothing_classes < 1) {
+        return fail(BCE4J_ERROR_INVALID_OPTION, "options.smoothing_classes is %d; expected at least 1",
+                    options->smoothing_classes);
     }
     return BCE4J_OK;
 }
@@ -152,6 +163,28 @@ bce4j_status check_operand(const char* name, const void* data, int32_t ndim, con
 }
 
 enum class LossKind { kLogits, kProbabilities };
+
+// The denominator of a normalised mean (MEAN_BY_WEIGHT, MEAN_BY_NONZERO_WEIGHT, MEAN_VALID): computed before the
+// pass, from the weight alone or from one read of the targets, so that the gradients can be scaled as they are
+// written. A weight broadcast to the input repeats each of its elements count / weight_count times.
+template <typename T>
+double normalising_denominator(const bce4j_options& o, int64_t count, const T* target, ShapeRef weight_shape) {
+    if (o.reduction == BCE4J_REDUCTION_MEAN_VALID) {
+        if (!o.has_ignore_index) return static_cast<double>(count);
+        int64_t ignored = 0;
+        for (int64_t i = 0; i < count; ++i) ignored += static_cast<double>(target[i]) == o.ignore_index;
+        return static_cast<double>(count - ignored);
+    }
+    if (o.weight == nullptr) return static_cast<double>(count);
+    int64_t weight_count = 1;
+    for (int i = 0; i < weight_shape.ndim; ++i) weight_count *= weight_shape.dims[i];
+    const T* w = static_cast<const T*>(o.weight);
+    double total = 0;
+    for (int64_t i = 0; i < weight_count; ++i) {
+        total += o.reduction == BCE4J_REDUCTION_MEAN_BY_WEIGHT ? static_cast<double>(w[i]) : (w[i] != T(0) ? 1 : 0);
+    }
+    return total * static_cast<double>(count / weight_count);
+}
 
 template <typename T>
 RowKernel<T> kernel_for(const KernelTable& table, LossKind kind) {
@@ -199,6 +232,20 @@ bce4j_status run(const Call& call) {
     const bool reduces = o.reduction != BCE4J_REDUCTION_NONE;
     const double upstream = reduces && call.grad_output ? static_cast<double>(*static_cast<const T*>(call.grad_output))
                                                         : 1.0;
+    // What the sum is divided by (1: none); the normalised means give 0, never NaN, for a zero denominator.
+    double denominator = 1;
+    bool zero_when_empty = false;
+    if (o.reduction == BCE4J_REDUCTION_MEAN) {
+        denominator = static_cast<double>(count);
+    } else if (o.reduction >= BCE4J_REDUCTION_MEAN_BY_WEIGHT) {
+        denominator = count > 0 ? normalising_denominator<T>(o, count, static_cast<const T*>(call.target),
+                                                              weight_shape)
+                                : 0;
+        zero_when_empty = true;
+    }
+    const auto normalised = [&](double value) {
+        return zero_when_empty && denominator == 0 ? 0.0 : value / denominator;
+    };
     RowArgs<T> args;
     args.input = static_cast<const T*>(call.input);
     args.target = static_cast<const T*>(call.target);
@@ -207,11 +254,16 @@ bce4j_status run(const Call& call) {
     args.pos_weight = static_cast<const T*>(o.pos_weight);
     args.pos_weight_stride = 0;
     args.grad_output = reduces ? nullptr : static_cast<const T*>(call.grad_output);
-    args.grad_scale = o.reduction == BCE4J_REDUCTION_MEAN ? upstream / static_cast<double>(count) : upstream;
+    args.grad_scale = normalised(upstream);
     args.loss = reduces ? nullptr : static_cast<T*>(call.loss);
     args.grad_input = static_cast<T*>(call.grad_input);
     args.grad_target = static_cast<T*>(call.grad_target);
     args.paddle_legacy = call.kind == LossKind::kLogits && o.pos_weight_mode == BCE4J_POS_WEIGHT_PADDLE_LEGACY;
+    // An ignore_index that T cannot hold exactly matches no target of this dtype.
+    const bool ignores = o.has_ignore_index && static_cast<double>(static_cast<T>(o.ignore_index)) == o.ignore_index;
+    if (ignores) args.ignored_target = static_cast<T>(o.ignore_index);
+    args.smoothing_keep = 1 - o.label_smoothing;
+    args.smoothing_shift = o.label_smoothing / o.smoothing_classes;
 
     ExecutionResult r = {0.0, -1};
     if (count > 0 && count <= kReductionBlock && o.weight == nullptr && o.pos_weight == nullptr) {
@@ -236,8 +288,7 @@ bce4j_status run(const Call& call) {
                     format_index(input, r.first_invalid).c_str(), static_cast<double>(v));
     }
     if (reduces) {
-        const double reduced =
-            o.reduction == BCE4J_REDUCTION_MEAN ? r.loss_sum / static_cast<double>(count) : r.loss_sum;
+        const double reduced = normalised(r.loss_sum);
         if (call.reduced_loss) *call.reduced_loss = reduced;
         if (call.loss) *static_cast<T*>(call.loss) = static_cast<T>(reduced);
     }
@@ -273,6 +324,8 @@ void bce4j_options_init(bce4j_options* options) {
     std::memset(options, 0, sizeof *options);
     options->struct_size = sizeof *options;
     options->reduction = BCE4J_REDUCTION_MEAN;
+    options->ignore_index = -100;
+    options->smoothing_classes = 2;
 }
 
 bce4j_status bce4j_bce_with_logits(const bce4j_options* options, bce4j_dtype dtype, int32_t ndim,

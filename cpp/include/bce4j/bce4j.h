@@ -53,7 +53,11 @@ typedef enum bce4j_dtype {
 typedef enum bce4j_reduction {
     BCE4J_REDUCTION_NONE = 0, /* per-element losses in `loss` */
     BCE4J_REDUCTION_MEAN = 1, /* sum / element count; NaN for an empty input, as PyTorch */
-    BCE4J_REDUCTION_SUM = 2   /* sum; 0 for an empty input */
+    BCE4J_REDUCTION_SUM = 2,  /* sum; 0 for an empty input */
+    /* The normalised means below never give NaN for a zero denominator: the loss and the gradients are then 0. */
+    BCE4J_REDUCTION_MEAN_BY_WEIGHT = 3,         /* sum / sum of the weights broadcast to the input's shape */
+    BCE4J_REDUCTION_MEAN_BY_NONZERO_WEIGHT = 4, /* sum / count of elements whose broadcast weight is not 0 */
+    BCE4J_REDUCTION_MEAN_VALID = 5              /* sum / count of elements not ignored (Paddle's normalize=True) */
 } bce4j_reduction;
 
 /* How pos_weight enters the logits loss, with c = 1 + (p-1)*y:
@@ -92,9 +96,16 @@ typedef struct bce4j_options {
     int32_t pos_weight_ndim;
     const int64_t* pos_weight_shape;
     int32_t pos_weight_mode;      /* a bce4j_pos_weight_mode; default TORCH. Logits loss only. */
+    int32_t has_ignore_index;     /* nonzero: elements whose target equals ignore_index exactly get loss 0 and
+                                     gradients 0 (and are not range-checked); they still count in MEAN */
+    double ignore_index;          /* default -100 (Paddle's), used only with has_ignore_index */
+    double label_smoothing;       /* E in [0, 1]: targets become y*(1-E) + E/K before the loss; grad_target stays
+                                     the gradient with respect to the given y. Default 0 */
+    int32_t smoothing_classes;    /* K >= 1; default 2 (Keras' binary form); the class count gives timm's form */
 } bce4j_options;
 
-/* Fills `options` with the defaults: reduction MEAN, default threads, no weights, pos_weight_mode TORCH. */
+/* Fills `options` with the defaults: reduction MEAN, default threads, no weights, pos_weight_mode TORCH, no
+   ignore index (-100 when enabled), no label smoothing (2 classes when enabled). */
 BCE4J_API void bce4j_options_init(bce4j_options* options);
 
 /*

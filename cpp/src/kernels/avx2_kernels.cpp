@@ -37,6 +37,7 @@ struct Lanes<float> {
     static V negative_magnitude(V v) { return _mm256_or_ps(_mm256_set1_ps(-0.0f), v); }
     static M less(V a, V b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
     static M greater(V a, V b) { return _mm256_cmp_ps(a, b, _CMP_GT_OQ); }
+    static M equal(V a, V b) { return _mm256_cmp_ps(a, b, _CMP_EQ_OQ); }
     static M unordered(V v) { return _mm256_cmp_ps(v, v, _CMP_UNORD_Q); }
     static M mask_or(M a, M b) { return _mm256_or_ps(a, b); }
     static bool any(M m) { return _mm256_movemask_ps(m) != 0; }
@@ -111,6 +112,7 @@ struct Lanes<double> {
     static V negative_magnitude(V v) { return _mm256_or_pd(_mm256_set1_pd(-0.0), v); }
     static M less(V a, V b) { return _mm256_cmp_pd(a, b, _CMP_LT_OQ); }
     static M greater(V a, V b) { return _mm256_cmp_pd(a, b, _CMP_GT_OQ); }
+    static M equal(V a, V b) { return _mm256_cmp_pd(a, b, _CMP_EQ_OQ); }
     static M unordered(V v) { return _mm256_cmp_pd(v, v, _CMP_UNORD_Q); }
     static M mask_or(M a, M b) { return _mm256_or_pd(a, b); }
     static bool any(M m) { return _mm256_movemask_pd(m) != 0; }

@@ -42,6 +42,7 @@ struct Lanes<float> {
     }
     static M less(V a, V b) { return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ); }
     static M greater(V a, V b) { return _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ); }
+    static M equal(V a, V b) { return _mm512_cmp_ps_mask(a, b, _CMP_EQ_OQ); }
     static M unordered(V v) { return _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q); }
     static M mask_or(M a, M b) { return static_cast<M>(a | b); }
     static bool any(M m) { return m != 0; }
@@ -109,6 +110,7 @@ struct Lanes<double> {
     }
     static M less(V a, V b) { return _mm512_cmp_pd_mask(a, b, _CMP_LT_OQ); }
     static M greater(V a, V b) { return _mm512_cmp_pd_mask(a, b, _CMP_GT_OQ); }
+    static M equal(V a, V b) { return _mm512_cmp_pd_mask(a, b, _CMP_EQ_OQ); }
     static M unordered(V v) { return _mm512_cmp_pd_mask(v, v, _CMP_UNORD_Q); }
     static M mask_or(M a, M b) { return static_cast<M>(a | b); }
     static bool any(M m) { return m != 0; }

@@ -28,15 +28,39 @@ double store_element(const RowArgs<T>& a, int64_t i, const math::ElementTerms<do
     return loss;
 }
 
+// An ignored element: loss and gradients exactly 0, whatever its other operands hold.
+template <typename T>
+void store_ignored(const RowArgs<T>& a, int64_t i) {
+    if (a.loss) a.loss[i] = T(0);
+    if (a.grad_input) a.grad_input[i] = T(0);
+    if (a.grad_target) a.grad_target[i] = T(0);
+}
+
+// The target the loss sees (label smoothing), and the chain rule back to the given target.
+template <typename T>
+double smoothed(const RowArgs<T>& a, double y) {
+    return y * a.smoothing_keep + a.smoothing_shift;
+}
+
+template <typename T>
+math::ElementTerms<double> to_given_target(const RowArgs<T>& a, math::ElementTerms<double> t) {
+    t.grad_target *= a.smoothing_keep;
+    return t;
+}
+
 template <typename T>
 RowResult logits_row(int64_t n, const RowArgs<T>& a) {
     double sum = 0.0;
     for (int64_t i = 0; i < n; ++i) {
+        if (a.target[i] == a.ignored_target) {
+            store_ignored(a, i);
+            continue;
+        }
         const double p = weight_at(a.pos_weight, a.pos_weight_stride, i);
         const double x = a.input[i];
-        const double y = a.target[i];
-        sum += store_element(a, i, a.paddle_legacy ? math::logits_terms_paddle_legacy<double>(x, y, p)
-                                                   : math::logits_terms<double>(x, y, p));
+        const double y = smoothed(a, a.target[i]);
+        sum += store_element(a, i, to_given_target(a, a.paddle_legacy ? math::logits_terms_paddle_legacy(x, y, p)
+                                                                       : math::logits_terms(x, y, p)));
     }
     return {sum, -1};
 }
@@ -45,10 +69,14 @@ template <typename T>
 RowResult probabilities_row(int64_t n, const RowArgs<T>& a) {
     double sum = 0.0;
     for (int64_t i = 0; i < n; ++i) {
+        if (a.target[i] == a.ignored_target) {
+            store_ignored(a, i);
+            continue;
+        }
         const double x = a.input[i];
         const double y = a.target[i];
         if (math::outside_unit_interval(x) || math::outside_unit_interval(y)) return {sum, i};
-        sum += store_element(a, i, math::probability_terms<double>(x, y));
+        sum += store_element(a, i, to_given_target(a, math::probability_terms(x, smoothed(a, y))));
     }
     return {sum, -1};
 }

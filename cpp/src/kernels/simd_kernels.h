@@ -5,12 +5,12 @@
 // never linked in place of another's.
 //
 // Lanes<T> provides: V (a vector of T), M (a lane mask), kCount; splat, load, store; add, sub, mul, div, fma
-// (a*b+c), fnma (c-a*b), max, abs, negate, negative_magnitude (-|v|); less, greater, unordered (-> M), mask_or,
-// any, select(m, yes, no); reciprocal (1/v, as accurate as a division or nearly); round_nearest; ldexp (v * 2^n
-// for integral n down to the exponent of half the smallest subnormal, rounded once); split_exponent (a positive
-// normal v as 2^k * m, m in [1, 2), returning m and k as V); load_prefix, store_prefix and keep_prefix (the first
-// n lanes; zeros elsewhere); Sum with zero_sum, add_to_sum (adds the lanes in double), add_sums and total (a
-// fixed-order sum of the lanes).
+// (a*b+c), fnma (c-a*b), max, abs, negate, negative_magnitude (-|v|); less, greater, equal, unordered (-> M),
+// mask_or, any, select(m, yes, no); reciprocal (1/v, as accurate as a division or nearly); round_nearest; ldexp
+// (v * 2^n for integral n down to the exponent of half the smallest subnormal, rounded once); split_exponent (a
+// positive normal v as 2^k * m, m in [1, 2), returning m and k as V); load_prefix, store_prefix and keep_prefix
+// (the first n lanes; zeros elsewhere); Sum with zero_sum, add_to_sum (adds the lanes in double), add_sums and
+// total (a fixed-order sum of the lanes).
 //
 // The formulas mirror element_math.h line by line (which is the specification); only exp and log are replaced
 // by the polynomial versions below, computed in T. The outputs are checked for finiteness before they are
@@ -182,21 +182,42 @@ struct VectorTerms {
 // The operands of a row that do not change from vector to vector.
 template <typename T>
 struct RowConstants {
-    V<T> weight, pos_weight, upstream;
+    V<T> weight, pos_weight, upstream, ignored_target, smoothing_keep, smoothing_shift;
     // Only a constant operand is read here: a per-element one may point past the end of an empty row.
     explicit RowConstants(const RowArgs<T>& a)
         : weight(Lanes<T>::splat(a.weight && a.weight_stride == 0 ? *a.weight : T(1))),
           pos_weight(Lanes<T>::splat(a.pos_weight && a.pos_weight_stride == 0 ? *a.pos_weight : T(1))),
-          upstream(Lanes<T>::splat(static_cast<T>(a.grad_scale))) {}
+          upstream(Lanes<T>::splat(static_cast<T>(a.grad_scale))),
+          ignored_target(Lanes<T>::splat(a.ignored_target)),
+          smoothing_keep(Lanes<T>::splat(static_cast<T>(a.smoothing_keep))),
+          smoothing_shift(Lanes<T>::splat(static_cast<T>(a.smoothing_shift))) {}
 };
 
-// element_math.h's store_element: applies weight and upstream gradient to the terms.
+// The target as given (ignore_index is compared with it) and as the loss sees it (label smoothing).
+template <typename T>
+struct Targets {
+    V<T> given, smoothed;
+};
+
+template <typename T, typename Access>
+[[gnu::always_inline]] inline Targets<T> load_targets(const RowArgs<T>& a, int64_t i, const Access& io,
+                                                      const RowConstants<T>& c) {
+    const V<T> y = io.load(a.target + i);
+    return {y, Lanes<T>::fma(y, c.smoothing_keep, c.smoothing_shift)};
+}
+
+// element_math.h's store_element: applies weight and upstream gradient to the terms, and the scalar kernels'
+// ignore_index and label-smoothing chain rule. An ignored element gets weight 0; where that meets an infinite
+// term the outputs are NaN, and the reference (which writes exact zeros) takes the vector over.
 template <unsigned kVariant, typename T, typename Access>
 [[gnu::always_inline]] inline VectorTerms<T> weighted(const RowArgs<T>& a, int64_t i, const Access& io,
-                                                      const RowConstants<T>& c, V<T> loss, V<T> grad_input,
-                                                      V<T> grad_target) {
+                                                      const RowConstants<T>& c, const Targets<T>& y, V<T> loss,
+                                                      V<T> grad_input, V<T> grad_target) {
     using L = Lanes<T>;
-    const V<T> w = (kVariant & kWeightPerElement) ? io.load(a.weight + i) : c.weight;
+    const auto ignored = L::equal(y.given, c.ignored_target);
+    const V<T> given_weight = (kVariant & kWeightPerElement) ? io.load(a.weight + i) : c.weight;
+    const V<T> w = L::select(ignored, L::splat(T(0)), given_weight);
+    grad_target = L::mul(grad_target, c.smoothing_keep);
     const V<T> g = (kVariant & kUpstreamPerElement) ? io.load(a.grad_output + i) : c.upstream;
     const V<T> scale = L::mul(g, w);
     return {L::mul(w, loss), L::mul(scale, grad_input), L::mul(scale, grad_target)};
@@ -239,7 +260,8 @@ template <unsigned kVariant, typename T, typename Access>
     constexpr unsigned kPosWeight = kVariant / kPosWeightStates * kPosWeightStates;
     const V<T> one = L::splat(T(1));
     const V<T> x = io.load(a.input + i);
-    const V<T> y = io.load(a.target + i);
+    const Targets<T> targets = load_targets(a, i, io, c);
+    const V<T> y = targets.smoothed;
     const V<T> magnitude = L::abs(x);
     const auto negative = L::less(x, L::splat(T(0)));
     const V<T> one_minus_y = L::sub(one, y);
@@ -265,7 +287,7 @@ template <unsigned kVariant, typename T, typename Access>
         grad_input = L::fnma(p_y, sigmoid_minus_x, L::mul(sigmoid_x, one_minus_y));
         grad_target = L::fma(p_minus_one, log_term, L::mul(L::select(negative, p, L::splat(T(-1))), magnitude));
     }
-    return weighted<kVariant>(a, i, io, c, loss, grad_input, grad_target);
+    return weighted<kVariant>(a, i, io, c, targets, loss, grad_input, grad_target);
 }
 
 // The whole of logits_terms on one vector, in registers.
@@ -285,7 +307,8 @@ template <unsigned kVariant, typename T, typename Access>
     const V<T> one = L::splat(T(1));
     const V<T> clamp = L::splat(T(-100));
     const V<T> x = io.load(a.input + i);
-    const V<T> y = io.load(a.target + i);
+    const Targets<T> targets = load_targets(a, i, io, c);
+    const V<T> y = targets.smoothed;
     // PyTorch's clamp of the logs at -100 (element_math.h).
     const V<T> log_x = L::max(clamp, log_unit<T>(x));
     // log1p(-x) = log(1 - x) plus the rounding error of 1 - x (exact, as x <= 1) over 1 - x; that error is 0
@@ -301,7 +324,7 @@ template <unsigned kVariant, typename T, typename Access>
             L::max(L::splat(math::kProbabilityGradEpsilon<T>), L::mul(x, one_minus_x));
         grad_input = L::div(L::sub(x, y), variance);
     }
-    return weighted<kVariant>(a, i, io, c, loss, grad_input, L::sub(log_one_minus_x, log_x));
+    return weighted<kVariant>(a, i, io, c, targets, loss, grad_input, L::sub(log_one_minus_x, log_x));
 }
 
 template <unsigned kVariant, typename T, typename Access>
@@ -445,9 +468,11 @@ RowResult probabilities_row(int64_t n, const RowArgs<T>& args) {
     const RowKernel<T> reference = KernelsOf<T>::probabilities(scalar_kernel_table());
     const RowConstants<T> constants(a);
     const V<T> zero = L::splat(T(0)), one = L::splat(T(1));
-    // Outside [0, 1] (NaN is not).
+    // Outside [0, 1] (NaN is not), apart from ignored elements.
     const auto any_invalid = [&](int64_t at, const auto& io) {
-        const V<T> x = io.load(a.input + at), y = io.load(a.target + at);
+        const V<T> given_y = io.load(a.target + at);
+        const auto ignored = L::equal(given_y, constants.ignored_target);
+        const V<T> x = L::select(ignored, zero, io.load(a.input + at)), y = L::select(ignored, zero, given_y);
         return L::any(L::mask_or(L::mask_or(L::less(x, zero), L::greater(x, one)),
                                  L::mask_or(L::less(y, zero), L::greater(y, one))));
     };
