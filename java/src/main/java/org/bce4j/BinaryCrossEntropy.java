@@ -2,29 +2,31 @@ package org.bce4j;
 
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
+import java.util.OptionalDouble;
 import org.bytedeco.javacpp.DoublePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerScope;
 
 /**
- * What both binary cross-entropy losses share: configuration (weight, reduction, threads), native resources, and
- * the calls that compute the loss and its gradients in one native pass over memory the caller owns.
+ * What both binary cross-entropy losses share: configuration (weight, reduction, threads, ignore index, label
+ * smoothing), native resources, and the calls that compute the loss and its gradients in one native pass over
+ * memory the caller owns.
  *
  * <h2>Calls</h2>
  * Every {@code compute} call takes the input's {@code shape} (dense, C order; {@code {}} is a scalar) and buffers
  * of one element type:
  * <ul>
  *   <li>{@code input}, {@code target}: required, of the shape's element count;</li>
- *   <li>{@code gradOutput}: the upstream gradient, optional (null means 1): one element for {@link Reduction#MEAN}
- *       and {@link Reduction#SUM}, the input's element count for {@link Reduction#NONE};</li>
+ *   <li>{@code gradOutput}: the upstream gradient, optional (null means 1): one element for every reduction but
+ *       {@link Reduction#NONE}, the input's element count for {@code NONE};</li>
  *   <li>{@code loss}: receives the per-element losses for {@code NONE} (required then) or the reduced loss (one
- *       element, optional) for {@code MEAN}/{@code SUM};</li>
+ *       element, optional) for the other reductions;</li>
  *   <li>{@code gradInput}, {@code gradTarget}: receive the gradients; optional (null = not wanted).</li>
  * </ul>
- * The return value is the reduced loss in double precision for {@code MEAN}/{@code SUM} (float32 data is summed
- * in double), and NaN for {@code NONE}. Buffers are read and written from their current position on, without
- * copies, except the {@code float[]}/{@code double[]} forms, which copy. Outputs must not overlap inputs.
+ * The return value is the reduced loss in double precision (float32 data is summed in double), and NaN for
+ * {@code NONE}. Buffers are read and written from their current position on, without copies, except the
+ * {@code float[]}/{@code double[]} forms, which copy. Outputs must not overlap inputs.
  *
  * <p>Bad arguments throw {@link NullPointerException} (a required buffer or the shape is null) or
  * {@link IllegalArgumentException} (a buffer shorter than the shape needs, a heap or non-native-order NIO buffer, a
@@ -39,6 +41,9 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
     private final boolean onLogits;
     private final Reduction reduction;
     private final int numThreads;
+    private final Double ignoreIndex;
+    private final double labelSmoothing;
+    private final int smoothingClasses;
     private final NativeOptions options;
     private volatile boolean closed;
 
@@ -47,12 +52,31 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
         this.onLogits = onLogits;
         this.reduction = builder.effectiveReduction();
         this.numThreads = builder.numThreads;
-        this.options = new NativeOptions(reduction, builder.numThreads, builder.weight, posWeight, posWeightMode);
+        this.ignoreIndex = builder.ignoreIndex;
+        this.labelSmoothing = builder.labelSmoothing;
+        this.smoothingClasses = builder.smoothingClasses;
+        this.options = new NativeOptions(reduction, builder.numThreads, builder.weight, posWeight, posWeightMode,
+                ignoreIndex, labelSmoothing, smoothingClasses);
     }
 
     /** The reduction this loss applies. */
     public Reduction reduction() {
         return reduction;
+    }
+
+    /** The target value whose elements this loss ignores, if {@link Builder#ignoreIndex(double)} set one. */
+    public OptionalDouble ignoreIndex() {
+        return ignoreIndex == null ? OptionalDouble.empty() : OptionalDouble.of(ignoreIndex);
+    }
+
+    /** The label smoothing epsilon; 0 (the default) means none. */
+    public double labelSmoothing() {
+        return labelSmoothing;
+    }
+
+    /** The class count K of the label smoothing (targets become {@code y*(1-E) + E/K}); 2 by default. */
+    public int smoothingClasses() {
+        return smoothingClasses;
     }
 
     /** The OpenMP thread count of each call; 0 means the library default ({@link Bce4j#defaultNumThreads()}). */
@@ -322,6 +346,9 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
         Reduction legacyReduction;
         int numThreads;
         WeightTensor weight;
+        Double ignoreIndex; // null: no element is ignored
+        double labelSmoothing;
+        int smoothingClasses = 2;
 
         Builder() {}
 
@@ -380,6 +407,49 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
         /** As {@link #weight(float[], long...)}, from double values (rounded to float for float32 calls). */
         public B weight(double[] values, long... shape) {
             this.weight = WeightTensor.of(values, shape, "weight");
+            return self();
+        }
+
+        /**
+         * Ignores the elements whose target equals {@code value} exactly, as Paddle's {@code ignore_index} (whose
+         * default is -100): their loss and both gradients are 0, and BCELoss does not range-check them. They still
+         * count in {@link Reduction#MEAN}'s denominator, but not in {@link Reduction#MEAN_VALID}'s. For float32
+         * calls, a value that float cannot hold exactly matches no target.
+         *
+         * @throws IllegalArgumentException if {@code value} is NaN (no target equals NaN)
+         */
+        public B ignoreIndex(double value) {
+            if (Double.isNaN(value)) {
+                throw new IllegalArgumentException("ignoreIndex is NaN; no target equals NaN");
+            }
+            this.ignoreIndex = value;
+            return self();
+        }
+
+        /**
+         * Label smoothing in Keras' binary form: targets become {@code y*(1-epsilon) + epsilon/2} before the loss.
+         * As {@link #labelSmoothing(double, int) labelSmoothing(epsilon, 2)}.
+         */
+        public B labelSmoothing(double epsilon) {
+            return labelSmoothing(epsilon, 2);
+        }
+
+        /**
+         * Label smoothing over {@code classes} classes: targets become {@code y*(1-epsilon) + epsilon/classes}
+         * before the loss (the class count gives timm's per-class form, 2 Keras' binary form). The target gradient
+         * stays the gradient with respect to the given target {@code y}. Epsilon 0 (the default) turns it off.
+         *
+         * @throws IllegalArgumentException if {@code epsilon} is NaN or outside [0, 1], or {@code classes} < 1
+         */
+        public B labelSmoothing(double epsilon, int classes) {
+            if (!(epsilon >= 0 && epsilon <= 1)) {
+                throw new IllegalArgumentException("epsilon is " + epsilon + "; expected a value in [0, 1]");
+            }
+            if (classes < 1) {
+                throw new IllegalArgumentException("classes is " + classes + "; expected 1 or more");
+            }
+            this.labelSmoothing = epsilon;
+            this.smoothingClasses = classes;
             return self();
         }
     }

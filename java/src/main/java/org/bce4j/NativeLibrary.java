@@ -71,6 +71,18 @@ final class NativeLibrary {
 
         @MemberSetter
         native Options pos_weight_mode(int mode);
+
+        @MemberSetter
+        native Options has_ignore_index(int hasIgnoreIndex);
+
+        @MemberSetter
+        native Options ignore_index(double ignoreIndex);
+
+        @MemberSetter
+        native Options label_smoothing(double epsilon);
+
+        @MemberSetter
+        native Options smoothing_classes(int classes);
     }
 
     static native void bce4j_options_init(Options options);

@@ -13,14 +13,19 @@ final class NativeOptions implements AutoCloseable {
     private final List<Pointer> owned = new ArrayList<>();
     private final long[] addressByDType = new long[DType.values().length];
 
+    /** {@code ignoreIndex}: null for none. */
     NativeOptions(Reduction reduction, int numThreads, WeightTensor weight, WeightTensor posWeight,
-            PosWeightMode posWeightMode) {
+            PosWeightMode posWeightMode, Double ignoreIndex, double labelSmoothing, int smoothingClasses) {
         try {
             LongPointer weightShape = weight == null ? null : own(new LongPointer(weight.shape));
             LongPointer posWeightShape = posWeight == null ? null : own(new LongPointer(posWeight.shape));
             for (DType dtype : DType.values()) {
                 NativeLibrary.Options options = own(new NativeLibrary.Options());
-                options.reduction(reduction.code).num_threads(numThreads).pos_weight_mode(posWeightMode.code);
+                options.reduction(reduction.code).num_threads(numThreads).pos_weight_mode(posWeightMode.code)
+                        .label_smoothing(labelSmoothing).smoothing_classes(smoothingClasses);
+                if (ignoreIndex != null) {
+                    options.has_ignore_index(1).ignore_index(ignoreIndex);
+                }
                 if (weight != null) {
                     options.weight(own(weight.toNative(dtype))).weight_ndim(weight.shape.length)
                             .weight_shape(weightShape);

@@ -1,13 +1,34 @@
 package org.bce4j;
 
-/** How the per-element losses are reduced, as PyTorch's {@code reduction} argument. */
+/**
+ * How the per-element losses are reduced: PyTorch's {@code reduction} argument ({@link #NONE}, {@link #MEAN},
+ * {@link #SUM}) and the normalised means of other frameworks. Every value but {@code NONE} gives one scalar loss
+ * and takes one scalar upstream gradient; the normalised means divide the gradients by the same denominator as the
+ * loss, and give 0 (never NaN) when that denominator is 0.
+ */
 public enum Reduction {
     /** No reduction: one loss per element, written to the caller's loss buffer. */
     NONE(0),
     /** The sum divided by the element count (NaN for an empty input, as PyTorch). */
     MEAN(1),
     /** The sum (0 for an empty input). */
-    SUM(2);
+    SUM(2),
+    /**
+     * The sum divided by the sum of the weights broadcast to the input's shape (so a weight {@code [C]} over
+     * {@code [N, C]} counts N times); without a weight, the element count. 0 when that sum is 0.
+     */
+    MEAN_BY_WEIGHT(3),
+    /**
+     * The sum divided by the number of elements whose broadcast weight is not 0; without a weight, the element
+     * count. 0 when no weight is non-zero or the input is empty.
+     */
+    MEAN_BY_NONZERO_WEIGHT(4),
+    /**
+     * The sum divided by the number of elements not ignored (see
+     * {@link BinaryCrossEntropy.Builder#ignoreIndex(double)}), as Paddle's {@code normalize=True}; without an
+     * ignore index, the element count. 0 when every element is ignored or the input is empty.
+     */
+    MEAN_VALID(5);
 
     final int code;
 

@@ -97,7 +97,7 @@ public final class BceTestSupport {
         return w * (clampedLog1m(x) - clampedLog(x));
     }
 
-    /** What a call should produce: per-element (NONE) or one reduced (MEAN/SUM) loss, gradients, return value. */
+    /** What a call should produce: per-element (NONE) or one reduced loss, gradients, return value. */
     public static final class Expected {
         public final double[] loss;
         public final double[] gradInput;
@@ -114,7 +114,7 @@ public final class BceTestSupport {
 
     /**
      * The reference result of a call. {@code w} and {@code p} are input-shaped (see {@link #expand}) or null (1);
-     * {@code gradOutput} is null (1), one scalar (MEAN/SUM) or input-shaped (NONE).
+     * {@code gradOutput} is null (1), one scalar (reductions) or input-shaped (NONE).
      */
     public static Expected expected(boolean logits, Reduction reduction, double[] x, double[] y, double[] w,
             double[] p, double[] gradOutput) {
@@ -145,14 +145,35 @@ public final class BceTestSupport {
             }
             return new Expected(loss, gi, gt, Double.NaN);
         }
+        double denominator = denominator(reduction, w, n);
         double g = gradOutput == null ? 1 : gradOutput[0];
-        double scale = reduction == Reduction.MEAN ? g / n : g;
+        double scale = safeDivide(reduction, g, denominator);
         for (int i = 0; i < n; i++) {
             gi[i] *= scale;
             gt[i] *= scale;
         }
-        double reduced = reduction == Reduction.MEAN ? sum / n : sum;
+        double reduced = safeDivide(reduction, sum, denominator);
         return new Expected(new double[] {reduced}, gi, gt, reduced);
+    }
+
+    /**
+     * What a reduction divides the sum by, from its definition: {@code w} input-shaped or null (1); no element
+     * ignored, so MEAN_VALID divides by the element count.
+     */
+    public static double denominator(Reduction reduction, double[] w, int n) {
+        return switch (reduction) {
+            case NONE, SUM -> 1;
+            case MEAN, MEAN_VALID -> n;
+            case MEAN_BY_WEIGHT -> w == null ? n : Arrays.stream(w).sum();
+            case MEAN_BY_NONZERO_WEIGHT -> w == null ? n : Arrays.stream(w).filter(v -> v != 0).count();
+        };
+    }
+
+    /** value / denominator, except that the normalised means give 0 for a zero denominator (MEAN gives NaN). */
+    public static double safeDivide(Reduction reduction, double value, double denominator) {
+        boolean normalised = reduction == Reduction.MEAN_BY_WEIGHT || reduction == Reduction.MEAN_BY_NONZERO_WEIGHT
+                || reduction == Reduction.MEAN_VALID;
+        return normalised && denominator == 0 ? 0 : value / denominator;
     }
 
     // ---- Shapes and broadcasting ---------------------------------------------------------------------------

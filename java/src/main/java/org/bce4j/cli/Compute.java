@@ -26,9 +26,9 @@ import org.bce4j.Reduction;
 final class Compute {
     static final String USAGE = String.join(System.lineSeparator(),
             "usage: java -jar bce4j.jar compute --input X.npy --target Y.npy [--weight W.npy] [--pos-weight P.npy]",
-            "           [--reduction none|mean|sum] [--grad-output G.npy] [--loss logits|probabilities]",
+            "           [--reduction R] [--grad-output G.npy] [--loss logits|probabilities]",
             "           [--pos-weight-mode torch|paddle-legacy] [--size-average true|false] [--reduce true|false]",
-            "           [--threads T] --out DIR",
+            "           [--ignore-index V] [--label-smoothing E [--smoothing-classes K]] [--threads T] --out DIR",
             "",
             "Computes the binary cross-entropy of X against Y (PyTorch BCEWithLogitsLoss, or BCELoss with",
             "--loss probabilities) and writes DIR/loss.npy, DIR/grad_input.npy and, for logits, DIR/grad_target.npy.",
@@ -39,24 +39,34 @@ final class Compute {
             "  --pos-weight P.npy   positive-class weight, logits only; broadcasts like --weight",
             "  --pos-weight-mode M  torch (the default: PyTorch, Paddle 2.6+) or paddle-legacy (Paddle up to 2.5,",
             "                       where pos_weight scales the whole loss; same as torch on hard labels)",
-            "  --reduction R        none, mean (the default) or sum",
+            "  --reduction R        none, mean (the default), sum, or a mean that gives 0 (never NaN) for a zero",
+            "                       denominator: mean_by_weight (sum / sum of the weights broadcast to the input),",
+            "                       mean_by_nonzero_weight (sum / count of elements with a non-zero weight) or",
+            "                       mean_valid (sum / count of elements not ignored, Paddle's normalize=True)",
             "  --size-average B     PyTorch's deprecated size_average and reduce: true or false. When either is",
             "  --reduce B           given they override --reduction, as torch.nn._reduction.legacy_get_string:",
             "                       a missing one counts as true; reduce false gives none, both true give mean,",
             "                       reduce true and size-average false give sum. A warning goes to stderr.",
-            "  --grad-output G.npy  the upstream gradient: 0-d for mean and sum, the input's shape for none;",
+            "  --ignore-index V     elements whose target equals V exactly (Paddle's default: -100) get loss 0 and",
+            "                       gradients 0; they still count in mean, not in mean_valid",
+            "  --label-smoothing E  targets become y*(1-E) + E/K before the loss, E in [0, 1]; grad_target stays",
+            "                       the gradient with respect to y",
+            "  --smoothing-classes K",
+            "                       K for --label-smoothing, 1 or more: 2 (the default, Keras' binary form) or the",
+            "                       class count (timm's form)",
+            "  --grad-output G.npy  the upstream gradient: the input's shape for none, 0-d for the other reductions;",
             "                       1 by default",
             "  --loss L             logits (the default) or probabilities",
             "  --threads T          OpenMP threads, 0 (the library default) to 1024",
             "  --out DIR            the output directory (created if missing)",
             "",
             ".npy files: format 1.0 or 2.0, little-endian float32 '<f4' or float64 '<f8', C order. All inputs share",
-            "one dtype, and the outputs have it too. loss.npy is 0-d for mean and sum, the input's shape for none.",
+            "one dtype, and the outputs have it too. loss.npy is the input's shape for none, 0-d otherwise.",
             "Bad input: one line on stderr naming the file and the problem, exit code 2, no output written.");
 
     private static final List<String> FLAGS = List.of("--input", "--target", "--weight", "--pos-weight",
             "--pos-weight-mode", "--reduction", "--size-average", "--reduce", "--grad-output", "--loss", "--threads",
-            "--out");
+            "--ignore-index", "--label-smoothing", "--smoothing-classes", "--out");
 
     /** Bad input: reported as one line on stderr with exit code 2. */
     static final class UsageException extends Exception {
@@ -149,6 +159,7 @@ final class Compute {
         if (!logits && flags.containsKey("--pos-weight-mode")) {
             throw new UsageException("--pos-weight-mode applies to --loss logits only (BCELoss has no pos_weight)");
         }
+        TargetOptions targetOptions = targetOptions(flags);
         Path outDir = path(flags, "--out");
         if (Files.exists(outDir) && !Files.isDirectory(outDir)) {
             throw new UsageException("--out " + outDir + " exists and is not a directory");
@@ -186,7 +197,8 @@ final class Compute {
         Npy.Array gradInput = Npy.Array.allocate(dtype, shape);
         Npy.Array gradTarget = logits ? Npy.Array.allocate(dtype, shape) : null;
 
-        try (BinaryCrossEntropy bce = build(logits, reduction, threads, weight, posWeight, posWeightMode)) {
+        try (BinaryCrossEntropy bce = build(logits, reduction, threads, weight, posWeight, posWeightMode,
+                targetOptions)) {
             if (dtype == DType.FLOAT32) {
                 bce.compute(shape, input.floats(), target.floats(), gradOutput == null ? null : gradOutput.floats(),
                         loss.floats(), gradInput.floats(), gradTarget == null ? null : gradTarget.floats());
@@ -268,17 +280,67 @@ final class Compute {
     }
 
     private static BinaryCrossEntropy build(boolean logits, Reduction reduction, int threads, Npy.Array weight,
-            Npy.Array posWeight, PosWeightMode posWeightMode) {
+            Npy.Array posWeight, PosWeightMode posWeightMode, TargetOptions targetOptions) {
         if (logits) {
             BCEWithLogitsLoss.Builder b = BCEWithLogitsLoss.builder().reduction(reduction).numThreads(threads)
                     .posWeightMode(posWeightMode);
             if (weight != null) b.weight(weight.toDoubleArray(), weight.shape());
             if (posWeight != null) b.posWeight(posWeight.toDoubleArray(), posWeight.shape());
-            return b.build();
+            return targetOptions.applyTo(b).build();
         }
         BCELoss.Builder b = BCELoss.builder().reduction(reduction).numThreads(threads);
         if (weight != null) b.weight(weight.toDoubleArray(), weight.shape());
-        return b.build();
+        return targetOptions.applyTo(b).build();
+    }
+
+    /** --ignore-index (null: not given), --label-smoothing and --smoothing-classes, checked. */
+    record TargetOptions(Double ignoreIndex, double labelSmoothing, int smoothingClasses) {
+        <B extends BinaryCrossEntropy.Builder<B>> B applyTo(B builder) {
+            if (ignoreIndex != null) builder.ignoreIndex(ignoreIndex);
+            return builder.labelSmoothing(labelSmoothing, smoothingClasses);
+        }
+    }
+
+    private static TargetOptions targetOptions(Map<String, String> flags) throws UsageException {
+        Double ignoreIndex = null;
+        String value = flags.get("--ignore-index");
+        if (value != null) {
+            ignoreIndex = number(value);
+            // NaN equals no target, so it would ignore nothing: surely not what was meant.
+            if (ignoreIndex == null || ignoreIndex.isNaN()) {
+                throw new UsageException("--ignore-index is '" + value + "'; expected a number");
+            }
+        }
+        value = flags.getOrDefault("--label-smoothing", "0");
+        Double epsilon = number(value);
+        if (epsilon == null || !(epsilon >= 0 && epsilon <= 1)) {
+            throw new UsageException("--label-smoothing is '" + value + "'; expected a number in [0, 1]");
+        }
+        int classes = 2;
+        value = flags.get("--smoothing-classes");
+        if (value != null) {
+            if (!flags.containsKey("--label-smoothing")) {
+                throw new UsageException("--smoothing-classes applies with --label-smoothing only");
+            }
+            try {
+                classes = Integer.parseInt(value);
+            } catch (NumberFormatException e) {
+                classes = 0; // reported below
+            }
+            if (classes < 1) {
+                throw new UsageException("--smoothing-classes is '" + value + "'; expected an integer, 1 or more");
+            }
+        }
+        return new TargetOptions(ignoreIndex, epsilon, classes);
+    }
+
+    /** A decimal number, or null if {@code value} is not one. */
+    private static Double number(String value) {
+        try {
+            return Double.valueOf(value);
+        } catch (NumberFormatException e) {
+            return null;
+        }
     }
 
     private static void sameDtype(Npy.Array input, Path inputFile, Npy.Array other, Path otherFile)
@@ -297,8 +359,15 @@ final class Compute {
                 return Reduction.MEAN;
             case "sum":
                 return Reduction.SUM;
+            case "mean_by_weight":
+                return Reduction.MEAN_BY_WEIGHT;
+            case "mean_by_nonzero_weight":
+                return Reduction.MEAN_BY_NONZERO_WEIGHT;
+            case "mean_valid":
+                return Reduction.MEAN_VALID;
             default:
-                throw new UsageException("--reduction is '" + value + "'; expected none, mean or sum");
+                throw new UsageException("--reduction is '" + value + "'; expected none, mean, sum, mean_by_weight, "
+                        + "mean_by_nonzero_weight or mean_valid");
         }
     }
 

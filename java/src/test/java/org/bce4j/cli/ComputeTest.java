@@ -18,7 +18,10 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.bce4j.BCELoss;
+import org.bce4j.BCEWithLogitsLoss;
 import org.bce4j.BceTestSupport;
+import org.bce4j.BinaryCrossEntropy;
 import org.bce4j.DType;
 import org.bce4j.Reduction;
 import org.junit.jupiter.api.DisplayName;
@@ -168,6 +171,10 @@ class ComputeTest {
         assertEquals(0, r.exitCode());
         assertTrue(r.out().contains("--pos-weight"), r.out());
         assertTrue(r.out().contains("--grad-output"), r.out());
+        for (String flag : new String[] {"--ignore-index", "--label-smoothing", "--smoothing-classes", "mean_valid",
+            "mean_by_weight", "mean_by_nonzero_weight"}) {
+            assertTrue(r.out().contains(flag), flag + " in: " + r.out());
+        }
         r = CliRun.of("compute", "--input", "x.npy", "--help");
         assertEquals(0, r.exitCode());
         r = CliRun.of("demo", "--help");
@@ -374,6 +381,99 @@ class ComputeTest {
                 "torch", "--out", dir.resolve("pm_bce").toString());
         assertEquals(2, r.exitCode());
         assertTrue(r.err().contains("--pos-weight-mode applies to --loss logits only"), r.err());
+    }
+
+    @Test
+    @DisplayName("--ignore-index, --label-smoothing, --smoothing-classes and the normalised means give what the API "
+            + "gives for the same options")
+    void targetConventions() throws IOException {
+        long[] shape = {4, 5};
+        long[] c = {5};
+        double[] w = {1, 0, 2.5, 0.5, 0};
+        for (DType dtype : DType.values()) {
+            for (boolean logits : new boolean[] {true, false}) {
+                double[] x = logits ? floatValues(20, 81, -5, 5) : floatValues(20, 81, 0.02, 0.98);
+                double[] y = floatValues(20, 82, 0, 1);
+                y[3] = -1; // ignored in every case below (BCELoss would reject it otherwise)
+                y[11] = -1;
+                String in = npy("tc_x.npy", dtype, shape, x).toString();
+                String tg = npy("tc_y.npy", dtype, shape, y).toString();
+                String wf = npy("tc_w.npy", dtype, c, w).toString();
+                String loss = logits ? "logits" : "probabilities";
+                List<TargetCase> cases = List.of(
+                        new TargetCase(List.of("--reduction", "mean_valid", "--ignore-index", "-1"),
+                                Reduction.MEAN_VALID, null, -1.0, 0, 2),
+                        new TargetCase(List.of("--reduction", "none", "--ignore-index", "-1", "--label-smoothing",
+                                "0.1"), Reduction.NONE, null, -1.0, 0.1, 2),
+                        new TargetCase(List.of("--reduction", "mean_by_weight", "--weight", wf, "--ignore-index", "-1",
+                                "--label-smoothing", "0.2", "--smoothing-classes", "5"),
+                                Reduction.MEAN_BY_WEIGHT, w, -1.0, 0.2, 5),
+                        new TargetCase(List.of("--reduction", "mean_by_nonzero_weight", "--weight", wf,
+                                "--ignore-index", "-1"), Reduction.MEAN_BY_NONZERO_WEIGHT, w, -1.0, 0, 2));
+                for (TargetCase k : cases) {
+                    String label = dtype + " " + loss + " " + k.flags();
+                    Path out = dir.resolve("tc_out");
+                    List<String> args = new ArrayList<>(List.of("compute", "--input", in, "--target", tg, "--loss",
+                            loss, "--out", out.toString()));
+                    args.addAll(k.flags());
+                    CliRun r = CliRun.of(args.toArray(new String[0]));
+                    assertEquals(0, r.exitCode(), label + ": " + r.err());
+                    assertEquals("", r.err());
+
+                    try (BinaryCrossEntropy api = logits ? k.configure(BCEWithLogitsLoss.builder()).build()
+                            : k.configure(BCELoss.builder()).build()) {
+                        boolean none = api.reduction() == Reduction.NONE;
+                        double[] apiLoss = new double[none ? 20 : 1];
+                        double[] apiGradInput = new double[20];
+                        double[] apiGradTarget = new double[20];
+                        api.compute(shape, x, y, apiLoss, apiGradInput, apiGradTarget);
+                        Npy.Array l = Npy.read(out.resolve("loss.npy"));
+                        assertArrayEquals(none ? shape : new long[0], l.shape(), label);
+                        assertAllClose(apiLoss, l.toDoubleArray(), dtype, label + " loss");
+                        assertAllClose(apiGradInput, Npy.read(out.resolve("grad_input.npy")).toDoubleArray(), dtype,
+                                label + " grad_input");
+                        if (logits) {
+                            assertAllClose(apiGradTarget, Npy.read(out.resolve("grad_target.npy")).toDoubleArray(),
+                                    dtype, label + " grad_target");
+                        }
+                    }
+                    deleteTree(out);
+                }
+            }
+        }
+    }
+
+    /** compute flags and the API options they amount to; a null weight (over [5]) or ignore index: none. */
+    private record TargetCase(List<String> flags, Reduction reduction, double[] weight, Double ignoreIndex,
+            double epsilon, int classes) {
+        <B extends BinaryCrossEntropy.Builder<B>> B configure(B builder) {
+            builder.reduction(reduction).labelSmoothing(epsilon, classes);
+            if (weight != null) builder.weight(weight, 5);
+            if (ignoreIndex != null) builder.ignoreIndex(ignoreIndex);
+            return builder;
+        }
+    }
+
+    @Test
+    @DisplayName("bad --ignore-index, --label-smoothing, --smoothing-classes and --reduction values exit 2")
+    void targetConventionErrors() throws IOException {
+        long[] shape = {2, 3};
+        String x = npy("x.npy", DType.FLOAT32, shape, floatValues(6, 1, -3, 3)).toString();
+        String y = npy("y.npy", DType.FLOAT32, shape, labels(6, 2)).toString();
+        String[] base = {"compute", "--input", x, "--target", y, "--out", dir.resolve("out").toString()};
+        for (String v : new String[] {"abc", "nan", "NaN", ""}) {
+            assertFails(concat(base, "--ignore-index", v), "--ignore-index is '" + v + "'");
+        }
+        for (String v : new String[] {"-0.1", "1.5", "x", "NaN", "Infinity"}) {
+            assertFails(concat(base, "--label-smoothing", v), "--label-smoothing is '" + v + "'", "[0, 1]");
+        }
+        for (String v : new String[] {"0", "-2", "2.5", "two"}) {
+            assertFails(concat(base, "--label-smoothing", "0.1", "--smoothing-classes", v),
+                    "--smoothing-classes is '" + v + "'");
+        }
+        assertFails(concat(base, "--smoothing-classes", "3"), "--smoothing-classes applies with --label-smoothing");
+        assertFails(concat(base, "--reduction", "mean-valid"), "--reduction is 'mean-valid'", "mean_valid");
+        assertFalse(Files.exists(dir.resolve("out")), "a failed run creates no output directory");
     }
 
     /** Paddle's legacy formula in closed form (PosWeightModeTest checks the same against finite differences). */
