@@ -46,6 +46,17 @@ bce4j_test::Outcome<T> run_with(const Call<T>& c, void (*configure)(bce4j_option
     return r;
 }
 
+// The same call on float64: the float values widened (exactly), for comparing the two dtypes.
+Call<double> widened(const Call<float>& f) {
+    Call<double> d;
+    d.kind = f.kind;
+    d.shape = f.shape;
+    d.input.assign(f.input.begin(), f.input.end());
+    d.target.assign(f.target.begin(), f.target.end());
+    d.reduction = f.reduction;
+    return d;
+}
+
 // Logits [4, 5] with hard and soft labels, some of them -100 (ignored under the default ignore_index).
 Call<double> logits_4x5(int32_t reduction) {
     Call<double> c;
@@ -127,12 +138,7 @@ TEST(IgnoreIndex, Float32ThroughTheSimdKernelsMatchesFloat64) {
     }
     f.reduction = BCE4J_REDUCTION_MEAN_VALID;
     const auto rf = run_with(f, enable_ignore);
-    Call<double> d;
-    d.shape = f.shape;
-    d.input.assign(f.input.begin(), f.input.end());
-    d.target.assign(f.target.begin(), f.target.end());
-    d.reduction = BCE4J_REDUCTION_MEAN_VALID;
-    const auto rd = run_with(d, enable_ignore);
+    const auto rd = run_with(widened(f), enable_ignore);
     ASSERT_EQ(rf.status, BCE4J_OK) << rf.message;
     EXPECT_NEAR(rf.reduced, rd.reduced, bce4j_test::reduced_tolerance<float>() * std::fabs(rd.reduced));
     for (size_t i = 0; i < f.target.size(); ++i) {
@@ -242,11 +248,7 @@ TEST(LabelSmoothing, Float32SimdMatchesFloat64AndBadOptionsAreRejected) {
     }
     f.reduction = BCE4J_REDUCTION_SUM;
     const auto rf = run_with(f, smooth_by_tenth_over_five);
-    Call<double> d;
-    d.shape = f.shape;
-    d.input.assign(f.input.begin(), f.input.end());
-    d.target.assign(f.target.begin(), f.target.end());
-    d.reduction = BCE4J_REDUCTION_SUM;
+    const Call<double> d = widened(f);
     const auto rd = run_with(d, smooth_by_tenth_over_five);
     ASSERT_EQ(rf.status, BCE4J_OK) << rf.message;
     EXPECT_NEAR(rf.reduced, rd.reduced, bce4j_test::reduced_tolerance<float>() * std::fabs(rd.reduced));
