@@ -90,7 +90,7 @@ bool splits_a_field(size_t size) {
         BCE4J_FIELD(weight), BCE4J_FIELD(weight_ndim), BCE4J_FIELD(weight_shape),
         BCE4J_FIELD(pos_weight), BCE4J_FIELD(pos_weight_ndim), BCE4J_FIELD(pos_weight_shape),
         BCE4J_FIELD(pos_weight_mode), BCE4J_FIELD(has_ignore_index), BCE4J_FIELD(ignore_index),
-        BCE4J_FIELD(label_smoothing), BCE4J_FIELD(smoothing_classes),
+        BCE4J_FIELD(label_smoothing), BCE4J_FIELD(smoothing_classes), BCE4J_FIELD(validate_targets),
     };
 #undef BCE4J_FIELD
     for (const auto& f : fields) {
@@ -264,6 +264,7 @@ bce4j_status run(const Call& call) {
     if (ignores) args.ignored_target = static_cast<T>(o.ignore_index);
     args.smoothing_keep = 1 - o.label_smoothing;
     args.smoothing_shift = o.label_smoothing / o.smoothing_classes;
+    args.validate_targets = call.kind == LossKind::kLogits && o.validate_targets != 0;
 
     ExecutionResult r = {0.0, -1};
     if (count > 0 && count <= kReductionBlock && o.weight == nullptr && o.pos_weight == nullptr) {
@@ -281,7 +282,7 @@ bce4j_status run(const Call& call) {
 
     if (r.first_invalid >= 0) {
         const T x = args.input[r.first_invalid];
-        const bool input_bad = math::outside_unit_interval(x);
+        const bool input_bad = call.kind == LossKind::kProbabilities && math::outside_unit_interval(x);
         const T v = input_bad ? x : args.target[r.first_invalid];
         return fail(BCE4J_ERROR_OUT_OF_RANGE, "%s element %lld (index %s) is %.9g; expected a value in [0, 1]",
                     input_bad ? "input" : "target", static_cast<long long>(r.first_invalid),

@@ -264,4 +264,42 @@ TEST(LabelSmoothing, Float32SimdMatchesFloat64AndBadOptionsAreRejected) {
     }
 }
 
+void validate(bce4j_options& o) { o.validate_targets = 1; }
+void validate_and_ignore(bce4j_options& o) {
+    o.validate_targets = 1;
+    o.has_ignore_index = 1;
+}
+
+TEST(ValidateTargets, LogitsNameTheFirstTargetOutsideTheUnitIntervalWhereverItIs) {
+    for (int64_t n : {int64_t{1}, int64_t{7}, int64_t{33}, int64_t{100}, int64_t{9000}}) {
+        for (int64_t at : {int64_t{0}, n / 2, n - 1}) {
+            Call<float> c;
+            c.shape = {n};
+            for (int64_t i = 0; i < n; ++i) {
+                c.input.push_back(static_cast<float>(i % 9) - 4);
+                c.target.push_back(i % 2 ? 1.0f : 0.25f);
+            }
+            c.target[at] = 1.5f;
+            if (at + 1 < n) c.target[at + 1] = -3;  // a later one must not win
+            c.reduction = BCE4J_REDUCTION_NONE;
+            EXPECT_EQ(run(c).status, BCE4J_OK) << "off by default";
+            const auto r = run_with(c, validate);
+            ASSERT_EQ(r.status, BCE4J_ERROR_OUT_OF_RANGE) << n << " " << at;
+            EXPECT_NE(r.message.find("target element " + std::to_string(at) + " "), std::string::npos) << r.message;
+        }
+    }
+}
+
+TEST(ValidateTargets, IgnoredAndNaNTargetsPass) {
+    Call<double> c = logits_4x5(BCE4J_REDUCTION_SUM);  // holds -100 targets
+    EXPECT_EQ(run_with(c, validate).status, BCE4J_ERROR_OUT_OF_RANGE);
+    const auto ignored = run_with(c, validate_and_ignore);
+    EXPECT_EQ(ignored.status, BCE4J_OK) << ignored.message;
+    EXPECT_EQ(ignored.reduced, run_with(c, enable_ignore).reduced);
+    for (double& t : c.target) t = t == -100 ? bce4j_test::kNaN : t;
+    const auto nan = run_with(c, validate);
+    EXPECT_EQ(nan.status, BCE4J_OK) << nan.message;
+    EXPECT_TRUE(std::isnan(nan.reduced));
+}
+
 }  // namespace

@@ -102,6 +102,9 @@ typedef struct bce4j_options {
     double label_smoothing;       /* E in [0, 1]: targets become y*(1-E) + E/K before the loss; grad_target stays
                                      the gradient with respect to the given y. Default 0 */
     int32_t smoothing_classes;    /* K >= 1; default 2 (Keras' binary form); the class count gives timm's form */
+    int32_t validate_targets;     /* logits loss: nonzero = a target outside [0, 1] (other than an ignored one) is
+                                     BCE4J_ERROR_OUT_OF_RANGE naming its index, checked in the same pass. Default
+                                     0. The probabilities loss always checks its inputs and targets. */
 } bce4j_options;
 
 /* Fills `options` with the defaults: reduction MEAN, default threads, no weights, pos_weight_mode TORCH, no
@@ -123,7 +126,8 @@ BCE4J_API void bce4j_options_init(bce4j_options* options);
  * - `reduced_loss`: for MEAN/SUM the reduced loss in double precision (for float32 the sum is accumulated in
  *   double); ignored for NONE.
  * - `grad_input`, `grad_target`: input-shaped gradients.
- * All pointers are to `dtype` data. Output buffers must not overlap the inputs.
+ * All pointers are to `dtype` data. Output buffers must not overlap the inputs. After an out-of-range error
+ * (options->validate_targets) the outputs' contents are undefined.
  */
 BCE4J_API bce4j_status bce4j_bce_with_logits(const bce4j_options* options, bce4j_dtype dtype,
                                              int32_t ndim, const int64_t* shape,

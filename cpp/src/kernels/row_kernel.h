@@ -28,12 +28,14 @@ struct RowArgs {
     T ignored_target = std::numeric_limits<T>::quiet_NaN();
     double smoothing_keep = 1;   // label smoothing: the target used is y * smoothing_keep + smoothing_shift;
     double smoothing_shift = 0;  // grad_target is scaled by smoothing_keep (the derivative of that map)
+    bool validate_targets = false;  // logits: a target outside [0, 1] (not ignored) stops the row (first_invalid)
 };
 
 struct RowResult {
     double loss_sum;        // sum of the weighted losses of the run, accumulated in order in double
     int64_t first_invalid;  // offset in the run of the first element with an input or target outside [0, 1]
-                            // (probability kernels only; the run stops there), or -1
+                            // (probability kernels, and logits kernels validating targets; the run stops there),
+                            // or -1
 };
 
 template <typename T>

@@ -56,6 +56,7 @@ RowResult logits_row(int64_t n, const RowArgs<T>& a) {
             store_ignored(a, i);
             continue;
         }
+        if (a.validate_targets && math::outside_unit_interval(a.target[i])) return {sum, i};
         const double p = weight_at(a.pos_weight, a.pos_weight_stride, i);
         const double x = a.input[i];
         const double y = smoothed(a, a.target[i]);

@@ -193,6 +193,23 @@ struct RowConstants {
           smoothing_shift(Lanes<T>::splat(static_cast<T>(a.smoothing_shift))) {}
 };
 
+// Lanes outside [0, 1] (NaN is not), of v with the ignored elements' lanes taken as 0.
+template <typename T>
+[[gnu::always_inline]] inline auto outside_unit_interval(V<T> v, decltype(Lanes<T>::less(v, v)) ignored) {
+    using L = Lanes<T>;
+    const V<T> checked = L::select(ignored, L::splat(T(0)), v);
+    return L::mask_or(L::less(checked, L::splat(T(0))), L::greater(checked, L::splat(T(1))));
+}
+
+// A logits row that validates its targets (RowArgs::validate_targets) holds one outside [0, 1] at element i.
+template <typename T, typename Access>
+[[gnu::always_inline]] inline bool invalid_target(const RowArgs<T>& a, int64_t i, const Access& io,
+                                                  const RowConstants<T>& c) {
+    if (!a.validate_targets) return false;
+    const V<T> y = io.load(a.target + i);
+    return Lanes<T>::any(outside_unit_interval<T>(y, Lanes<T>::equal(y, c.ignored_target)));
+}
+
 // The target as given (ignore_index is compared with it) and as the loss sees it (label smoothing).
 template <typename T>
 struct Targets {
@@ -368,7 +385,8 @@ template <unsigned kVariant, typename T, typename VectorFunction>
     return i;
 }
 
-// The vectors of [begin, n) up to the first whose outputs are not all finite: computed, stored and summed; returns
+// The vectors of [begin, n) up to the first whose outputs are not all finite, or that holds an invalid target
+// (when the row validates them): computed, stored and summed; returns
 // where it stopped. The work is cut into chunks of kChunk elements, each done in three passes through scratch
 // arrays in L1: e = exp(-|x|); log1p(e) and sigmoid(|x|); the rest. One pass over all of it would be bound by
 // latency: its dependency chain (two polynomials, two divisions) is so long that the out-of-order window holds
@@ -396,7 +414,7 @@ int64_t logits_finite_run(int64_t begin, int64_t n, const RowArgs<T>& a, const R
             const V<T> sigmoid = kWantsGradients<kVariant> ? L::load(sigmoids + k) : L::splat(T(1));
             const VectorTerms<T> t =
                 logits_vector<kVariant>(a, i + k, io, c, L::load(exps + k), L::load(log_terms + k), sigmoid);
-            if (!all_finite<kVariant>(t)) {
+            if (!all_finite<kVariant>(t) || invalid_target(a, i + k, io, c)) {
                 L::add_sums(sums, run_sums);
                 return i + k;
             }
@@ -433,11 +451,17 @@ RowResult logits_row(int64_t n, const RowArgs<T>& args) {
     const RowConstants<T> constants(a);
     typename L::Sum sums = L::zero_sum();
     double exact_sum = 0;  // of the vectors the reference recomputed, and of the tail
+    // From an invalid target on, the reference finishes the row and stops at the first one.
+    const auto rest_by_reference = [&](int64_t from) {
+        const RowResult r = reference(n - from, advanced(a, from));
+        return RowResult{L::total(sums) + exact_sum + r.loss_sum, r.first_invalid < 0 ? -1 : from + r.first_invalid};
+    };
     int64_t i = 0;
     // A few vectors are done faster in one pass in registers than in logits_finite_run's three.
     constexpr int64_t kShortRow = 4 * L::kCount;
     const WholeVectors<T> whole;
     for (; n <= kShortRow && i + L::kCount <= n; i += L::kCount) {
+        if (invalid_target(a, i, whole, constants)) return rest_by_reference(i);
         const VectorTerms<T> t = logits_vector<kVariant>(a, i, whole, constants);
         if (all_finite<kVariant>(t)) {
             store<kVariant>(a, i, whole, t);
@@ -449,10 +473,12 @@ RowResult logits_row(int64_t n, const RowArgs<T>& args) {
     while (i + L::kCount <= n) {
         i = logits_finite_run<kVariant>(i, n, a, constants, sums);
         if (i + L::kCount > n) break;
+        if (invalid_target(a, i, whole, constants)) return rest_by_reference(i);
         exact_sum += reference(L::kCount, advanced(a, i)).loss_sum;
         i += L::kCount;
     }
     if (i < n) {
+        if (invalid_target(a, i, FirstLanes<T>{static_cast<int>(n - i)}, constants)) return rest_by_reference(i);
         exact_sum += partial_vector<kVariant>(a, i, static_cast<int>(n - i), reference, [&](const FirstLanes<T>& io) {
             return logits_vector<kVariant>(a, i, io, constants);
         });
@@ -467,14 +493,12 @@ RowResult probabilities_row(int64_t n, const RowArgs<T>& args) {
     const RowArgs<T> a = args;  // see logits_row
     const RowKernel<T> reference = KernelsOf<T>::probabilities(scalar_kernel_table());
     const RowConstants<T> constants(a);
-    const V<T> zero = L::splat(T(0)), one = L::splat(T(1));
-    // Outside [0, 1] (NaN is not), apart from ignored elements.
+    // An input or target outside [0, 1] (NaN is not), apart from ignored elements.
     const auto any_invalid = [&](int64_t at, const auto& io) {
-        const V<T> given_y = io.load(a.target + at);
-        const auto ignored = L::equal(given_y, constants.ignored_target);
-        const V<T> x = L::select(ignored, zero, io.load(a.input + at)), y = L::select(ignored, zero, given_y);
-        return L::any(L::mask_or(L::mask_or(L::less(x, zero), L::greater(x, one)),
-                                 L::mask_or(L::less(y, zero), L::greater(y, one))));
+        const V<T> y = io.load(a.target + at);
+        const auto ignored = L::equal(y, constants.ignored_target);
+        return L::any(L::mask_or(outside_unit_interval<T>(io.load(a.input + at), ignored),
+                                 outside_unit_interval<T>(y, ignored)));
     };
     const WholeVectors<T> whole;
     typename L::Sum sums = L::zero_sum();

@@ -18,7 +18,7 @@ public final class BCELoss extends BinaryCrossEntropy {
     }
 
     private BCELoss(Builder builder) {
-        super(false, builder, null, PosWeightMode.TORCH);
+        super(false, builder, LogitsOptions.NONE);
     }
 
     /** A builder with reduction {@link Reduction#MEAN}, no weight and the default thread count. */

@@ -21,10 +21,17 @@ public final class BCEWithLogitsLoss extends BinaryCrossEntropy {
     }
 
     private final PosWeightMode posWeightMode;
+    private final boolean validatesTargets;
 
     private BCEWithLogitsLoss(Builder builder) {
-        super(true, builder, builder.posWeight, builder.posWeightMode);
+        super(true, builder, new LogitsOptions(builder.posWeight, builder.posWeightMode, builder.validateTargets));
         this.posWeightMode = builder.posWeightMode;
+        this.validatesTargets = builder.validateTargets;
+    }
+
+    /** Whether a target outside [0, 1] is an error ({@link Builder#validateTargets(boolean)}). */
+    public boolean validatesTargets() {
+        return validatesTargets;
     }
 
     /** How the positive-class weight is applied; {@link PosWeightMode#TORCH} unless the builder chose otherwise. */
@@ -41,6 +48,7 @@ public final class BCEWithLogitsLoss extends BinaryCrossEntropy {
     public static final class Builder extends BinaryCrossEntropy.Builder<Builder> {
         private WeightTensor posWeight;
         private PosWeightMode posWeightMode = PosWeightMode.TORCH;
+        private boolean validateTargets;
 
         private Builder() {}
 
@@ -71,6 +79,16 @@ public final class BCEWithLogitsLoss extends BinaryCrossEntropy {
          */
         public Builder posWeightMode(PosWeightMode mode) {
             this.posWeightMode = java.util.Objects.requireNonNull(mode, "posWeightMode");
+            return this;
+        }
+
+        /**
+         * Whether a target outside [0, 1] (other than an ignored one, see {@link #ignoreIndex(double)}) makes a call
+         * throw {@link IllegalArgumentException} naming its index, checked in the same pass; off by default, as in
+         * PyTorch. BCELoss always checks its inputs and targets.
+         */
+        public Builder validateTargets(boolean validate) {
+            this.validateTargets = validate;
             return this;
         }
 

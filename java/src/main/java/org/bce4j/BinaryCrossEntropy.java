@@ -48,15 +48,15 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
     private volatile boolean closed;
 
     /** {@code onLogits}: BCEWithLogitsLoss when true, BCELoss (on probabilities) when false. */
-    BinaryCrossEntropy(boolean onLogits, Builder<?> builder, WeightTensor posWeight, PosWeightMode posWeightMode) {
+    BinaryCrossEntropy(boolean onLogits, Builder<?> builder, LogitsOptions logits) {
         this.onLogits = onLogits;
         this.reduction = builder.effectiveReduction();
         this.numThreads = builder.numThreads;
         this.ignoreIndex = builder.ignoreIndex;
         this.labelSmoothing = builder.labelSmoothing;
         this.smoothingClasses = builder.smoothingClasses;
-        this.options = new NativeOptions(reduction, builder.numThreads, builder.weight, posWeight, posWeightMode,
-                ignoreIndex, labelSmoothing, smoothingClasses);
+        this.options = new NativeOptions(reduction, builder.numThreads, builder.weight, logits, ignoreIndex,
+                labelSmoothing, smoothingClasses);
     }
 
     /** The reduction this loss applies. */

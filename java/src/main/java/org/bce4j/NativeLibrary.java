@@ -73,6 +73,9 @@ final class NativeLibrary {
         native Options pos_weight_mode(int mode);
 
         @MemberSetter
+        native Options validate_targets(int validate);
+
+        @MemberSetter
         native Options has_ignore_index(int hasIgnoreIndex);
 
         @MemberSetter

@@ -14,15 +14,17 @@ final class NativeOptions implements AutoCloseable {
     private final long[] addressByDType = new long[DType.values().length];
 
     /** {@code ignoreIndex}: null for none. */
-    NativeOptions(Reduction reduction, int numThreads, WeightTensor weight, WeightTensor posWeight,
-            PosWeightMode posWeightMode, Double ignoreIndex, double labelSmoothing, int smoothingClasses) {
+    NativeOptions(Reduction reduction, int numThreads, WeightTensor weight, LogitsOptions logits, Double ignoreIndex,
+            double labelSmoothing, int smoothingClasses) {
+        WeightTensor posWeight = logits.posWeight();
         try {
             LongPointer weightShape = weight == null ? null : own(new LongPointer(weight.shape));
             LongPointer posWeightShape = posWeight == null ? null : own(new LongPointer(posWeight.shape));
             for (DType dtype : DType.values()) {
                 NativeLibrary.Options options = own(new NativeLibrary.Options());
-                options.reduction(reduction.code).num_threads(numThreads).pos_weight_mode(posWeightMode.code)
-                        .label_smoothing(labelSmoothing).smoothing_classes(smoothingClasses);
+                options.reduction(reduction.code).num_threads(numThreads).pos_weight_mode(logits.posWeightMode().code)
+                        .validate_targets(logits.validateTargets() ? 1 : 0).label_smoothing(labelSmoothing)
+                        .smoothing_classes(smoothingClasses);
                 if (ignoreIndex != null) {
                     options.has_ignore_index(1).ignore_index(ignoreIndex);
                 }

@@ -28,7 +28,8 @@ final class Compute {
             "usage: java -jar bce4j.jar compute --input X.npy --target Y.npy [--weight W.npy] [--pos-weight P.npy]",
             "           [--reduction R] [--grad-output G.npy] [--loss logits|probabilities]",
             "           [--pos-weight-mode torch|paddle-legacy] [--size-average true|false] [--reduce true|false]",
-            "           [--ignore-index V] [--label-smoothing E [--smoothing-classes K]] [--threads T] --out DIR",
+            "           [--ignore-index V] [--label-smoothing E [--smoothing-classes K]] [--validate-targets true|false]",
+            "           [--threads T] --out DIR",
             "",
             "Computes the binary cross-entropy of X against Y (PyTorch BCEWithLogitsLoss, or BCELoss with",
             "--loss probabilities) and writes DIR/loss.npy, DIR/grad_input.npy and, for logits, DIR/grad_target.npy.",
@@ -39,6 +40,8 @@ final class Compute {
             "  --pos-weight P.npy   positive-class weight, logits only; broadcasts like --weight",
             "  --pos-weight-mode M  torch (the default: PyTorch, Paddle 2.6+) or paddle-legacy (Paddle up to 2.5,",
             "                       where pos_weight scales the whole loss; same as torch on hard labels)",
+            "  --validate-targets B logits: true makes a target outside [0, 1] (not an ignored one) bad input,",
+            "                       naming its index; false by default (probabilities are always checked)",
             "  --reduction R        none, mean (the default), sum, or a mean that gives 0 (never NaN) for a zero",
             "                       denominator: mean_by_weight (sum / sum of the weights broadcast to the input),",
             "                       mean_by_nonzero_weight (sum / count of elements with a non-zero weight) or",
@@ -66,7 +69,7 @@ final class Compute {
 
     private static final List<String> FLAGS = List.of("--input", "--target", "--weight", "--pos-weight",
             "--pos-weight-mode", "--reduction", "--size-average", "--reduce", "--grad-output", "--loss", "--threads",
-            "--ignore-index", "--label-smoothing", "--smoothing-classes", "--out");
+            "--ignore-index", "--label-smoothing", "--smoothing-classes", "--validate-targets", "--out");
 
     /** Bad input: reported as one line on stderr with exit code 2. */
     static final class UsageException extends Exception {
@@ -142,8 +145,8 @@ final class Compute {
 
     static void execute(Map<String, String> flags, PrintStream err) throws UsageException, IOException {
         Reduction reduction = reduction(flags.getOrDefault("--reduction", "mean"));
-        Boolean sizeAverage = legacyFlag(flags, "--size-average");
-        Boolean reduce = legacyFlag(flags, "--reduce");
+        Boolean sizeAverage = booleanFlag(flags, "--size-average");
+        Boolean reduce = booleanFlag(flags, "--reduce");
         boolean legacy = sizeAverage != null || reduce != null;
         if (legacy) reduction = Reduction.fromLegacyFlags(sizeAverage, reduce);
         String lossKind = flags.getOrDefault("--loss", "logits");
@@ -156,6 +159,10 @@ final class Compute {
             throw new UsageException("--pos-weight applies to --loss logits only (BCELoss has no pos_weight)");
         }
         PosWeightMode posWeightMode = posWeightMode(flags.getOrDefault("--pos-weight-mode", "torch"));
+        Boolean validateTargets = booleanFlag(flags, "--validate-targets");
+        if (!logits && validateTargets != null) {
+            throw new UsageException("--validate-targets applies to --loss logits only (BCELoss always validates)");
+        }
         if (!logits && flags.containsKey("--pos-weight-mode")) {
             throw new UsageException("--pos-weight-mode applies to --loss logits only (BCELoss has no pos_weight)");
         }
@@ -198,7 +205,7 @@ final class Compute {
         Npy.Array gradTarget = logits ? Npy.Array.allocate(dtype, shape) : null;
 
         try (BinaryCrossEntropy bce = build(logits, reduction, threads, weight, posWeight, posWeightMode,
-                targetOptions)) {
+                validateTargets != null && validateTargets, targetOptions)) {
             if (dtype == DType.FLOAT32) {
                 bce.compute(shape, input.floats(), target.floats(), gradOutput == null ? null : gradOutput.floats(),
                         loss.floats(), gradInput.floats(), gradTarget == null ? null : gradTarget.floats());
@@ -280,10 +287,10 @@ final class Compute {
     }
 
     private static BinaryCrossEntropy build(boolean logits, Reduction reduction, int threads, Npy.Array weight,
-            Npy.Array posWeight, PosWeightMode posWeightMode, TargetOptions targetOptions) {
+            Npy.Array posWeight, PosWeightMode posWeightMode, boolean validateTargets, TargetOptions targetOptions) {
         if (logits) {
             BCEWithLogitsLoss.Builder b = BCEWithLogitsLoss.builder().reduction(reduction).numThreads(threads)
-                    .posWeightMode(posWeightMode);
+                    .posWeightMode(posWeightMode).validateTargets(validateTargets);
             if (weight != null) b.weight(weight.toDoubleArray(), weight.shape());
             if (posWeight != null) b.posWeight(posWeight.toDoubleArray(), posWeight.shape());
             return targetOptions.applyTo(b).build();
@@ -372,7 +379,8 @@ final class Compute {
     }
 
     /** A legacy flag's value: null when the flag is not given. */
-    private static Boolean legacyFlag(Map<String, String> flags, String flag) throws UsageException {
+    /** A true|false flag's value; null when it is not given. */
+    private static Boolean booleanFlag(Map<String, String> flags, String flag) throws UsageException {
         String value = flags.get(flag);
         if (value == null) return null;
         switch (value) {

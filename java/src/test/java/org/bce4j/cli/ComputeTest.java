@@ -486,4 +486,26 @@ class ComputeTest {
             return (1 + (p - 1) * y) * (BceTestSupport.sigmoid(x) - y);
         }
     }
+
+    @Test
+    @DisplayName("--validate-targets true names the first target outside [0, 1]; BCELoss rejects the flag")
+    void validateTargets() throws IOException {
+        String in = npy("vt_x.npy", DType.FLOAT32, new long[] {5}, new double[] {1, -2, 0.5, 3, 0}).toString();
+        String tg = npy("vt_y.npy", DType.FLOAT32, new long[] {5}, new double[] {1, 0, 1.5, 0, 7}).toString();
+        CliRun ok = CliRun.of("compute", "--input", in, "--target", tg, "--out", dir.resolve("vt_ok").toString());
+        assertEquals(0, ok.exitCode(), "off by default: " + ok.err());
+        CliRun r = CliRun.of("compute", "--input", in, "--target", tg, "--validate-targets", "true", "--out",
+                dir.resolve("vt_bad").toString());
+        assertEquals(2, r.exitCode());
+        assertTrue(r.err().contains("target element 2 "), r.err());
+        assertFalse(Files.exists(dir.resolve("vt_bad")));
+        r = CliRun.of("compute", "--input", in, "--target", tg, "--validate-targets", "yes", "--out",
+                dir.resolve("vt_value").toString());
+        assertEquals(2, r.exitCode());
+        assertTrue(r.err().contains("--validate-targets is 'yes'"), r.err());
+        r = CliRun.of("compute", "--input", in, "--target", tg, "--loss", "probabilities", "--validate-targets",
+                "true", "--out", dir.resolve("vt_bce").toString());
+        assertEquals(2, r.exitCode());
+        assertTrue(r.err().contains("--validate-targets applies to --loss logits only"), r.err());
+    }
 }
