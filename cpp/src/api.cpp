@@ -2,6 +2,7 @@
 // in one place, in front of the kernels.
 #include <omp.h>
 
+#include <cmath>
 #include <cstdarg>
 #include <cstdio>
 #include <algorithm>
@@ -91,6 +92,7 @@ bool splits_a_field(size_t size) {
         BCE4J_FIELD(pos_weight), BCE4J_FIELD(pos_weight_ndim), BCE4J_FIELD(pos_weight_shape),
         BCE4J_FIELD(pos_weight_mode), BCE4J_FIELD(has_ignore_index), BCE4J_FIELD(ignore_index),
         BCE4J_FIELD(label_smoothing), BCE4J_FIELD(smoothing_classes), BCE4J_FIELD(validate_targets),
+        BCE4J_FIELD(has_focal), BCE4J_FIELD(focal_gamma), BCE4J_FIELD(focal_alpha),
     };
 #undef BCE4J_FIELD
     for (const auto& f : fields) {
@@ -128,6 +130,14 @@ bce4j_status read_options(const bce4j_options* given, bce4j_options* options) {
     if (!(options->label_smoothing >= 0 && options->label_smoothing <= 1)) {
         return fail(BCE4J_ERROR_INVALID_OPTION, "options.label_smoothing is %g; expected a value in [0, 1]",
                     options->label_smoothing);
+    }
+    if (options->has_focal && !(options->focal_gamma >= 0 && options->focal_gamma < HUGE_VAL)) {
+        return fail(BCE4J_ERROR_INVALID_OPTION, "options.focal_gamma is %g; expected a finite value >= 0",
+                    options->focal_gamma);
+    }
+    if (options->has_focal && options->focal_alpha > 1) {
+        return fail(BCE4J_ERROR_INVALID_OPTION, "options.focal_alpha is %g; expected a value in [0, 1], or < 0 for none",
+                    options->focal_alpha);
     }
     if (options->smoothing_classes < 1) {
         return fail(BCE4J_ERROR_INVALID_OPTION, "options.smoothing_classes is %d; expected at least 1",
@@ -265,6 +275,9 @@ bce4j_status run(const Call& call) {
     args.smoothing_keep = 1 - o.label_smoothing;
     args.smoothing_shift = o.label_smoothing / o.smoothing_classes;
     args.validate_targets = call.kind == LossKind::kLogits && o.validate_targets != 0;
+    args.focal = call.kind == LossKind::kLogits && o.has_focal != 0;
+    args.focal_gamma = o.focal_gamma;
+    args.focal_alpha = o.focal_alpha;
 
     ExecutionResult r = {0.0, -1};
     if (count > 0 && count <= kReductionBlock && o.weight == nullptr && o.pos_weight == nullptr) {
@@ -327,6 +340,8 @@ void bce4j_options_init(bce4j_options* options) {
     options->reduction = BCE4J_REDUCTION_MEAN;
     options->ignore_index = -100;
     options->smoothing_classes = 2;
+    options->focal_gamma = 2;
+    options->focal_alpha = -1;
 }
 
 bce4j_status bce4j_bce_with_logits(const bce4j_options* options, bce4j_dtype dtype, int32_t ndim,

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cmath>
+#include <limits>
 
 namespace bce4j::math {
 
@@ -85,6 +86,55 @@ inline ElementTerms<R> logits_terms_paddle_legacy(R x, R y, R p) {
     t.loss = scaled(c, plain);
     t.grad_input = c * (f.sigmoid_x * (R(1) - y) - y * f.sigmoid_minus_x);
     t.grad_target = scaled(p - R(1), plain) + (f.non_negative ? -scaled(c, f.magnitude) : scaled(c, f.magnitude));
+    return t;
+}
+
+// log(exp(a) + exp(b)) without overflow; -inf terms drop out.
+template <typename R>
+inline R log_add_exp(R a, R b) {
+    using std::exp;
+    using std::log1p;
+    const R high = a > b ? a : b;
+    const R low = a > b ? b : a;
+    if (high == -std::numeric_limits<R>::infinity()) return high;
+    return high + log1p(exp(low - high));
+}
+
+// Sigmoid focal loss (torchvision's sigmoid_focal_loss) on top of a BCE element `bce` (loss and gradients) at
+// logit parts f, target y:  l = alpha_t * (1-p_t)^gamma * bce  with  1 - p_t = sigmoid(x)(1-y) + sigmoid(-x)y
+// and alpha_t = alpha*y + (1-alpha)*(1-y) (1 when alpha < 0). Everything that can under- or overflow is taken
+// in log space, so logits of +-1e4 and soft labels give finite values:
+//   m = log(1-p_t) = logaddexp(log sigmoid(x) + log(1-y), log sigmoid(-x) + log y)
+//   d/dx = alpha_t (1-p_t)^gamma (dbce/dx + gamma * bce * (1-2y) * sigmoid(x)sigmoid(-x)/(1-p_t))
+//   d/dy = (1-p_t)^gamma ((2alpha-1) bce [alpha >= 0] + alpha_t (dbce/dy + gamma * (sigmoid(-x)-sigmoid(x)) *
+//          bce/(1-p_t)))
+// sigmoid(x)sigmoid(-x)/(1-p_t) is at most 1; bce/(1-p_t) is evaluated as exp(log bce - m). Where 1-p_t is 0 (an
+// infinite logit on its own label) the loss and both gradients are 0 for gamma > 0.
+template <typename R>
+inline ElementTerms<R> focal_terms(const ElementTerms<R>& bce, const LogitParts<R>& f, R y, R gamma, R alpha) {
+    using std::exp;
+    using std::log;
+    const R log_sigmoid_x = -(f.non_negative ? R(0) : f.magnitude) - f.log_term;
+    const R log_sigmoid_minus_x = -(f.non_negative ? f.magnitude : R(0)) - f.log_term;
+    const R m = log_add_exp(log_sigmoid_x + log(R(1) - y), log_sigmoid_minus_x + log(y));
+    const bool has_alpha = !(alpha < R(0));
+    const R alpha_t = has_alpha ? alpha * y + (R(1) - alpha) * (R(1) - y) : R(1);
+    ElementTerms<R> t;
+    if (gamma == R(0)) {  // (1-p_t)^0 = 1 even where 1-p_t = 0
+        t.loss = alpha_t * bce.loss;
+        t.grad_input = alpha_t * bce.grad_input;
+        t.grad_target = (has_alpha ? (R(2) * alpha - R(1)) * bce.loss : R(0)) + alpha_t * bce.grad_target;
+        return t;
+    }
+    if (m == -std::numeric_limits<R>::infinity()) return {R(0), R(0), R(0)};
+    const R modulation = exp(gamma * m);
+    const R sigmoid_product_over = exp(log_sigmoid_x + log_sigmoid_minus_x - m);
+    const R bce_over = exp(log(bce.loss) - m);
+    t.loss = alpha_t * modulation * bce.loss;
+    t.grad_input = alpha_t * modulation *
+                   (bce.grad_input + gamma * bce.loss * (R(1) - R(2) * y) * sigmoid_product_over);
+    t.grad_target = modulation * ((has_alpha ? (R(2) * alpha - R(1)) * bce.loss : R(0)) +
+                                  alpha_t * (bce.grad_target + gamma * (f.sigmoid_minus_x - f.sigmoid_x) * bce_over));
     return t;
 }
 

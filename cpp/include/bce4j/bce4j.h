@@ -105,10 +105,17 @@ typedef struct bce4j_options {
     int32_t validate_targets;     /* logits loss: nonzero = a target outside [0, 1] (other than an ignored one) is
                                      BCE4J_ERROR_OUT_OF_RANGE naming its index, checked in the same pass. Default
                                      0. The probabilities loss always checks its inputs and targets. */
+    int32_t has_focal;            /* logits loss: nonzero = sigmoid focal loss as torchvision defines it,
+                                     l = alpha_t * (1-p_t)^focal_gamma * bce, p_t = sigmoid(x)*y + sigmoid(-x)*(1-y),
+                                     alpha_t = a*y + (1-a)*(1-y) for a = focal_alpha >= 0 (1 when focal_alpha < 0),
+                                     bce the loss above (weight, pos_weight, smoothing included). Default 0 */
+    double focal_gamma;           /* >= 0; default 2 (torchvision's) */
+    double focal_alpha;           /* in [0, 1], or < 0 for no alpha; default -1 */
 } bce4j_options;
 
 /* Fills `options` with the defaults: reduction MEAN, default threads, no weights, pos_weight_mode TORCH, no
-   ignore index (-100 when enabled), no label smoothing (2 classes when enabled). */
+   ignore index (-100 when enabled), no label smoothing (2 classes when enabled), no focal loss (gamma 2, no
+   alpha when enabled). */
 BCE4J_API void bce4j_options_init(bce4j_options* options);
 
 /*

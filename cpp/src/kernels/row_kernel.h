@@ -29,6 +29,9 @@ struct RowArgs {
     double smoothing_keep = 1;   // label smoothing: the target used is y * smoothing_keep + smoothing_shift;
     double smoothing_shift = 0;  // grad_target is scaled by smoothing_keep (the derivative of that map)
     bool validate_targets = false;  // logits: a target outside [0, 1] (not ignored) stops the row (first_invalid)
+    bool focal = false;             // logits: sigmoid focal loss (the SIMD kernels hand such rows to the reference)
+    double focal_gamma = 2;
+    double focal_alpha = -1;        // < 0: no alpha
 };
 
 struct RowResult {

@@ -60,8 +60,10 @@ RowResult logits_row(int64_t n, const RowArgs<T>& a) {
         const double p = weight_at(a.pos_weight, a.pos_weight_stride, i);
         const double x = a.input[i];
         const double y = smoothed(a, a.target[i]);
-        sum += store_element(a, i, to_given_target(a, a.paddle_legacy ? math::logits_terms_paddle_legacy(x, y, p)
-                                                                       : math::logits_terms(x, y, p)));
+        math::ElementTerms<double> t =
+            a.paddle_legacy ? math::logits_terms_paddle_legacy(x, y, p) : math::logits_terms(x, y, p);
+        if (a.focal) t = math::focal_terms(t, math::logit_parts(x), y, a.focal_gamma, a.focal_alpha);
+        sum += store_element(a, i, to_given_target(a, t));
     }
     return {sum, -1};
 }

@@ -447,7 +447,7 @@ RowResult logits_row(int64_t n, const RowArgs<T>& args) {
     if (n <= 0) return {0.0, -1};  // its operand pointers may all point past the end
     const RowArgs<T> a = args;  // a local copy: the stores below cannot alias it, so its pointers stay in registers
     const RowKernel<T> reference = KernelsOf<T>::logits(scalar_kernel_table());
-    if (a.paddle_legacy) return reference(n, a);  // not vectorised (yet)
+    if (a.paddle_legacy || a.focal) return reference(n, a);  // not vectorised (yet)
     const RowConstants<T> constants(a);
     typename L::Sum sums = L::zero_sum();
     double exact_sum = 0;  // of the vectors the reference recomputed, and of the tail
