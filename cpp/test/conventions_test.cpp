@@ -302,4 +302,102 @@ TEST(ValidateTargets, IgnoredAndNaNTargetsPass) {
     EXPECT_TRUE(std::isnan(nan.reduced));
 }
 
+// Focal loss from its definition, directly (fine for moderate logits in long double).
+LD focal_loss(LD x, LD y, LD gamma, LD alpha) {
+    const LD p = 1 / (1 + std::exp(-x));
+    const LD one_minus_pt = p * (1 - y) + (1 - p) * y;
+    const LD alpha_t = alpha < 0 ? 1 : alpha * y + (1 - alpha) * (1 - y);
+    const LD bce = (1 - y) * ref_softplus(x) + y * ref_softplus(-x);
+    return alpha_t * std::pow(one_minus_pt, gamma) * bce;
+}
+
+struct FocalSetting {
+    double gamma, alpha;
+};
+
+template <typename T>
+bce4j_test::Outcome<T> run_focal(const Call<T>& c, FocalSetting s) {
+    static FocalSetting setting;
+    setting = s;
+    return run_with(c, [](bce4j_options& o) {
+        o.has_focal = 1;
+        o.focal_gamma = setting.gamma;
+        o.focal_alpha = setting.alpha;
+    });
+}
+
+TEST(FocalLoss, MatchesItsDefinitionAndFiniteDifferences) {
+    Call<double> c;
+    for (double x : {-6.0, -1.5, -0.2, 0.0, 0.7, 2.0, 8.0}) {
+        for (double y : {0.0, 0.2, 0.5, 1.0}) {
+            c.input.push_back(x);
+            c.target.push_back(y);
+        }
+    }
+    c.shape = {static_cast<int64_t>(c.input.size())};
+    c.reduction = BCE4J_REDUCTION_NONE;
+    const LD h = 1e-8L;
+    for (FocalSetting s : {FocalSetting{2, 0.25}, FocalSetting{2, -1}, FocalSetting{0.5, 0.75}, FocalSetting{1, -1}}) {
+        const auto r = run_focal(c, s);
+        ASSERT_EQ(r.status, BCE4J_OK) << r.message;
+        for (size_t i = 0; i < c.input.size(); ++i) {
+            const LD x = c.input[i], y = c.target[i];
+            const auto f = [&](LD xx, LD yy) { return focal_loss(xx, yy, s.gamma, s.alpha); };
+            const LD dx = (f(x + h, y) - f(x - h, y)) / (2 * h);
+            // One-sided at the ends of [0, 1], where the definition stops.
+            const LD dy = y == 0 ? (f(x, y + h) - f(x, y)) / h
+                          : y == 1 ? (f(x, y) - f(x, y - h)) / h
+                                   : (f(x, y + h) - f(x, y - h)) / (2 * h);
+            SCOPED_TRACE(testing::Message() << "gamma=" << s.gamma << " alpha=" << s.alpha << " x=" << c.input[i]
+                                            << " y=" << c.target[i]);
+            EXPECT_TRUE(close(r.loss[i], f(x, y), 0, 1e-12));
+            EXPECT_NEAR(r.grad_input[i], static_cast<double>(dx), 1e-7 * (1 + std::fabs(static_cast<double>(dx))));
+            EXPECT_NEAR(r.grad_target[i], static_cast<double>(dy), 2e-6 * (1 + std::fabs(static_cast<double>(dy))));
+        }
+    }
+}
+
+TEST(FocalLoss, GammaZeroWithoutAlphaIsPlainBceAndHugeLogitsStayFinite) {
+    Call<double> c = logits_4x5(BCE4J_REDUCTION_NONE);
+    for (double& t : c.target) t = t == -100 ? 0.6 : t;
+    const auto plain = run(c);
+    const auto zero = run_focal(c, {0, -1});
+    for (size_t i = 0; i < c.input.size(); ++i) {  // the focal rows run on the reference, the plain ones may not
+        EXPECT_NEAR(zero.loss[i], plain.loss[i], 1e-14 * (1 + std::fabs(plain.loss[i]))) << i;
+        EXPECT_NEAR(zero.grad_input[i], plain.grad_input[i], 1e-14) << i;
+    }
+    Call<double> huge;
+    huge.shape = {6};
+    huge.input = {1e4, -1e4, 1e4, -1e4, 1e4, -1e4};
+    huge.target = {1, 0, 0.3, 0.3, 0, 1};
+    huge.reduction = BCE4J_REDUCTION_NONE;
+    const auto r = run_focal(huge, {2, 0.25});
+    ASSERT_EQ(r.status, BCE4J_OK) << r.message;
+    for (size_t i = 0; i < 6; ++i) {
+        EXPECT_TRUE(std::isfinite(r.loss[i]) && std::isfinite(r.grad_input[i]) && std::isfinite(r.grad_target[i]))
+            << i << ": " << r.loss[i] << " " << r.grad_input[i] << " " << r.grad_target[i];
+    }
+    EXPECT_EQ(r.loss[0], 0.0) << "a confident right answer costs nothing";
+    EXPECT_NEAR(r.loss[4], 0.75 * 1e4, 1e-9) << "alpha_t (1-p_t)^2 bce = 0.75 * 1 * 1e4 for a confident wrong one";
+}
+
+TEST(FocalLoss, Float32AndBadOptions) {
+    Call<float> f;
+    f.shape = {300};
+    for (int i = 0; i < 300; ++i) {
+        f.input.push_back(static_cast<float>((i % 23) * 0.5 - 5.5));
+        f.target.push_back(static_cast<float>(i % 4 == 0));
+    }
+    f.reduction = BCE4J_REDUCTION_MEAN;
+    const auto rf = run_focal(f, {2, 0.25});
+    const auto rd = run_focal(widened(f), {2, 0.25});
+    ASSERT_EQ(rf.status, BCE4J_OK) << rf.message;
+    EXPECT_NEAR(rf.reduced, rd.reduced, 1e-6 * std::fabs(rd.reduced));
+    for (FocalSetting bad : {FocalSetting{-1, 0.5}, FocalSetting{std::nan(""), -1}, FocalSetting{2, 1.5}}) {
+        const auto r = run_focal(widened(f), bad);
+        EXPECT_EQ(r.status, BCE4J_ERROR_INVALID_OPTION);
+        EXPECT_NE(r.message.find("options.focal_"), std::string::npos) << r.message;
+    }
+}
+
 }  // namespace
