@@ -1,11 +1,17 @@
 package org.bce4j;
 
+import java.util.OptionalDouble;
+
 /**
  * Binary cross-entropy on logits, as PyTorch's {@code BCEWithLogitsLoss(weight, pos_weight, reduction)}:
  * per element, with logit x, target y, weight w and positive-class weight p,
  * {@code l = w * ((1-y)*x + (1+(p-1)*y) * softplus(-x))}, computed without overflow for any finite x. The
  * gradients with respect to the input and the target come from the same pass. See {@link BinaryCrossEntropy} for
  * the calls.
+ *
+ * <p>With {@link Builder#focal(double, double)} it is torchvision's sigmoid focal loss instead:
+ * {@code l = alpha_t * (1-p_t)^gamma * bce}, where bce is the element loss above,
+ * {@code p_t = sigmoid(x)*y + sigmoid(-x)*(1-y)} and {@code alpha_t = alpha*y + (1-alpha)*(1-y)} (1 without alpha).
  *
  * <pre>{@code
  * try (BCEWithLogitsLoss loss = BCEWithLogitsLoss.builder().posWeight(new float[] {2f}, 1).build()) {
@@ -22,11 +28,29 @@ public final class BCEWithLogitsLoss extends BinaryCrossEntropy {
 
     private final PosWeightMode posWeightMode;
     private final boolean validatesTargets;
+    private final Double focalGamma;
+    private final double focalAlpha;
 
     private BCEWithLogitsLoss(Builder builder) {
-        super(true, builder, new LogitsOptions(builder.posWeight, builder.posWeightMode, builder.validateTargets));
+        super(true, builder, new LogitsOptions(builder.posWeight, builder.posWeightMode, builder.validateTargets,
+                builder.focalGamma, builder.focalAlpha));
         this.posWeightMode = builder.posWeightMode;
         this.validatesTargets = builder.validateTargets;
+        this.focalGamma = builder.focalGamma;
+        this.focalAlpha = builder.focalAlpha;
+    }
+
+    /** The focal loss' gamma, if {@link Builder#focal(double)} or {@link Builder#focal(double, double)} set one. */
+    public OptionalDouble focalGamma() {
+        return focalGamma == null ? OptionalDouble.empty() : OptionalDouble.of(focalGamma);
+    }
+
+    /**
+     * The focal loss' alpha, if {@link Builder#focal(double, double)} set one in [0, 1]; empty without focal loss
+     * or without alpha.
+     */
+    public OptionalDouble focalAlpha() {
+        return focalGamma == null || focalAlpha < 0 ? OptionalDouble.empty() : OptionalDouble.of(focalAlpha);
     }
 
     /** Whether a target outside [0, 1] is an error ({@link Builder#validateTargets(boolean)}). */
@@ -49,6 +73,8 @@ public final class BCEWithLogitsLoss extends BinaryCrossEntropy {
         private WeightTensor posWeight;
         private PosWeightMode posWeightMode = PosWeightMode.TORCH;
         private boolean validateTargets;
+        private Double focalGamma; // null: no focal loss
+        private double focalAlpha = -1; // < 0: no alpha
 
         private Builder() {}
 
@@ -89,6 +115,40 @@ public final class BCEWithLogitsLoss extends BinaryCrossEntropy {
          */
         public Builder validateTargets(boolean validate) {
             this.validateTargets = validate;
+            return this;
+        }
+
+        /**
+         * Sigmoid focal loss (torchvision's {@code sigmoid_focal_loss}) with the given gamma and no alpha
+         * ({@code alpha_t = 1}); see {@link #focal(double, double)}.
+         *
+         * @throws IllegalArgumentException if gamma is NaN, negative or infinite
+         */
+        public Builder focal(double gamma) {
+            return focal(gamma, -1);
+        }
+
+        /**
+         * Sigmoid focal loss (torchvision's {@code sigmoid_focal_loss}, whose defaults are gamma 2 and alpha 0.25):
+         * each element's loss (weighted, with the positive-class weight and label smoothing as configured) is
+         * multiplied by {@code alpha_t * (1-p_t)^gamma}, with {@code p_t = sigmoid(x)*y + sigmoid(-x)*(1-y)} and
+         * {@code alpha_t = alpha*y + (1-alpha)*(1-y)}. Gamma 0 without alpha is the plain loss. Computed in log space,
+         * so any finite logit gives finite values.
+         *
+         * @param gamma the focusing parameter: finite, 0 or more
+         * @param alpha the weight of positive examples in [0, 1]; a negative alpha means none ({@code alpha_t = 1})
+         * @throws IllegalArgumentException if gamma is NaN, negative or infinite, or alpha is NaN or above 1
+         */
+        public Builder focal(double gamma, double alpha) {
+            if (!(gamma >= 0) || Double.isInfinite(gamma)) {
+                throw new IllegalArgumentException("focal gamma is " + gamma + "; expected a finite number, 0 or more");
+            }
+            if (Double.isNaN(alpha) || alpha > 1) {
+                throw new IllegalArgumentException(
+                        "focal alpha is " + alpha + "; expected a number in [0, 1], or a negative one for none");
+            }
+            this.focalGamma = gamma;
+            this.focalAlpha = alpha < 0 ? -1 : alpha + 0.0; // + 0.0: -0.0 becomes 0
             return this;
         }
 

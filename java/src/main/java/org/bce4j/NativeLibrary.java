@@ -86,6 +86,15 @@ final class NativeLibrary {
 
         @MemberSetter
         native Options smoothing_classes(int classes);
+
+        @MemberSetter
+        native Options has_focal(int hasFocal);
+
+        @MemberSetter
+        native Options focal_gamma(double gamma);
+
+        @MemberSetter
+        native Options focal_alpha(double alpha);
     }
 
     static native void bce4j_options_init(Options options);

@@ -25,6 +25,9 @@ final class NativeOptions implements AutoCloseable {
                 options.reduction(reduction.code).num_threads(numThreads).pos_weight_mode(logits.posWeightMode().code)
                         .validate_targets(logits.validateTargets() ? 1 : 0).label_smoothing(labelSmoothing)
                         .smoothing_classes(smoothingClasses);
+                if (logits.focalGamma() != null) {
+                    options.has_focal(1).focal_gamma(logits.focalGamma()).focal_alpha(logits.focalAlpha());
+                }
                 if (ignoreIndex != null) {
                     options.has_ignore_index(1).ignore_index(ignoreIndex);
                 }

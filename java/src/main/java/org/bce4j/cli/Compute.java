@@ -29,7 +29,7 @@ final class Compute {
             "           [--reduction R] [--grad-output G.npy] [--loss logits|probabilities]",
             "           [--pos-weight-mode torch|paddle-legacy] [--size-average true|false] [--reduce true|false]",
             "           [--ignore-index V] [--label-smoothing E [--smoothing-classes K]] [--validate-targets true|false]",
-            "           [--threads T] --out DIR",
+            "           [--focal-gamma G [--focal-alpha A]] [--threads T] --out DIR",
             "",
             "Computes the binary cross-entropy of X against Y (PyTorch BCEWithLogitsLoss, or BCELoss with",
             "--loss probabilities) and writes DIR/loss.npy, DIR/grad_input.npy and, for logits, DIR/grad_target.npy.",
@@ -57,6 +57,11 @@ final class Compute {
             "  --smoothing-classes K",
             "                       K for --label-smoothing, 1 or more: 2 (the default, Keras' binary form) or the",
             "                       class count (timm's form)",
+            "  --focal-gamma G      logits: sigmoid focal loss (torchvision's sigmoid_focal_loss): each element's loss",
+            "                       is multiplied by alpha_t * (1-p_t)^G, p_t = sigmoid(x)*y + sigmoid(-x)*(1-y);",
+            "                       G finite, 0 or more (torchvision's default: 2)",
+            "  --focal-alpha A      with --focal-gamma: alpha_t = A*y + (1-A)*(1-y), A in [0, 1] (torchvision's",
+            "                       default: 0.25); without it alpha_t = 1",
             "  --grad-output G.npy  the upstream gradient: the input's shape for none, 0-d for the other reductions;",
             "                       1 by default",
             "  --loss L             logits (the default) or probabilities",
@@ -69,7 +74,8 @@ final class Compute {
 
     private static final List<String> FLAGS = List.of("--input", "--target", "--weight", "--pos-weight",
             "--pos-weight-mode", "--reduction", "--size-average", "--reduce", "--grad-output", "--loss", "--threads",
-            "--ignore-index", "--label-smoothing", "--smoothing-classes", "--validate-targets", "--out");
+            "--ignore-index", "--label-smoothing", "--smoothing-classes", "--validate-targets", "--focal-gamma",
+            "--focal-alpha", "--out");
 
     /** Bad input: reported as one line on stderr with exit code 2. */
     static final class UsageException extends Exception {
@@ -166,6 +172,7 @@ final class Compute {
         if (!logits && flags.containsKey("--pos-weight-mode")) {
             throw new UsageException("--pos-weight-mode applies to --loss logits only (BCELoss has no pos_weight)");
         }
+        FocalOptions focal = focalOptions(flags, logits);
         TargetOptions targetOptions = targetOptions(flags);
         Path outDir = path(flags, "--out");
         if (Files.exists(outDir) && !Files.isDirectory(outDir)) {
@@ -205,7 +212,7 @@ final class Compute {
         Npy.Array gradTarget = logits ? Npy.Array.allocate(dtype, shape) : null;
 
         try (BinaryCrossEntropy bce = build(logits, reduction, threads, weight, posWeight, posWeightMode,
-                validateTargets != null && validateTargets, targetOptions)) {
+                validateTargets != null && validateTargets, focal, targetOptions)) {
             if (dtype == DType.FLOAT32) {
                 bce.compute(shape, input.floats(), target.floats(), gradOutput == null ? null : gradOutput.floats(),
                         loss.floats(), gradInput.floats(), gradTarget == null ? null : gradTarget.floats());
@@ -287,17 +294,47 @@ final class Compute {
     }
 
     private static BinaryCrossEntropy build(boolean logits, Reduction reduction, int threads, Npy.Array weight,
-            Npy.Array posWeight, PosWeightMode posWeightMode, boolean validateTargets, TargetOptions targetOptions) {
+            Npy.Array posWeight, PosWeightMode posWeightMode, boolean validateTargets, FocalOptions focal,
+            TargetOptions targetOptions) {
         if (logits) {
             BCEWithLogitsLoss.Builder b = BCEWithLogitsLoss.builder().reduction(reduction).numThreads(threads)
                     .posWeightMode(posWeightMode).validateTargets(validateTargets);
             if (weight != null) b.weight(weight.toDoubleArray(), weight.shape());
             if (posWeight != null) b.posWeight(posWeight.toDoubleArray(), posWeight.shape());
+            if (focal != null) b.focal(focal.gamma(), focal.alpha());
             return targetOptions.applyTo(b).build();
         }
         BCELoss.Builder b = BCELoss.builder().reduction(reduction).numThreads(threads);
         if (weight != null) b.weight(weight.toDoubleArray(), weight.shape());
         return targetOptions.applyTo(b).build();
+    }
+
+    /** --focal-gamma and --focal-alpha, checked; alpha negative: none. */
+    record FocalOptions(double gamma, double alpha) {}
+
+    /** The focal options, or null when --focal-gamma is not given. */
+    private static FocalOptions focalOptions(Map<String, String> flags, boolean logits) throws UsageException {
+        String gammaValue = flags.get("--focal-gamma");
+        String alphaValue = flags.get("--focal-alpha");
+        if (gammaValue == null && alphaValue == null) return null;
+        if (!logits) {
+            throw new UsageException((gammaValue != null ? "--focal-gamma" : "--focal-alpha")
+                    + " applies to --loss logits only (sigmoid focal loss is on logits)");
+        }
+        if (gammaValue == null) throw new UsageException("--focal-alpha applies with --focal-gamma only");
+        Double gamma = number(gammaValue);
+        if (gamma == null || !(gamma >= 0) || gamma.isInfinite()) {
+            throw new UsageException("--focal-gamma is '" + gammaValue + "'; expected a finite number, 0 or more");
+        }
+        double alpha = -1;
+        if (alphaValue != null) {
+            Double a = number(alphaValue);
+            if (a == null || !(a >= 0 && a <= 1)) {
+                throw new UsageException("--focal-alpha is '" + alphaValue + "'; expected a number in [0, 1]");
+            }
+            alpha = a;
+        }
+        return new FocalOptions(gamma, alpha);
     }
 
     /** --ignore-index (null: not given), --label-smoothing and --smoothing-classes, checked. */

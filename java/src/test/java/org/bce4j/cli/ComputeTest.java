@@ -508,4 +508,53 @@ class ComputeTest {
         assertEquals(2, r.exitCode());
         assertTrue(r.err().contains("--validate-targets applies to --loss logits only"), r.err());
     }
+
+    @Test
+    @DisplayName("--focal-gamma 2 --focal-alpha 0.25 gives what the API gives; bad focal flags exit 2")
+    void focal() throws IOException {
+        long[] shape = {4, 5};
+        double[] x = floatValues(20, 91, -6, 6);
+        double[] y = floatValues(20, 92, 0, 1);
+        for (int i = 0; i < 20; i += 3) y[i] = i % 2; // hard labels among the soft ones
+        for (DType dtype : DType.values()) {
+            String in = npy("fo_x.npy", dtype, shape, x).toString();
+            String tg = npy("fo_y.npy", dtype, shape, y).toString();
+            Path out = dir.resolve("fo_out");
+            CliRun r = CliRun.of("compute", "--input", in, "--target", tg, "--reduction", "none", "--focal-gamma",
+                    "2", "--focal-alpha", "0.25", "--out", out.toString());
+            assertEquals(0, r.exitCode(), dtype + ": " + r.err());
+            assertEquals("", r.err());
+            try (BCEWithLogitsLoss api = BCEWithLogitsLoss.builder().reduction(Reduction.NONE).focal(2, 0.25)
+                    .build()) {
+                double[] loss = new double[20];
+                double[] gradInput = new double[20];
+                double[] gradTarget = new double[20];
+                double[] xs = Npy.read(Path.of(in)).toDoubleArray(); // float32: the rounded values the CLI saw
+                double[] ys = Npy.read(Path.of(tg)).toDoubleArray();
+                api.compute(shape, xs, ys, loss, gradInput, gradTarget);
+                assertAllClose(loss, Npy.read(out.resolve("loss.npy")).toDoubleArray(), dtype, dtype + " loss");
+                assertAllClose(gradInput, Npy.read(out.resolve("grad_input.npy")).toDoubleArray(), dtype,
+                        dtype + " grad_input");
+                assertAllClose(gradTarget, Npy.read(out.resolve("grad_target.npy")).toDoubleArray(), dtype,
+                        dtype + " grad_target");
+            }
+            deleteTree(out);
+        }
+        String in = npy("fo_x.npy", DType.FLOAT32, shape, x).toString();
+        String tg = npy("fo_y.npy", DType.FLOAT32, shape, y).toString();
+        String[] base = {"compute", "--input", in, "--target", tg, "--out", dir.resolve("out").toString()};
+        assertFails(concat(base, "--focal-alpha", "0.25"), "--focal-alpha applies with --focal-gamma only");
+        for (String v : new String[] {"-1", "NaN", "Infinity", "two", ""}) {
+            assertFails(concat(base, "--focal-gamma", v), "--focal-gamma is '" + v + "'");
+        }
+        for (String v : new String[] {"-0.5", "1.5", "NaN", "x"}) {
+            assertFails(concat(base, "--focal-gamma", "2", "--focal-alpha", v), "--focal-alpha is '" + v + "'",
+                    "[0, 1]");
+        }
+        assertFails(concat(base, "--loss", "probabilities", "--focal-gamma", "2"),
+                "--focal-gamma applies to --loss logits only");
+        assertFails(concat(base, "--loss", "probabilities", "--focal-alpha", "0.25"),
+                "--focal-alpha applies to --loss logits only");
+        assertFalse(Files.exists(dir.resolve("out")), "a failed run creates no output directory");
+    }
 }
