@@ -279,10 +279,11 @@ bce4j_status run(const Call& call) {
     args.focal_gamma = o.focal_gamma;
     args.focal_alpha = o.focal_alpha;
 
+    const RowKernel<T> kernel = kernel_for<T>(active_kernel_table(), call.kind);
     ExecutionResult r = {0.0, -1};
     if (count > 0 && count <= kReductionBlock && o.weight == nullptr && o.pos_weight == nullptr) {
         // One contiguous row, as the executor would run it, without building a plan: small calls are common.
-        const RowResult row = kernel_for<T>(active_kernel_table(), call.kind)(count, args);
+        const RowResult row = kernel(count, args);
         r = {row.loss_sum, row.first_invalid};
     } else if (count > 0) {  // an empty input has nothing to plan (its other dimensions may not even have a product)
         const BroadcastPlan plan = plan_broadcast(input, o.weight ? &weight_shape : nullptr,
@@ -290,7 +291,7 @@ bce4j_status run(const Call& call) {
         // Asking OpenMP for its default costs more than a small call; such calls stay on this thread anyway.
         const int threads = o.num_threads > 0 ? o.num_threads
                             : count >= kParallelThreshold ? omp_get_max_threads() : 1;
-        r = execute<T>(plan, count, args, kernel_for<T>(active_kernel_table(), call.kind), threads);
+        r = execute<T>(plan, count, args, kernel, threads);
     }
 
     if (r.first_invalid >= 0) {

@@ -19,6 +19,7 @@ using bce4j_test::LD;
 using bce4j_test::ref_softplus;
 using bce4j_test::run;
 using bce4j_test::Tensor;
+using bce4j_test::widened;
 
 // Options the Call helper does not carry: set on a copy of what it would pass.
 template <typename T>
@@ -44,17 +45,6 @@ bce4j_test::Outcome<T> run_with(const Call<T>& c, void (*configure)(bce4j_option
                   r.grad_target.data());
     r.message = bce4j_last_error_message();
     return r;
-}
-
-// The same call on float64: the float values widened (exactly), for comparing the two dtypes.
-Call<double> widened(const Call<float>& f) {
-    Call<double> d;
-    d.kind = f.kind;
-    d.shape = f.shape;
-    d.input.assign(f.input.begin(), f.input.end());
-    d.target.assign(f.target.begin(), f.target.end());
-    d.reduction = f.reduction;
-    return d;
 }
 
 // Logits [4, 5] with hard and soft labels, some of them -100 (ignored under the default ignore_index).

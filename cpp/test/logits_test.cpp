@@ -635,20 +635,8 @@ TEST(LogitsAccuracy, Float64Within1e12OfLongDoubleOverGrid) {
 
 TEST(LogitsAccuracy, Float32IsTheFloat64ResultWithinItsTolerance) {
     const Call<float> cf = grid_call<float>();
-    Call<double> cd;
-    cd.shape = cf.shape;
-    cd.input.assign(cf.input.begin(), cf.input.end());  // the same float values, widened
-    cd.target.assign(cf.target.begin(), cf.target.end());
-    cd.pos_weight = Tensor<double>{cf.pos_weight->shape, {cf.pos_weight->data.begin(), cf.pos_weight->data.end()}};
-    cd.reduction = BCE4J_REDUCTION_NONE;
-    const auto rf = run(cf);
-    const auto rd = run(cd);
-    ASSERT_EQ(rf.status, BCE4J_OK);
-    ASSERT_EQ(rd.status, BCE4J_OK);
-    const Expected e = expected(cd);
-    bce4j_test::expect_float32_matches_float64(rf.loss, rd.loss, e.loss_scale, "loss");
-    bce4j_test::expect_float32_matches_float64(rf.grad_input, rd.grad_input, e.grad_input_scale, "grad_input");
-    bce4j_test::expect_float32_matches_float64(rf.grad_target, rd.grad_target, e.grad_target_scale, "grad_target");
+    const Call<double> cd = bce4j_test::widened(cf);
+    bce4j_test::expect_float32_outcome_matches(run(cf), run(cd), expected(cd));
     // The float32 reduction is accumulated in double: it equals the float64 one to double precision when float32
     // is computed in double, otherwise to the float32 elements' precision (all losses are positive here).
     Call<float> sf = cf;

@@ -343,6 +343,35 @@ inline void expect_float32_matches_float64(const std::vector<float>& f, const st
     }
 }
 
+// Every output of a float32 call against the float64 call on the same values (see widened), as above.
+inline void expect_float32_outcome_matches(const Outcome<float>& f, const Outcome<double>& d, const Expected& e) {
+    ASSERT_EQ(f.status, BCE4J_OK) << f.message;
+    ASSERT_EQ(d.status, BCE4J_OK) << d.message;
+    expect_float32_matches_float64(f.loss, d.loss, e.loss_scale, "loss");
+    expect_float32_matches_float64(f.grad_input, d.grad_input, e.grad_input_scale, "grad_input");
+    expect_float32_matches_float64(f.grad_target, d.grad_target, e.grad_target_scale, "grad_target");
+}
+
+// The same call on float64: every float value widened (exactly), for comparing the two dtypes.
+inline Call<double> widened(const Call<float>& f) {
+    const auto widen = [](const std::vector<float>& v) { return std::vector<double>(v.begin(), v.end()); };
+    Call<double> d;
+    d.kind = f.kind;
+    d.shape = f.shape;
+    d.input = widen(f.input);
+    d.target = widen(f.target);
+    if (f.weight) d.weight = Tensor<double>{f.weight->shape, widen(f.weight->data)};
+    if (f.pos_weight) d.pos_weight = Tensor<double>{f.pos_weight->shape, widen(f.pos_weight->data)};
+    d.reduction = f.reduction;
+    d.num_threads = f.num_threads;
+    d.pos_weight_mode = f.pos_weight_mode;
+    if (f.grad_output) d.grad_output = widen(*f.grad_output);
+    d.want_loss = f.want_loss;
+    d.want_grad_input = f.want_grad_input;
+    d.want_grad_target = f.want_grad_target;
+    return d;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Random data
 // ---------------------------------------------------------------------------------------------------------------
