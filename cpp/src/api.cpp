@@ -371,6 +371,8 @@ const char* bce4j_status_name(bce4j_status status) {
         case BCE4J_ERROR_OUT_OF_RANGE: return "BCE4J_ERROR_OUT_OF_RANGE";
         case BCE4J_ERROR_INVALID_OPTION: return "BCE4J_ERROR_INVALID_OPTION";
         case BCE4J_ERROR_INTERNAL: return "BCE4J_ERROR_INTERNAL";
+        case BCE4J_ERROR_UNAVAILABLE: return "BCE4J_ERROR_UNAVAILABLE";
+        case BCE4J_ERROR_DEVICE: return "BCE4J_ERROR_DEVICE";
     }
     return "BCE4J_UNKNOWN_STATUS";
 }

@@ -41,12 +41,18 @@ typedef enum bce4j_status {
     BCE4J_ERROR_BROADCAST = 3,      /* weight or pos_weight does not broadcast to the input's shape */
     BCE4J_ERROR_OUT_OF_RANGE = 4,   /* a probability or target outside [0, 1] */
     BCE4J_ERROR_INVALID_OPTION = 5, /* unknown dtype or reduction, negative thread count, bad struct_size */
-    BCE4J_ERROR_INTERNAL = 6        /* e.g. out of memory */
+    BCE4J_ERROR_INTERNAL = 6,       /* e.g. out of memory */
+    BCE4J_ERROR_UNAVAILABLE = 7,    /* a CUDA call where CUDA is unavailable (see bce4j_cuda_availability) */
+    BCE4J_ERROR_DEVICE = 8          /* the CUDA runtime failed (e.g. an invalid device pointer); the message says how */
 } bce4j_status;
 
+/* FLOAT16 (IEEE binary16) and BFLOAT16 are storage types: every tensor of the call, weight and pos_weight
+   included, holds 16-bit values, the math runs in float32, and results are rounded to nearest even. */
 typedef enum bce4j_dtype {
     BCE4J_FLOAT32 = 0,
-    BCE4J_FLOAT64 = 1
+    BCE4J_FLOAT64 = 1,
+    BCE4J_FLOAT16 = 2,
+    BCE4J_BFLOAT16 = 3
 } bce4j_dtype;
 
 /* Values match PyTorch's reduction enum. */
@@ -111,6 +117,10 @@ typedef struct bce4j_options {
                                      bce the loss above (weight, pos_weight, smoothing included). Default 0 */
     double focal_gamma;           /* >= 0; default 2 (torchvision's) */
     double focal_alpha;           /* in [0, 1], or < 0 for no alpha; default -1 */
+    void* grad_weight;            /* optional output (NULL = not wanted): d(result)/d(weight), summed over the
+                                     broadcast to weight's own shape, in the call's dtype. With weight NULL it is
+                                     one element: the derivative with respect to an implicit scalar weight of 1 */
+    void* grad_pos_weight;        /* likewise for pos_weight (logits loss only) */
 } bce4j_options;
 
 /* Fills `options` with the defaults: reduction MEAN, default threads, no weights, pos_weight_mode TORCH, no
@@ -179,6 +189,62 @@ BCE4J_API const char* bce4j_cpu_isa(void);
 
 /* The number of threads a call with num_threads = 0 uses. */
 BCE4J_API int32_t bce4j_default_num_threads(void);
+
+/*
+ * CUDA (optional). The CUDA kernels live in a separate library, libbce4j_cuda, loaded from the directory of
+ * libbce4j the first time one of the functions below is called; CPU calls never load it. Where it is absent (a
+ * build without a CUDA compiler), or there is no driver or device, every CUDA call returns
+ * BCE4J_ERROR_UNAVAILABLE and CPU calls work as before.
+ */
+typedef enum bce4j_cuda_state {
+    BCE4J_CUDA_AVAILABLE = 0,
+    BCE4J_CUDA_LIBRARY_ABSENT = 1,   /* built without CUDA, or libbce4j_cuda could not be loaded */
+    BCE4J_CUDA_NO_DRIVER = 2,        /* no CUDA driver (libcuda) on this machine */
+    BCE4J_CUDA_DRIVER_TOO_OLD = 3,   /* the driver is older than the CUDA runtime bce4j was built with */
+    BCE4J_CUDA_NO_DEVICE = 4,        /* a driver, but no usable device */
+    BCE4J_CUDA_ERROR = 5             /* any other failure; see bce4j_cuda_description */
+} bce4j_cuda_state;
+
+/* Whether CUDA calls can run here (a bce4j_cuda_state). Probed once, on the first call. */
+BCE4J_API int32_t bce4j_cuda_availability(void);
+
+/* One line for people: "available (N devices: name, name)" or "unavailable (reason)". */
+BCE4J_API const char* bce4j_cuda_description(void);
+
+/* The number of usable CUDA devices; 0 when unavailable. */
+BCE4J_API int32_t bce4j_cuda_device_count(void);
+
+/*
+ * The two losses on the calling thread's current CUDA device, with the same semantics, options and outputs as
+ * bce4j_bce_with_logits / bce4j_bce. Every tensor pointer, options->weight and options->pos_weight included, is a
+ * device pointer; `reduced_loss` is a host pointer; shapes and options live in host memory. The work is queued
+ * on `stream` (a cudaStream_t; NULL = the default stream), after the work already queued there, and the call
+ * waits for it before returning, so that errors (out-of-range values, CUDA failures) and reduced_loss are known.
+ * Reductions are deterministic: the same call gives the same bits on the same device every time.
+ */
+BCE4J_API bce4j_status bce4j_cuda_bce_with_logits(const bce4j_options* options, bce4j_dtype dtype,
+                                                  int32_t ndim, const int64_t* shape,
+                                                  const void* input, const void* target, const void* grad_output,
+                                                  void* loss, double* reduced_loss,
+                                                  void* grad_input, void* grad_target, void* stream);
+BCE4J_API bce4j_status bce4j_cuda_bce(const bce4j_options* options, bce4j_dtype dtype,
+                                      int32_t ndim, const int64_t* shape,
+                                      const void* input, const void* target, const void* grad_output,
+                                      void* loss, double* reduced_loss,
+                                      void* grad_input, void* grad_target, void* stream);
+
+/* The same on host buffers, exactly as bce4j_bce_with_logits / bce4j_bce take them: copied to the current
+   device, computed there, and the outputs copied back. Worth it for large inputs only. */
+BCE4J_API bce4j_status bce4j_cuda_bce_with_logits_host(const bce4j_options* options, bce4j_dtype dtype,
+                                                       int32_t ndim, const int64_t* shape,
+                                                       const void* input, const void* target,
+                                                       const void* grad_output, void* loss, double* reduced_loss,
+                                                       void* grad_input, void* grad_target);
+BCE4J_API bce4j_status bce4j_cuda_bce_host(const bce4j_options* options, bce4j_dtype dtype,
+                                           int32_t ndim, const int64_t* shape,
+                                           const void* input, const void* target, const void* grad_output,
+                                           void* loss, double* reduced_loss,
+                                           void* grad_input, void* grad_target);
 
 #ifdef __cplusplus
 }
