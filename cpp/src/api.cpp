@@ -16,6 +16,7 @@
 #include "element_math.h"
 #include "executor.h"
 #include "kernels/row_kernel.h"
+#include "weight_gradients.h"
 
 namespace bce4j {
 namespace {
@@ -93,6 +94,7 @@ bool splits_a_field(size_t size) {
         BCE4J_FIELD(pos_weight_mode), BCE4J_FIELD(has_ignore_index), BCE4J_FIELD(ignore_index),
         BCE4J_FIELD(label_smoothing), BCE4J_FIELD(smoothing_classes), BCE4J_FIELD(validate_targets),
         BCE4J_FIELD(has_focal), BCE4J_FIELD(focal_gamma), BCE4J_FIELD(focal_alpha),
+        BCE4J_FIELD(grad_weight), BCE4J_FIELD(grad_pos_weight),
     };
 #undef BCE4J_FIELD
     for (const auto& f : fields) {
@@ -144,6 +146,17 @@ bce4j_status read_options(const bce4j_options* given, bce4j_options* options) {
                     options->smoothing_classes);
     }
     return BCE4J_OK;
+}
+
+// The element count of a shape already checked by check_shape (whose other dimensions beside a 0 may have no
+// product).
+int64_t element_count(ShapeRef s) {
+    int64_t n = 1;
+    for (int i = 0; i < s.ndim; ++i) {
+        if (s.dims[i] == 0) return 0;
+    }
+    for (int i = 0; i < s.ndim; ++i) n *= s.dims[i];
+    return n;
 }
 
 // Checks an optional broadcast operand (weight or pos_weight) against the input's shape.
@@ -229,6 +242,10 @@ bce4j_status run(const Call& call) {
     if (call.kind == LossKind::kProbabilities && o.pos_weight != nullptr) {
         return fail(BCE4J_ERROR_INVALID_OPTION, "pos_weight applies to the logits loss only, not to BCELoss");
     }
+    if (call.kind == LossKind::kProbabilities && o.grad_pos_weight != nullptr) {
+        return fail(BCE4J_ERROR_INVALID_OPTION,
+                    "options.grad_pos_weight applies to the logits loss only, not to BCELoss (it has no pos_weight)");
+    }
     ShapeRef weight_shape{0, nullptr};
     ShapeRef pos_weight_shape{0, nullptr};
     if (bce4j_status s = check_operand("weight", o.weight, o.weight_ndim, o.weight_shape, input, &weight_shape)) {
@@ -281,17 +298,19 @@ bce4j_status run(const Call& call) {
 
     const RowKernel<T> kernel = kernel_for<T>(active_kernel_table(), call.kind);
     ExecutionResult r = {0.0, -1};
+    // Asking OpenMP for its default costs more than a small call; such calls stay on this thread anyway.
+    const auto thread_count = [&] {
+        return o.num_threads > 0 ? o.num_threads : count >= kParallelThreshold ? omp_get_max_threads() : 1;
+    };
+    const auto broadcast_plan = [&] {
+        return plan_broadcast(input, o.weight ? &weight_shape : nullptr, o.pos_weight ? &pos_weight_shape : nullptr);
+    };
     if (count > 0 && count <= kReductionBlock && o.weight == nullptr && o.pos_weight == nullptr) {
         // One contiguous row, as the executor would run it, without building a plan: small calls are common.
         const RowResult row = kernel(count, args);
         r = {row.loss_sum, row.first_invalid};
     } else if (count > 0) {  // an empty input has nothing to plan (its other dimensions may not even have a product)
-        const BroadcastPlan plan = plan_broadcast(input, o.weight ? &weight_shape : nullptr,
-                                                  o.pos_weight ? &pos_weight_shape : nullptr);
-        // Asking OpenMP for its default costs more than a small call; such calls stay on this thread anyway.
-        const int threads = o.num_threads > 0 ? o.num_threads
-                            : count >= kParallelThreshold ? omp_get_max_threads() : 1;
-        r = execute<T>(plan, count, args, kernel, threads);
+        r = execute<T>(broadcast_plan(), count, args, kernel, thread_count());
     }
 
     if (r.first_invalid >= 0) {
@@ -306,6 +325,31 @@ bce4j_status run(const Call& call) {
         const double reduced = normalised(r.loss_sum);
         if (call.reduced_loss) *call.reduced_loss = reduced;
         if (call.loss) *static_cast<T*>(call.loss) = static_cast<T>(reduced);
+    }
+    if (o.grad_weight != nullptr || o.grad_pos_weight != nullptr) {
+        // An absent operand is an implicit scalar 1: one gradient element, at stride 0 in the plan.
+        const int64_t weight_count = o.weight ? element_count(weight_shape) : 1;
+        const int64_t pos_weight_count = o.pos_weight ? element_count(pos_weight_shape) : 1;
+        WeightGradientTerms terms;
+        terms.probabilities = call.kind == LossKind::kProbabilities;
+        terms.scale = args.grad_scale;
+        // d(S/W)/dw_j = (sum over j's elements of the unweighted losses - R * m_j) / W, with W the sum of the
+        // broadcast weights, R = S/W the reduced loss and m_j = count / weight_count how often w_j is repeated.
+        terms.weight_sum_offset = o.reduction == BCE4J_REDUCTION_MEAN_BY_WEIGHT && count > 0
+                                      ? normalised(r.loss_sum) * static_cast<double>(count / weight_count)
+                                      : 0.0;
+        T* grad_weight = static_cast<T*>(o.grad_weight);
+        if (grad_weight != nullptr && o.reduction == BCE4J_REDUCTION_MEAN_BY_WEIGHT && weight_count == 1) {
+            // One weight scales S and W alike: S/W does not depend on it (and is 0 for W = 0). Exactly 0, where
+            // the formula above would leave the rounding noise of sum - R*m.
+            *grad_weight = T(0);
+            grad_weight = nullptr;
+        }
+        if (grad_weight != nullptr || o.grad_pos_weight != nullptr) {
+            const BroadcastPlan plan = count > 0 ? broadcast_plan() : BroadcastPlan{};
+            compute_weight_gradients<T>(plan, count, args, terms, {grad_weight, weight_count},
+                                        {static_cast<T*>(o.grad_pos_weight), pos_weight_count}, thread_count());
+        }
     }
     return BCE4J_OK;
 }

@@ -176,4 +176,47 @@ inline bool outside_unit_interval(R v) {
     return v < R(0) || v > R(1);
 }
 
+// Weight gradients. Every loss above is linear in its weight w, so d l/d w is the element's loss computed with
+// w = 1 (never l/w: w may be 0). The positive-class weight p enters the logits losses linearly too:
+//   torch mode:          d l/d p = w * y * softplus(-x)
+//   paddle-legacy mode:  d l/d p = w * y * l0,  l0 = (1-y)*x + softplus(-x)
+// with y the smoothed target. Both are written, as the losses are, without cancelling terms. Focal loss multiplies
+// the loss and d l/d p by focal_factor, which depends on neither w nor p.
+
+// The loss of logits_terms (torch) or logits_terms_paddle_legacy, same expressions, from parts already computed:
+// the weight-gradient pass needs the parts for the slopes too, and exp/log1p dominate its cost.
+template <typename R>
+inline R logits_loss(const LogitParts<R>& f, R y, R p, bool paddle_legacy) {
+    const R c = R(1) + (p - R(1)) * y;
+    if (paddle_legacy) {
+        const R plain = (f.non_negative ? scaled(R(1) - y, f.magnitude) : scaled(y, f.magnitude)) + f.log_term;
+        return scaled(c, plain);
+    }
+    return (f.non_negative ? scaled(R(1) - y, f.magnitude) : scaled(p * y, f.magnitude)) + c * f.log_term;
+}
+
+template <typename R>
+inline R logits_pos_weight_slope(const LogitParts<R>& f, R y, bool paddle_legacy) {
+    if (paddle_legacy) {
+        const R plain = (f.non_negative ? scaled(R(1) - y, f.magnitude) : scaled(y, f.magnitude)) + f.log_term;
+        return scaled(y, plain);
+    }
+    const R softplus_minus_x = (f.non_negative ? R(0) : f.magnitude) + f.log_term;
+    return scaled(y, softplus_minus_x);
+}
+
+// alpha_t * (1-p_t)^gamma, the factor focal_terms puts on a BCE element's loss (same log-space evaluation).
+template <typename R>
+inline R focal_factor(const LogitParts<R>& f, R y, R gamma, R alpha) {
+    using std::exp;
+    using std::log;
+    const bool has_alpha = !(alpha < R(0));
+    const R alpha_t = has_alpha ? alpha * y + (R(1) - alpha) * (R(1) - y) : R(1);
+    if (gamma == R(0)) return alpha_t;
+    const R log_sigmoid_x = -(f.non_negative ? R(0) : f.magnitude) - f.log_term;
+    const R log_sigmoid_minus_x = -(f.non_negative ? f.magnitude : R(0)) - f.log_term;
+    const R m = log_add_exp(log_sigmoid_x + log(R(1) - y), log_sigmoid_minus_x + log(y));
+    return m == -std::numeric_limits<R>::infinity() ? R(0) : alpha_t * exp(gamma * m);
+}
+
 }  // namespace bce4j::math

@@ -1,0 +1,203 @@
+#include "weight_gradients.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "element_math.h"
+#include "executor.h"
+
+namespace bce4j {
+namespace {
+
+// The storage conversions of this pass: every value is read into double and every result rounded once to T.
+template <typename T>
+double widen(T v) {
+    return static_cast<double>(v);
+}
+
+template <typename T>
+T narrow(double v) {
+    return static_cast<T>(v);
+}
+
+// Calls visit(flat, n, weight_offset, pos_weight_offset) for each run of the flat range [begin, end) that lies in
+// one innermost row of the plan; along a run the operands' offsets advance by the plan's innermost strides.
+template <typename Visit>
+void for_each_run(const BroadcastPlan& plan, int64_t begin, int64_t end, Visit&& visit) {
+    const int inner_dim = plan.ndim - 1;
+    const int64_t row_length = plan.dims[inner_dim];
+    int64_t row = begin / row_length;
+    int64_t column = begin % row_length;
+    int64_t index[kMaxDims];
+    int64_t weight_offset = 0;
+    int64_t pos_weight_offset = 0;
+    for (int j = inner_dim - 1; j >= 0; --j) {
+        index[j] = row % plan.dims[j];
+        row /= plan.dims[j];
+        weight_offset += index[j] * plan.weight_strides[j];
+        pos_weight_offset += index[j] * plan.pos_weight_strides[j];
+    }
+    const int64_t weight_step = plan.weight_strides[inner_dim];
+    const int64_t pos_weight_step = plan.pos_weight_strides[inner_dim];
+    for (int64_t flat = begin; flat < end;) {
+        const int64_t n = std::min(row_length - column, end - flat);
+        visit(flat, n, weight_offset + column * weight_step, pos_weight_offset + column * pos_weight_step);
+        flat += n;
+        column = 0;
+        for (int j = inner_dim - 1; j >= 0; --j) {  // next row
+            weight_offset += plan.weight_strides[j];
+            pos_weight_offset += plan.pos_weight_strides[j];
+            if (++index[j] < plan.dims[j]) break;
+            weight_offset -= plan.weight_strides[j] * plan.dims[j];
+            pos_weight_offset -= plan.pos_weight_strides[j] * plan.dims[j];
+            index[j] = 0;
+        }
+    }
+}
+
+struct ElementSlopes {
+    double weight;      // d l/d w
+    double pos_weight;  // d l/d p
+};
+
+// One element's slopes (not ignored), from element_math.h: x, y (smoothed), w and p already widened.
+template <typename T>
+ElementSlopes element_slopes(const RowArgs<T>& a, bool probabilities, double x, double y, double w, double p) {
+    if (probabilities) return {math::probability_terms(x, y).loss, 0.0};
+    const math::LogitParts<double> f = math::logit_parts(x);
+    double loss = math::logits_loss(f, y, p, a.paddle_legacy);
+    double pos_weight_slope = math::logits_pos_weight_slope(f, y, a.paddle_legacy);
+    if (a.focal) {
+        const double factor = math::focal_factor(f, y, a.focal_gamma, a.focal_alpha);
+        loss = math::scaled(factor, loss);
+        pos_weight_slope = math::scaled(factor, pos_weight_slope);
+    }
+    return {loss, math::scaled(w, pos_weight_slope)};
+}
+
+// Where one operand's per-element contributions go. An operand with the input's element count (no broadcast)
+// takes each element's value directly. Otherwise block b keeps partial sums for the operand elements
+// [low[b], high[b]] that it touches, at sums[start[b]...]; they are added up in block order afterwards. A block
+// touches at most its 8192 elements' worth of consecutive operand elements unless the broadcast wraps around
+// inside it, so the partials stay near the operand's size times the number of blocks that wrap.
+template <typename T>
+struct OperandSums {
+    OperandGradient<T> gradient;
+    bool direct = false;
+    std::vector<int64_t> low, high;
+    std::vector<size_t> start;
+    std::vector<double> sums;
+
+    bool blocked() const { return gradient.out != nullptr && !direct; }
+};
+
+template <typename T>
+T finished(const WeightGradientTerms& terms, double sum, double offset) {
+    return narrow<T>(math::scaled(terms.scale, sum - offset));
+}
+
+}  // namespace
+
+template <typename T>
+void compute_weight_gradients(const BroadcastPlan& plan, int64_t count, const RowArgs<T>& args,
+                              const WeightGradientTerms& terms, OperandGradient<T> weight,
+                              OperandGradient<T> pos_weight, int num_threads) {
+    OperandSums<T> w_sums;
+    OperandSums<T> p_sums;
+    w_sums.gradient = weight;
+    p_sums.gradient = pos_weight;
+    w_sums.direct = weight.out != nullptr && count > 0 && weight.count == count;
+    p_sums.direct = pos_weight.out != nullptr && count > 0 && pos_weight.count == count;
+
+    const int64_t blocks = (count + kReductionBlock - 1) / kReductionBlock;
+    const int threads = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(num_threads, blocks)));
+    const bool parallel = count >= kParallelThreshold && threads > 1;
+    const auto block_end = [count](int64_t b) { return std::min(count, (b + 1) * kReductionBlock); };
+
+    // Which operand elements each block touches, and room for their partial sums.
+    for (OperandSums<T>* s : {&w_sums, &p_sums}) {
+        if (!s->blocked()) continue;
+        s->low.assign(static_cast<size_t>(blocks), 0);
+        s->high.assign(static_cast<size_t>(blocks), 0);
+    }
+    const int64_t weight_step = plan.weight_strides[plan.ndim - 1];
+    const int64_t pos_weight_step = plan.pos_weight_strides[plan.ndim - 1];
+#pragma omp parallel for schedule(static) num_threads(threads) if (parallel)
+    for (int64_t b = 0; b < blocks; ++b) {
+        int64_t w_low = INT64_MAX, w_high = -1, p_low = INT64_MAX, p_high = -1;
+        for_each_run(plan, b * kReductionBlock, block_end(b), [&](int64_t, int64_t n, int64_t wo, int64_t po) {
+            w_low = std::min(w_low, wo);
+            w_high = std::max(w_high, wo + (n - 1) * weight_step);
+            p_low = std::min(p_low, po);
+            p_high = std::max(p_high, po + (n - 1) * pos_weight_step);
+        });
+        if (w_sums.blocked()) w_sums.low[b] = w_low, w_sums.high[b] = w_high;
+        if (p_sums.blocked()) p_sums.low[b] = p_low, p_sums.high[b] = p_high;
+    }
+    for (OperandSums<T>* s : {&w_sums, &p_sums}) {
+        if (!s->blocked()) continue;
+        s->start.resize(static_cast<size_t>(blocks));
+        size_t total = 0;
+        for (int64_t b = 0; b < blocks; ++b) {
+            s->start[b] = total;
+            total += static_cast<size_t>(s->high[b] - s->low[b] + 1);
+        }
+        s->sums.assign(total, 0.0);
+    }
+
+#pragma omp parallel for schedule(static) num_threads(threads) if (parallel)
+    for (int64_t b = 0; b < blocks; ++b) {
+        double* w_partial = w_sums.blocked() ? w_sums.sums.data() + w_sums.start[b] - w_sums.low[b] : nullptr;
+        double* p_partial = p_sums.blocked() ? p_sums.sums.data() + p_sums.start[b] - p_sums.low[b] : nullptr;
+        for_each_run(plan, b * kReductionBlock, block_end(b), [&](int64_t flat, int64_t n, int64_t wo, int64_t po) {
+            for (int64_t k = 0; k < n; ++k) {
+                const int64_t i = flat + k;
+                const int64_t wj = wo + k * weight_step;
+                const int64_t pj = po + k * pos_weight_step;
+                double w_contribution = 0;
+                double p_contribution = 0;
+                if (args.target[i] != args.ignored_target) {  // an ignored element contributes 0
+                    const double w = args.weight ? widen(args.weight[wj]) : 1.0;
+                    const double p = args.pos_weight ? widen(args.pos_weight[pj]) : 1.0;
+                    const double y = widen(args.target[i]) * args.smoothing_keep + args.smoothing_shift;
+                    const ElementSlopes slopes = element_slopes(args, terms.probabilities, widen(args.input[i]), y,
+                                                                w, p);
+                    const double g = args.grad_output ? widen(args.grad_output[i]) : 1.0;
+                    w_contribution = math::scaled(g, slopes.weight);
+                    p_contribution = math::scaled(g, slopes.pos_weight);
+                }
+                if (w_partial) {
+                    w_partial[wj] += w_contribution;
+                } else if (w_sums.direct) {
+                    weight.out[i] = finished<T>(terms, w_contribution, terms.weight_sum_offset);
+                }
+                if (p_partial) {
+                    p_partial[pj] += p_contribution;
+                } else if (p_sums.direct) {
+                    pos_weight.out[i] = finished<T>(terms, p_contribution, 0.0);
+                }
+            }
+        });
+    }
+
+    // The operand-shaped sums: each element's partials added in block order, whatever thread computed them.
+    for (OperandSums<T>* s : {&w_sums, &p_sums}) {
+        if (s->gradient.out == nullptr || s->direct) continue;
+        std::vector<double> total(static_cast<size_t>(s->gradient.count), 0.0);
+        for (int64_t b = 0; b < blocks; ++b) {
+            const double* partial = s->sums.data() + s->start[b];
+            for (int64_t j = s->low[b]; j <= s->high[b]; ++j) total[j] += partial[j - s->low[b]];
+        }
+        const double offset = s == &w_sums ? terms.weight_sum_offset : 0.0;
+        for (int64_t j = 0; j < s->gradient.count; ++j) s->gradient.out[j] = finished<T>(terms, total[j], offset);
+    }
+}
+
+template void compute_weight_gradients<float>(const BroadcastPlan&, int64_t, const RowArgs<float>&,
+                                              const WeightGradientTerms&, OperandGradient<float>,
+                                              OperandGradient<float>, int);
+template void compute_weight_gradients<double>(const BroadcastPlan&, int64_t, const RowArgs<double>&,
+                                               const WeightGradientTerms&, OperandGradient<double>,
+                                               OperandGradient<double>, int);
+
+}  // namespace bce4j
