@@ -122,8 +122,9 @@ void compute_weight_gradients(const BroadcastPlan& plan, int64_t count, const Ro
     }
     const int64_t weight_step = plan.weight_strides[plan.ndim - 1];
     const int64_t pos_weight_step = plan.pos_weight_strides[plan.ndim - 1];
-#pragma omp parallel for schedule(static) num_threads(threads) if (parallel)
-    for (int64_t b = 0; b < blocks; ++b) {
+    const bool any_blocked = w_sums.blocked() || p_sums.blocked();
+#pragma omp parallel for schedule(static) num_threads(threads) if (parallel && any_blocked)
+    for (int64_t b = 0; b < (any_blocked ? blocks : 0); ++b) {
         int64_t w_low = INT64_MAX, w_high = -1, p_low = INT64_MAX, p_high = -1;
         for_each_run(plan, b * kReductionBlock, block_end(b), [&](int64_t, int64_t n, int64_t wo, int64_t po) {
             w_low = std::min(w_low, wo);

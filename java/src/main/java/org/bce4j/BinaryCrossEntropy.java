@@ -34,6 +34,9 @@ import org.bytedeco.javacpp.PointerScope;
  * message naming the argument; after a failed call the output buffers' contents are undefined. A closed loss
  * throws {@link IllegalStateException}.
  *
+ * <p>The {@code computeWeightGradients} forms take the same arguments and also return the gradients with respect
+ * to the weight and the positive-class weight, summed back to their own shapes (see {@link WeightGradients}).
+ *
  * <p>Instances are immutable and may be used by several threads at once; they hold native memory, so close them
  * (try-with-resources) when done, and not while calls are running.
  */
@@ -45,6 +48,8 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
     private final double labelSmoothing;
     private final int smoothingClasses;
     private final NativeOptions options;
+    private final long[] weightShape; // null: no weight
+    private final long[] posWeightShape; // null: no pos_weight (always for BCELoss)
     private volatile boolean closed;
 
     /** {@code onLogits}: BCEWithLogitsLoss when true, BCELoss (on probabilities) when false. */
@@ -57,6 +62,8 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
         this.smoothingClasses = builder.smoothingClasses;
         this.options = new NativeOptions(reduction, builder.numThreads, builder.weight, logits, ignoreIndex,
                 labelSmoothing, smoothingClasses);
+        this.weightShape = builder.weight == null ? null : builder.weight.shape;
+        this.posWeightShape = logits.posWeight() == null ? null : logits.posWeight().shape;
     }
 
     /** The reduction this loss applies. */
@@ -124,7 +131,8 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
     /** Loss and gradients on float32 JavaCPP pointers with an upstream gradient. See the class description. */
     public double compute(long[] shape, FloatPointer input, FloatPointer target, FloatPointer gradOutput,
             FloatPointer loss, FloatPointer gradInput, FloatPointer gradTarget) {
-        return computePointers(DType.FLOAT32, shape, input, target, gradOutput, loss, gradInput, gradTarget);
+        return computePointers(options.address(DType.FLOAT32), DType.FLOAT32, shape, input, target, gradOutput, loss,
+                gradInput, gradTarget);
     }
 
     /** Loss and gradients on float64 JavaCPP pointers, upstream gradient 1. See the class description. */
@@ -136,16 +144,17 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
     /** Loss and gradients on float64 JavaCPP pointers with an upstream gradient. See the class description. */
     public double compute(long[] shape, DoublePointer input, DoublePointer target, DoublePointer gradOutput,
             DoublePointer loss, DoublePointer gradInput, DoublePointer gradTarget) {
-        return computePointers(DType.FLOAT64, shape, input, target, gradOutput, loss, gradInput, gradTarget);
+        return computePointers(options.address(DType.FLOAT64), DType.FLOAT64, shape, input, target, gradOutput, loss,
+                gradInput, gradTarget);
     }
 
-    private double computePointers(DType dtype, long[] shape, Pointer input, Pointer target, Pointer gradOutput,
-            Pointer loss, Pointer gradInput, Pointer gradTarget) {
+    private double computePointers(long optionsAddress, DType dtype, long[] shape, Pointer input, Pointer target,
+            Pointer gradOutput, Pointer loss, Pointer gradInput, Pointer gradTarget) {
         CallScratch scratch = begin();
         long count = scratch.putShape(shape);
         long perResult = resultCount(count);
         int bytes = dtype.bytes;
-        int status = invoke(options.address(dtype), dtype.code, shape.length, scratch.shapeAddress,
+        int status = invoke(optionsAddress, dtype.code, shape.length, scratch.shapeAddress,
                 Checks.address(input, "input", bytes, count, true),
                 Checks.address(target, "target", bytes, count, true),
                 Checks.address(gradOutput, "gradOutput", bytes, perResult, false),
@@ -167,10 +176,16 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
     /** Loss and gradients on direct float32 buffers with an upstream gradient. See the class description. */
     public double compute(long[] shape, FloatBuffer input, FloatBuffer target, FloatBuffer gradOutput,
             FloatBuffer loss, FloatBuffer gradInput, FloatBuffer gradTarget) {
+        return computeBuffers(options.address(DType.FLOAT32), shape, input, target, gradOutput, loss, gradInput,
+                gradTarget);
+    }
+
+    private double computeBuffers(long optionsAddress, long[] shape, FloatBuffer input, FloatBuffer target,
+            FloatBuffer gradOutput, FloatBuffer loss, FloatBuffer gradInput, FloatBuffer gradTarget) {
         CallScratch scratch = begin();
         long count = scratch.putShape(shape);
         checkBuffers(count, input, target, gradOutput, loss, gradInput, gradTarget);
-        int status = invoke(options.address(DType.FLOAT32), DType.FLOAT32.code, shape.length, scratch.shapeAddress,
+        int status = invoke(optionsAddress, DType.FLOAT32.code, shape.length, scratch.shapeAddress,
                 input, target, gradOutput, loss, scratch.reducedLossAddress, gradInput, gradTarget);
         return finish(status, scratch);
     }
@@ -184,10 +199,16 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
     /** Loss and gradients on direct float64 buffers with an upstream gradient. See the class description. */
     public double compute(long[] shape, DoubleBuffer input, DoubleBuffer target, DoubleBuffer gradOutput,
             DoubleBuffer loss, DoubleBuffer gradInput, DoubleBuffer gradTarget) {
+        return computeBuffers(options.address(DType.FLOAT64), shape, input, target, gradOutput, loss, gradInput,
+                gradTarget);
+    }
+
+    private double computeBuffers(long optionsAddress, long[] shape, DoubleBuffer input, DoubleBuffer target,
+            DoubleBuffer gradOutput, DoubleBuffer loss, DoubleBuffer gradInput, DoubleBuffer gradTarget) {
         CallScratch scratch = begin();
         long count = scratch.putShape(shape);
         checkBuffers(count, input, target, gradOutput, loss, gradInput, gradTarget);
-        int status = invoke(options.address(DType.FLOAT64), DType.FLOAT64.code, shape.length, scratch.shapeAddress,
+        int status = invoke(optionsAddress, DType.FLOAT64.code, shape.length, scratch.shapeAddress,
                 input, target, gradOutput, loss, scratch.reducedLossAddress, gradInput, gradTarget);
         return finish(status, scratch);
     }
@@ -263,6 +284,135 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
 
     private static DoublePointer copyOf(double[] array) {
         return array == null ? null : new DoublePointer(array);
+    }
+
+    // ---- Weight gradients -----------------------------------------------------------------------------------
+
+    /**
+     * As {@link #compute(long[], FloatPointer, FloatPointer, FloatPointer, FloatPointer, FloatPointer, FloatPointer)},
+     * also returning the gradients with respect to the weight and the positive-class weight.
+     */
+    public WeightGradients computeWeightGradients(long[] shape, FloatPointer input, FloatPointer target,
+            FloatPointer gradOutput, FloatPointer loss, FloatPointer gradInput, FloatPointer gradTarget) {
+        return withWeightGradients(DType.FLOAT32, optionsAddress -> computePointers(optionsAddress, DType.FLOAT32,
+                shape, input, target, gradOutput, loss, gradInput, gradTarget));
+    }
+
+    /**
+     * As {@link #compute(long[], DoublePointer, DoublePointer, DoublePointer, DoublePointer, DoublePointer,
+     * DoublePointer)}, also returning the gradients with respect to the weight and the positive-class weight.
+     */
+    public WeightGradients computeWeightGradients(long[] shape, DoublePointer input, DoublePointer target,
+            DoublePointer gradOutput, DoublePointer loss, DoublePointer gradInput, DoublePointer gradTarget) {
+        return withWeightGradients(DType.FLOAT64, optionsAddress -> computePointers(optionsAddress, DType.FLOAT64,
+                shape, input, target, gradOutput, loss, gradInput, gradTarget));
+    }
+
+    /**
+     * As {@link #compute(long[], FloatBuffer, FloatBuffer, FloatBuffer, FloatBuffer, FloatBuffer, FloatBuffer)},
+     * also returning the gradients with respect to the weight and the positive-class weight.
+     */
+    public WeightGradients computeWeightGradients(long[] shape, FloatBuffer input, FloatBuffer target,
+            FloatBuffer gradOutput, FloatBuffer loss, FloatBuffer gradInput, FloatBuffer gradTarget) {
+        return withWeightGradients(DType.FLOAT32, optionsAddress -> computeBuffers(optionsAddress, shape, input,
+                target, gradOutput, loss, gradInput, gradTarget));
+    }
+
+    /**
+     * As {@link #compute(long[], DoubleBuffer, DoubleBuffer, DoubleBuffer, DoubleBuffer, DoubleBuffer,
+     * DoubleBuffer)}, also returning the gradients with respect to the weight and the positive-class weight.
+     */
+    public WeightGradients computeWeightGradients(long[] shape, DoubleBuffer input, DoubleBuffer target,
+            DoubleBuffer gradOutput, DoubleBuffer loss, DoubleBuffer gradInput, DoubleBuffer gradTarget) {
+        return withWeightGradients(DType.FLOAT64, optionsAddress -> computeBuffers(optionsAddress, shape, input,
+                target, gradOutput, loss, gradInput, gradTarget));
+    }
+
+    /**
+     * As {@link #compute(long[], float[], float[], float[], float[], float[], float[])} (copied), also returning the
+     * gradients with respect to the weight and the positive-class weight.
+     */
+    public WeightGradients computeWeightGradients(long[] shape, float[] input, float[] target, float[] gradOutput,
+            float[] loss, float[] gradInput, float[] gradTarget) {
+        ensureOpen();
+        try (PointerScope scope = new PointerScope()) {
+            FloatPointer lossCopy = copyOf(loss);
+            FloatPointer gradInputCopy = copyOf(gradInput);
+            FloatPointer gradTargetCopy = copyOf(gradTarget);
+            WeightGradients result = computeWeightGradients(shape, copyOf(input), copyOf(target), copyOf(gradOutput),
+                    lossCopy, gradInputCopy, gradTargetCopy);
+            if (loss != null) lossCopy.get(loss);
+            if (gradInput != null) gradInputCopy.get(gradInput);
+            if (gradTarget != null) gradTargetCopy.get(gradTarget);
+            return result;
+        }
+    }
+
+    /**
+     * As {@link #compute(long[], double[], double[], double[], double[], double[], double[])} (copied), also
+     * returning the gradients with respect to the weight and the positive-class weight.
+     */
+    public WeightGradients computeWeightGradients(long[] shape, double[] input, double[] target, double[] gradOutput,
+            double[] loss, double[] gradInput, double[] gradTarget) {
+        ensureOpen();
+        try (PointerScope scope = new PointerScope()) {
+            DoublePointer lossCopy = copyOf(loss);
+            DoublePointer gradInputCopy = copyOf(gradInput);
+            DoublePointer gradTargetCopy = copyOf(gradTarget);
+            WeightGradients result = computeWeightGradients(shape, copyOf(input), copyOf(target), copyOf(gradOutput),
+                    lossCopy, gradInputCopy, gradTargetCopy);
+            if (loss != null) lossCopy.get(loss);
+            if (gradInput != null) gradInputCopy.get(gradInput);
+            if (gradTarget != null) gradTargetCopy.get(gradTarget);
+            return result;
+        }
+    }
+
+    /** One native call, given the address of the options it is to use. */
+    @FunctionalInterface
+    private interface NativeCall {
+        double run(long optionsAddress);
+    }
+
+    /**
+     * Runs {@code call} on a private copy of this loss' options that also names native outputs for the weight
+     * gradients (the shared options stay untouched, so other threads' calls are unaffected), then reads them.
+     */
+    private WeightGradients withWeightGradients(DType dtype, NativeCall call) {
+        ensureOpen();
+        long[] weightGradientShape = weightShape == null ? new long[0] : weightShape;
+        long[] posWeightGradientShape = posWeightShape == null ? new long[0] : posWeightShape;
+        try (PointerScope scope = new PointerScope()) {
+            Pointer gradWeight = nativeOutput(dtype, weightGradientShape);
+            Pointer gradPosWeight = onLogits ? nativeOutput(dtype, posWeightGradientShape) : null;
+            NativeLibrary.Options callOptions = options.copyForCall(dtype).grad_weight(gradWeight)
+                    .grad_pos_weight(gradPosWeight);
+            double reducedLoss = call.run(callOptions.address());
+            return new WeightGradients(reducedLoss, toDoubles(gradWeight), weightGradientShape.clone(),
+                    onLogits ? toDoubles(gradPosWeight) : null, posWeightGradientShape.clone());
+        }
+    }
+
+    // The element count of a weight's shape: WeightTensor checked that it fits a Java array.
+    private static Pointer nativeOutput(DType dtype, long[] shape) {
+        long count = 1;
+        for (long d : shape) {
+            count *= d;
+        }
+        return dtype == DType.FLOAT64 ? new DoublePointer(count) : new FloatPointer(count);
+    }
+
+    private static double[] toDoubles(Pointer p) {
+        double[] values = new double[(int) p.limit()];
+        if (p instanceof DoublePointer d) {
+            d.get(values);
+        } else {
+            FloatPointer f = (FloatPointer) p;
+            for (int i = 0; i < values.length; i++) {
+                values[i] = f.get(i);
+            }
+        }
+        return values;
     }
 
     // ---- Raw addresses --------------------------------------------------------------------------------------

@@ -95,6 +95,12 @@ final class NativeLibrary {
 
         @MemberSetter
         native Options focal_alpha(double alpha);
+
+        @MemberSetter
+        native Options grad_weight(@Cast("void*") Pointer gradWeight);
+
+        @MemberSetter
+        native Options grad_pos_weight(@Cast("void*") Pointer gradPosWeight);
     }
 
     static native void bce4j_options_init(Options options);

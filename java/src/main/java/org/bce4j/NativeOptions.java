@@ -12,6 +12,7 @@ import org.bytedeco.javacpp.Pointer;
 final class NativeOptions implements AutoCloseable {
     private final List<Pointer> owned = new ArrayList<>();
     private final long[] addressByDType = new long[DType.values().length];
+    private final NativeLibrary.Options[] optionsByDType = new NativeLibrary.Options[DType.values().length];
 
     /** {@code ignoreIndex}: null for none. */
     NativeOptions(Reduction reduction, int numThreads, WeightTensor weight, LogitsOptions logits, Double ignoreIndex,
@@ -40,6 +41,7 @@ final class NativeOptions implements AutoCloseable {
                             .pos_weight_shape(posWeightShape);
                 }
                 addressByDType[dtype.ordinal()] = options.address();
+                optionsByDType[dtype.ordinal()] = options;
             }
         } catch (RuntimeException | Error e) {
             close();
@@ -54,6 +56,17 @@ final class NativeOptions implements AutoCloseable {
 
     long address(DType dtype) {
         return addressByDType[dtype.ordinal()];
+    }
+
+    /**
+     * A new copy of {@code dtype}'s options for one call that sets its own outputs in it (the shared options are
+     * read by other threads at the same time). It shares this object's weights; the caller frees it.
+     */
+    NativeLibrary.Options copyForCall(DType dtype) {
+        NativeLibrary.Options source = optionsByDType[dtype.ordinal()];
+        NativeLibrary.Options copy = new NativeLibrary.Options();
+        Pointer.memcpy(copy, source, source.sizeof());
+        return copy;
     }
 
     @Override

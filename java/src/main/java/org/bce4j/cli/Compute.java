@@ -18,6 +18,7 @@ import org.bce4j.BinaryCrossEntropy;
 import org.bce4j.DType;
 import org.bce4j.PosWeightMode;
 import org.bce4j.Reduction;
+import org.bce4j.WeightGradients;
 
 /**
  * The {@code compute} command: loss and gradients of .npy inputs, written as .npy files. Every output is first
@@ -29,7 +30,7 @@ final class Compute {
             "           [--reduction R] [--grad-output G.npy] [--loss logits|probabilities]",
             "           [--pos-weight-mode torch|paddle-legacy] [--size-average true|false] [--reduce true|false]",
             "           [--ignore-index V] [--label-smoothing E [--smoothing-classes K]] [--validate-targets true|false]",
-            "           [--focal-gamma G [--focal-alpha A]] [--threads T] --out DIR",
+            "           [--focal-gamma G [--focal-alpha A]] [--grad-weights] [--threads T] --out DIR",
             "",
             "Computes the binary cross-entropy of X against Y (PyTorch BCEWithLogitsLoss, or BCELoss with",
             "--loss probabilities) and writes DIR/loss.npy, DIR/grad_input.npy and, for logits, DIR/grad_target.npy.",
@@ -65,6 +66,10 @@ final class Compute {
             "  --grad-output G.npy  the upstream gradient: the input's shape for none, 0-d for the other reductions;",
             "                       1 by default",
             "  --loss L             logits (the default) or probabilities",
+            "  --grad-weights       also write DIR/grad_weight.npy and, for logits, DIR/grad_pos_weight.npy: the",
+            "                       gradients of the result (the reduced loss times grad_output; for none, the sum of",
+            "                       grad_output*loss) with respect to weight and pos_weight, summed to each one's own",
+            "                       shape; 0-d (the derivative for an implicit scalar weight of 1) when not given",
             "  --threads T          OpenMP threads, 0 (the library default) to 1024",
             "  --out DIR            the output directory (created if missing)",
             "",
@@ -76,6 +81,8 @@ final class Compute {
             "--pos-weight-mode", "--reduction", "--size-average", "--reduce", "--grad-output", "--loss", "--threads",
             "--ignore-index", "--label-smoothing", "--smoothing-classes", "--validate-targets", "--focal-gamma",
             "--focal-alpha", "--out");
+    /** Flags that take no value. */
+    private static final List<String> SWITCHES = List.of("--grad-weights");
 
     /** Bad input: reported as one line on stderr with exit code 2. */
     static final class UsageException extends Exception {
@@ -117,6 +124,11 @@ final class Compute {
             if (a.startsWith("--") && eq > 0) {
                 name = a.substring(0, eq);
                 value = a.substring(eq + 1);
+            }
+            if (SWITCHES.contains(name)) {
+                if (value != null) throw new UsageException(name + " takes no value");
+                if (flags.put(name, "true") != null) throw new UsageException(name + " is given twice");
+                continue;
             }
             if (!FLAGS.contains(name)) {
                 throw new UsageException((a.startsWith("-") ? "unknown flag: " : "unexpected argument: ") + a
@@ -210,10 +222,20 @@ final class Compute {
         Npy.Array loss = Npy.Array.allocate(dtype, reduction == Reduction.NONE ? shape : new long[0]);
         Npy.Array gradInput = Npy.Array.allocate(dtype, shape);
         Npy.Array gradTarget = logits ? Npy.Array.allocate(dtype, shape) : null;
+        boolean gradWeights = flags.containsKey("--grad-weights");
+        WeightGradients weightGradients = null;
 
         try (BinaryCrossEntropy bce = build(logits, reduction, threads, weight, posWeight, posWeightMode,
                 validateTargets != null && validateTargets, focal, targetOptions)) {
-            if (dtype == DType.FLOAT32) {
+            if (gradWeights && dtype == DType.FLOAT32) {
+                weightGradients = bce.computeWeightGradients(shape, input.floats(), target.floats(),
+                        gradOutput == null ? null : gradOutput.floats(), loss.floats(), gradInput.floats(),
+                        gradTarget == null ? null : gradTarget.floats());
+            } else if (gradWeights) {
+                weightGradients = bce.computeWeightGradients(shape, input.doubles(), target.doubles(),
+                        gradOutput == null ? null : gradOutput.doubles(), loss.doubles(), gradInput.doubles(),
+                        gradTarget == null ? null : gradTarget.doubles());
+            } else if (dtype == DType.FLOAT32) {
                 bce.compute(shape, input.floats(), target.floats(), gradOutput == null ? null : gradOutput.floats(),
                         loss.floats(), gradInput.floats(), gradTarget == null ? null : gradTarget.floats());
             } else {
@@ -235,12 +257,31 @@ final class Compute {
         outputs.put("loss.npy", loss);
         outputs.put("grad_input.npy", gradInput);
         if (gradTarget != null) outputs.put("grad_target.npy", gradTarget);
+        if (weightGradients != null) {
+            outputs.put("grad_weight.npy", array(dtype, weightGradients.weightShape(), weightGradients.weight()));
+            if (weightGradients.hasPosWeight()) {
+                outputs.put("grad_pos_weight.npy",
+                        array(dtype, weightGradients.posWeightShape(), weightGradients.posWeight()));
+            }
+        }
         writeAll(outDir, outputs);
         if (legacy) {
             // Only once the run succeeded: a failing run prints its one error line and nothing else.
             err.println("bce4j compute: warning: --size-average and --reduce are deprecated (as in PyTorch) and "
                     + "override --reduction: using --reduction " + name(reduction));
         }
+    }
+
+    /** An output of {@code dtype} holding {@code values}, which came from a call of that dtype (exact in it). */
+    private static Npy.Array array(DType dtype, long[] shape, double[] values) {
+        Npy.Array a = Npy.Array.allocate(dtype, shape);
+        if (dtype == DType.FLOAT32) {
+            java.nio.FloatBuffer floats = a.floats();
+            for (int i = 0; i < values.length; i++) floats.put(i, (float) values[i]);
+        } else {
+            a.doubles().put(values);
+        }
+        return a;
     }
 
     /** Writes every output to a temporary file in {@code dir}, then moves them into place; on failure removes them. */

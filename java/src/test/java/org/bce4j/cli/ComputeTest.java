@@ -557,4 +557,89 @@ class ComputeTest {
                 "--focal-alpha applies to --loss logits only");
         assertFalse(Files.exists(dir.resolve("out")), "a failed run creates no output directory");
     }
+
+    @Test
+    @DisplayName("--grad-weights writes grad_weight.npy and grad_pos_weight.npy of each operand's shape and dtype, "
+            + "as the Java API computes them")
+    void gradWeights() throws IOException {
+        long[] shape = {6, 5};
+        long[] c = {5};
+        long[] n1 = {6, 1};
+        int n = 30;
+        double[] x = floatValues(n, 1, -4, 4);
+        double[] y = labels(n, 2);
+        double[] w = floatValues(5, 3, 0.25, 2);
+        double[] p = floatValues(6, 4, 0.5, 3);
+        Path out = dir.resolve("out");
+        for (DType dtype : DType.values()) {
+            for (Reduction reduction : List.of(Reduction.MEAN, Reduction.NONE, Reduction.MEAN_BY_WEIGHT)) {
+                String label = dtype + " " + reduction;
+                double[] g = reduction == Reduction.NONE ? floatValues(n, 5, -2, 2) : new double[] {0.75};
+                long[] gShape = reduction == Reduction.NONE ? shape : new long[0];
+                CliRun r = CliRun.of("compute", "--input", npy("x.npy", dtype, shape, x).toString(),
+                        "--target", npy("y.npy", dtype, shape, y).toString(),
+                        "--weight", npy("w.npy", dtype, c, w).toString(),
+                        "--pos-weight", npy("p.npy", dtype, n1, p).toString(),
+                        "--grad-output", npy("g.npy", dtype, gShape, g).toString(),
+                        "--reduction", reduction.name().toLowerCase(), "--grad-weights", "--out", out.toString());
+                assertEquals(0, r.exitCode(), label + ": " + r.err());
+                assertEquals(List.of("grad_input.npy", "grad_pos_weight.npy", "grad_target.npy", "grad_weight.npy",
+                        "loss.npy"), listing(out), label);
+                Npy.Array gradWeight = Npy.read(out.resolve("grad_weight.npy"));
+                Npy.Array gradPosWeight = Npy.read(out.resolve("grad_pos_weight.npy"));
+                assertEquals(dtype, gradWeight.dtype, label);
+                assertEquals(dtype, gradPosWeight.dtype, label);
+                assertArrayEquals(c, gradWeight.shape(), label);
+                assertArrayEquals(n1, gradPosWeight.shape(), label);
+                try (BCEWithLogitsLoss bce = BCEWithLogitsLoss.builder().reduction(reduction)
+                        .weight(Npy.read(dir.resolve("w.npy")).toDoubleArray(), c)
+                        .posWeight(Npy.read(dir.resolve("p.npy")).toDoubleArray(), n1).build()) {
+                    double[] xs = Npy.read(dir.resolve("x.npy")).toDoubleArray();
+                    double[] ys = Npy.read(dir.resolve("y.npy")).toDoubleArray();
+                    double[] gs = Npy.read(dir.resolve("g.npy")).toDoubleArray();
+                    int losses = reduction == Reduction.NONE ? n : 1; // the loss output is required for NONE
+                    org.bce4j.WeightGradients api = dtype == DType.FLOAT32
+                            ? bce.computeWeightGradients(shape, BceTestSupport.toFloats(xs), BceTestSupport.toFloats(ys),
+                                    BceTestSupport.toFloats(gs), new float[losses], null, null)
+                            : bce.computeWeightGradients(shape, xs, ys, gs, new double[losses], null, null);
+                    assertArrayEquals(api.weight(), gradWeight.toDoubleArray(), label);
+                    assertArrayEquals(api.posWeight(), gradPosWeight.toDoubleArray(), label);
+                }
+                deleteTree(out);
+            }
+        }
+
+        // Without the operands: 0-d gradients for the implicit scalar weights; BCELoss has no grad_pos_weight.npy.
+        // With SUM and upstream 1 the scalar weight's gradient is the summed loss itself.
+        double[] probabilities = floatValues(n, 6, 0.05, 0.95);
+        for (boolean logits : new boolean[] {true, false}) {
+            CliRun r = CliRun.of("compute",
+                    "--input", npy("x.npy", DType.FLOAT64, shape, logits ? x : probabilities).toString(),
+                    "--target", npy("y.npy", DType.FLOAT64, shape, y).toString(), "--reduction", "sum",
+                    "--loss", logits ? "logits" : "probabilities", "--grad-weights", "--out", out.toString());
+            assertEquals(0, r.exitCode(), r.err());
+            Npy.Array gradWeight = Npy.read(out.resolve("grad_weight.npy"));
+            assertArrayEquals(new long[0], gradWeight.shape());
+            double loss = Npy.read(out.resolve("loss.npy")).toDoubleArray()[0];
+            assertEquals(loss, gradWeight.toDoubleArray()[0], 1e-12 * Math.abs(loss));
+            if (logits) {
+                assertArrayEquals(new long[0], Npy.read(out.resolve("grad_pos_weight.npy")).shape());
+            } else {
+                assertEquals(List.of("grad_input.npy", "grad_weight.npy", "loss.npy"), listing(out));
+            }
+            deleteTree(out);
+        }
+    }
+
+    @Test
+    @DisplayName("--grad-weights takes no value and is given once")
+    void gradWeightsErrors() throws IOException {
+        String x = npy("x.npy", DType.FLOAT32, new long[] {3}, new double[] {1, 2, 3}).toString();
+        String y = npy("y.npy", DType.FLOAT32, new long[] {3}, new double[] {0, 1, 0}).toString();
+        String out = dir.resolve("out").toString();
+        assertFails(new String[] {"compute", "--input", x, "--target", y, "--grad-weights=true", "--out", out},
+                "--grad-weights takes no value");
+        assertFails(new String[] {"compute", "--input", x, "--target", y, "--grad-weights", "--grad-weights",
+                "--out", out}, "--grad-weights is given twice");
+    }
 }

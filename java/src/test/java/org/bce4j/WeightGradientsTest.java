@@ -1,0 +1,302 @@
+package org.bce4j;
+
+import static org.bce4j.BceTestSupport.floatValues;
+import static org.bce4j.BceTestSupport.labels;
+import static org.bce4j.BceTestSupport.toFloats;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.DoubleBuffer;
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.PointerScope;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * computeWeightGradients: the gradients with respect to weight and posWeight against central finite differences
+ * of the result (reduced loss times the upstream gradient, or sum of gradOutput*loss for NONE) in float64, every
+ * buffer kind, float32, thread safety and argument checks.
+ */
+class WeightGradientsTest {
+    private static final long[] SHAPE = {4, 3};
+    private static final int N = 12;
+    private static final double[] X = floatValues(N, 11, -3, 3);
+    private static final double[] Y = labels(N, 12);
+    private static final double[] GRAD_OUTPUT_NONE = floatValues(N, 13, -1.5, 1.5);
+    private static final double UPSTREAM = 0.75;
+
+    /** Builds a loss with the given operands (null = absent). */
+    @FunctionalInterface
+    private interface LossFactory {
+        BinaryCrossEntropy build(double[] weight, long[] weightShape, double[] posWeight, long[] posWeightShape);
+    }
+
+    private static LossFactory logits(Reduction reduction, boolean variants) {
+        return (w, ws, p, ps) -> {
+            BCEWithLogitsLoss.Builder b = BCEWithLogitsLoss.builder().reduction(reduction);
+            if (variants) {
+                b.posWeightMode(PosWeightMode.PADDLE_LEGACY).focal(2, 0.25).labelSmoothing(0.1).ignoreIndex(0.0);
+            }
+            if (w != null) b.weight(w, ws);
+            if (p != null) b.posWeight(p, ps);
+            return b.build();
+        };
+    }
+
+    private static LossFactory probabilities(Reduction reduction) {
+        return (w, ws, p, ps) -> {
+            BCELoss.Builder b = BCELoss.builder().reduction(reduction).labelSmoothing(0.2);
+            if (w != null) b.weight(w, ws);
+            return b.build();
+        };
+    }
+
+    private static double[] gradOutput(Reduction reduction) {
+        return reduction == Reduction.NONE ? GRAD_OUTPUT_NONE : new double[] {UPSTREAM};
+    }
+
+    /** What the call differentiates. */
+    private static double result(BinaryCrossEntropy bce, double[] x) {
+        Reduction r = bce.reduction();
+        double[] g = gradOutput(r);
+        double[] loss = new double[r == Reduction.NONE ? N : 1];
+        double reduced = bce.compute(SHAPE, x, Y, g, loss, null, null);
+        if (r != Reduction.NONE) return reduced * UPSTREAM;
+        double sum = 0;
+        for (int i = 0; i < N; i++) sum += g[i] * loss[i];
+        return sum;
+    }
+
+    private static WeightGradients analytic(LossFactory factory, double[] x, double[] w, long[] ws, double[] p,
+            long[] ps, Reduction reduction) {
+        try (BinaryCrossEntropy bce = factory.build(w, ws, p, ps)) {
+            double[] loss = new double[reduction == Reduction.NONE ? N : 1]; // required for NONE
+            return bce.computeWeightGradients(SHAPE, x, Y, gradOutput(reduction), loss, null, null);
+        }
+    }
+
+    /** Central differences of result() in each element of one operand; an absent one is probed as the scalar 1. */
+    private static double[] finiteDifferences(LossFactory factory, double[] x, double[] w, long[] ws, double[] p,
+            long[] ps, boolean posWeight) {
+        double[] operand = (posWeight ? p : w) == null ? new double[] {1} : (posWeight ? p : w).clone();
+        long[] operandShape = (posWeight ? p : w) == null ? new long[0] : (posWeight ? ps : ws);
+        double[] fd = new double[operand.length];
+        for (int j = 0; j < operand.length; j++) {
+            double v = operand[j];
+            double h = 1e-5 * Math.max(1, Math.abs(v));
+            double[] up = operand.clone();
+            up[j] = v + h;
+            double[] down = operand.clone();
+            down[j] = v - h;
+            double resultUp;
+            double resultDown;
+            if (posWeight) {
+                try (BinaryCrossEntropy a = factory.build(w, ws, up, operandShape);
+                        BinaryCrossEntropy b = factory.build(w, ws, down, operandShape)) {
+                    resultUp = result(a, x);
+                    resultDown = result(b, x);
+                }
+            } else {
+                try (BinaryCrossEntropy a = factory.build(up, operandShape, p, ps);
+                        BinaryCrossEntropy b = factory.build(down, operandShape, p, ps)) {
+                    resultUp = result(a, x);
+                    resultDown = result(b, x);
+                }
+            }
+            fd[j] = (resultUp - resultDown) / (2 * h);
+        }
+        return fd;
+    }
+
+    private static void assertMatchesFiniteDifferences(double[] expected, double[] actual, String what) {
+        assertEquals(expected.length, actual.length, what + " length");
+        for (int j = 0; j < expected.length; j++) {
+            assertEquals(expected[j], actual[j], 1e-6 * (1 + Math.abs(expected[j])), what + " element " + j);
+        }
+    }
+
+    private static void checkAgainstFiniteDifferences(LossFactory factory, boolean onLogits, Reduction reduction,
+            double[] x, double[] w, long[] ws, double[] p, long[] ps) {
+        WeightGradients g = analytic(factory, x, w, ws, p, ps, reduction);
+        assertArrayEquals(w == null ? new long[0] : ws, g.weightShape());
+        assertMatchesFiniteDifferences(finiteDifferences(factory, x, w, ws, p, ps, false), g.weight(),
+                reduction + " weight");
+        assertEquals(onLogits, g.hasPosWeight());
+        if (onLogits) {
+            assertArrayEquals(p == null ? new long[0] : ps, g.posWeightShape());
+            assertMatchesFiniteDifferences(finiteDifferences(factory, x, w, ws, p, ps, true), g.posWeight(),
+                    reduction + " posWeight");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Reduction.class)
+    void logitsPerClassWeightAndPerRowPosWeightMatchFiniteDifferences(Reduction reduction) {
+        double[] w = {0.5, 0.0, 1.5};
+        double[] p = {2.0, 0.5, 1.0, 3.0};
+        for (boolean variants : new boolean[] {false, true}) {
+            if (reduction == Reduction.MEAN_BY_NONZERO_WEIGHT) w = new double[] {0.5, 0.25, 1.5}; // count jumps at 0
+            checkAgainstFiniteDifferences(logits(reduction, variants), true, reduction, X, w, new long[] {3}, p,
+                    new long[] {4, 1});
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Reduction.class)
+    void absentOperandsAreImplicitScalars(Reduction reduction) {
+        checkAgainstFiniteDifferences(logits(reduction, false), true, reduction, X, null, null, null, null);
+        double[] probabilities = floatValues(N, 21, 0.05, 0.95);
+        checkAgainstFiniteDifferences(probabilities(reduction), false, reduction, probabilities, null, null, null,
+                null);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Reduction.class)
+    void probabilitiesFullShapeWeightMatchesFiniteDifferences(Reduction reduction) {
+        double[] probabilities = floatValues(N, 22, 0.05, 0.95);
+        checkAgainstFiniteDifferences(probabilities(reduction), false, reduction, probabilities,
+                floatValues(N, 23, 0.5, 2), SHAPE, null, null);
+    }
+
+    @Test
+    void everyBufferKindGivesTheSameGradients() {
+        float[] x = toFloats(X);
+        float[] y = toFloats(Y);
+        try (BCEWithLogitsLoss bce = BCEWithLogitsLoss.builder().weight(new float[] {0.5f, 1f, 2f}, 3)
+                .posWeight(new float[] {3f}, 1).reduction(Reduction.SUM).build();
+                PointerScope scope = new PointerScope()) {
+            WeightGradients arrays = bce.computeWeightGradients(SHAPE, x, y, null, null, null, null);
+            WeightGradients pointers = bce.computeWeightGradients(SHAPE, new FloatPointer(x), new FloatPointer(y),
+                    null, null, null, null);
+            FloatBuffer xb = BceTestSupport.directFloats(X);
+            FloatBuffer yb = BceTestSupport.directFloats(Y);
+            WeightGradients buffers = bce.computeWeightGradients(SHAPE, xb, yb, null, null, null, null);
+            for (WeightGradients other : List.of(pointers, buffers)) {
+                assertArrayEquals(arrays.weight(), other.weight());
+                assertArrayEquals(arrays.posWeight(), other.posWeight());
+                assertEquals(arrays.reducedLoss(), other.reducedLoss());
+            }
+            assertEquals(bce.compute(SHAPE, x, y, null, null, null), arrays.reducedLoss());
+
+            // float32 against float64 on the same values: within float32 rounding.
+            WeightGradients f64 = bce.computeWeightGradients(SHAPE, BceTestSupport.toDoubles(x),
+                    BceTestSupport.toDoubles(y), null, null, null, null);
+            DoubleBuffer xd = BceTestSupport.directDoubles(BceTestSupport.toDoubles(x));
+            DoubleBuffer yd = BceTestSupport.directDoubles(BceTestSupport.toDoubles(y));
+            assertArrayEquals(f64.weight(), bce.computeWeightGradients(SHAPE, xd, yd, null, null, null, null).weight());
+            for (int j = 0; j < 3; j++) {
+                assertEquals((float) f64.weight()[j], arrays.weight()[j], "float32 weight element " + j);
+            }
+            assertEquals((float) f64.posWeight()[0], arrays.posWeight()[0], "float32 posWeight");
+        }
+    }
+
+    @Test
+    void outputsOfTheCallAreStillWritten() {
+        try (BCEWithLogitsLoss bce = BCEWithLogitsLoss.builder().reduction(Reduction.NONE).build()) {
+            double[] loss = new double[N];
+            double[] gradInput = new double[N];
+            double[] expectedLoss = new double[N];
+            double[] expectedGradInput = new double[N];
+            bce.compute(SHAPE, X, Y, GRAD_OUTPUT_NONE, expectedLoss, expectedGradInput, null);
+            WeightGradients g = bce.computeWeightGradients(SHAPE, X, Y, GRAD_OUTPUT_NONE, loss, gradInput, null);
+            assertArrayEquals(expectedLoss, loss);
+            assertArrayEquals(expectedGradInput, gradInput);
+            assertTrue(Double.isNaN(g.reducedLoss()));
+        }
+    }
+
+    @Test
+    void bceLossHasNoPosWeightGradient() {
+        try (BCELoss bce = BCELoss.builder().weight(new double[] {1, 2, 3}, 3).build()) {
+            WeightGradients g = bce.computeWeightGradients(SHAPE, floatValues(N, 31, 0.1, 0.9), Y, null, null, null,
+                    null);
+            assertFalse(g.hasPosWeight());
+            IllegalStateException e = assertThrows(IllegalStateException.class, g::posWeight);
+            assertTrue(e.getMessage().contains("posWeight"), e.getMessage());
+            assertThrows(IllegalStateException.class, g::posWeightShape);
+        }
+    }
+
+    @Test
+    void resultsAreCopies() {
+        try (BCEWithLogitsLoss bce = BCEWithLogitsLoss.builder().weight(new double[] {1, 2, 3}, 3).build()) {
+            WeightGradients g = bce.computeWeightGradients(SHAPE, X, Y, null, null, null, null);
+            double[] first = g.weight();
+            first[0] = 12345;
+            g.weightShape()[0] = 7;
+            assertTrue(g.weight()[0] != 12345);
+            assertArrayEquals(new long[] {3}, g.weightShape());
+        }
+    }
+
+    @Test
+    void concurrentCallsDoNotSeeEachOthersOutputs() throws Exception {
+        // Weight-gradient calls use a private copy of the shared options: plain calls running at the same time on
+        // the same loss are unaffected, and every call gets the same answer.
+        long[] shape = {256, 64};
+        int n = 256 * 64;
+        double[] x = floatValues(n, 41, -4, 4);
+        double[] y = labels(n, 42);
+        try (BCEWithLogitsLoss bce = BCEWithLogitsLoss.builder().weight(floatValues(64, 43, 0, 2), 64)
+                .posWeight(floatValues(256, 44, 0.5, 3), 256, 1).numThreads(1).build()) {
+            WeightGradients reference = bce.computeWeightGradients(shape, x, y, null, null, null, null);
+            double[] referenceGrad = new double[n];
+            bce.compute(shape, x, y, null, null, referenceGrad, null);
+            ExecutorService pool = Executors.newFixedThreadPool(4);
+            try {
+                List<Future<Boolean>> results = new ArrayList<>();
+                for (int t = 0; t < 4; t++) {
+                    boolean gradients = t % 2 == 0;
+                    results.add(pool.submit(() -> {
+                        boolean same = true;
+                        for (int k = 0; k < 20; k++) {
+                            if (gradients) {
+                                WeightGradients g = bce.computeWeightGradients(shape, x, y, null, null, null, null);
+                                same &= java.util.Arrays.equals(g.weight(), reference.weight())
+                                        && java.util.Arrays.equals(g.posWeight(), reference.posWeight());
+                            } else {
+                                double[] grad = new double[n];
+                                bce.compute(shape, x, y, null, null, grad, null);
+                                same &= java.util.Arrays.equals(grad, referenceGrad);
+                            }
+                        }
+                        return same;
+                    }));
+                }
+                for (Future<Boolean> r : results) assertTrue(r.get());
+            } finally {
+                pool.shutdown();
+            }
+        }
+    }
+
+    @Test
+    void badArgumentsAreReportedByName() {
+        BCEWithLogitsLoss bce = BCEWithLogitsLoss.builder().weight(new double[] {1, 2, 3}, 3).build();
+        IllegalArgumentException shortTarget = assertThrows(IllegalArgumentException.class,
+                () -> bce.computeWeightGradients(SHAPE, X, new double[N - 1], null, null, null, null));
+        assertTrue(shortTarget.getMessage().contains("target"), shortTarget.getMessage());
+        IllegalArgumentException broadcast = assertThrows(IllegalArgumentException.class,
+                () -> bce.computeWeightGradients(new long[] {3, 4}, X, Y, null, null, null, null));
+        assertTrue(broadcast.getMessage().contains("weight"), broadcast.getMessage());
+        assertThrows(NullPointerException.class,
+                () -> bce.computeWeightGradients(null, X, Y, null, null, null, null));
+        assertThrows(NullPointerException.class,
+                () -> bce.computeWeightGradients(SHAPE, (FloatPointer) null, null, null, null, null, null));
+        bce.close();
+        IllegalStateException closed = assertThrows(IllegalStateException.class,
+                () -> bce.computeWeightGradients(SHAPE, X, Y, null, null, null, null));
+        assertTrue(closed.getMessage().contains("closed"), closed.getMessage());
+    }
+}
