@@ -75,21 +75,42 @@ ElementSlopes element_slopes(const RowArgs<T>& a, bool probabilities, double x, 
     return {loss, math::scaled(w, pos_weight_slope)};
 }
 
+// A range [low, high] of operand elements that consecutive runs of one block touch, with their partial sums at
+// OperandSums::sums[start...].
+struct Segment {
+    int64_t low;
+    int64_t high;
+    size_t start;
+};
+
+// Whether a run touching operand elements [low, high] continues `s`: the two ranges overlap or are adjacent.
+inline bool continues(const Segment& s, int64_t low, int64_t high) {
+    return low <= s.high + 1 && high + 1 >= s.low;
+}
+
 // Where one operand's per-element contributions go. An operand with the input's element count (no broadcast)
-// takes each element's value directly. Otherwise block b keeps partial sums for the operand elements
-// [low[b], high[b]] that it touches, at sums[start[b]...]; they are added up in block order afterwards. A block
-// touches at most its 8192 elements' worth of consecutive operand elements unless the broadcast wraps around
-// inside it, so the partials stay near the operand's size times the number of blocks that wrap.
+// takes each element's value directly. Otherwise each block keeps partial sums in segments: a run joins the
+// block's last segment when their ranges meet and starts a new one when the broadcast jumps (wraps around a
+// row), so the partials of a block never cover more operand elements than it has elements. The partials are
+// added up in block order, then segment order, afterwards.
 template <typename T>
 struct OperandSums {
     OperandGradient<T> gradient;
     bool direct = false;
-    std::vector<int64_t> low, high;
-    std::vector<size_t> start;
+    std::vector<std::vector<Segment>> segments;  // per block, in the order its runs reach them
     std::vector<double> sums;
 
     bool blocked() const { return gradient.out != nullptr && !direct; }
 };
+
+inline void add_run(std::vector<Segment>& segments, int64_t low, int64_t high) {
+    if (!segments.empty() && continues(segments.back(), low, high)) {
+        segments.back().low = std::min(segments.back().low, low);
+        segments.back().high = std::max(segments.back().high, high);
+    } else {
+        segments.push_back({low, high, 0});
+    }
+}
 
 template <typename T>
 T finished(const WeightGradientTerms& terms, double sum, double offset) {
@@ -113,44 +134,50 @@ void compute_weight_gradients(const BroadcastPlan& plan, int64_t count, const Ro
     const int threads = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(num_threads, blocks)));
     const bool parallel = count >= kParallelThreshold && threads > 1;
     const auto block_end = [count](int64_t b) { return std::min(count, (b + 1) * kReductionBlock); };
-
-    // Which operand elements each block touches, and room for their partial sums.
-    for (OperandSums<T>* s : {&w_sums, &p_sums}) {
-        if (!s->blocked()) continue;
-        s->low.assign(static_cast<size_t>(blocks), 0);
-        s->high.assign(static_cast<size_t>(blocks), 0);
-    }
     const int64_t weight_step = plan.weight_strides[plan.ndim - 1];
     const int64_t pos_weight_step = plan.pos_weight_strides[plan.ndim - 1];
+
+    // The segments of each block, then room for their partial sums.
+    for (OperandSums<T>* s : {&w_sums, &p_sums}) {
+        if (s->blocked()) s->segments.resize(static_cast<size_t>(blocks));
+    }
     const bool any_blocked = w_sums.blocked() || p_sums.blocked();
 #pragma omp parallel for schedule(static) num_threads(threads) if (parallel && any_blocked)
     for (int64_t b = 0; b < (any_blocked ? blocks : 0); ++b) {
-        int64_t w_low = INT64_MAX, w_high = -1, p_low = INT64_MAX, p_high = -1;
         for_each_run(plan, b * kReductionBlock, block_end(b), [&](int64_t, int64_t n, int64_t wo, int64_t po) {
-            w_low = std::min(w_low, wo);
-            w_high = std::max(w_high, wo + (n - 1) * weight_step);
-            p_low = std::min(p_low, po);
-            p_high = std::max(p_high, po + (n - 1) * pos_weight_step);
+            if (w_sums.blocked()) add_run(w_sums.segments[b], wo, wo + (n - 1) * weight_step);
+            if (p_sums.blocked()) add_run(p_sums.segments[b], po, po + (n - 1) * pos_weight_step);
         });
-        if (w_sums.blocked()) w_sums.low[b] = w_low, w_sums.high[b] = w_high;
-        if (p_sums.blocked()) p_sums.low[b] = p_low, p_sums.high[b] = p_high;
     }
     for (OperandSums<T>* s : {&w_sums, &p_sums}) {
-        if (!s->blocked()) continue;
-        s->start.resize(static_cast<size_t>(blocks));
         size_t total = 0;
-        for (int64_t b = 0; b < blocks; ++b) {
-            s->start[b] = total;
-            total += static_cast<size_t>(s->high[b] - s->low[b] + 1);
+        for (std::vector<Segment>& block : s->segments) {
+            for (Segment& segment : block) {
+                segment.start = total;
+                total += static_cast<size_t>(segment.high - segment.low + 1);
+            }
         }
-        s->sums.assign(total, 0.0);
+        if (s->blocked()) s->sums.assign(total, 0.0);
     }
 
 #pragma omp parallel for schedule(static) num_threads(threads) if (parallel)
     for (int64_t b = 0; b < blocks; ++b) {
-        double* w_partial = w_sums.blocked() ? w_sums.sums.data() + w_sums.start[b] - w_sums.low[b] : nullptr;
-        double* p_partial = p_sums.blocked() ? p_sums.sums.data() + p_sums.start[b] - p_sums.low[b] : nullptr;
+        // The segment each run joined, found again as the runs come in the same order.
+        size_t w_segment = 0;
+        size_t p_segment = 0;
         for_each_run(plan, b * kReductionBlock, block_end(b), [&](int64_t flat, int64_t n, int64_t wo, int64_t po) {
+            double* w_partial = nullptr;
+            double* p_partial = nullptr;
+            if (w_sums.blocked()) {
+                const std::vector<Segment>& segments = w_sums.segments[b];
+                if (!continues(segments[w_segment], wo, wo + (n - 1) * weight_step)) ++w_segment;
+                w_partial = w_sums.sums.data() + segments[w_segment].start - segments[w_segment].low;
+            }
+            if (p_sums.blocked()) {
+                const std::vector<Segment>& segments = p_sums.segments[b];
+                if (!continues(segments[p_segment], po, po + (n - 1) * pos_weight_step)) ++p_segment;
+                p_partial = p_sums.sums.data() + segments[p_segment].start - segments[p_segment].low;
+            }
             for (int64_t k = 0; k < n; ++k) {
                 const int64_t i = flat + k;
                 const int64_t wj = wo + k * weight_step;
@@ -181,13 +208,16 @@ void compute_weight_gradients(const BroadcastPlan& plan, int64_t count, const Ro
         });
     }
 
-    // The operand-shaped sums: each element's partials added in block order, whatever thread computed them.
+    // The operand-shaped sums: each element's partials added in block and segment order, whatever thread
+    // computed them.
     for (OperandSums<T>* s : {&w_sums, &p_sums}) {
         if (s->gradient.out == nullptr || s->direct) continue;
         std::vector<double> total(static_cast<size_t>(s->gradient.count), 0.0);
-        for (int64_t b = 0; b < blocks; ++b) {
-            const double* partial = s->sums.data() + s->start[b];
-            for (int64_t j = s->low[b]; j <= s->high[b]; ++j) total[j] += partial[j - s->low[b]];
+        for (const std::vector<Segment>& block : s->segments) {
+            for (const Segment& segment : block) {
+                const double* partial = s->sums.data() + segment.start;
+                for (int64_t j = segment.low; j <= segment.high; ++j) total[j] += partial[j - segment.low];
+            }
         }
         const double offset = s == &w_sums ? terms.weight_sum_offset : 0.0;
         for (int64_t j = 0; j < s->gradient.count; ++j) s->gradient.out[j] = finished<T>(terms, total[j], offset);
