@@ -393,7 +393,7 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
         }
     }
 
-    // The element count of a weight's shape: WeightTensor checked that it fits a Java array.
+    // Native memory for one gradient of the given shape, whose element count WeightTensor checked to fit an array.
     private static Pointer nativeOutput(DType dtype, long[] shape) {
         long count = 1;
         for (long d : shape) {
