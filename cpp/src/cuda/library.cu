@@ -65,21 +65,35 @@ void probe_devices(Probe* probe) {
              "available (" + std::to_string(count) + (count == 1 ? " device: " : " devices: ") + names + ")");
 }
 
-// Device memory freed in stream order when the scope ends.
+// Device memory freed when the scope ends: in stream order from the device's memory pool, or, on a device without
+// memory pools, with cudaMalloc and cudaFree (which waits for the device).
 class StreamBuffer {
 public:
     explicit StreamBuffer(cudaStream_t stream) : stream_(stream) {}
     StreamBuffer(const StreamBuffer&) = delete;
     StreamBuffer& operator=(const StreamBuffer&) = delete;
     ~StreamBuffer() {
-        if (pointer_) cudaFreeAsync(pointer_, stream_);
+        if (pointer_ == nullptr) return;
+        if (pooled_) {
+            cudaFreeAsync(pointer_, stream_);
+        } else {
+            cudaFree(pointer_);
+        }
     }
-    cudaError_t allocate(size_t bytes) { return bytes == 0 ? cudaSuccess : cudaMallocAsync(&pointer_, bytes, stream_); }
+    cudaError_t allocate(size_t bytes) {
+        if (bytes == 0) return cudaSuccess;
+        const cudaError_t error = cudaMallocAsync(&pointer_, bytes, stream_);
+        if (error != cudaErrorNotSupported) return error;
+        cudaGetLastError();  // not sticky: clear it
+        pooled_ = false;
+        return cudaMalloc(&pointer_, bytes);
+    }
     void* get() const { return pointer_; }
 
 private:
     cudaStream_t stream_;
     void* pointer_ = nullptr;
+    bool pooled_ = true;
 };
 
 size_t dtype_size(const DeviceCall& call) { return call.dtype == BCE4J_FLOAT32 ? sizeof(float) : sizeof(double); }
