@@ -13,6 +13,7 @@
 
 #include "bce4j/bce4j.h"
 #include "broadcast_plan.h"
+#include "cuda/element_pass.h"
 #include "cuda_loader.h"
 #include "element_math.h"
 #include "executor.h"
@@ -259,10 +260,8 @@ bce4j_status check_call(const Call& call, Checked* c) {
     return BCE4J_OK;
 }
 
-// A value divided by a reduction's denominator; the normalised means give 0, never NaN, for a zero denominator.
-double normalise(double value, double denominator, bool zero_for_zero_denominator) {
-    return zero_for_zero_denominator && denominator == 0 ? 0.0 : value / denominator;
-}
+// The CPU and the CUDA library divide by a reduction's denominator alike.
+using cuda::normalise;
 
 // The error for the first element whose input (probabilities) or target is outside [0, 1].
 bce4j_status fail_out_of_range(LossKind kind, ShapeRef input, int64_t index, double x, double y) {
