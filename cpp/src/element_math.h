@@ -1,11 +1,18 @@
 // Per-element formulas of the binary cross-entropy losses: the one source of truth for the math.
-// Every kernel (scalar reference, SIMD, later CUDA) must agree with these functions; the tests compare them
-// against independent float64 computations. Written in plain C++ on a compute type R (double in the reference
-// kernel) so that it can later compile as __host__ __device__ code.
+// Every kernel (scalar reference, SIMD, CUDA) must agree with these functions; the tests compare them against
+// independent float64 computations. Written in plain C++ on a compute type R (double in the reference kernel,
+// the storage type in the CUDA kernels); under nvcc every function is also device code (BCE4J_HOST_DEVICE), which
+// needs --expt-relaxed-constexpr for std::numeric_limits.
 #pragma once
 
 #include <cmath>
 #include <limits>
+
+#if defined(__CUDACC__)
+#define BCE4J_HOST_DEVICE __host__ __device__
+#else
+#define BCE4J_HOST_DEVICE
+#endif
 
 namespace bce4j::math {
 
@@ -13,7 +20,7 @@ namespace bce4j::math {
 // exactly zero there (a target of 0 or 1, a weight of 0), so the true limit is 0; PyTorch returns NaN for e.g.
 // x = +inf, y = 1. A NaN magnitude still propagates.
 template <typename R>
-inline R scaled(R coefficient, R magnitude) {
+BCE4J_HOST_DEVICE inline R scaled(R coefficient, R magnitude) {
     using std::isnan;
     return coefficient == R(0) && !isnan(magnitude) ? R(0) : coefficient * magnitude;
 }
@@ -37,7 +44,7 @@ struct LogitParts {
 };
 
 template <typename R>
-inline LogitParts<R> logit_parts(R x) {
+BCE4J_HOST_DEVICE inline LogitParts<R> logit_parts(R x) {
     using std::exp;
     using std::fabs;
     using std::log1p;
@@ -63,7 +70,7 @@ inline LogitParts<R> logit_parts(R x) {
 // The gradient (1+(p-1)y)*sigmoid(x) - p*y equals sigmoid(x)*(1-y) - p*y*sigmoid(-x), again without
 // cancellation, and d/dy = -x + (p-1)*softplus(-x) becomes (x >= 0 ? -x : p*(-x)) + (p-1)*L.
 template <typename R>
-inline ElementTerms<R> logits_terms(R x, R y, R p) {
+BCE4J_HOST_DEVICE inline ElementTerms<R> logits_terms(R x, R y, R p) {
     const LogitParts<R> f = logit_parts(x);
     const R c = R(1) + (p - R(1)) * y;
     ElementTerms<R> t;
@@ -78,7 +85,7 @@ inline ElementTerms<R> logits_terms(R x, R y, R p) {
 // the loss is c*l0, d/dx = c*(sigmoid(x) - y) = c*(sigmoid(x)*(1-y) - y*sigmoid(-x)), and
 // d/dy = (p-1)*l0 + c*(-x). Loss and d/dx equal logits_terms' for y = 0 or 1.
 template <typename R>
-inline ElementTerms<R> logits_terms_paddle_legacy(R x, R y, R p) {
+BCE4J_HOST_DEVICE inline ElementTerms<R> logits_terms_paddle_legacy(R x, R y, R p) {
     const LogitParts<R> f = logit_parts(x);
     const R c = R(1) + (p - R(1)) * y;
     const R plain = (f.non_negative ? scaled(R(1) - y, f.magnitude) : scaled(y, f.magnitude)) + f.log_term;
@@ -91,7 +98,7 @@ inline ElementTerms<R> logits_terms_paddle_legacy(R x, R y, R p) {
 
 // log(exp(a) + exp(b)) without overflow; -inf terms drop out.
 template <typename R>
-inline R log_add_exp(R a, R b) {
+BCE4J_HOST_DEVICE inline R log_add_exp(R a, R b) {
     using std::exp;
     using std::log1p;
     const R high = a > b ? a : b;
@@ -111,7 +118,8 @@ inline R log_add_exp(R a, R b) {
 // sigmoid(x)sigmoid(-x)/(1-p_t) is at most 1; bce/(1-p_t) is evaluated as exp(log bce - m). Where 1-p_t is 0 (an
 // infinite logit on its own label) the loss and both gradients are 0 for gamma > 0.
 template <typename R>
-inline ElementTerms<R> focal_terms(const ElementTerms<R>& bce, const LogitParts<R>& f, R y, R gamma, R alpha) {
+BCE4J_HOST_DEVICE inline ElementTerms<R> focal_terms(const ElementTerms<R>& bce, const LogitParts<R>& f, R y, R gamma,
+                                                     R alpha) {
     using std::exp;
     using std::log;
     const R log_sigmoid_x = -(f.non_negative ? R(0) : f.magnitude) - f.log_term;
@@ -140,14 +148,14 @@ inline ElementTerms<R> focal_terms(const ElementTerms<R>& bce, const LogitParts<
 
 // PyTorch clamps each log of BCELoss at -100 so that a probability of exactly 0 or 1 gives a finite loss.
 template <typename R>
-inline R clamped_log(R v) {
+BCE4J_HOST_DEVICE inline R clamped_log(R v) {
     using std::log;
     const R l = log(v);
     return l < R(-100) ? R(-100) : l;
 }
 
 template <typename R>
-inline R clamped_log1m(R v) {
+BCE4J_HOST_DEVICE inline R clamped_log1m(R v) {
     using std::log1p;
     const R l = log1p(-v);
     return l < R(-100) ? R(-100) : l;
@@ -159,7 +167,7 @@ inline constexpr R kProbabilityGradEpsilon = static_cast<R>(1e-12f);
 
 // Loss and gradients on a probability x in [0, 1] and target y in [0, 1].
 template <typename R>
-inline ElementTerms<R> probability_terms(R x, R y) {
+BCE4J_HOST_DEVICE inline ElementTerms<R> probability_terms(R x, R y) {
     const R log_x = clamped_log(x);
     const R log_1mx = clamped_log1m(x);
     const R variance = x * (R(1) - x);
@@ -172,7 +180,7 @@ inline ElementTerms<R> probability_terms(R x, R y) {
 
 // True for a value outside [0, 1]; NaN is not out of range (it propagates instead).
 template <typename R>
-inline bool outside_unit_interval(R v) {
+BCE4J_HOST_DEVICE inline bool outside_unit_interval(R v) {
     return v < R(0) || v > R(1);
 }
 
@@ -186,7 +194,7 @@ inline bool outside_unit_interval(R v) {
 // The loss of logits_terms (torch) or logits_terms_paddle_legacy, same expressions, from parts already computed:
 // the weight-gradient pass needs the parts for the slopes too, and exp/log1p dominate its cost.
 template <typename R>
-inline R logits_loss(const LogitParts<R>& f, R y, R p, bool paddle_legacy) {
+BCE4J_HOST_DEVICE inline R logits_loss(const LogitParts<R>& f, R y, R p, bool paddle_legacy) {
     const R c = R(1) + (p - R(1)) * y;
     if (paddle_legacy) {
         const R plain = (f.non_negative ? scaled(R(1) - y, f.magnitude) : scaled(y, f.magnitude)) + f.log_term;
@@ -196,7 +204,7 @@ inline R logits_loss(const LogitParts<R>& f, R y, R p, bool paddle_legacy) {
 }
 
 template <typename R>
-inline R logits_pos_weight_slope(const LogitParts<R>& f, R y, bool paddle_legacy) {
+BCE4J_HOST_DEVICE inline R logits_pos_weight_slope(const LogitParts<R>& f, R y, bool paddle_legacy) {
     if (paddle_legacy) {
         const R plain = (f.non_negative ? scaled(R(1) - y, f.magnitude) : scaled(y, f.magnitude)) + f.log_term;
         return scaled(y, plain);
@@ -207,7 +215,7 @@ inline R logits_pos_weight_slope(const LogitParts<R>& f, R y, bool paddle_legacy
 
 // alpha_t * (1-p_t)^gamma, the factor focal_terms puts on a BCE element's loss (same log-space evaluation).
 template <typename R>
-inline R focal_factor(const LogitParts<R>& f, R y, R gamma, R alpha) {
+BCE4J_HOST_DEVICE inline R focal_factor(const LogitParts<R>& f, R y, R gamma, R alpha) {
     using std::exp;
     using std::log;
     const bool has_alpha = !(alpha < R(0));

@@ -221,6 +221,9 @@ BCE4J_API int32_t bce4j_cuda_device_count(void);
  * on `stream` (a cudaStream_t; NULL = the default stream), after the work already queued there, and the call
  * waits for it before returning, so that errors (out-of-range values, CUDA failures) and reduced_loss are known.
  * Reductions are deterministic: the same call gives the same bits on the same device every time.
+ * Arguments are checked as on the CPU (same statuses and messages) before CUDA's availability; options->num_threads
+ * is ignored. float32 is computed in float (elements whose result is not finite again in double), float64 in
+ * double. Not on the CUDA path yet (BCE4J_ERROR_INVALID_OPTION): FLOAT16/BFLOAT16, grad_weight, grad_pos_weight.
  */
 BCE4J_API bce4j_status bce4j_cuda_bce_with_logits(const bce4j_options* options, bce4j_dtype dtype,
                                                   int32_t ndim, const int64_t* shape,

@@ -1,0 +1,227 @@
+// One element of the fused CUDA pass, and the pieces of its reductions, as host-and-device code: the CUDA kernels
+// run these functions, and the CPU tests run the very same functions (through the host emulation of libbce4j_cuda)
+// against the scalar reference kernels. Compiles as plain C++ without CUDA.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+#include "../broadcast_plan.h"
+#include "../element_math.h"
+#include "device_call.h"
+
+namespace bce4j::cuda {
+
+// The per-element options, in the compute type R (the storage type: float32 is computed in float, float64 in
+// double).
+template <typename R>
+struct ElementOptions {
+    bool probabilities;
+    bool has_ignored_target;
+    R ignored_target;
+    R smoothing_keep;
+    R smoothing_shift;
+    bool validate_targets;
+    bool paddle_legacy;
+    bool focal;
+    R focal_gamma;
+    R focal_alpha;
+};
+
+template <typename R>
+struct ElementValues {
+    R loss;         // weighted
+    R grad_input;   // times weight and upstream gradient
+    R grad_target;
+    bool invalid;   // input (probabilities) or target outside [0, 1]: nothing else is meaningful
+};
+
+// Element (x, y) with weight w, positive-class weight p and upstream gradient g, composed exactly as the scalar
+// reference kernel composes element_math.h: ignored targets first, then the range checks, label smoothing, the
+// loss terms, focal loss, and the weight and upstream gradient with scaled() (0 * inf = 0).
+template <typename R>
+BCE4J_HOST_DEVICE inline ElementValues<R> fused_element(const ElementOptions<R>& o, R x, R y, R w, R p, R g) {
+    if (o.has_ignored_target && y == o.ignored_target) return {R(0), R(0), R(0), false};
+    const bool invalid = o.probabilities ? math::outside_unit_interval(x) || math::outside_unit_interval(y)
+                                         : o.validate_targets && math::outside_unit_interval(y);
+    if (invalid) return {R(0), R(0), R(0), true};
+    const R y_seen = y * o.smoothing_keep + o.smoothing_shift;
+    math::ElementTerms<R> t = o.probabilities   ? math::probability_terms(x, y_seen)
+                              : o.paddle_legacy ? math::logits_terms_paddle_legacy(x, y_seen, p)
+                                                : math::logits_terms(x, y_seen, p);
+    if (o.focal) t = math::focal_terms(t, math::logit_parts(x), y_seen, o.focal_gamma, o.focal_alpha);
+    const R scale = g * w;
+    return {math::scaled(w, t.loss), math::scaled(scale, t.grad_input),
+            math::scaled(scale, t.grad_target * o.smoothing_keep), false};
+}
+
+// Offsets of flat input element `flat` in weight and pos_weight under `plan`.
+BCE4J_HOST_DEVICE inline void operand_offsets(const BroadcastPlan& plan, int64_t flat, int64_t* weight_offset,
+                                              int64_t* pos_weight_offset) {
+    int64_t w = 0;
+    int64_t p = 0;
+    int64_t rest = flat;
+    for (int j = plan.ndim - 1; j > 0; --j) {
+        const int64_t index = rest % plan.dims[j];
+        rest /= plan.dims[j];
+        w += index * plan.weight_strides[j];
+        p += index * plan.pos_weight_strides[j];
+    }
+    *weight_offset = w + rest * plan.weight_strides[0];  // the outermost index needs no division
+    *pos_weight_offset = p + rest * plan.pos_weight_strides[0];
+}
+
+// Everything one pass over the elements reads and writes. Pointers are device pointers on the device.
+template <typename T>
+struct PassArgs {
+    const T* input;
+    const T* target;
+    const T* grad_output;  // per element (reduction NONE), or nullptr: grad_scale
+    const T* weight;       // nullptr: 1
+    const T* pos_weight;   // nullptr: 1
+    T* loss;               // per element, or nullptr
+    T* grad_input;
+    T* grad_target;
+    int64_t count;
+    BroadcastPlan plan;
+    bool broadcasts;       // weight or pos_weight present: offsets come from the plan
+    ElementOptions<T> options;
+    ElementOptions<double> reference_options;  // the same in double, for elements that float cannot compute
+};
+
+template <typename R>
+ElementOptions<R> element_options(const DeviceCall& d) {
+    ElementOptions<R> o;
+    o.probabilities = d.loss_kind == DeviceLoss::kProbabilities;
+    o.has_ignored_target = d.has_ignored_target;
+    o.ignored_target = static_cast<R>(d.ignored_target);
+    o.smoothing_keep = static_cast<R>(d.smoothing_keep);
+    o.smoothing_shift = static_cast<R>(d.smoothing_shift);
+    o.validate_targets = d.validate_targets;
+    o.paddle_legacy = d.paddle_legacy;
+    o.focal = d.focal;
+    o.focal_gamma = static_cast<R>(d.focal_gamma);
+    o.focal_alpha = static_cast<R>(d.focal_alpha);
+    return o;
+}
+
+template <typename T>
+PassArgs<T> pass_args(const DeviceCall& d) {
+    PassArgs<T> a;
+    a.input = static_cast<const T*>(d.input);
+    a.target = static_cast<const T*>(d.target);
+    a.grad_output = d.grad_output_per_element ? static_cast<const T*>(d.grad_output) : nullptr;
+    a.weight = static_cast<const T*>(d.weight);
+    a.pos_weight = static_cast<const T*>(d.pos_weight);
+    a.loss = d.loss_per_element ? static_cast<T*>(d.loss) : nullptr;
+    a.grad_input = static_cast<T*>(d.grad_input);
+    a.grad_target = static_cast<T*>(d.grad_target);
+    a.count = d.count;
+    a.plan = d.plan;
+    a.broadcasts = d.weight != nullptr || d.pos_weight != nullptr;
+    a.options = element_options<T>(d);
+    a.reference_options = element_options<double>(d);
+    return a;
+}
+
+template <typename R>
+BCE4J_HOST_DEVICE inline bool all_finite(const ElementValues<R>& v) {
+    using std::isfinite;
+    return isfinite(v.loss) && isfinite(v.grad_input) && isfinite(v.grad_target);
+}
+
+// Element (x, y) of a pass. float32 is computed in float; where that gives an infinity or NaN (an infinite or NaN
+// operand, an overflow, an underflow meeting an infinity), the element is computed again in double and rounded,
+// just as the CPU's SIMD kernels hand such elements to the scalar reference, which owns those cases' semantics.
+// `grad_scale` is the upstream gradient of a reduced call (divided by its denominator), used when a.grad_output is
+// null.
+template <typename T>
+BCE4J_HOST_DEVICE inline ElementValues<T> element_values(const PassArgs<T>& a, T x, T y, T w, T p, T g,
+                                                         double grad_scale) {
+    const ElementValues<T> v = fused_element(a.options, x, y, w, p, a.grad_output ? g : static_cast<T>(grad_scale));
+    if (sizeof(T) == sizeof(double) || v.invalid || all_finite(v)) return v;
+    const ElementValues<double> d =
+        fused_element(a.reference_options, static_cast<double>(x), static_cast<double>(y), static_cast<double>(w),
+                      static_cast<double>(p), a.grad_output ? static_cast<double>(g) : grad_scale);
+    return {static_cast<T>(d.loss), static_cast<T>(d.grad_input), static_cast<T>(d.grad_target), false};
+}
+
+// Weight and pos_weight of element i (1 where absent).
+template <typename T>
+BCE4J_HOST_DEVICE inline void operands_at(const PassArgs<T>& a, int64_t i, T* w, T* p) {
+    *w = T(1);
+    *p = T(1);
+    if (!a.broadcasts) return;
+    int64_t weight_offset = 0;
+    int64_t pos_weight_offset = 0;
+    operand_offsets(a.plan, i, &weight_offset, &pos_weight_offset);
+    if (a.weight) *w = a.weight[weight_offset];
+    if (a.pos_weight) *p = a.pos_weight[pos_weight_offset];
+}
+
+// Computes element i from memory, stores the outputs asked for, and returns its weighted loss (in double, for
+// the sum); *invalid is set when the element is out of range (nothing is stored then).
+template <typename T>
+BCE4J_HOST_DEVICE inline double run_element(const PassArgs<T>& a, int64_t i, double grad_scale, bool* invalid) {
+    T w;
+    T p;
+    operands_at(a, i, &w, &p);
+    const T g = a.grad_output ? a.grad_output[i] : T(0);
+    const ElementValues<T> v = element_values(a, a.input[i], a.target[i], w, p, g, grad_scale);
+    if (v.invalid) {
+        *invalid = true;
+        return 0.0;
+    }
+    if (a.loss) a.loss[i] = v.loss;
+    if (a.grad_input) a.grad_input[i] = v.grad_input;
+    if (a.grad_target) a.grad_target[i] = v.grad_target;
+    return static_cast<double>(v.loss);
+}
+
+// The reductions' denominators. Data-dependent ones sum one term per element of their operand (weight or target)
+// and turn the total into the denominator.
+template <typename T>
+BCE4J_HOST_DEVICE inline double denominator_term(Denominator kind, T value, double ignore_index) {
+    switch (kind) {
+        case Denominator::kWeightSum: return static_cast<double>(value);
+        case Denominator::kNonzeroWeights: return value != T(0) ? 1.0 : 0.0;
+        case Denominator::kNotIgnored: return static_cast<double>(value) == ignore_index ? 1.0 : 0.0;  // ignored
+        default: return 0.0;
+    }
+}
+
+// The operand whose elements denominator_term() sums, and how many it has.
+inline const void* denominator_operand(const DeviceCall& d, int64_t* n) {
+    const bool of_targets = d.denominator == Denominator::kNotIgnored;
+    *n = of_targets ? d.count : d.weight_count;
+    return of_targets ? d.target : d.weight;
+}
+
+// The denominator of a call from the total of its terms (the total is unused for kOne and kCount). A weight
+// broadcast to the input repeats each of its elements count / weight_count times. An empty input divides by 0 (MEAN
+// then gives NaN, the normalised means 0), as on the CPU.
+BCE4J_HOST_DEVICE inline double denominator_from_total(Denominator kind, int64_t count, int64_t weight_count,
+                                                       double total) {
+    if (count == 0) return kind == Denominator::kOne ? 1.0 : 0.0;
+    switch (kind) {
+        case Denominator::kOne: return 1.0;
+        case Denominator::kCount: return static_cast<double>(count);
+        case Denominator::kNotIgnored: return static_cast<double>(count) - total;
+        case Denominator::kWeightSum:
+        case Denominator::kNonzeroWeights: return total * static_cast<double>(count / weight_count);
+    }
+    return 1.0;
+}
+
+// Whether the denominator needs a pass over data (otherwise denominator_from_total knows it from the counts).
+inline bool denominator_reads_data(const DeviceCall& d) {
+    return d.count > 0 && (d.denominator == Denominator::kWeightSum || d.denominator == Denominator::kNonzeroWeights ||
+                           d.denominator == Denominator::kNotIgnored);
+}
+
+// A value divided by the denominator; the normalised means give 0, never NaN, for a zero denominator.
+BCE4J_HOST_DEVICE inline double normalise(double value, double denominator, bool zero_for_zero_denominator) {
+    return zero_for_zero_denominator && denominator == 0 ? 0.0 : value / denominator;
+}
+
+}  // namespace bce4j::cuda

@@ -1,0 +1,68 @@
+// A stand-in for libbce4j_cuda, for tests on machines without a GPU: the same two entry points, running the CUDA
+// library's own per-element and denominator functions (cpp/src/cuda/element_pass.h) in a plain loop over host
+// memory. Loaded through BCE4J_CUDA_LIBRARY, it puts the whole CUDA path of libbce4j under test — the checks and
+// the prepared DeviceCall of api.cpp, the loader, the element math as the kernels compose it, the denominators,
+// the reduced loss and the out-of-range report — everything except the kernels' launches, memory and block sums.
+// Every pointer it receives is host memory, for the device entry points too.
+#include <cstdint>
+#include <cstdio>
+
+#include "bce4j/bce4j.h"
+#include "cuda/device_call.h"
+#include "cuda/element_pass.h"
+
+namespace {
+
+using namespace bce4j::cuda;
+
+template <typename T>
+int32_t run(const DeviceCall& call, DeviceOutcome* out) {
+    double denominator = denominator_from_total(call.denominator, call.count, call.weight_count, 0.0);
+    if (denominator_reads_data(call)) {
+        int64_t n = 0;
+        const T* operand = static_cast<const T*>(denominator_operand(call, &n));
+        double total = 0.0;
+        for (int64_t i = 0; i < n; ++i) total += denominator_term(call.denominator, operand[i], call.ignored_target);
+        denominator = denominator_from_total(call.denominator, call.count, call.weight_count, total);
+    }
+    const PassArgs<T> args = pass_args<T>(call);
+    const double upstream =
+        !call.grad_output_per_element && call.grad_output ? static_cast<double>(*static_cast<const T*>(call.grad_output))
+                                                          : 1.0;
+    const double grad_scale = normalise(upstream, denominator, call.zero_for_zero_denominator);
+    double sum = 0.0;
+    out->first_invalid = -1;
+    for (int64_t i = 0; i < call.count; ++i) {
+        bool invalid = false;
+        sum += run_element(args, i, grad_scale, &invalid);
+        if (invalid) {
+            out->first_invalid = i;
+            out->invalid_input = static_cast<double>(args.input[i]);
+            out->invalid_target = static_cast<double>(args.target[i]);
+            return BCE4J_OK;
+        }
+    }
+    if (call.reduces) {
+        out->reduced_loss = normalise(sum, denominator, call.zero_for_zero_denominator);
+        if (call.loss) *static_cast<T*>(call.loss) = static_cast<T>(out->reduced_loss);
+    }
+    return BCE4J_OK;
+}
+
+}  // namespace
+
+extern "C" {
+
+__attribute__((visibility("default"))) int32_t bce4j_cuda_impl_probe(Probe* probe) {
+    *probe = Probe{};
+    probe->state = BCE4J_CUDA_AVAILABLE;
+    probe->device_count = 1;
+    std::snprintf(probe->description, kMessageCapacity, "available (1 device: host emulation for tests)");
+    return kInterfaceVersion;
+}
+
+__attribute__((visibility("default"))) int32_t bce4j_cuda_impl_run(const DeviceCall* call, DeviceOutcome* outcome) {
+    return call->dtype == BCE4J_FLOAT32 ? run<float>(*call, outcome) : run<double>(*call, outcome);
+}
+
+}  // extern "C"

@@ -1,0 +1,402 @@
+// The CUDA path against the CPU path: every landed option, every reduction, shapes from empty to several million
+// elements, and extreme values, through the host-buffer entry points (bce4j_cuda_*_host), compared with
+// bce4j_bce_with_logits / bce4j_bce on the same inputs. Without a CUDA device these tests skip with the reason;
+// CTest also runs them against the host emulation of libbce4j_cuda (cuda_host_emulation.cpp), which executes the
+// CUDA library's element functions on the CPU.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <optional>
+#include <random>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "test_util.h"
+
+namespace {
+
+using namespace bce4j_test;
+
+void skip_unless_cuda_available() {
+    if (bce4j_cuda_availability() != BCE4J_CUDA_AVAILABLE) {
+        GTEST_SKIP() << "CUDA is " << bce4j_cuda_description();
+    }
+}
+
+template <typename T>
+struct Problem {
+    Loss kind = Loss::kLogits;
+    std::vector<int64_t> shape;
+    std::vector<T> input, target;
+    std::optional<Tensor<T>> weight, pos_weight;
+    std::optional<std::vector<T>> grad_output;  // NONE: input-shaped; otherwise one element
+    bce4j_options options;                      // weight and pos_weight are filled in from the tensors above
+    bool want_loss = true, want_grad_input = true, want_grad_target = true;
+
+    Problem() { bce4j_options_init(&options); }
+};
+
+enum class Where { kCpu, kCuda };
+
+template <typename T>
+Outcome<T> call(const Problem<T>& p, Where where) {
+    const int64_t n = numel(p.shape);
+    bce4j_options o = p.options;
+    if (p.weight) {
+        o.weight = p.weight->data.data();
+        o.weight_ndim = static_cast<int32_t>(p.weight->shape.size());
+        o.weight_shape = p.weight->shape.data();
+    }
+    if (p.pos_weight) {
+        o.pos_weight = p.pos_weight->data.data();
+        o.pos_weight_ndim = static_cast<int32_t>(p.pos_weight->shape.size());
+        o.pos_weight_shape = p.pos_weight->shape.data();
+    }
+    Outcome<T> r;
+    const bool none = o.reduction == BCE4J_REDUCTION_NONE;
+    const T sentinel = static_cast<T>(-12345.0);
+    if (p.want_loss) r.loss.assign(none ? static_cast<size_t>(n) : 1u, sentinel);
+    if (p.want_grad_input) r.grad_input.assign(static_cast<size_t>(n), sentinel);
+    if (p.want_grad_target) r.grad_target.assign(static_cast<size_t>(n), sentinel);
+    const int64_t* shape = p.shape.empty() ? nullptr : p.shape.data();
+    const void* in = p.input.empty() ? nullptr : p.input.data();
+    const void* tg = p.target.empty() ? nullptr : p.target.data();
+    const void* go = p.grad_output ? p.grad_output->data() : nullptr;
+    void* loss = p.want_loss ? r.loss.data() : nullptr;
+    void* gi = p.want_grad_input ? r.grad_input.data() : nullptr;
+    void* gt = p.want_grad_target ? r.grad_target.data() : nullptr;
+    const bool logits = p.kind == Loss::kLogits;
+    const auto fn = where == Where::kCpu ? (logits ? bce4j_bce_with_logits : bce4j_bce)
+                                         : (logits ? bce4j_cuda_bce_with_logits_host : bce4j_cuda_bce_host);
+    r.status = fn(&o, dtype_of<T>(), static_cast<int32_t>(p.shape.size()), shape, in, tg, go, loss, &r.reduced, gi,
+                  gt);
+    r.message = bce4j_last_error_message();
+    return r;
+}
+
+// The CUDA kernels compute float32 in float (the CPU's scalar reference computes it in double and rounds once, its
+// SIMD kernels compute it in float too) and float64 in double, with CUDA's own libm and fused multiply-adds. The
+// host emulation, with glibc's float functions, stays within 16 float epsilons of the CPU (focal loss is the
+// worst); the bound allows twice that, relative to the larger of the value and 1 (the size of the terms here).
+template <typename T>
+double cuda_tolerance() {
+    return std::is_same_v<T, float> ? 32 * std::numeric_limits<float>::epsilon() : 1e-12;
+}
+
+template <typename T>
+::testing::AssertionResult same_value(T cuda, T cpu) {
+    if (std::isnan(cpu) || std::isinf(cpu)) {
+        if (std::isnan(cpu) ? std::isnan(cuda) : cuda == cpu) return ::testing::AssertionSuccess();
+        return ::testing::AssertionFailure() << "CUDA gave " << cuda << ", the CPU " << cpu;
+    }
+    return close(cuda, cpu, 1, cuda_tolerance<T>(), std::numeric_limits<T>::denorm_min());
+}
+
+template <typename T>
+void expect_same_values(const std::vector<T>& cuda, const std::vector<T>& cpu, const char* what) {
+    ASSERT_EQ(cuda.size(), cpu.size()) << what;
+    int failures = 0;
+    for (size_t i = 0; i < cpu.size() && failures < 10; ++i) {
+        const ::testing::AssertionResult same = same_value(cuda[i], cpu[i]);
+        if (!same) ++failures;
+        EXPECT_TRUE(same) << what << " element " << i;
+    }
+}
+
+// Runs the problem on both paths: the same status (and message, for an error), and the same outputs.
+template <typename T>
+void expect_cuda_matches_cpu(const Problem<T>& p) {
+    const Outcome<T> cpu = call(p, Where::kCpu);
+    const Outcome<T> cuda = call(p, Where::kCuda);
+    ASSERT_EQ(cuda.status, cpu.status) << "CUDA: " << cuda.message << "; CPU: " << cpu.message;
+    if (cpu.status != BCE4J_OK) {
+        EXPECT_EQ(cuda.message, cpu.message);
+        return;
+    }
+    const bool none = p.options.reduction == BCE4J_REDUCTION_NONE;
+    if (!none) {
+        if (std::isnan(cpu.reduced) || std::isinf(cpu.reduced)) {
+            EXPECT_TRUE(std::isnan(cpu.reduced) ? std::isnan(cuda.reduced) : cuda.reduced == cpu.reduced)
+                << "reduced loss: CUDA " << cuda.reduced << ", CPU " << cpu.reduced;
+        } else {
+            // Summed in double on both sides, in different orders, from elements within cuda_tolerance.
+            EXPECT_TRUE(close(cuda.reduced, cpu.reduced, 0, std::is_same_v<T, float> ? 1e-5 : 1e-11, 1e-300))
+                << "reduced loss";
+        }
+        if (p.want_loss) {
+            const T stored = static_cast<T>(cuda.reduced);
+            EXPECT_TRUE(std::isnan(stored) ? std::isnan(cuda.loss[0]) : cuda.loss[0] == stored)
+                << "loss[0] for a reduction: " << cuda.loss[0] << ", reduced " << cuda.reduced;
+        }
+    } else {
+        expect_same_values(cuda.loss, cpu.loss, "loss");
+    }
+    expect_same_values(cuda.grad_input, cpu.grad_input, "grad_input");
+    expect_same_values(cuda.grad_target, cpu.grad_target, "grad_target");
+}
+
+// A [rows, columns] problem with logits in [-8, 8] (or probabilities in [0, 1], exact 0 and 1 included) and
+// hard and soft labels.
+template <typename T>
+Problem<T> problem(Loss kind, std::vector<int64_t> shape, uint64_t seed) {
+    Problem<T> p;
+    p.kind = kind;
+    p.shape = std::move(shape);
+    const int64_t n = numel(p.shape);
+    p.input = kind == Loss::kLogits ? uniform<T>(n, -8, 8, seed) : uniform<T>(n, 0, 1, seed);
+    if (kind == Loss::kProbabilities && n > 2) {
+        p.input[0] = 0;
+        p.input[n - 1] = 1;
+    }
+    p.target = labels<T>(n, seed + 1);
+    return p;
+}
+
+const int32_t kAllReductions[] = {BCE4J_REDUCTION_NONE,           BCE4J_REDUCTION_MEAN,
+                                  BCE4J_REDUCTION_SUM,            BCE4J_REDUCTION_MEAN_BY_WEIGHT,
+                                  BCE4J_REDUCTION_MEAN_BY_NONZERO_WEIGHT, BCE4J_REDUCTION_MEAN_VALID};
+
+template <typename T>
+class CudaLoss : public ::testing::Test {
+protected:
+    void SetUp() override { skip_unless_cuda_available(); }
+};
+
+using Dtypes = ::testing::Types<float, double>;
+TYPED_TEST_SUITE(CudaLoss, Dtypes);
+
+TYPED_TEST(CudaLoss, EveryReductionWithAndWithoutUpstreamGradient) {
+    using T = TypeParam;
+    for (Loss kind : {Loss::kLogits, Loss::kProbabilities}) {
+        for (int32_t reduction : kAllReductions) {
+            for (bool upstream : {false, true}) {
+                Problem<T> p = problem<T>(kind, {37, 29}, 11);
+                p.options.reduction = reduction;
+                if (upstream) {
+                    p.grad_output = reduction == BCE4J_REDUCTION_NONE ? uniform<T>(37 * 29, -2, 2, 12)
+                                                                      : std::vector<T>{static_cast<T>(-0.75)};
+                }
+                SCOPED_TRACE(testing::Message() << "probabilities " << (kind == Loss::kProbabilities)
+                                                << " reduction " << reduction << " upstream " << upstream);
+                expect_cuda_matches_cpu(p);
+            }
+        }
+    }
+}
+
+TYPED_TEST(CudaLoss, WeightAndPosWeightBroadcastEveryWay) {
+    using T = TypeParam;
+    const std::vector<std::vector<int64_t>> operand_shapes = {{6, 5, 7}, {7}, {5, 1}, {6, 1, 1}, {1}, {}, {1, 5, 7}};
+    uint64_t seed = 20;
+    for (const auto& weight_shape : operand_shapes) {
+        for (const auto& pos_weight_shape : operand_shapes) {
+            for (int32_t reduction : {BCE4J_REDUCTION_NONE, BCE4J_REDUCTION_MEAN_BY_WEIGHT}) {
+                Problem<T> p = problem<T>(Loss::kLogits, {6, 5, 7}, ++seed);
+                p.weight = random_operand<T>(weight_shape, 0, 2, ++seed);
+                p.pos_weight = random_operand<T>(pos_weight_shape, 0.5, 3, ++seed);
+                p.options.reduction = reduction;
+                SCOPED_TRACE(testing::Message() << "weight " << shape_str(weight_shape) << " pos_weight "
+                                                << shape_str(pos_weight_shape) << " reduction " << reduction);
+                expect_cuda_matches_cpu(p);
+            }
+        }
+    }
+}
+
+TYPED_TEST(CudaLoss, NormalisedMeansWithZeroWeightsAndIgnoredTargets) {
+    using T = TypeParam;
+    for (Loss kind : {Loss::kLogits, Loss::kProbabilities}) {
+        for (int32_t reduction : kAllReductions) {
+            Problem<T> p = problem<T>(kind, {50, 21}, 40);
+            p.weight = random_operand<T>({21}, 0, 2, 41);
+            for (size_t j = 0; j < 21; j += 4) p.weight->data[j] = 0;
+            p.options.has_ignore_index = 1;
+            p.options.ignore_index = -100;
+            for (size_t i = 0; i < p.target.size(); i += 7) p.target[i] = -100;
+            p.options.reduction = reduction;
+            SCOPED_TRACE(testing::Message() << "probabilities " << (kind == Loss::kProbabilities) << " reduction "
+                                            << reduction);
+            expect_cuda_matches_cpu(p);
+        }
+    }
+}
+
+TYPED_TEST(CudaLoss, ZeroDenominatorsGiveZeroNotNaN) {
+    using T = TypeParam;
+    Problem<T> all_ignored = problem<T>(Loss::kLogits, {4, 3}, 50);
+    all_ignored.options.has_ignore_index = 1;
+    all_ignored.options.ignore_index = 0.5;  // representable in both dtypes
+    for (T& y : all_ignored.target) y = static_cast<T>(0.5);
+    all_ignored.options.reduction = BCE4J_REDUCTION_MEAN_VALID;
+    expect_cuda_matches_cpu(all_ignored);
+    EXPECT_EQ(call(all_ignored, Where::kCuda).reduced, 0.0);
+
+    Problem<T> zero_weight = problem<T>(Loss::kLogits, {4, 3}, 51);
+    zero_weight.weight = Tensor<T>{{3}, {0, 0, 0}};
+    for (int32_t reduction : {BCE4J_REDUCTION_MEAN_BY_WEIGHT, BCE4J_REDUCTION_MEAN_BY_NONZERO_WEIGHT}) {
+        zero_weight.options.reduction = reduction;
+        expect_cuda_matches_cpu(zero_weight);
+        EXPECT_EQ(call(zero_weight, Where::kCuda).reduced, 0.0);
+    }
+}
+
+TYPED_TEST(CudaLoss, AnIgnoreIndexTheDtypeCannotHoldMatchesNothing) {
+    using T = TypeParam;
+    Problem<T> p = problem<T>(Loss::kLogits, {9, 8}, 55);
+    p.options.has_ignore_index = 1;
+    p.options.ignore_index = 0.1;  // not a float; exactly the double nearest 0.1
+    for (size_t i = 0; i < p.target.size(); i += 3) p.target[i] = static_cast<T>(0.1);
+    p.options.reduction = BCE4J_REDUCTION_MEAN_VALID;
+    expect_cuda_matches_cpu(p);
+}
+
+TYPED_TEST(CudaLoss, PosWeightModesLabelSmoothingAndFocalTogether) {
+    using T = TypeParam;
+    uint64_t seed = 60;
+    for (int32_t mode : {BCE4J_POS_WEIGHT_TORCH, BCE4J_POS_WEIGHT_PADDLE_LEGACY}) {
+        for (double smoothing : {0.0, 0.1, 1.0}) {
+            for (int32_t classes : {2, 5}) {
+                for (int focal : {0, 1, 2, 3}) {
+                    Problem<T> p = problem<T>(Loss::kLogits, {23, 9}, ++seed);
+                    p.weight = random_operand<T>({9}, 0, 2, ++seed);
+                    p.pos_weight = random_operand<T>({23, 1}, 0.5, 3, ++seed);
+                    p.options.pos_weight_mode = mode;
+                    p.options.label_smoothing = smoothing;
+                    p.options.smoothing_classes = classes;
+                    p.options.has_focal = focal != 0;
+                    p.options.focal_gamma = focal == 1 ? 2.0 : focal == 2 ? 0.5 : 0.0;
+                    p.options.focal_alpha = focal == 1 ? 0.25 : focal == 3 ? 0.8 : -1.0;
+                    p.options.reduction = BCE4J_REDUCTION_NONE;
+                    SCOPED_TRACE(testing::Message() << "mode " << mode << " smoothing " << smoothing << " classes "
+                                                    << classes << " focal " << focal);
+                    expect_cuda_matches_cpu(p);
+                    p.options.reduction = BCE4J_REDUCTION_MEAN;
+                    expect_cuda_matches_cpu(p);
+                }
+            }
+        }
+    }
+}
+
+TYPED_TEST(CudaLoss, LabelSmoothingOnProbabilities) {
+    using T = TypeParam;
+    Problem<T> p = problem<T>(Loss::kProbabilities, {30, 11}, 70);
+    p.options.label_smoothing = 0.2;
+    p.options.smoothing_classes = 3;
+    p.options.reduction = BCE4J_REDUCTION_NONE;
+    expect_cuda_matches_cpu(p);
+}
+
+TYPED_TEST(CudaLoss, ExtremeAndNonFiniteValues) {
+    using T = TypeParam;
+    const T inf = std::numeric_limits<T>::infinity();
+    const T nan = std::numeric_limits<T>::quiet_NaN();
+    const std::vector<T> logits = {-1e4, 1e4, -inf, inf, nan, 0, -30, 30, -1e-30f, 88, -88, 700, -700};
+    const std::vector<T> targets = {0, 1, 0.5, 0.25, 1, 0, nan, inf, 0.75};
+    Problem<T> p;
+    p.shape = {static_cast<int64_t>(logits.size()), static_cast<int64_t>(targets.size())};
+    for (T x : logits) {
+        for (T y : targets) {
+            p.input.push_back(x);
+            p.target.push_back(y);
+        }
+    }
+    for (int variant = 0; variant < 4; ++variant) {
+        Problem<T> q = p;
+        if (variant >= 1) q.weight = Tensor<T>{{static_cast<int64_t>(targets.size())}, {0, 1, 2, inf, nan, 0.5, 1, 0, 3}};
+        if (variant >= 2) q.pos_weight = Tensor<T>{{1}, {2.5}};
+        if (variant == 3) {
+            q.options.has_focal = 1;
+            q.options.focal_alpha = 0.25;
+        }
+        for (int32_t reduction : {BCE4J_REDUCTION_NONE, BCE4J_REDUCTION_SUM}) {
+            q.options.reduction = reduction;
+            SCOPED_TRACE(testing::Message() << "variant " << variant << " reduction " << reduction);
+            expect_cuda_matches_cpu(q);
+        }
+    }
+    Problem<T> probabilities;
+    probabilities.kind = Loss::kProbabilities;
+    probabilities.shape = {8};
+    probabilities.input = {0, 1, 0, 1, nan, 1e-30f, 1 - 1e-7f, 0.5};
+    probabilities.target = {0, 1, 1, 0, 0.5, 1, 0, nan};
+    probabilities.options.reduction = BCE4J_REDUCTION_NONE;
+    expect_cuda_matches_cpu(probabilities);
+}
+
+TYPED_TEST(CudaLoss, OutOfRangeValuesReportTheFirstIndexAsTheCpuDoes) {
+    using T = TypeParam;
+    Problem<T> p = problem<T>(Loss::kLogits, {64, 50}, 80);
+    p.options.validate_targets = 1;
+    expect_cuda_matches_cpu(p);  // every target valid
+    p.target[2017] = static_cast<T>(1.5);
+    p.target[3001] = static_cast<T>(-0.5);
+    expect_cuda_matches_cpu(p);
+    EXPECT_EQ(call(p, Where::kCuda).status, BCE4J_ERROR_OUT_OF_RANGE);
+    p.options.has_ignore_index = 1;
+    p.options.ignore_index = 1.5;  // an ignored target is never out of range
+    expect_cuda_matches_cpu(p);
+
+    Problem<T> probabilities = problem<T>(Loss::kProbabilities, {64, 50}, 81);
+    probabilities.target[1999] = static_cast<T>(2);
+    probabilities.input[1500] = static_cast<T>(-0.25);
+    expect_cuda_matches_cpu(probabilities);
+    probabilities.input[1500] = static_cast<T>(0.25);
+    expect_cuda_matches_cpu(probabilities);
+}
+
+TYPED_TEST(CudaLoss, ShapesFromEmptyToSeveralGridsOfElements) {
+    using T = TypeParam;
+    // 4194304 float32 elements fill the largest grid once (4096 blocks of 256 threads, 4 elements each); one more
+    // makes the grid-stride loop go round again, and a remainder leaves a partial vector.
+    const std::vector<std::vector<int64_t>> shapes = {{},        {0},       {3, 0, 2}, {1},  {2},   {3},
+                                                      {5},       {7, 1},    {1024},    {1025}, {2, 3, 5, 7},
+                                                      {4194305}, {2097153, 2}};
+    uint64_t seed = 90;
+    for (const auto& shape : shapes) {
+        for (int32_t reduction : kAllReductions) {
+            if (numel(shape) > 100000 && reduction != BCE4J_REDUCTION_MEAN && reduction != BCE4J_REDUCTION_NONE) continue;
+            Problem<T> p = problem<T>(Loss::kLogits, shape, ++seed);
+            p.options.reduction = reduction;
+            SCOPED_TRACE(testing::Message() << "shape " << shape_str(shape) << " reduction " << reduction);
+            expect_cuda_matches_cpu(p);
+        }
+    }
+}
+
+TYPED_TEST(CudaLoss, AnySubsetOfOutputs) {
+    using T = TypeParam;
+    for (int mask = 0; mask < 8; ++mask) {
+        for (int32_t reduction : {BCE4J_REDUCTION_NONE, BCE4J_REDUCTION_MEAN}) {
+            Problem<T> p = problem<T>(Loss::kLogits, {13, 17}, 100);
+            p.want_loss = mask & 1;
+            p.want_grad_input = mask & 2;
+            p.want_grad_target = mask & 4;
+            p.options.reduction = reduction;
+            SCOPED_TRACE(testing::Message() << "outputs " << mask << " reduction " << reduction);
+            expect_cuda_matches_cpu(p);
+        }
+    }
+}
+
+TYPED_TEST(CudaLoss, RepeatedCallsGiveTheSameBits) {
+    using T = TypeParam;
+    Problem<T> p = problem<T>(Loss::kLogits, {1500, 1001}, 110);
+    p.weight = random_operand<T>({1001}, 0, 2, 111);
+    p.options.reduction = BCE4J_REDUCTION_MEAN_BY_WEIGHT;
+    const Outcome<T> first = call(p, Where::kCuda);
+    ASSERT_EQ(first.status, BCE4J_OK) << first.message;
+    for (int run = 0; run < 3; ++run) {
+        const Outcome<T> again = call(p, Where::kCuda);
+        ASSERT_EQ(again.status, BCE4J_OK) << again.message;
+        EXPECT_TRUE(bitwise_equal(again.reduced, first.reduced)) << again.reduced << " vs " << first.reduced;
+        EXPECT_TRUE(bitwise_equal(again.grad_input, first.grad_input));
+        EXPECT_TRUE(bitwise_equal(again.grad_target, first.grad_target));
+    }
+}
+
+}  // namespace
