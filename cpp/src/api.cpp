@@ -13,6 +13,7 @@
 
 #include "bce4j/bce4j.h"
 #include "broadcast_plan.h"
+#include "cuda_loader.h"
 #include "element_math.h"
 #include "executor.h"
 #include "kernels/row_kernel.h"
@@ -201,8 +202,13 @@ RowKernel<T> kernel_for(const KernelTable& table, LossKind kind) {
     return kind == LossKind::kLogits ? KernelsOf<T>::logits(table) : KernelsOf<T>::probabilities(table);
 }
 
+// Where a call runs: the CPU, a CUDA device on device pointers, or a CUDA device on host buffers staged through it.
+enum class Device { kCpu, kCuda, kCudaHostBuffers };
+
 struct Call {
     LossKind kind;
+    Device device;
+    void* stream;  // kCuda only
     const bce4j_options* options;
     int32_t ndim;
     const int64_t* shape;
@@ -215,47 +221,75 @@ struct Call {
     void* grad_target;
 };
 
-template <typename T>
-bce4j_status run(const Call& call) {
+// A call's arguments and options once checked, before any tensor data is read: the same for every device.
+struct Checked {
     bce4j_options o;
+    int64_t count;
+    ShapeRef input;
+    ShapeRef weight_shape;
+    ShapeRef pos_weight_shape;
+    bool reduces;
+    bool ignores;  // an ignore index that the dtype can hold: one it cannot hold exactly matches no target
+};
+
+template <typename T>
+bce4j_status check_call(const Call& call, Checked* c) {
+    bce4j_options& o = c->o;
     if (bce4j_status s = read_options(call.options, &o)) return s;
 
-    int64_t count = 0;
-    if (bce4j_status s = check_shape("input", call.ndim, call.shape, kMaxDims, &count)) return s;
-    const ShapeRef input{call.ndim, call.shape};
-    if (count > 0 && call.input == nullptr) return fail(BCE4J_ERROR_NULL_ARGUMENT, "input is NULL");
-    if (count > 0 && call.target == nullptr) return fail(BCE4J_ERROR_NULL_ARGUMENT, "target is NULL");
+    if (bce4j_status s = check_shape("input", call.ndim, call.shape, kMaxDims, &c->count)) return s;
+    c->input = {call.ndim, call.shape};
+    if (c->count > 0 && call.input == nullptr) return fail(BCE4J_ERROR_NULL_ARGUMENT, "input is NULL");
+    if (c->count > 0 && call.target == nullptr) return fail(BCE4J_ERROR_NULL_ARGUMENT, "target is NULL");
 
     if (call.kind == LossKind::kProbabilities && o.pos_weight != nullptr) {
         return fail(BCE4J_ERROR_INVALID_OPTION, "pos_weight applies to the logits loss only, not to BCELoss");
     }
-    ShapeRef weight_shape{0, nullptr};
-    ShapeRef pos_weight_shape{0, nullptr};
-    if (bce4j_status s = check_operand("weight", o.weight, o.weight_ndim, o.weight_shape, input, &weight_shape)) {
+    c->weight_shape = {0, nullptr};
+    c->pos_weight_shape = {0, nullptr};
+    if (bce4j_status s = check_operand("weight", o.weight, o.weight_ndim, o.weight_shape, c->input, &c->weight_shape)) {
         return s;
     }
-    if (bce4j_status s = check_operand("pos_weight", o.pos_weight, o.pos_weight_ndim, o.pos_weight_shape, input,
-                                       &pos_weight_shape)) {
+    if (bce4j_status s = check_operand("pos_weight", o.pos_weight, o.pos_weight_ndim, o.pos_weight_shape, c->input,
+                                       &c->pos_weight_shape)) {
         return s;
     }
+    c->reduces = o.reduction != BCE4J_REDUCTION_NONE;
+    c->ignores = o.has_ignore_index && static_cast<double>(static_cast<T>(o.ignore_index)) == o.ignore_index;
+    return BCE4J_OK;
+}
 
-    const bool reduces = o.reduction != BCE4J_REDUCTION_NONE;
+// A value divided by a reduction's denominator; the normalised means give 0, never NaN, for a zero denominator.
+double normalise(double value, double denominator, bool zero_for_zero_denominator) {
+    return zero_for_zero_denominator && denominator == 0 ? 0.0 : value / denominator;
+}
+
+// The error for the first element whose input (probabilities) or target is outside [0, 1].
+bce4j_status fail_out_of_range(LossKind kind, ShapeRef input, int64_t index, double x, double y) {
+    const bool input_bad = kind == LossKind::kProbabilities && math::outside_unit_interval(x);
+    return fail(BCE4J_ERROR_OUT_OF_RANGE, "%s element %lld (index %s) is %.9g; expected a value in [0, 1]",
+                input_bad ? "input" : "target", static_cast<long long>(index), format_index(input, index).c_str(),
+                input_bad ? x : y);
+}
+
+template <typename T>
+bce4j_status run_on_cpu(const Call& call, const Checked& c) {
+    const bce4j_options& o = c.o;
+    const int64_t count = c.count;
+    const bool reduces = c.reduces;
     const double upstream = reduces && call.grad_output ? static_cast<double>(*static_cast<const T*>(call.grad_output))
                                                         : 1.0;
-    // What the sum is divided by (1: none); the normalised means give 0, never NaN, for a zero denominator.
+    // What the sum is divided by (1: none).
     double denominator = 1;
     bool zero_when_empty = false;
     if (o.reduction == BCE4J_REDUCTION_MEAN) {
         denominator = static_cast<double>(count);
     } else if (o.reduction >= BCE4J_REDUCTION_MEAN_BY_WEIGHT) {
         denominator = count > 0 ? normalising_denominator<T>(o, count, static_cast<const T*>(call.target),
-                                                              weight_shape)
+                                                              c.weight_shape)
                                 : 0;
         zero_when_empty = true;
     }
-    const auto normalised = [&](double value) {
-        return zero_when_empty && denominator == 0 ? 0.0 : value / denominator;
-    };
     RowArgs<T> args;
     args.input = static_cast<const T*>(call.input);
     args.target = static_cast<const T*>(call.target);
@@ -264,14 +298,12 @@ bce4j_status run(const Call& call) {
     args.pos_weight = static_cast<const T*>(o.pos_weight);
     args.pos_weight_stride = 0;
     args.grad_output = reduces ? nullptr : static_cast<const T*>(call.grad_output);
-    args.grad_scale = normalised(upstream);
+    args.grad_scale = normalise(upstream, denominator, zero_when_empty);
     args.loss = reduces ? nullptr : static_cast<T*>(call.loss);
     args.grad_input = static_cast<T*>(call.grad_input);
     args.grad_target = static_cast<T*>(call.grad_target);
     args.paddle_legacy = call.kind == LossKind::kLogits && o.pos_weight_mode == BCE4J_POS_WEIGHT_PADDLE_LEGACY;
-    // An ignore_index that T cannot hold exactly matches no target of this dtype.
-    const bool ignores = o.has_ignore_index && static_cast<double>(static_cast<T>(o.ignore_index)) == o.ignore_index;
-    if (ignores) args.ignored_target = static_cast<T>(o.ignore_index);
+    if (c.ignores) args.ignored_target = static_cast<T>(o.ignore_index);
     args.smoothing_keep = 1 - o.label_smoothing;
     args.smoothing_shift = o.label_smoothing / o.smoothing_classes;
     args.validate_targets = call.kind == LossKind::kLogits && o.validate_targets != 0;
@@ -286,8 +318,8 @@ bce4j_status run(const Call& call) {
         const RowResult row = kernel(count, args);
         r = {row.loss_sum, row.first_invalid};
     } else if (count > 0) {  // an empty input has nothing to plan (its other dimensions may not even have a product)
-        const BroadcastPlan plan = plan_broadcast(input, o.weight ? &weight_shape : nullptr,
-                                                  o.pos_weight ? &pos_weight_shape : nullptr);
+        const BroadcastPlan plan = plan_broadcast(c.input, o.weight ? &c.weight_shape : nullptr,
+                                                  o.pos_weight ? &c.pos_weight_shape : nullptr);
         // Asking OpenMP for its default costs more than a small call; such calls stay on this thread anyway.
         const int threads = o.num_threads > 0 ? o.num_threads
                             : count >= kParallelThreshold ? omp_get_max_threads() : 1;
@@ -295,19 +327,103 @@ bce4j_status run(const Call& call) {
     }
 
     if (r.first_invalid >= 0) {
-        const T x = args.input[r.first_invalid];
-        const bool input_bad = call.kind == LossKind::kProbabilities && math::outside_unit_interval(x);
-        const T v = input_bad ? x : args.target[r.first_invalid];
-        return fail(BCE4J_ERROR_OUT_OF_RANGE, "%s element %lld (index %s) is %.9g; expected a value in [0, 1]",
-                    input_bad ? "input" : "target", static_cast<long long>(r.first_invalid),
-                    format_index(input, r.first_invalid).c_str(), static_cast<double>(v));
+        return fail_out_of_range(call.kind, c.input, r.first_invalid,
+                                 static_cast<double>(args.input[r.first_invalid]),
+                                 static_cast<double>(args.target[r.first_invalid]));
     }
     if (reduces) {
-        const double reduced = normalised(r.loss_sum);
+        const double reduced = normalise(r.loss_sum, denominator, zero_when_empty);
         if (call.reduced_loss) *call.reduced_loss = reduced;
         if (call.loss) *static_cast<T*>(call.loss) = static_cast<T>(reduced);
     }
     return BCE4J_OK;
+}
+
+int64_t element_count(ShapeRef s) {
+    int64_t n = 1;
+    for (int i = 0; i < s.ndim; ++i) n *= s.dims[i];
+    return n;
+}
+
+// The CUDA path: the call checked here, executed by libbce4j_cuda from a prepared description.
+template <typename T>
+bce4j_status run_on_cuda(const Call& call, const Checked& c, bce4j_dtype dtype) {
+    const bce4j_options& o = c.o;
+    if (o.grad_weight != nullptr || o.grad_pos_weight != nullptr) {
+        return fail(BCE4J_ERROR_INVALID_OPTION, "options.%s is not supported on the CUDA path yet",
+                    o.grad_weight != nullptr ? "grad_weight" : "grad_pos_weight");
+    }
+    const cuda::Loaded& library = cuda::loaded();
+    if (library.run == nullptr) return fail(BCE4J_ERROR_UNAVAILABLE, "CUDA is %s", library.description.c_str());
+
+    cuda::DeviceCall d{};
+    d.dtype = dtype;
+    d.loss_kind = call.kind == LossKind::kLogits ? cuda::DeviceLoss::kLogits : cuda::DeviceLoss::kProbabilities;
+    d.host_memory = call.device == Device::kCudaHostBuffers;
+    d.stream = call.stream;
+    d.count = c.count;
+    if (c.count > 0) {
+        d.plan = plan_broadcast(c.input, o.weight ? &c.weight_shape : nullptr,
+                                o.pos_weight ? &c.pos_weight_shape : nullptr);
+    }
+    d.input = call.input;
+    d.target = call.target;
+    d.grad_output = call.grad_output;
+    d.grad_output_per_element = !c.reduces;
+    d.weight = o.weight;
+    d.weight_count = o.weight ? element_count(c.weight_shape) : 0;
+    d.pos_weight = o.pos_weight;
+    d.pos_weight_count = o.pos_weight ? element_count(c.pos_weight_shape) : 0;
+    d.loss = call.loss;
+    d.loss_per_element = !c.reduces;
+    d.grad_input = call.grad_input;
+    d.grad_target = call.grad_target;
+    d.reduces = c.reduces;
+    switch (o.reduction) {
+        case BCE4J_REDUCTION_MEAN: d.denominator = cuda::Denominator::kCount; break;
+        case BCE4J_REDUCTION_MEAN_BY_WEIGHT:
+            d.denominator = o.weight ? cuda::Denominator::kWeightSum : cuda::Denominator::kCount;
+            break;
+        case BCE4J_REDUCTION_MEAN_BY_NONZERO_WEIGHT:
+            d.denominator = o.weight ? cuda::Denominator::kNonzeroWeights : cuda::Denominator::kCount;
+            break;
+        case BCE4J_REDUCTION_MEAN_VALID:
+            // As on the CPU, the targets are compared with the ignore index as given, in double.
+            d.denominator = o.has_ignore_index ? cuda::Denominator::kNotIgnored : cuda::Denominator::kCount;
+            break;
+        default: d.denominator = cuda::Denominator::kOne; break;
+    }
+    d.zero_for_zero_denominator = o.reduction >= BCE4J_REDUCTION_MEAN_BY_WEIGHT;
+    d.has_ignored_target = c.ignores;
+    d.ignored_target = o.ignore_index;
+    d.smoothing_keep = 1 - o.label_smoothing;
+    d.smoothing_shift = o.label_smoothing / o.smoothing_classes;
+    d.validate_targets = call.kind == LossKind::kLogits && o.validate_targets != 0;
+    d.paddle_legacy = call.kind == LossKind::kLogits && o.pos_weight_mode == BCE4J_POS_WEIGHT_PADDLE_LEGACY;
+    d.focal = call.kind == LossKind::kLogits && o.has_focal != 0;
+    d.focal_gamma = o.focal_gamma;
+    d.focal_alpha = o.focal_alpha;
+
+    cuda::DeviceOutcome outcome{};
+    outcome.first_invalid = -1;
+    const int32_t status = library.run(&d, &outcome);
+    if (status != BCE4J_OK) {
+        outcome.message[cuda::kMessageCapacity - 1] = '\0';
+        return fail(static_cast<bce4j_status>(status), "%s", outcome.message);
+    }
+    if (outcome.first_invalid >= 0) {
+        return fail_out_of_range(call.kind, c.input, outcome.first_invalid, outcome.invalid_input,
+                                 outcome.invalid_target);
+    }
+    if (c.reduces && call.reduced_loss) *call.reduced_loss = outcome.reduced_loss;
+    return BCE4J_OK;
+}
+
+template <typename T>
+bce4j_status run(const Call& call, bce4j_dtype dtype) {
+    Checked c;
+    if (bce4j_status s = check_call<T>(call, &c)) return s;
+    return call.device == Device::kCpu ? run_on_cpu<T>(call, c) : run_on_cuda<T>(call, c, dtype);
 }
 
 bce4j_status dispatch(bce4j_dtype dtype, const Call& call) {
@@ -315,9 +431,16 @@ bce4j_status dispatch(bce4j_dtype dtype, const Call& call) {
     try {
         switch (dtype) {
             case BCE4J_FLOAT32:
-                return run<float>(call);
+                return run<float>(call, dtype);
             case BCE4J_FLOAT64:
-                return run<double>(call);
+                return run<double>(call, dtype);
+            case BCE4J_FLOAT16:
+            case BCE4J_BFLOAT16:
+                if (call.device != Device::kCpu) {
+                    return fail(BCE4J_ERROR_INVALID_OPTION, "dtype %s is not supported on the CUDA path yet",
+                                dtype == BCE4J_FLOAT16 ? "float16" : "bfloat16");
+                }
+                break;
         }
         return fail(BCE4J_ERROR_INVALID_OPTION, "dtype is %d; expected 0 (float32) or 1 (float64)",
                     static_cast<int>(dtype));
@@ -330,6 +453,7 @@ bce4j_status dispatch(bce4j_dtype dtype, const Call& call) {
 }  // namespace bce4j
 
 using bce4j::Call;
+using bce4j::Device;
 using bce4j::LossKind;
 
 extern "C" {
@@ -349,15 +473,47 @@ bce4j_status bce4j_bce_with_logits(const bce4j_options* options, bce4j_dtype dty
                                    const int64_t* shape, const void* input, const void* target,
                                    const void* grad_output, void* loss, double* reduced_loss, void* grad_input,
                                    void* grad_target) {
-    return bce4j::dispatch(dtype, Call{LossKind::kLogits, options, ndim, shape, input, target, grad_output, loss,
+    return bce4j::dispatch(dtype, Call{LossKind::kLogits, Device::kCpu, nullptr, options, ndim, shape, input, target, grad_output, loss,
                                        reduced_loss, grad_input, grad_target});
 }
 
 bce4j_status bce4j_bce(const bce4j_options* options, bce4j_dtype dtype, int32_t ndim, const int64_t* shape,
                        const void* input, const void* target, const void* grad_output, void* loss,
                        double* reduced_loss, void* grad_input, void* grad_target) {
-    return bce4j::dispatch(dtype, Call{LossKind::kProbabilities, options, ndim, shape, input, target, grad_output,
+    return bce4j::dispatch(dtype, Call{LossKind::kProbabilities, Device::kCpu, nullptr, options, ndim, shape, input, target, grad_output,
                                        loss, reduced_loss, grad_input, grad_target});
+}
+
+bce4j_status bce4j_cuda_bce_with_logits(const bce4j_options* options, bce4j_dtype dtype, int32_t ndim,
+                                        const int64_t* shape, const void* input, const void* target,
+                                        const void* grad_output, void* loss, double* reduced_loss, void* grad_input,
+                                        void* grad_target, void* stream) {
+    return bce4j::dispatch(dtype, Call{LossKind::kLogits, Device::kCuda, stream, options, ndim, shape, input, target,
+                                       grad_output, loss, reduced_loss, grad_input, grad_target});
+}
+
+bce4j_status bce4j_cuda_bce(const bce4j_options* options, bce4j_dtype dtype, int32_t ndim, const int64_t* shape,
+                            const void* input, const void* target, const void* grad_output, void* loss,
+                            double* reduced_loss, void* grad_input, void* grad_target, void* stream) {
+    return bce4j::dispatch(dtype, Call{LossKind::kProbabilities, Device::kCuda, stream, options, ndim, shape, input,
+                                       target, grad_output, loss, reduced_loss, grad_input, grad_target});
+}
+
+bce4j_status bce4j_cuda_bce_with_logits_host(const bce4j_options* options, bce4j_dtype dtype, int32_t ndim,
+                                             const int64_t* shape, const void* input, const void* target,
+                                             const void* grad_output, void* loss, double* reduced_loss,
+                                             void* grad_input, void* grad_target) {
+    return bce4j::dispatch(dtype, Call{LossKind::kLogits, Device::kCudaHostBuffers, nullptr, options, ndim, shape,
+                                       input, target, grad_output, loss, reduced_loss, grad_input, grad_target});
+}
+
+bce4j_status bce4j_cuda_bce_host(const bce4j_options* options, bce4j_dtype dtype, int32_t ndim,
+                                 const int64_t* shape, const void* input, const void* target,
+                                 const void* grad_output, void* loss, double* reduced_loss, void* grad_input,
+                                 void* grad_target) {
+    return bce4j::dispatch(dtype, Call{LossKind::kProbabilities, Device::kCudaHostBuffers, nullptr, options, ndim,
+                                       shape, input, target, grad_output, loss, reduced_loss, grad_input,
+                                       grad_target});
 }
 
 const char* bce4j_last_error_message(void) { return bce4j::last_error; }

@@ -1,0 +1,90 @@
+// The private interface between libbce4j and libbce4j_cuda: plain C++ types only, no CUDA headers, so that the
+// core compiles without a CUDA toolkit. The core checks every argument and option and plans the broadcast (api.cpp);
+// the CUDA library receives that prepared description and only executes it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "../broadcast_plan.h"
+
+namespace bce4j::cuda {
+
+// Raised whenever DeviceCall, DeviceOutcome or Probe change, so that a core never runs a CUDA library of another
+// build.
+constexpr int32_t kInterfaceVersion = 1;
+
+constexpr size_t kMessageCapacity = 512;
+
+enum class DeviceLoss : int32_t { kLogits = 0, kProbabilities = 1 };
+
+// What a reduction divides by; the normalised means need data, so the CUDA library computes them on the device.
+enum class Denominator : int32_t {
+    kOne = 0,               // NONE and SUM
+    kCount = 1,             // MEAN: the element count (NaN for an empty input, as on the CPU)
+    kWeightSum = 2,         // MEAN_BY_WEIGHT: the weight's elements summed, times count / weight_count
+    kNonzeroWeights = 3,    // MEAN_BY_NONZERO_WEIGHT: its nonzero elements counted, times count / weight_count
+    kNotIgnored = 4,        // MEAN_VALID with an ignore index: count minus the targets equal to it
+};
+
+struct DeviceCall {
+    int32_t dtype;               // BCE4J_FLOAT32 or BCE4J_FLOAT64
+    DeviceLoss loss_kind;
+    bool host_memory;            // true: every tensor pointer is host memory, to be staged through the device
+    void* stream;                // cudaStream_t (device memory only)
+    int64_t count;               // elements of the input (> 0)
+    BroadcastPlan plan;          // weight and pos_weight over the input's index space
+    const void* input;
+    const void* target;
+    const void* grad_output;     // NULL = 1
+    bool grad_output_per_element;  // reduction NONE: input-shaped; otherwise one element
+    const void* weight;          // NULL = 1
+    int64_t weight_count;        // elements of weight's own shape
+    const void* pos_weight;      // NULL = 1
+    int64_t pos_weight_count;
+    void* loss;                  // NONE: input-shaped; otherwise one element for the reduced loss; NULL = not wanted
+    bool loss_per_element;
+    void* grad_input;            // NULL = not wanted
+    void* grad_target;           // NULL = not wanted
+    bool reduces;                // the loss is summed (every reduction but NONE)
+    Denominator denominator;
+    bool zero_for_zero_denominator;  // normalised means: 0, never NaN, where the denominator is 0
+    bool has_ignored_target;
+    double ignored_target;       // exactly representable in dtype
+    double smoothing_keep;       // the target seen is y * smoothing_keep + smoothing_shift
+    double smoothing_shift;
+    bool validate_targets;       // logits: targets outside [0, 1] are errors (probabilities: always checked)
+    bool paddle_legacy;
+    bool focal;
+    double focal_gamma;
+    double focal_alpha;
+};
+
+struct DeviceOutcome {
+    double reduced_loss;      // the reduced loss (only when call.reduces)
+    int64_t first_invalid;    // flat index of the first input or target outside [0, 1], or -1
+    double invalid_input;     // the input and target at first_invalid
+    double invalid_target;
+    char message[kMessageCapacity];  // for a failed run: what the CUDA runtime said
+};
+
+struct Probe {
+    int32_t state;            // a bce4j_cuda_state
+    int32_t device_count;
+    char description[kMessageCapacity];  // "available (...)" or "unavailable (...)"
+};
+
+}  // namespace bce4j::cuda
+
+// The two symbols libbce4j_cuda exports; the core finds them with dlsym.
+extern "C" {
+// Fills `probe`. Returns the interface version the library was built with (the probe is valid only when it
+// equals kInterfaceVersion).
+typedef int32_t (*bce4j_cuda_probe_fn)(bce4j::cuda::Probe* probe);
+// Runs a prepared call on the calling thread's current device; returns a bce4j_status (OK, OUT_OF_RANGE is left
+// to the caller through outcome->first_invalid, DEVICE or INTERNAL with outcome->message).
+typedef int32_t (*bce4j_cuda_run_fn)(const bce4j::cuda::DeviceCall* call, bce4j::cuda::DeviceOutcome* outcome);
+}
+
+#define BCE4J_CUDA_PROBE_SYMBOL "bce4j_cuda_impl_probe"
+#define BCE4J_CUDA_RUN_SYMBOL "bce4j_cuda_impl_run"

@@ -1,0 +1,73 @@
+#include "cuda_loader.h"
+
+#include <dlfcn.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "bce4j/bce4j.h"
+
+namespace bce4j::cuda {
+namespace {
+
+// The directory this library was loaded from, with a trailing '/', or "" (then dlopen searches the usual path).
+std::string own_directory() {
+    Dl_info info;
+    if (dladdr(reinterpret_cast<const void*>(&loaded), &info) == 0 || info.dli_fname == nullptr) return "";
+    const std::string path = info.dli_fname;
+    const size_t slash = path.rfind('/');
+    return slash == std::string::npos ? "" : path.substr(0, slash + 1);
+}
+
+Loaded unavailable(int32_t state, const std::string& reason) {
+    return {state, 0, "unavailable (" + reason + ")", nullptr};
+}
+
+Loaded load() {
+    const char* override_path = std::getenv("BCE4J_CUDA_LIBRARY");
+    const std::string path = override_path != nullptr && override_path[0] != '\0'
+                                 ? override_path
+                                 : own_directory() + "libbce4j_cuda.so";
+    // Never closed: the CUDA runtime inside keeps state (contexts, streams) for the life of the process.
+    void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (handle == nullptr) {
+        const char* error = dlerror();
+        return unavailable(BCE4J_CUDA_LIBRARY_ABSENT,
+                           "the CUDA library could not be loaded: " + std::string(error ? error : path));
+    }
+    const auto probe = reinterpret_cast<bce4j_cuda_probe_fn>(dlsym(handle, BCE4J_CUDA_PROBE_SYMBOL));
+    const auto run = reinterpret_cast<bce4j_cuda_run_fn>(dlsym(handle, BCE4J_CUDA_RUN_SYMBOL));
+    if (probe == nullptr || run == nullptr) {
+        return unavailable(BCE4J_CUDA_ERROR, path + " is not a bce4j CUDA library (its entry points are missing)");
+    }
+    Probe p{};
+    const int32_t version = probe(&p);
+    if (version != kInterfaceVersion) {
+        return unavailable(BCE4J_CUDA_ERROR, path + " was built for interface version " + std::to_string(version) +
+                                                 " and this libbce4j for " + std::to_string(kInterfaceVersion));
+    }
+    p.description[kMessageCapacity - 1] = '\0';
+    const bool available = p.state == BCE4J_CUDA_AVAILABLE;
+    return {p.state, available ? p.device_count : 0, p.description, available ? run : nullptr};
+}
+
+}  // namespace
+
+const Loaded& loaded() {
+    // A function-local static is initialised exactly once, and other threads wait for it.
+    static const Loaded result = load();
+    return result;
+}
+
+}  // namespace bce4j::cuda
+
+extern "C" {
+
+int32_t bce4j_cuda_availability(void) { return bce4j::cuda::loaded().state; }
+
+const char* bce4j_cuda_description(void) { return bce4j::cuda::loaded().description.c_str(); }
+
+int32_t bce4j_cuda_device_count(void) { return bce4j::cuda::loaded().device_count; }
+
+}  // extern "C"
