@@ -14,6 +14,16 @@ public final class Bce4j {
         return NativeLibrary.bce4j_cpu_isa();
     }
 
+    /**
+     * Whether the optional CUDA path can run here and, if not, why. The first call loads the CUDA library (never
+     * loaded by CPU work) and probes the driver and devices once; later calls return the same answer.
+     */
+    public static CudaAvailability cuda() {
+        NativeLibrary.CudaLibraryFile.ensureExtracted();
+        return new CudaAvailability(CudaState.of(NativeLibrary.bce4j_cuda_availability()),
+                NativeLibrary.bce4j_cuda_description(), NativeLibrary.bce4j_cuda_device_count());
+    }
+
     /** The OpenMP thread count of a call configured with 0 threads. */
     public static int defaultNumThreads() {
         return NativeLibrary.bce4j_default_num_threads();

@@ -47,6 +47,8 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
     private final Double ignoreIndex;
     private final double labelSmoothing;
     private final int smoothingClasses;
+    private final Device device;
+    private final boolean hasWeights; // weight or pos_weight, held in host memory
     private final NativeOptions options;
     private final long[] weightShape; // null: no weight
     private final long[] posWeightShape; // null: no pos_weight (always for BCELoss)
@@ -60,6 +62,14 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
         this.ignoreIndex = builder.ignoreIndex;
         this.labelSmoothing = builder.labelSmoothing;
         this.smoothingClasses = builder.smoothingClasses;
+        this.device = builder.device;
+        if (device == Device.CUDA) {
+            CudaAvailability cuda = Bce4j.cuda();
+            if (!cuda.available()) {
+                throw new CudaUnavailableException("device CUDA was requested, but CUDA is " + cuda.description(), cuda);
+            }
+        }
+        this.hasWeights = builder.weight != null || logits.posWeight() != null;
         this.options = new NativeOptions(reduction, builder.numThreads, builder.weight, logits, ignoreIndex,
                 labelSmoothing, smoothingClasses);
         this.weightShape = builder.weight == null ? null : builder.weight.shape;
@@ -86,14 +96,27 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
         return smoothingClasses;
     }
 
+    /** Where this loss computes; {@link Device#CPU} unless the builder chose otherwise. */
+    public Device device() {
+        return device;
+    }
+
     /** The OpenMP thread count of each call; 0 means the library default ({@link Bce4j#defaultNumThreads()}). */
     public int numThreads() {
         return numThreads;
     }
 
-    // The native entry point of this loss (bce4j_bce_with_logits or bce4j_bce), in its raw-address and NIO forms.
+    // The native entry point of this loss (bce4j_bce_with_logits or bce4j_bce, or their CUDA forms on host
+    // buffers), in its raw-address and NIO forms.
     private int invoke(long options, int dtype, int ndim, long shape, long input, long target, long gradOutput,
             long loss, long reducedLoss, long gradInput, long gradTarget) {
+        if (device == Device.CUDA) {
+            return onLogits
+                    ? NativeLibrary.bce4j_cuda_bce_with_logits_host(options, dtype, ndim, shape, input, target,
+                            gradOutput, loss, reducedLoss, gradInput, gradTarget)
+                    : NativeLibrary.bce4j_cuda_bce_host(options, dtype, ndim, shape, input, target, gradOutput, loss,
+                            reducedLoss, gradInput, gradTarget);
+        }
         return onLogits
                 ? NativeLibrary.bce4j_bce_with_logits(options, dtype, ndim, shape, input, target, gradOutput, loss,
                         reducedLoss, gradInput, gradTarget)
@@ -103,6 +126,10 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
 
     private int invoke(long options, int dtype, int ndim, long shape, FloatBuffer input, FloatBuffer target,
             FloatBuffer gradOutput, FloatBuffer loss, long reducedLoss, FloatBuffer gradInput, FloatBuffer gradTarget) {
+        if (device == Device.CUDA) {
+            return invoke(options, dtype, ndim, shape, addressOf(input), addressOf(target), addressOf(gradOutput),
+                    addressOf(loss), reducedLoss, addressOf(gradInput), addressOf(gradTarget));
+        }
         return onLogits
                 ? NativeLibrary.bce4j_bce_with_logits(options, dtype, ndim, shape, input, target, gradOutput, loss,
                         reducedLoss, gradInput, gradTarget)
@@ -113,11 +140,25 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
     private int invoke(long options, int dtype, int ndim, long shape, DoubleBuffer input, DoubleBuffer target,
             DoubleBuffer gradOutput, DoubleBuffer loss, long reducedLoss, DoubleBuffer gradInput,
             DoubleBuffer gradTarget) {
+        if (device == Device.CUDA) {
+            return invoke(options, dtype, ndim, shape, addressOf(input), addressOf(target), addressOf(gradOutput),
+                    addressOf(loss), reducedLoss, addressOf(gradInput), addressOf(gradTarget));
+        }
         return onLogits
                 ? NativeLibrary.bce4j_bce_with_logits(options, dtype, ndim, shape, input, target, gradOutput, loss,
                         reducedLoss, gradInput, gradTarget)
                 : NativeLibrary.bce4j_bce(options, dtype, ndim, shape, input, target, gradOutput, loss, reducedLoss,
                         gradInput, gradTarget);
+    }
+
+    // The address of a direct buffer's element at its position; 0 for null. JNI calls, unlike the CPU's NIO forms:
+    // a CUDA call copies its data anyway.
+    private static long addressOf(FloatBuffer b) {
+        return b == null ? 0 : new FloatPointer(b).address() + (long) b.position() * Float.BYTES;
+    }
+
+    private static long addressOf(DoubleBuffer b) {
+        return b == null ? 0 : new DoublePointer(b).address() + (long) b.position() * Double.BYTES;
     }
 
     // ---- JavaCPP pointers -----------------------------------------------------------------------------------
@@ -438,6 +479,44 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
         return finish(status, scratch);
     }
 
+    // ---- CUDA device memory ---------------------------------------------------------------------------------
+
+    /**
+     * Loss and gradients on CUDA device memory of the calling thread's current device: every address is a device
+     * pointer (0 = absent for the optional ones), laid out as the class description says. The work is queued on
+     * {@code stream} (a {@code cudaStream_t}; 0 = the default stream) after what is already queued there, and the
+     * call waits for it, so the result and any error are known on return. Whatever this loss's {@link #device()}.
+     * Reductions are deterministic: the same call gives the same bits on the same device every time.
+     *
+     * @throws CudaUnavailableException if CUDA cannot run here ({@link Bce4j#cuda()} says why)
+     * @throws IllegalStateException if this loss has a weight or pos_weight, which it holds in host memory (use
+     *     {@link Device#CUDA} with host buffers for those), or the CUDA runtime fails (e.g. an address that is not
+     *     device memory)
+     */
+    public double computeOnCuda(DType dtype, long[] shape, long input, long target, long gradOutput, long loss,
+            long gradInput, long gradTarget, long stream) {
+        Checks.notNull(dtype, "dtype");
+        CallScratch scratch = begin();
+        if (hasWeights) {
+            throw new IllegalStateException("computeOnCuda takes device memory, but this loss holds its weight or "
+                    + "posWeight in host memory; build it with device(Device.CUDA) and pass host buffers instead");
+        }
+        long count = scratch.putShape(shape);
+        if (count > 0) {
+            Checks.address(input, "input", true);
+            Checks.address(target, "target", true);
+            Checks.address(loss, "loss", reduction == Reduction.NONE);
+        }
+        NativeLibrary.CudaLibraryFile.ensureExtracted();
+        long options = this.options.address(dtype);
+        int status = onLogits
+                ? NativeLibrary.bce4j_cuda_bce_with_logits(options, dtype.code, shape.length, scratch.shapeAddress,
+                        input, target, gradOutput, loss, scratch.reducedLossAddress, gradInput, gradTarget, stream)
+                : NativeLibrary.bce4j_cuda_bce(options, dtype.code, shape.length, scratch.shapeAddress, input, target,
+                        gradOutput, loss, scratch.reducedLossAddress, gradInput, gradTarget, stream);
+        return finish(status, scratch);
+    }
+
     // ---- Call plumbing --------------------------------------------------------------------------------------
 
     private CallScratch begin() {
@@ -463,6 +542,10 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
                 return new NullPointerException(message);
             case NativeLibrary.BCE4J_ERROR_INTERNAL:
                 return new IllegalStateException("bce4j internal error: " + message);
+            case NativeLibrary.BCE4J_ERROR_UNAVAILABLE:
+                return new CudaUnavailableException(message, Bce4j.cuda());
+            case NativeLibrary.BCE4J_ERROR_DEVICE:
+                return new IllegalStateException("CUDA error: " + message);
             default:
                 return new IllegalArgumentException(message);
         }
@@ -499,6 +582,7 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
         Double ignoreIndex; // null: no element is ignored
         double labelSmoothing;
         int smoothingClasses = 2;
+        Device device = Device.CPU;
 
         Builder() {}
 
@@ -542,6 +626,16 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
                         + NativeLibrary.MAX_THREADS);
             }
             this.numThreads = numThreads;
+            return self();
+        }
+
+        /**
+         * Where the loss computes: {@link Device#CPU} (the default) or {@link Device#CUDA}, which takes the same host
+         * buffers, copies them to the calling thread's current CUDA device and the outputs back (worth it for large
+         * inputs only). Building a CUDA loss throws {@link CudaUnavailableException} where CUDA cannot run.
+         */
+        public B device(Device device) {
+            this.device = Checks.notNull(device, "device");
             return self();
         }
 

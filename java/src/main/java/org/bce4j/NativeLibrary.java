@@ -153,10 +153,66 @@ final class NativeLibrary {
 
     static native int bce4j_default_num_threads();
 
+    /**
+     * JavaCPP extracts only the libraries it loads, and libbce4j loads libbce4j_cuda itself (lazily, from its own
+     * directory): so before the first CUDA call, the CUDA library is extracted beside libbce4j, where a jar built
+     * with it carries one. Nothing happens for a CPU-only jar or where nothing needs extracting.
+     */
+    static final class CudaLibraryFile {
+        static {
+            String resource = Loader.getPlatform() + "/libbce4j_cuda.so";
+            if (NativeLibrary.class.getResource(resource) != null) {
+                try {
+                    Loader.cacheResource(NativeLibrary.class, resource);
+                } catch (java.io.IOException e) {
+                    // The core then reports the CUDA library as absent, with the loader's reason.
+                }
+            }
+        }
+
+        private CudaLibraryFile() {}
+
+        /** Runs the extraction once, on the first call. */
+        static void ensureExtracted() {}
+    }
+
+    static native int bce4j_cuda_availability();
+
+    static native @Cast("const char*") String bce4j_cuda_description();
+
+    static native int bce4j_cuda_device_count();
+
+    // The CUDA entry points, on raw addresses only: host buffers of the other forms are turned into addresses first.
+    static native int bce4j_cuda_bce_with_logits(
+            @Cast("const bce4j_options*") long options, @Cast("bce4j_dtype") int dtype, int ndim,
+            @Cast("const int64_t*") long shape, @Cast("const void*") long input, @Cast("const void*") long target,
+            @Cast("const void*") long gradOutput, @Cast("void*") long loss, @Cast("double*") long reducedLoss,
+            @Cast("void*") long gradInput, @Cast("void*") long gradTarget, @Cast("void*") long stream);
+
+    static native int bce4j_cuda_bce(
+            @Cast("const bce4j_options*") long options, @Cast("bce4j_dtype") int dtype, int ndim,
+            @Cast("const int64_t*") long shape, @Cast("const void*") long input, @Cast("const void*") long target,
+            @Cast("const void*") long gradOutput, @Cast("void*") long loss, @Cast("double*") long reducedLoss,
+            @Cast("void*") long gradInput, @Cast("void*") long gradTarget, @Cast("void*") long stream);
+
+    static native int bce4j_cuda_bce_with_logits_host(
+            @Cast("const bce4j_options*") long options, @Cast("bce4j_dtype") int dtype, int ndim,
+            @Cast("const int64_t*") long shape, @Cast("const void*") long input, @Cast("const void*") long target,
+            @Cast("const void*") long gradOutput, @Cast("void*") long loss, @Cast("double*") long reducedLoss,
+            @Cast("void*") long gradInput, @Cast("void*") long gradTarget);
+
+    static native int bce4j_cuda_bce_host(
+            @Cast("const bce4j_options*") long options, @Cast("bce4j_dtype") int dtype, int ndim,
+            @Cast("const int64_t*") long shape, @Cast("const void*") long input, @Cast("const void*") long target,
+            @Cast("const void*") long gradOutput, @Cast("void*") long loss, @Cast("double*") long reducedLoss,
+            @Cast("void*") long gradInput, @Cast("void*") long gradTarget);
+
     // Status codes, mirroring enum bce4j_status in bce4j.h.
     static final int BCE4J_OK = 0;
     static final int BCE4J_ERROR_NULL_ARGUMENT = 1;
     static final int BCE4J_ERROR_INTERNAL = 6;
+    static final int BCE4J_ERROR_UNAVAILABLE = 7;
+    static final int BCE4J_ERROR_DEVICE = 8;
 
     // Mirror BCE4J_MAX_DIMS and BCE4J_MAX_THREADS in bce4j.h.
     static final int MAX_DIMS = 32;

@@ -14,8 +14,12 @@ import java.util.List;
 import java.util.Map;
 import org.bce4j.BCELoss;
 import org.bce4j.BCEWithLogitsLoss;
+import org.bce4j.Bce4j;
 import org.bce4j.BinaryCrossEntropy;
+import org.bce4j.CudaAvailability;
+import org.bce4j.CudaUnavailableException;
 import org.bce4j.DType;
+import org.bce4j.Device;
 import org.bce4j.PosWeightMode;
 import org.bce4j.Reduction;
 import org.bce4j.WeightGradients;
@@ -30,7 +34,8 @@ final class Compute {
             "           [--reduction R] [--grad-output G.npy] [--loss logits|probabilities]",
             "           [--pos-weight-mode torch|paddle-legacy] [--size-average true|false] [--reduce true|false]",
             "           [--ignore-index V] [--label-smoothing E [--smoothing-classes K]] [--validate-targets true|false]",
-            "           [--focal-gamma G [--focal-alpha A]] [--grad-weights] [--threads T] --out DIR",
+            "           [--focal-gamma G [--focal-alpha A]] [--grad-weights] [--threads T] [--device cpu|cuda]",
+            "           --out DIR",
             "",
             "Computes the binary cross-entropy of X against Y (PyTorch BCEWithLogitsLoss, or BCELoss with",
             "--loss probabilities) and writes DIR/loss.npy, DIR/grad_input.npy and, for logits, DIR/grad_target.npy.",
@@ -71,6 +76,8 @@ final class Compute {
             "                       grad_output*loss) with respect to weight and pos_weight, summed to each one's own",
             "                       shape; 0-d (the derivative for an implicit scalar weight of 1) when not given",
             "  --threads T          OpenMP threads, 0 (the library default) to 1024",
+            "  --device D           cpu (the default) or cuda: the optional GPU path (see `info`); float32 and",
+            "                       float64 only. Where CUDA cannot run, exit code 2 with the reason",
             "  --out DIR            the output directory (created if missing)",
             "",
             ".npy files: format 1.0 or 2.0, little-endian float32 '<f4' or float64 '<f8', C order. All inputs share",
@@ -80,7 +87,7 @@ final class Compute {
     private static final List<String> FLAGS = List.of("--input", "--target", "--weight", "--pos-weight",
             "--pos-weight-mode", "--reduction", "--size-average", "--reduce", "--grad-output", "--loss", "--threads",
             "--ignore-index", "--label-smoothing", "--smoothing-classes", "--validate-targets", "--focal-gamma",
-            "--focal-alpha", "--out");
+            "--focal-alpha", "--device", "--out");
     /** Flags that take no value. */
     private static final List<String> SWITCHES = List.of("--grad-weights");
 
@@ -108,9 +115,12 @@ final class Compute {
         } catch (UsageException | Npy.NpyException e) {
             err.println("bce4j compute: " + e.getMessage());
             return 2;
-        } catch (IOException e) {
+        } catch (IOException | CudaUnavailableException e) {
             err.println("bce4j compute: " + e.getMessage());
             return 2;
+        } catch (IllegalStateException e) { // a CUDA runtime failure: not the input's fault
+            err.println("bce4j compute: " + e.getMessage());
+            return 1;
         }
     }
 
@@ -184,6 +194,7 @@ final class Compute {
         if (!logits && flags.containsKey("--pos-weight-mode")) {
             throw new UsageException("--pos-weight-mode applies to --loss logits only (BCELoss has no pos_weight)");
         }
+        Device device = device(flags.getOrDefault("--device", "cpu"));
         FocalOptions focal = focalOptions(flags, logits);
         TargetOptions targetOptions = targetOptions(flags);
         Path outDir = path(flags, "--out");
@@ -223,9 +234,12 @@ final class Compute {
         Npy.Array gradInput = Npy.Array.allocate(dtype, shape);
         Npy.Array gradTarget = logits ? Npy.Array.allocate(dtype, shape) : null;
         boolean gradWeights = flags.containsKey("--grad-weights");
+        if (gradWeights && device == Device.CUDA) {
+            throw new UsageException("--grad-weights is not supported with --device cuda yet (it runs on the CPU)");
+        }
         WeightGradients weightGradients = null;
 
-        try (BinaryCrossEntropy bce = build(logits, reduction, threads, weight, posWeight, posWeightMode,
+        try (BinaryCrossEntropy bce = build(logits, reduction, threads, device, weight, posWeight, posWeightMode,
                 validateTargets != null && validateTargets, focal, targetOptions)) {
             if (gradWeights && dtype == DType.FLOAT32) {
                 weightGradients = bce.computeWeightGradients(shape, input.floats(), target.floats(),
@@ -323,6 +337,20 @@ final class Compute {
         }
     }
 
+    /** --device, checked; cuda only where it can run. */
+    private static Device device(String value) throws UsageException {
+        switch (value) {
+            case "cpu":
+                return Device.CPU;
+            case "cuda":
+                CudaAvailability cuda = Bce4j.cuda();
+                if (!cuda.available()) throw new UsageException("--device cuda: CUDA is " + cuda.description());
+                return Device.CUDA;
+            default:
+                throw new UsageException("--device is '" + value + "'; expected cpu or cuda");
+        }
+    }
+
     private static PosWeightMode posWeightMode(String value) throws UsageException {
         switch (value) {
             case "torch":
@@ -334,18 +362,18 @@ final class Compute {
         }
     }
 
-    private static BinaryCrossEntropy build(boolean logits, Reduction reduction, int threads, Npy.Array weight,
-            Npy.Array posWeight, PosWeightMode posWeightMode, boolean validateTargets, FocalOptions focal,
-            TargetOptions targetOptions) {
+    private static BinaryCrossEntropy build(boolean logits, Reduction reduction, int threads, Device device,
+            Npy.Array weight, Npy.Array posWeight, PosWeightMode posWeightMode, boolean validateTargets,
+            FocalOptions focal, TargetOptions targetOptions) {
         if (logits) {
             BCEWithLogitsLoss.Builder b = BCEWithLogitsLoss.builder().reduction(reduction).numThreads(threads)
-                    .posWeightMode(posWeightMode).validateTargets(validateTargets);
+                    .device(device).posWeightMode(posWeightMode).validateTargets(validateTargets);
             if (weight != null) b.weight(weight.toDoubleArray(), weight.shape());
             if (posWeight != null) b.posWeight(posWeight.toDoubleArray(), posWeight.shape());
             if (focal != null) b.focal(focal.gamma(), focal.alpha());
             return targetOptions.applyTo(b).build();
         }
-        BCELoss.Builder b = BCELoss.builder().reduction(reduction).numThreads(threads);
+        BCELoss.Builder b = BCELoss.builder().reduction(reduction).numThreads(threads).device(device);
         if (weight != null) b.weight(weight.toDoubleArray(), weight.shape());
         return targetOptions.applyTo(b).build();
     }

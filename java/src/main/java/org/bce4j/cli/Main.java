@@ -17,6 +17,7 @@ public final class Main {
             "  demo      the seed examples: inputs, loss and gradients (the default)",
             "  compute   loss and gradients of .npy files, written as .npy files",
             "  bench     the time of one loss call, without and with grad_input, as one line",
+            "  info      the version, the CPU kernels, the thread count and whether CUDA can run",
             "  --help    this text; <command> --help describes a command");
 
     private static final String DEMO_USAGE = String.join(System.lineSeparator(),
@@ -24,6 +25,12 @@ public final class Main {
             "",
             "Runs the seed examples (BCEWithLogitsLoss on [3] logits, and on [4, 7] logits with weight and",
             "pos_weight) through the float32 path and prints their inputs, loss and gradients.");
+
+    private static final String INFO_USAGE = String.join(System.lineSeparator(),
+            "usage: java -jar bce4j.jar info",
+            "",
+            "Prints the library version, the CPU kernels in use, the default OpenMP thread count and one line",
+            "'cuda: available (N devices: names)' or 'cuda: unavailable (reason)'.");
 
     private Main() {}
 
@@ -45,6 +52,17 @@ public final class Main {
                 }
                 demo(out);
                 return 0;
+            case "info":
+                if (args.length == 2 && (args[1].equals("--help") || args[1].equals("-h"))) {
+                    out.println(INFO_USAGE);
+                    return 0;
+                }
+                if (args.length > 1) {
+                    err.println("info takes no arguments, got: " + args[1]);
+                    return 2;
+                }
+                info(out);
+                return 0;
             case "compute":
                 return Compute.run(java.util.Arrays.copyOfRange(args, 1, args.length), out, err);
             case "bench":
@@ -59,6 +77,14 @@ public final class Main {
                 err.println(USAGE);
                 return 2;
         }
+    }
+
+    /** What the library runs on here. */
+    static void info(PrintStream out) {
+        out.println("bce4j " + Bce4j.version());
+        out.println("cpu: " + Bce4j.cpuIsa());
+        out.println("threads: " + Bce4j.defaultNumThreads());
+        out.println("cuda: " + Bce4j.cuda().description());
     }
 
     /** Runs the two seed examples through the off-heap float32 path and prints them. */

@@ -488,6 +488,37 @@ class ComputeTest {
     }
 
     @Test
+    @DisplayName("--device cpu is the default; cuda runs where CUDA can and otherwise exits 2 with the reason")
+    void device() throws IOException {
+        long[] shape = {3, 4};
+        double[] x = floatValues(12, 31, -6, 6);
+        double[] y = labels(12, 32);
+        String in = npy("dev_x.npy", DType.FLOAT64, shape, x).toString();
+        String tg = npy("dev_y.npy", DType.FLOAT64, shape, y).toString();
+        CliRun cpu = CliRun.of("compute", "--input", in, "--target", tg, "--device", "cpu", "--out",
+                dir.resolve("dev_cpu").toString());
+        assertEquals(0, cpu.exitCode(), cpu.err());
+        assertFails(new String[] {"compute", "--input", in, "--target", tg, "--device", "gpu", "--out",
+                dir.resolve("out").toString()}, "--device is 'gpu'; expected cpu or cuda");
+        org.bce4j.CudaAvailability cuda = org.bce4j.Bce4j.cuda();
+        if (!cuda.available()) {
+            assertFails(new String[] {"compute", "--input", in, "--target", tg, "--device", "cuda", "--out",
+                    dir.resolve("out").toString()}, "--device cuda: CUDA is " + cuda.description());
+            return;
+        }
+        CliRun gpu = CliRun.of("compute", "--input", in, "--target", tg, "--device", "cuda", "--out",
+                dir.resolve("dev_cuda").toString());
+        assertEquals(0, gpu.exitCode(), gpu.err());
+        for (String name : new String[] {"loss.npy", "grad_input.npy", "grad_target.npy"}) {
+            double[] a = Npy.read(dir.resolve("dev_cpu").resolve(name)).toDoubleArray();
+            double[] b = Npy.read(dir.resolve("dev_cuda").resolve(name)).toDoubleArray();
+            for (int i = 0; i < a.length; i++) {
+                assertEquals(a[i], b[i], 1e-12 * Math.max(1, Math.abs(a[i])), name + "[" + i + "]");
+            }
+        }
+    }
+
+    @Test
     @DisplayName("--validate-targets true names the first target outside [0, 1]; BCELoss rejects the flag")
     void validateTargets() throws IOException {
         String in = npy("vt_x.npy", DType.FLOAT32, new long[] {5}, new double[] {1, -2, 0.5, 3, 0}).toString();

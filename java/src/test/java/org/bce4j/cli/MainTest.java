@@ -36,6 +36,23 @@ class MainTest {
     }
 
     @Test
+    @DisplayName("info prints the version, the CPU kernels, the thread count and the CUDA line")
+    void info() {
+        CliRun r = CliRun.of("info");
+        assertEquals(0, r.exitCode(), "exit code; stderr: " + r.err());
+        String[] lines = r.out().strip().split("\\R");
+        assertEquals(4, lines.length, r.out());
+        assertEquals("bce4j " + org.bce4j.Bce4j.version(), lines[0]);
+        assertEquals("cpu: " + org.bce4j.Bce4j.cpuIsa(), lines[1]);
+        assertEquals("threads: " + org.bce4j.Bce4j.defaultNumThreads(), lines[2]);
+        assertTrue(lines[3].matches("cuda: (available \\(\\d+ devices?: .+\\)|unavailable \\(.+\\))"), lines[3]);
+        assertEquals("cuda: " + org.bce4j.Bce4j.cuda().description(), lines[3]);
+        assertEquals("", r.err());
+        assertEquals(2, CliRun.of("info", "extra").exitCode());
+        assertTrue(CliRun.of("info", "--help").out().contains("usage: java -jar bce4j.jar info"));
+    }
+
+    @Test
     @DisplayName("no arguments runs the demo")
     void defaultIsDemo() {
         CliRun r = CliRun.of();

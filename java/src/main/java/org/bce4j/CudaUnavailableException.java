@@ -1,0 +1,18 @@
+package org.bce4j;
+
+/** CUDA was asked for ({@link Device#CUDA}, {@link BinaryCrossEntropy#computeOnCuda}) where it cannot run. */
+public final class CudaUnavailableException extends IllegalStateException {
+    private static final long serialVersionUID = 1L;
+
+    private final transient CudaAvailability availability;
+
+    CudaUnavailableException(String message, CudaAvailability availability) {
+        super(message);
+        this.availability = availability;
+    }
+
+    /** Why CUDA is unavailable. */
+    public CudaAvailability availability() {
+        return availability;
+    }
+}
