@@ -182,7 +182,7 @@ double normalising_denominator(const bce4j_options& o, int64_t count, const T* t
     if (o.reduction == BCE4J_REDUCTION_MEAN_VALID) {
         if (!o.has_ignore_index) return static_cast<double>(count);
         int64_t ignored = 0;
-        for (int64_t i = 0; i < count; ++i) ignored += static_cast<double>(target[i]) == o.ignore_index;
+        for (int64_t i = 0; i < count; ++i) ignored += to_double(target[i]) == o.ignore_index;
         return static_cast<double>(count - ignored);
     }
     if (o.weight == nullptr) return static_cast<double>(count);
@@ -191,7 +191,8 @@ double normalising_denominator(const bce4j_options& o, int64_t count, const T* t
     const T* w = static_cast<const T*>(o.weight);
     double total = 0;
     for (int64_t i = 0; i < weight_count; ++i) {
-        total += o.reduction == BCE4J_REDUCTION_MEAN_BY_WEIGHT ? static_cast<double>(w[i]) : (w[i] != T(0) ? 1 : 0);
+        const double value = to_double(w[i]);
+        total += o.reduction == BCE4J_REDUCTION_MEAN_BY_WEIGHT ? value : (value != 0 ? 1 : 0);
     }
     return total * static_cast<double>(count / weight_count);
 }
@@ -240,8 +241,7 @@ bce4j_status run(const Call& call) {
     }
 
     const bool reduces = o.reduction != BCE4J_REDUCTION_NONE;
-    const double upstream = reduces && call.grad_output ? static_cast<double>(*static_cast<const T*>(call.grad_output))
-                                                        : 1.0;
+    const double upstream = reduces && call.grad_output ? to_double(*static_cast<const T*>(call.grad_output)) : 1.0;
     // What the sum is divided by (1: none); the normalised means give 0, never NaN, for a zero denominator.
     double denominator = 1;
     bool zero_when_empty = false;
@@ -270,8 +270,8 @@ bce4j_status run(const Call& call) {
     args.grad_target = static_cast<T*>(call.grad_target);
     args.paddle_legacy = call.kind == LossKind::kLogits && o.pos_weight_mode == BCE4J_POS_WEIGHT_PADDLE_LEGACY;
     // An ignore_index that T cannot hold exactly matches no target of this dtype.
-    const bool ignores = o.has_ignore_index && static_cast<double>(static_cast<T>(o.ignore_index)) == o.ignore_index;
-    if (ignores) args.ignored_target = static_cast<T>(o.ignore_index);
+    const bool ignores = o.has_ignore_index && to_double(from_double<T>(o.ignore_index)) == o.ignore_index;
+    if (ignores) args.ignored_target = from_double<T>(o.ignore_index);
     args.smoothing_keep = 1 - o.label_smoothing;
     args.smoothing_shift = o.label_smoothing / o.smoothing_classes;
     args.validate_targets = call.kind == LossKind::kLogits && o.validate_targets != 0;
@@ -295,17 +295,17 @@ bce4j_status run(const Call& call) {
     }
 
     if (r.first_invalid >= 0) {
-        const T x = args.input[r.first_invalid];
+        const double x = to_double(args.input[r.first_invalid]);
         const bool input_bad = call.kind == LossKind::kProbabilities && math::outside_unit_interval(x);
-        const T v = input_bad ? x : args.target[r.first_invalid];
+        const double v = input_bad ? x : to_double(args.target[r.first_invalid]);
         return fail(BCE4J_ERROR_OUT_OF_RANGE, "%s element %lld (index %s) is %.9g; expected a value in [0, 1]",
                     input_bad ? "input" : "target", static_cast<long long>(r.first_invalid),
-                    format_index(input, r.first_invalid).c_str(), static_cast<double>(v));
+                    format_index(input, r.first_invalid).c_str(), v);
     }
     if (reduces) {
         const double reduced = normalised(r.loss_sum);
         if (call.reduced_loss) *call.reduced_loss = reduced;
-        if (call.loss) *static_cast<T*>(call.loss) = static_cast<T>(reduced);
+        if (call.loss) *static_cast<T*>(call.loss) = from_double<T>(reduced);
     }
     return BCE4J_OK;
 }
@@ -318,8 +318,13 @@ bce4j_status dispatch(bce4j_dtype dtype, const Call& call) {
                 return run<float>(call);
             case BCE4J_FLOAT64:
                 return run<double>(call);
+            case BCE4J_FLOAT16:
+                return run<Float16>(call);
+            case BCE4J_BFLOAT16:
+                return run<BFloat16>(call);
         }
-        return fail(BCE4J_ERROR_INVALID_OPTION, "dtype is %d; expected 0 (float32) or 1 (float64)",
+        return fail(BCE4J_ERROR_INVALID_OPTION,
+                    "dtype is %d; expected 0 (float32), 1 (float64), 2 (float16) or 3 (bfloat16)",
                     static_cast<int>(dtype));
     } catch (const std::bad_alloc&) {
         return fail(BCE4J_ERROR_INTERNAL, "out of memory");
