@@ -106,27 +106,6 @@ class HalfStorageTest {
                 returned);
     }
 
-    /** Half the format's spacing at magnitude a (the subnormal spacing below the smallest normal). */
-    static double halfSpacing(DType dtype, double a) {
-        int mantissaBits = dtype == DType.FLOAT16 ? 10 : 7;
-        int minExponent = dtype == DType.FLOAT16 ? -14 : -126;
-        int exponent = a > 0 ? Math.max(Math.getExponent(a), minExponent) : minExponent;
-        return Math.scalb(1.0, exponent - mantissaBits - 1);
-    }
-
-    static final double LANES = 4 * Math.ulp(1f);
-
-    /** got within one rounding of want, plus what float32 lanes add relative to the terms' magnitude. */
-    static void assertRounded(DType dtype, double want, double got, double terms, String what) {
-        if (Double.isNaN(want) || Double.isNaN(got)) {
-            assertTrue(Double.isNaN(want) && Double.isNaN(got), what + ": got " + got + ", want " + want);
-            return;
-        }
-        double slack = (FLOAT32_ROUNDED_ONCE ? 1e-12 : LANES) * Math.max(Math.abs(want), terms);
-        double bound = halfSpacing(dtype, Math.abs(want) + slack) + slack;
-        assertTrue(Math.abs(got - want) <= bound, what + ": got " + got + ", want " + want + ", bound " + bound);
-    }
-
     @ParameterizedTest(name = "{0} {1} {2}")
     @MethodSource("kindsFormatsReductions")
     void logitsWithBroadcastWeightsMatchTheReference(Kind kind, DType dtype, Reduction reduction) {
@@ -149,14 +128,14 @@ class HalfStorageTest {
                 double gi = reduction == Reduction.NONE ? Math.abs(gradOutput[i]) : g;
                 double terms = Math.abs(w[i]) * (1 + Math.abs(x[i])) * (1 + p[i]);
                 sumTerms += terms;
-                assertRounded(dtype, e.gradInput[i], o.gradInput[i], terms * gi, "gradInput " + i);
-                assertRounded(dtype, e.gradTarget[i], o.gradTarget[i], terms * gi, "gradTarget " + i);
-                if (reduction == Reduction.NONE) assertRounded(dtype, e.loss[i], o.loss[i], terms, "loss " + i);
+                assertRounded16(dtype, e.gradInput[i], o.gradInput[i], terms * gi, "gradInput " + i);
+                assertRounded16(dtype, e.gradTarget[i], o.gradTarget[i], terms * gi, "gradTarget " + i);
+                if (reduction == Reduction.NONE) assertRounded16(dtype, e.loss[i], o.loss[i], terms, "loss " + i);
             }
             if (reduction == Reduction.NONE) {
                 assertTrue(Double.isNaN(o.returned));
             } else {
-                assertEquals(e.returned, o.returned, (FLOAT32_ROUNDED_ONCE ? 1e-12 : LANES) * sumTerms, "returned");
+                assertEquals(e.returned, o.returned, (FLOAT32_ROUNDED_ONCE ? 1e-12 : LANES32) * sumTerms, "returned");
                 // The one-element loss is the double result rounded once.
                 assertEquals(rounded(dtype, new double[] {o.returned})[0], o.loss[0], "loss[0]");
             }
@@ -175,9 +154,9 @@ class HalfStorageTest {
             Expected e = expected(false, Reduction.NONE, x, y, w, null, null);
             for (int i = 0; i < N; i++) {
                 double terms = w[i] * (2 - Math.log(x[i]) - Math.log1p(-x[i]) + 1 / (x[i] * (1 - x[i])));
-                assertRounded(dtype, e.loss[i], o.loss[i], terms, "loss " + i);
-                assertRounded(dtype, e.gradInput[i], o.gradInput[i], terms, "gradInput " + i);
-                assertRounded(dtype, e.gradTarget[i], o.gradTarget[i], terms, "gradTarget " + i);
+                assertRounded16(dtype, e.loss[i], o.loss[i], terms, "loss " + i);
+                assertRounded16(dtype, e.gradInput[i], o.gradInput[i], terms, "gradInput " + i);
+                assertRounded16(dtype, e.gradTarget[i], o.gradTarget[i], terms, "gradTarget " + i);
             }
         }
     }
@@ -213,9 +192,9 @@ class HalfStorageTest {
                     assertEquals(rounded(dtype, new double[] {gi[i]})[0], o.gradInput[i], "gradInput " + i);
                     assertEquals(rounded(dtype, new double[] {gt[i]})[0], o.gradTarget[i], "gradTarget " + i);
                 } else {
-                    assertRounded(dtype, l[i], o.loss[i], terms, "loss " + i);
-                    assertRounded(dtype, gi[i], o.gradInput[i], terms, "gradInput " + i);
-                    assertRounded(dtype, gt[i], o.gradTarget[i], terms, "gradTarget " + i);
+                    assertRounded16(dtype, l[i], o.loss[i], terms, "loss " + i);
+                    assertRounded16(dtype, gi[i], o.gradInput[i], terms, "gradInput " + i);
+                    assertRounded16(dtype, gt[i], o.gradTarget[i], terms, "gradTarget " + i);
                 }
                 if (y[i] == -100) assertEquals(0, o.gradInput[i], "ignored " + i);
             }

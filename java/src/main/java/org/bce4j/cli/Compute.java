@@ -68,8 +68,9 @@ final class Compute {
             "  --threads T          OpenMP threads, 0 (the library default) to 1024",
             "  --out DIR            the output directory (created if missing)",
             "",
-            ".npy files: format 1.0 or 2.0, little-endian float32 '<f4' or float64 '<f8', C order. All inputs share",
-            "one dtype, and the outputs have it too. loss.npy is the input's shape for none, 0-d otherwise.",
+            ".npy files: format 1.0 or 2.0, little-endian float16 '<f2', float32 '<f4' or float64 '<f8', C order.",
+            "All inputs share one dtype, and the outputs have it too (float16 is computed in float32 and rounded).",
+            "loss.npy is the input's shape for none, 0-d otherwise.",
             "Bad input: one line on stderr naming the file and the problem, exit code 2, no output written.");
 
     private static final List<String> FLAGS = List.of("--input", "--target", "--weight", "--pos-weight",
@@ -216,6 +217,10 @@ final class Compute {
             if (dtype == DType.FLOAT32) {
                 bce.compute(shape, input.floats(), target.floats(), gradOutput == null ? null : gradOutput.floats(),
                         loss.floats(), gradInput.floats(), gradTarget == null ? null : gradTarget.floats());
+            } else if (dtype == DType.FLOAT16) {
+                bce.compute(dtype, shape, input.shorts(), target.shorts(),
+                        gradOutput == null ? null : gradOutput.shorts(), loss.shorts(), gradInput.shorts(),
+                        gradTarget == null ? null : gradTarget.shorts());
             } else {
                 bce.compute(shape, input.doubles(), target.doubles(),
                         gradOutput == null ? null : gradOutput.doubles(), loss.doubles(), gradInput.doubles(),
