@@ -32,6 +32,7 @@ struct WidenedOperand {
 
 template <typename S, RowKernel<float> kFloatKernel>
 RowResult converting_row(int64_t n, const RowArgs<S>& a) {
+    if (n <= 0) return {0.0, -1};  // its operand pointers may all point past the end
     RowArgs<float> f;
     f.weight_stride = a.weight_stride;
     f.pos_weight_stride = a.pos_weight_stride;

@@ -59,8 +59,10 @@ final class Checks {
             return;
         }
         if (!b.isDirect()) {
+            String view = b instanceof ShortBuffer ? "asShortBuffer()"
+                    : b instanceof DoubleBuffer ? "asDoubleBuffer()" : "asFloatBuffer()";
             throw new IllegalArgumentException(name + " is a heap buffer; pass a direct buffer, e.g. "
-                    + "ByteBuffer.allocateDirect(n).order(ByteOrder.nativeOrder()).asFloatBuffer()");
+                    + "ByteBuffer.allocateDirect(bytes).order(ByteOrder.nativeOrder())." + view);
         }
         ByteOrder order = b instanceof FloatBuffer ? ((FloatBuffer) b).order()
                 : b instanceof ShortBuffer ? ((ShortBuffer) b).order() : ((DoubleBuffer) b).order();
