@@ -197,7 +197,7 @@ double normalising_denominator(const bce4j_options& o, int64_t count, const T* t
     if (o.reduction == BCE4J_REDUCTION_MEAN_VALID) {
         if (!o.has_ignore_index) return static_cast<double>(count);
         int64_t ignored = 0;
-        for (int64_t i = 0; i < count; ++i) ignored += static_cast<double>(target[i]) == o.ignore_index;
+        for (int64_t i = 0; i < count; ++i) ignored += to_double(target[i]) == o.ignore_index;
         return static_cast<double>(count - ignored);
     }
     if (o.weight == nullptr) return static_cast<double>(count);
@@ -206,7 +206,8 @@ double normalising_denominator(const bce4j_options& o, int64_t count, const T* t
     const T* w = static_cast<const T*>(o.weight);
     double total = 0;
     for (int64_t i = 0; i < weight_count; ++i) {
-        total += o.reduction == BCE4J_REDUCTION_MEAN_BY_WEIGHT ? static_cast<double>(w[i]) : (w[i] != T(0) ? 1 : 0);
+        const double value = to_double(w[i]);
+        total += o.reduction == BCE4J_REDUCTION_MEAN_BY_WEIGHT ? value : (value != 0 ? 1 : 0);
     }
     return total * static_cast<double>(count / weight_count);
 }
@@ -273,7 +274,7 @@ bce4j_status check_call(const Call& call, Checked* c) {
         return s;
     }
     c->reduces = o.reduction != BCE4J_REDUCTION_NONE;
-    c->ignores = o.has_ignore_index && static_cast<double>(static_cast<T>(o.ignore_index)) == o.ignore_index;
+    c->ignores = o.has_ignore_index && to_double(from_double<T>(o.ignore_index)) == o.ignore_index;
     return BCE4J_OK;
 }
 
@@ -293,8 +294,7 @@ bce4j_status run_on_cpu(const Call& call, const Checked& c) {
     const bce4j_options& o = c.o;
     const int64_t count = c.count;
     const bool reduces = c.reduces;
-    const double upstream = reduces && call.grad_output ? static_cast<double>(*static_cast<const T*>(call.grad_output))
-                                                        : 1.0;
+    const double upstream = reduces && call.grad_output ? to_double(*static_cast<const T*>(call.grad_output)) : 1.0;
     // What the sum is divided by (1: none).
     double denominator = 1;
     bool zero_when_empty = false;
@@ -319,7 +319,7 @@ bce4j_status run_on_cpu(const Call& call, const Checked& c) {
     args.grad_input = static_cast<T*>(call.grad_input);
     args.grad_target = static_cast<T*>(call.grad_target);
     args.paddle_legacy = call.kind == LossKind::kLogits && o.pos_weight_mode == BCE4J_POS_WEIGHT_PADDLE_LEGACY;
-    if (c.ignores) args.ignored_target = static_cast<T>(o.ignore_index);
+    if (c.ignores) args.ignored_target = from_double<T>(o.ignore_index);
     args.smoothing_keep = 1 - o.label_smoothing;
     args.smoothing_shift = o.label_smoothing / o.smoothing_classes;
     args.validate_targets = call.kind == LossKind::kLogits && o.validate_targets != 0;
@@ -346,14 +346,13 @@ bce4j_status run_on_cpu(const Call& call, const Checked& c) {
     }
 
     if (r.first_invalid >= 0) {
-        return fail_out_of_range(call.kind, c.input, r.first_invalid,
-                                 static_cast<double>(args.input[r.first_invalid]),
-                                 static_cast<double>(args.target[r.first_invalid]));
+        return fail_out_of_range(call.kind, c.input, r.first_invalid, to_double(args.input[r.first_invalid]),
+                                 to_double(args.target[r.first_invalid]));
     }
     if (reduces) {
         const double reduced = normalise(r.loss_sum, denominator, zero_when_empty);
         if (call.reduced_loss) *call.reduced_loss = reduced;
-        if (call.loss) *static_cast<T*>(call.loss) = static_cast<T>(reduced);
+        if (call.loss) *static_cast<T*>(call.loss) = from_double<T>(reduced);
     }
     if (o.grad_weight != nullptr || o.grad_pos_weight != nullptr) {
         // An absent operand is an implicit scalar 1: one gradient element, at stride 0 in the plan.
@@ -372,7 +371,7 @@ bce4j_status run_on_cpu(const Call& call, const Checked& c) {
         if (grad_weight != nullptr && o.reduction == BCE4J_REDUCTION_MEAN_BY_WEIGHT && weight_count == 1) {
             // One weight scales S and W alike: S/W does not depend on it (and is 0 for W = 0). Exactly 0, where
             // the formula above would leave the rounding noise of sum - R*m.
-            *grad_weight = T(0);
+            *grad_weight = from_double<T>(0.0);
             grad_weight = nullptr;
         }
         if (grad_weight != nullptr || o.grad_pos_weight != nullptr) {
@@ -479,9 +478,10 @@ bce4j_status dispatch(bce4j_dtype dtype, const Call& call) {
                     return fail(BCE4J_ERROR_INVALID_OPTION, "dtype %s is not supported on the CUDA path yet",
                                 dtype == BCE4J_FLOAT16 ? "float16" : "bfloat16");
                 }
-                break;
+                return dtype == BCE4J_FLOAT16 ? run<Float16>(call, dtype) : run<BFloat16>(call, dtype);
         }
-        return fail(BCE4J_ERROR_INVALID_OPTION, "dtype is %d; expected 0 (float32) or 1 (float64)",
+        return fail(BCE4J_ERROR_INVALID_OPTION,
+                    "dtype is %d; expected 0 (float32), 1 (float64), 2 (float16) or 3 (bfloat16)",
                     static_cast<int>(dtype));
     } catch (const std::bad_alloc&) {
         return fail(BCE4J_ERROR_INTERNAL, "out of memory");
@@ -512,15 +512,15 @@ bce4j_status bce4j_bce_with_logits(const bce4j_options* options, bce4j_dtype dty
                                    const int64_t* shape, const void* input, const void* target,
                                    const void* grad_output, void* loss, double* reduced_loss, void* grad_input,
                                    void* grad_target) {
-    return bce4j::dispatch(dtype, Call{LossKind::kLogits, Device::kCpu, nullptr, options, ndim, shape, input, target, grad_output, loss,
-                                       reduced_loss, grad_input, grad_target});
+    return bce4j::dispatch(dtype, Call{LossKind::kLogits, Device::kCpu, nullptr, options, ndim, shape, input, target,
+                                       grad_output, loss, reduced_loss, grad_input, grad_target});
 }
 
 bce4j_status bce4j_bce(const bce4j_options* options, bce4j_dtype dtype, int32_t ndim, const int64_t* shape,
                        const void* input, const void* target, const void* grad_output, void* loss,
                        double* reduced_loss, void* grad_input, void* grad_target) {
-    return bce4j::dispatch(dtype, Call{LossKind::kProbabilities, Device::kCpu, nullptr, options, ndim, shape, input, target, grad_output,
-                                       loss, reduced_loss, grad_input, grad_target});
+    return bce4j::dispatch(dtype, Call{LossKind::kProbabilities, Device::kCpu, nullptr, options, ndim, shape, input,
+                                       target, grad_output, loss, reduced_loss, grad_input, grad_target});
 }
 
 bce4j_status bce4j_cuda_bce_with_logits(const bce4j_options* options, bce4j_dtype dtype, int32_t ndim,

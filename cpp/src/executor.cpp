@@ -100,5 +100,9 @@ ExecutionResult execute(const BroadcastPlan& plan, int64_t count, const RowArgs<
 template ExecutionResult execute<float>(const BroadcastPlan&, int64_t, const RowArgs<float>&, RowKernel<float>, int);
 template ExecutionResult execute<double>(const BroadcastPlan&, int64_t, const RowArgs<double>&, RowKernel<double>,
                                          int);
+template ExecutionResult execute<Float16>(const BroadcastPlan&, int64_t, const RowArgs<Float16>&, RowKernel<Float16>,
+                                          int);
+template ExecutionResult execute<BFloat16>(const BroadcastPlan&, int64_t, const RowArgs<BFloat16>&,
+                                           RowKernel<BFloat16>, int);
 
 }  // namespace bce4j

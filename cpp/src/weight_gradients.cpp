@@ -5,20 +5,10 @@
 
 #include "element_math.h"
 #include "executor.h"
+#include "storage_types.h"
 
 namespace bce4j {
 namespace {
-
-// The storage conversions of this pass: every value is read into double and every result rounded once to T.
-template <typename T>
-double widen(T v) {
-    return static_cast<double>(v);
-}
-
-template <typename T>
-T narrow(double v) {
-    return static_cast<T>(v);
-}
 
 // Calls visit(flat, n, weight_offset, pos_weight_offset) for each run of the flat range [begin, end) that lies in
 // one innermost row of the plan; along a run the operands' offsets advance by the plan's innermost strides.
@@ -114,7 +104,7 @@ inline void add_run(std::vector<Segment>& segments, int64_t low, int64_t high) {
 
 template <typename T>
 T finished(const WeightGradientTerms& terms, double sum, double offset) {
-    return narrow<T>(math::scaled(terms.scale, sum - offset));
+    return from_double<T>(math::scaled(terms.scale, sum - offset));
 }
 
 }  // namespace
@@ -184,13 +174,13 @@ void compute_weight_gradients(const BroadcastPlan& plan, int64_t count, const Ro
                 const int64_t pj = po + k * pos_weight_step;
                 double w_contribution = 0;
                 double p_contribution = 0;
-                if (args.target[i] != args.ignored_target) {  // an ignored element contributes 0
-                    const double w = args.weight ? widen(args.weight[wj]) : 1.0;
-                    const double p = args.pos_weight ? widen(args.pos_weight[pj]) : 1.0;
-                    const double y = widen(args.target[i]) * args.smoothing_keep + args.smoothing_shift;
-                    const ElementSlopes slopes = element_slopes(args, terms.probabilities, widen(args.input[i]), y,
-                                                                w, p);
-                    const double g = args.grad_output ? widen(args.grad_output[i]) : 1.0;
+                if (!(to_double(args.target[i]) == to_double(args.ignored_target))) {  // ignored: contributes 0
+                    const double w = args.weight ? to_double(args.weight[wj]) : 1.0;
+                    const double p = args.pos_weight ? to_double(args.pos_weight[pj]) : 1.0;
+                    const double y = to_double(args.target[i]) * args.smoothing_keep + args.smoothing_shift;
+                    const double x = to_double(args.input[i]);
+                    const ElementSlopes slopes = element_slopes(args, terms.probabilities, x, y, w, p);
+                    const double g = args.grad_output ? to_double(args.grad_output[i]) : 1.0;
                     w_contribution = math::scaled(g, slopes.weight);
                     p_contribution = math::scaled(g, slopes.pos_weight);
                 }
@@ -230,5 +220,11 @@ template void compute_weight_gradients<float>(const BroadcastPlan&, int64_t, con
 template void compute_weight_gradients<double>(const BroadcastPlan&, int64_t, const RowArgs<double>&,
                                                const WeightGradientTerms&, OperandGradient<double>,
                                                OperandGradient<double>, int);
+template void compute_weight_gradients<Float16>(const BroadcastPlan&, int64_t, const RowArgs<Float16>&,
+                                                const WeightGradientTerms&, OperandGradient<Float16>,
+                                                OperandGradient<Float16>, int);
+template void compute_weight_gradients<BFloat16>(const BroadcastPlan&, int64_t, const RowArgs<BFloat16>&,
+                                                 const WeightGradientTerms&, OperandGradient<BFloat16>,
+                                                 OperandGradient<BFloat16>, int);
 
 }  // namespace bce4j

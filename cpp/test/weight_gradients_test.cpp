@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "storage_types.h"
 #include "test_util.h"
 
 namespace {
@@ -49,6 +50,17 @@ int64_t gradient_count(const std::optional<Tensor<T>>& operand) {
 }
 
 template <typename T>
+constexpr bce4j_dtype storage_dtype() {
+    if constexpr (std::is_same_v<T, bce4j::Float16>) {
+        return BCE4J_FLOAT16;
+    } else if constexpr (std::is_same_v<T, bce4j::BFloat16>) {
+        return BCE4J_BFLOAT16;
+    } else {
+        return dtype_of<T>();
+    }
+}
+
+template <typename T>
 WeightGradients<T> call(const GradCall<T>& s, bool want_weight, bool want_pos_weight) {
     bce4j_options o;
     bce4j_options_init(&o);
@@ -77,7 +89,7 @@ WeightGradients<T> call(const GradCall<T>& s, bool want_weight, bool want_pos_we
         o.focal_alpha = s.focal_alpha;
     }
     WeightGradients<T> r;
-    const T sentinel = static_cast<T>(-12345.0);
+    const T sentinel = bce4j::from_double<T>(-12345.0);
     if (want_weight) r.weight.assign(static_cast<size_t>(gradient_count(s.weight)), sentinel);
     if (want_pos_weight) r.pos_weight.assign(static_cast<size_t>(gradient_count(s.pos_weight)), sentinel);
     o.grad_weight = want_weight ? r.weight.data() : nullptr;
@@ -85,7 +97,8 @@ WeightGradients<T> call(const GradCall<T>& s, bool want_weight, bool want_pos_we
     const bool none = s.reduction == BCE4J_REDUCTION_NONE;
     r.loss.assign(none ? static_cast<size_t>(numel(s.shape)) : 1u, sentinel);
     const auto fn = s.kind == Loss::kLogits ? bce4j_bce_with_logits : bce4j_bce;
-    r.status = fn(&o, dtype_of<T>(), static_cast<int32_t>(s.shape.size()), s.shape.empty() ? nullptr : s.shape.data(),
+    r.status = fn(&o, storage_dtype<T>(), static_cast<int32_t>(s.shape.size()),
+                  s.shape.empty() ? nullptr : s.shape.data(),
                   s.input.empty() ? nullptr : s.input.data(), s.target.empty() ? nullptr : s.target.data(),
                   s.grad_output ? s.grad_output->data() : nullptr, r.loss.data(), &r.reduced, nullptr, nullptr);
     r.message = bce4j_last_error_message();
@@ -468,6 +481,78 @@ TEST(WeightGradients, Float32IsFloat64RoundedOnce) {
             }
         }
     }
+}
+
+// 16-bit storage: the pass reads the widened values and rounds its double sums once, so float16 and bfloat16
+// gradients are the float64 gradients of the same (widened) inputs rounded once. MEAN_BY_WEIGHT also uses the
+// reduced loss, which the SIMD kernels compute in float32 lanes: there, within one unit in the last place.
+template <typename S>
+void expect_16bit_gradients_are_float64_rounded_once() {
+    const std::vector<int64_t> shape = {64, 37};
+    const int64_t n = numel(shape);
+    const auto through = [](std::vector<double> v) {  // values S holds exactly
+        for (double& x : v) x = bce4j::to_double(bce4j::from_double<S>(x));
+        return v;
+    };
+    const auto stored = [](const std::vector<double>& v) {
+        std::vector<S> out;
+        for (const double x : v) out.push_back(bce4j::from_double<S>(x));
+        return out;
+    };
+    uint64_t seed = 1700;
+    for (const int32_t reduction : kReductions) {
+        GradCall<double> d;
+        d.shape = shape;
+        d.input = through(uniform<double>(n, -8, 8, seed++));
+        d.target = through(labels<double>(n, seed++));
+        d.weight = Tensor<double>{{37}, through(uniform<double>(37, 0, 2, seed++))};
+        d.pos_weight = Tensor<double>{{64, 1}, through(uniform<double>(64, 0.5, 3, seed++))};
+        d.reduction = reduction;
+        d.grad_output = through(uniform<double>(reduction == BCE4J_REDUCTION_NONE ? n : 1, 0.5, 2, seed++));
+        d.focal_gamma = 2;
+        d.ignore_index = 1;
+        d.label_smoothing = 0.125;
+        GradCall<S> h;
+        h.shape = shape;
+        h.input = stored(d.input);
+        h.target = stored(d.target);
+        h.weight = Tensor<S>{d.weight->shape, stored(d.weight->data)};
+        h.pos_weight = Tensor<S>{d.pos_weight->shape, stored(d.pos_weight->data)};
+        h.reduction = reduction;
+        h.grad_output = stored(*d.grad_output);
+        h.focal_gamma = d.focal_gamma;
+        h.ignore_index = d.ignore_index;
+        h.label_smoothing = d.label_smoothing;
+        const WeightGradients<double> rd = call(d, true, true);
+        const WeightGradients<S> rh = call(h, true, true);
+        ASSERT_EQ(rd.status, BCE4J_OK) << rd.message;
+        ASSERT_EQ(rh.status, BCE4J_OK) << rh.message;
+        const bool exact = reduction != BCE4J_REDUCTION_MEAN_BY_WEIGHT || float32_rounded_once();
+        for (const bool pos : {false, true}) {
+            const std::vector<S>& gh = pos ? rh.pos_weight : rh.weight;
+            const std::vector<double>& gd = pos ? rd.pos_weight : rd.weight;
+            ASSERT_EQ(gh.size(), gd.size());
+            for (size_t j = 0; j < gh.size() && !::testing::Test::HasFailure(); ++j) {
+                const double expected = bce4j::to_double(bce4j::from_double<S>(gd[j]));
+                const double got = bce4j::to_double(gh[j]);
+                if (exact || pos) {
+                    EXPECT_EQ(got, expected) << (pos ? "grad_pos_weight " : "grad_weight ") << j << " reduction "
+                                             << reduction;
+                } else {
+                    const double ulp = std::is_same_v<S, bce4j::Float16> ? 0x1p-10 : 0x1p-7;
+                    EXPECT_NEAR(got, gd[j], 2 * ulp * std::fabs(gd[j]) + 1e-7) << "grad_weight " << j;
+                }
+            }
+        }
+    }
+}
+
+TEST(WeightGradients, Float16IsFloat64RoundedOnce) {
+    expect_16bit_gradients_are_float64_rounded_once<bce4j::Float16>();
+}
+
+TEST(WeightGradients, BFloat16IsFloat64RoundedOnce) {
+    expect_16bit_gradients_are_float64_rounded_once<bce4j::BFloat16>();
 }
 
 TEST(WeightGradients, EmptyInputSumsToZeroAndMeanIsNaN) {

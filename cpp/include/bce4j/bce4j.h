@@ -175,7 +175,7 @@ BCE4J_API const char* bce4j_status_name(bce4j_status status);
 /* The library version, "MAJOR.MINOR.PATCH". */
 BCE4J_API const char* bce4j_version(void);
 
-/* The instruction set of the kernels in use: "avx2" (x86-64 with AVX2 and FMA), "avx512" (AVX-512F) or
+/* The instruction set of the kernels in use: "avx2" (x86-64 with AVX2, FMA and F16C), "avx512" (AVX-512F) or
    "scalar". They are chosen once, on the first call that needs them: "avx2" where the CPU has it, otherwise
    "scalar", unless the environment variable BCE4J_ISA, read at that moment, names another one the CPU supports
    ("scalar", "avx2" or "avx512"; the AVX-512 kernels are used only when asked for, until they have been verified

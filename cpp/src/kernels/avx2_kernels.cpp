@@ -1,5 +1,6 @@
-// AVX2+FMA kernels: the lane operations of simd_kernels.h on 256-bit vectors (8 float or 4 double lanes).
-// Compiled with -mavx2 -mfma (this file only, see CMakeLists.txt) and called only where the CPU has both.
+// AVX2+FMA kernels: the lane operations of simd_kernels.h on 256-bit vectors (8 float or 4 double lanes), and
+// F16C conversions for 16-bit storage. Compiled with -mavx2 -mfma -mf16c (this file only, see CMakeLists.txt)
+// and called only where the CPU has all three.
 #include <immintrin.h>
 
 #include "row_kernel.h"
@@ -148,6 +149,57 @@ struct Lanes<double> {
         return (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
     }
 };
+
+// 16-bit storage conversions, 8 elements per vector; a row's last n % 8 go through the portable ones, which
+// round the same way. fp16 uses F16C; bf16 is the upper half of a float, rounded with integer arithmetic.
+void widen_row(const Float16* source, float* destination, int64_t n) {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(source + i));
+        _mm256_storeu_ps(destination + i, _mm256_cvtph_ps(h));
+    }
+    for (; i < n; ++i) destination[i] = widen(source[i]);
+}
+
+void narrow_row(const float* source, Float16* destination, int64_t n) {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m128i h = _mm256_cvtps_ph(_mm256_loadu_ps(source + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(destination + i), h);
+    }
+    for (; i < n; ++i) destination[i] = narrow<Float16>(source[i]);
+}
+
+void widen_row(const BFloat16* source, float* destination, int64_t n) {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256i h = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(source + i)));
+        _mm256_storeu_ps(destination + i, _mm256_castsi256_ps(_mm256_slli_epi32(h, 16)));
+    }
+    for (; i < n; ++i) destination[i] = widen(source[i]);
+}
+
+void narrow_row(const float* source, BFloat16* destination, int64_t n) {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 v = _mm256_loadu_ps(source + i);
+        const __m256i bits = _mm256_castps_si256(v);
+        // Round to nearest even: add 0x7fff plus the lowest kept bit; a carry moves into the exponent (and the
+        // largest finite values into infinity), exactly as the rounding should.
+        const __m256i lowest_kept = _mm256_and_si256(_mm256_srli_epi32(bits, 16), _mm256_set1_epi32(1));
+        const __m256i rounded =
+            _mm256_srli_epi32(_mm256_add_epi32(bits, _mm256_add_epi32(lowest_kept, _mm256_set1_epi32(0x7fff))), 16);
+        // NaN: truncated and made quiet instead (rounding could carry its payload into the sign).
+        const __m256i quiet_nan = _mm256_or_si256(_mm256_srli_epi32(bits, 16), _mm256_set1_epi32(0x40));
+        const __m256i result = _mm256_castps_si256(_mm256_blendv_ps(
+            _mm256_castsi256_ps(rounded), _mm256_castsi256_ps(quiet_nan), _mm256_cmp_ps(v, v, _CMP_UNORD_Q)));
+        // Pack the 32-bit lanes' low halves (each < 2^16, so unsigned saturation keeps them) in order.
+        const __m128i packed =
+            _mm_packus_epi32(_mm256_castsi256_si128(result), _mm256_extracti128_si256(result, 1));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(destination + i), packed);
+    }
+    for (; i < n; ++i) destination[i] = narrow<BFloat16>(source[i]);
+}
 
 }  // namespace
 }  // namespace bce4j::avx2

@@ -1,5 +1,5 @@
 // AVX-512 kernels: the lane operations of simd_kernels.h on 512-bit vectors (16 float or 8 double lanes) with
-// mask registers. Only AVX-512F instructions are used. Compiled with -mavx512f (this file only, see
+// mask registers, and the AVX-512F conversions for 16-bit storage. Only AVX-512F instructions are used. Compiled with -mavx512f (this file only, see
 // CMakeLists.txt) and called only where the CPU and the OS support it.
 #include <immintrin.h>
 
@@ -142,6 +142,52 @@ struct Lanes<double> {
         return ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
     }
 };
+
+// 16-bit storage conversions, 16 elements per vector (AVX-512F only); a row's last n % 16 go through the
+// portable ones, which round the same way. bf16 is the upper half of a float, rounded with integer arithmetic.
+void widen_row(const Float16* source, float* destination, int64_t n) {
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(source + i));
+        _mm512_storeu_ps(destination + i, _mm512_cvtph_ps(h));
+    }
+    for (; i < n; ++i) destination[i] = widen(source[i]);
+}
+
+void narrow_row(const float* source, Float16* destination, int64_t n) {
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const __m256i h = _mm512_cvtps_ph(_mm512_loadu_ps(source + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(destination + i), h);
+    }
+    for (; i < n; ++i) destination[i] = narrow<Float16>(source[i]);
+}
+
+void widen_row(const BFloat16* source, float* destination, int64_t n) {
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const __m512i h = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(source + i)));
+        _mm512_storeu_ps(destination + i, _mm512_castsi512_ps(_mm512_slli_epi32(h, 16)));
+    }
+    for (; i < n; ++i) destination[i] = widen(source[i]);
+}
+
+void narrow_row(const float* source, BFloat16* destination, int64_t n) {
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const __m512 v = _mm512_loadu_ps(source + i);
+        const __m512i bits = _mm512_castps_si512(v);
+        // Round to nearest even (see avx2_kernels.cpp); NaN is truncated and made quiet instead.
+        const __m512i lowest_kept = _mm512_and_si512(_mm512_srli_epi32(bits, 16), _mm512_set1_epi32(1));
+        const __m512i rounded =
+            _mm512_srli_epi32(_mm512_add_epi32(bits, _mm512_add_epi32(lowest_kept, _mm512_set1_epi32(0x7fff))), 16);
+        const __m512i quiet_nan = _mm512_or_si512(_mm512_srli_epi32(bits, 16), _mm512_set1_epi32(0x40));
+        const __mmask16 nan = _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+        const __m512i result = _mm512_mask_mov_epi32(rounded, nan, quiet_nan);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(destination + i), _mm512_cvtepi32_epi16(result));
+    }
+    for (; i < n; ++i) destination[i] = narrow<BFloat16>(source[i]);
+}
 
 }  // namespace
 }  // namespace bce4j::avx512

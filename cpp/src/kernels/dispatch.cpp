@@ -10,7 +10,9 @@ namespace {
 
 #ifdef BCE4J_HAVE_AVX2
 bool cpu_has_avx2() {
-    static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    // F16C (16-bit storage conversions) came with or before AVX2 on every x86 CPU that has both.
+    static const bool has =
+        __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
     return has;
 }
 #endif

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <limits>
 
+#include "../storage_types.h"
+
 namespace bce4j {
 
 template <typename T>
@@ -44,6 +46,15 @@ struct RowResult {
 template <typename T>
 using RowKernel = RowResult (*)(int64_t n, const RowArgs<T>& args);
 
+// Row conversions between 16-bit storage and float: widening is exact; narrowing rounds to nearest even, overflows
+// to infinity and keeps NaN a (quiet) NaN.
+struct StorageConversions {
+    void (*widen_f16)(const Float16* source, float* destination, int64_t n);
+    void (*narrow_f16)(const float* source, Float16* destination, int64_t n);
+    void (*widen_bf16)(const BFloat16* source, float* destination, int64_t n);
+    void (*narrow_bf16)(const float* source, BFloat16* destination, int64_t n);
+};
+
 // The kernels of one instruction set.
 struct KernelTable {
     const char* isa;
@@ -51,6 +62,12 @@ struct KernelTable {
     RowKernel<double> logits_f64;
     RowKernel<float> probabilities_f32;
     RowKernel<double> probabilities_f64;
+    // 16-bit storage, float32 math (the scalar reference: double math, rounded once).
+    RowKernel<Float16> logits_f16;
+    RowKernel<BFloat16> logits_bf16;
+    RowKernel<Float16> probabilities_f16;
+    RowKernel<BFloat16> probabilities_bf16;
+    StorageConversions conversions;  // the ones the 16-bit kernels use
 };
 
 // A table's kernels for storage type T.
@@ -65,6 +82,16 @@ template <>
 struct KernelsOf<double> {
     static RowKernel<double> logits(const KernelTable& t) { return t.logits_f64; }
     static RowKernel<double> probabilities(const KernelTable& t) { return t.probabilities_f64; }
+};
+template <>
+struct KernelsOf<Float16> {
+    static RowKernel<Float16> logits(const KernelTable& t) { return t.logits_f16; }
+    static RowKernel<Float16> probabilities(const KernelTable& t) { return t.probabilities_f16; }
+};
+template <>
+struct KernelsOf<BFloat16> {
+    static RowKernel<BFloat16> logits(const KernelTable& t) { return t.logits_bf16; }
+    static RowKernel<BFloat16> probabilities(const KernelTable& t) { return t.probabilities_bf16; }
 };
 
 // `a` moved on by i elements in the operands that have the input's shape; weight and pos_weight are left to the
@@ -84,7 +111,7 @@ RowArgs<T> with_element_offset(RowArgs<T> a, int64_t i) {
 const KernelTable& scalar_kernel_table();
 
 #ifdef BCE4J_HAVE_AVX2
-// The AVX2+FMA kernels (avx2_kernels.cpp). Only for a CPU that has both; see kernel_table_for.
+// The AVX2+FMA+F16C kernels (avx2_kernels.cpp). Only for a CPU that has all three; see kernel_table_for.
 const KernelTable& avx2_kernel_table();
 #endif
 

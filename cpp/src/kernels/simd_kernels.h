@@ -1,7 +1,8 @@
 // The SIMD row kernels, written once over a lane-operations type and compiled once per instruction set: a file
 // such as avx2_kernels.cpp defines BCE4J_SIMD_NAMESPACE and `template <typename T> struct Lanes` (T = float or
 // double: the storage type, which is also the compute type) with the operations listed below, then includes
-// this header. Everything here lives in that per-ISA namespace, so that code compiled with one ISA's flags is
+// this header, and widen_row / narrow_row for the 16-bit storage types (see converting_kernel.h). Everything
+// here lives in that per-ISA namespace, so that code compiled with one ISA's flags is
 // never linked in place of another's.
 //
 // Lanes<T> provides: V (a vector of T), M (a lane mask), kCount; splat, load, store; add, sub, mul, div, fma
@@ -553,11 +554,24 @@ RowResult probabilities_kernel(int64_t n, const RowArgs<T>& a) {
 }
 
 }  // namespace
+}  // namespace bce4j::BCE4J_SIMD_NAMESPACE
+
+#include "converting_kernel.h"
+
+namespace bce4j::BCE4J_SIMD_NAMESPACE {
 
 // This ISA's kernel table, named `isa`.
 inline KernelTable simd_kernel_table(const char* isa) {
-    return {isa, logits_kernel<float>, logits_kernel<double>, probabilities_kernel<float>,
-            probabilities_kernel<double>};
+    return {isa,
+            logits_kernel<float>,
+            logits_kernel<double>,
+            probabilities_kernel<float>,
+            probabilities_kernel<double>,
+            converting_row<Float16, logits_kernel<float>>,
+            converting_row<BFloat16, logits_kernel<float>>,
+            converting_row<Float16, probabilities_kernel<float>>,
+            converting_row<BFloat16, probabilities_kernel<float>>,
+            {widen_row, narrow_row, widen_row, narrow_row}};
 }
 
 }  // namespace bce4j::BCE4J_SIMD_NAMESPACE

@@ -2,11 +2,13 @@ package org.bce4j;
 
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
+import java.nio.ShortBuffer;
 import java.util.OptionalDouble;
 import org.bytedeco.javacpp.DoublePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.javacpp.ShortPointer;
 
 /**
  * What both binary cross-entropy losses share: configuration (weight, reduction, threads, ignore index, label
@@ -26,7 +28,9 @@ import org.bytedeco.javacpp.PointerScope;
  * </ul>
  * The return value is the reduced loss in double precision (float32 data is summed in double), and NaN for
  * {@code NONE}. Buffers are read and written from their current position on, without copies, except the
- * {@code float[]}/{@code double[]} forms, which copy. Outputs must not overlap inputs.
+ * {@code float[]}/{@code double[]} forms, which copy. Outputs must not overlap inputs. 16-bit data (float16 or
+ * bfloat16, as {@code short} bits, see {@link HalfPrecision}) comes in {@link ShortPointer}s or direct
+ * {@link ShortBuffer}s with its {@link DType} named first; it is computed in float32 and rounded once on output.
  *
  * <p>Bad arguments throw {@link NullPointerException} (a required buffer or the shape is null) or
  * {@link IllegalArgumentException} (a buffer shorter than the shape needs, a heap or non-native-order NIO buffer, a
@@ -161,6 +165,23 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
         return b == null ? 0 : new DoublePointer(b).address() + (long) b.position() * Double.BYTES;
     }
 
+    private static long addressOf(ShortBuffer b) {
+        return b == null ? 0 : new ShortPointer(b).address() + (long) b.position() * Short.BYTES;
+    }
+
+    private int invoke(long options, int dtype, int ndim, long shape, ShortBuffer input, ShortBuffer target,
+            ShortBuffer gradOutput, ShortBuffer loss, long reducedLoss, ShortBuffer gradInput, ShortBuffer gradTarget) {
+        if (device == Device.CUDA) {
+            return invoke(options, dtype, ndim, shape, addressOf(input), addressOf(target), addressOf(gradOutput),
+                    addressOf(loss), reducedLoss, addressOf(gradInput), addressOf(gradTarget));
+        }
+        return onLogits
+                ? NativeLibrary.bce4j_bce_with_logits(options, dtype, ndim, shape, input, target, gradOutput, loss,
+                        reducedLoss, gradInput, gradTarget)
+                : NativeLibrary.bce4j_bce(options, dtype, ndim, shape, input, target, gradOutput, loss, reducedLoss,
+                        gradInput, gradTarget);
+    }
+
     // ---- JavaCPP pointers -----------------------------------------------------------------------------------
 
     /** Loss and gradients on float32 JavaCPP pointers, upstream gradient 1. See the class description. */
@@ -187,6 +208,23 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
             DoublePointer loss, DoublePointer gradInput, DoublePointer gradTarget) {
         return computePointers(options.address(DType.FLOAT64), DType.FLOAT64, shape, input, target, gradOutput, loss,
                 gradInput, gradTarget);
+    }
+
+    /**
+     * Loss and gradients on 16-bit JavaCPP pointers holding {@code dtype} values ({@link DType#FLOAT16} or
+     * {@link DType#BFLOAT16}; see {@link HalfPrecision}), upstream gradient 1. See the class description.
+     */
+    public double compute(DType dtype, long[] shape, ShortPointer input, ShortPointer target, ShortPointer loss,
+            ShortPointer gradInput, ShortPointer gradTarget) {
+        return compute(dtype, shape, input, target, null, loss, gradInput, gradTarget);
+    }
+
+    /** As the 16-bit pointer form above, with an upstream gradient. See the class description. */
+    public double compute(DType dtype, long[] shape, ShortPointer input, ShortPointer target, ShortPointer gradOutput,
+            ShortPointer loss, ShortPointer gradInput, ShortPointer gradTarget) {
+        DType storage = Checks.storage16(dtype);
+        return computePointers(options.address(storage), storage, shape, input, target, gradOutput, loss, gradInput,
+                gradTarget);
     }
 
     private double computePointers(long optionsAddress, DType dtype, long[] shape, Pointer input, Pointer target,
@@ -251,6 +289,34 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
         checkBuffers(count, input, target, gradOutput, loss, gradInput, gradTarget);
         int status = invoke(optionsAddress, DType.FLOAT64.code, shape.length, scratch.shapeAddress,
                 input, target, gradOutput, loss, scratch.reducedLossAddress, gradInput, gradTarget);
+        return finish(status, scratch);
+    }
+
+    /**
+     * Loss and gradients on direct 16-bit buffers holding {@code dtype} values ({@link DType#FLOAT16} or
+     * {@link DType#BFLOAT16}; see {@link HalfPrecision}), upstream gradient 1. See the class description.
+     */
+    public double compute(DType dtype, long[] shape, ShortBuffer input, ShortBuffer target, ShortBuffer loss,
+            ShortBuffer gradInput, ShortBuffer gradTarget) {
+        return compute(dtype, shape, input, target, null, loss, gradInput, gradTarget);
+    }
+
+    /** As the 16-bit buffer form above, with an upstream gradient. See the class description. */
+    public double compute(DType dtype, long[] shape, ShortBuffer input, ShortBuffer target, ShortBuffer gradOutput,
+            ShortBuffer loss, ShortBuffer gradInput, ShortBuffer gradTarget) {
+        Checks.storage16(dtype);
+        return computeBuffers(options.address(dtype), dtype, shape, input, target, gradOutput, loss, gradInput,
+                gradTarget);
+    }
+
+    private double computeBuffers(long optionsAddress, DType dtype, long[] shape, ShortBuffer input,
+            ShortBuffer target, ShortBuffer gradOutput, ShortBuffer loss, ShortBuffer gradInput,
+            ShortBuffer gradTarget) {
+        CallScratch scratch = begin();
+        long count = scratch.putShape(shape);
+        checkBuffers(count, input, target, gradOutput, loss, gradInput, gradTarget);
+        int status = invoke(optionsAddress, dtype.code, shape.length, scratch.shapeAddress, input, target,
+                gradOutput, loss, scratch.reducedLossAddress, gradInput, gradTarget);
         return finish(status, scratch);
     }
 
@@ -370,6 +436,28 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
     }
 
     /**
+     * As the 16-bit pointer form of {@code compute}, also returning the gradients with respect to the weight and the
+     * positive-class weight (rounded to {@code dtype}, then widened).
+     */
+    public WeightGradients computeWeightGradients(DType dtype, long[] shape, ShortPointer input, ShortPointer target,
+            ShortPointer gradOutput, ShortPointer loss, ShortPointer gradInput, ShortPointer gradTarget) {
+        DType storage = Checks.storage16(dtype);
+        return withWeightGradients(storage, optionsAddress -> computePointers(optionsAddress, storage, shape, input,
+                target, gradOutput, loss, gradInput, gradTarget));
+    }
+
+    /**
+     * As the 16-bit buffer form of {@code compute}, also returning the gradients with respect to the weight and the
+     * positive-class weight (rounded to {@code dtype}, then widened).
+     */
+    public WeightGradients computeWeightGradients(DType dtype, long[] shape, ShortBuffer input, ShortBuffer target,
+            ShortBuffer gradOutput, ShortBuffer loss, ShortBuffer gradInput, ShortBuffer gradTarget) {
+        DType storage = Checks.storage16(dtype);
+        return withWeightGradients(storage, optionsAddress -> computeBuffers(optionsAddress, storage, shape, input,
+                target, gradOutput, loss, gradInput, gradTarget));
+    }
+
+    /**
      * As {@link #compute(long[], float[], float[], float[], float[], float[], float[])} (copied), also returning the
      * gradients with respect to the weight and the positive-class weight.
      */
@@ -429,8 +517,8 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
             NativeLibrary.Options callOptions = options.copyForCall(dtype).grad_weight(gradWeight)
                     .grad_pos_weight(gradPosWeight);
             double reducedLoss = call.run(callOptions.address());
-            return new WeightGradients(reducedLoss, toDoubles(gradWeight), weightGradientShape.clone(),
-                    onLogits ? toDoubles(gradPosWeight) : null, posWeightGradientShape.clone());
+            return new WeightGradients(reducedLoss, toDoubles(dtype, gradWeight), weightGradientShape.clone(),
+                    onLogits ? toDoubles(dtype, gradPosWeight) : null, posWeightGradientShape.clone());
         }
     }
 
@@ -440,13 +528,21 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
         for (long d : shape) {
             count *= d;
         }
-        return dtype == DType.FLOAT64 ? new DoublePointer(count) : new FloatPointer(count);
+        return switch (dtype) {
+            case FLOAT64 -> new DoublePointer(count);
+            case FLOAT32 -> new FloatPointer(count);
+            case FLOAT16, BFLOAT16 -> new ShortPointer(count);
+        };
     }
 
-    private static double[] toDoubles(Pointer p) {
+    private static double[] toDoubles(DType dtype, Pointer p) {
         double[] values = new double[(int) p.limit()];
         if (p instanceof DoublePointer d) {
             d.get(values);
+        } else if (p instanceof ShortPointer bits) {
+            for (int i = 0; i < values.length; i++) {
+                values[i] = HalfPrecision.toFloat(dtype, bits.get(i));
+            }
         } else {
             FloatPointer f = (FloatPointer) p;
             for (int i = 0; i < values.length; i++) {
@@ -648,7 +744,10 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
             return self();
         }
 
-        /** As {@link #weight(float[], long...)}, from double values (rounded to float for float32 calls). */
+        /**
+         * As {@link #weight(float[], long...)}, from double values (rounded once to the call's type for float32,
+         * float16 and bfloat16 calls).
+         */
         public B weight(double[] values, long... shape) {
             this.weight = WeightTensor.of(values, shape, "weight");
             return self();
@@ -657,8 +756,8 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
         /**
          * Ignores the elements whose target equals {@code value} exactly, as Paddle's {@code ignore_index} (whose
          * default is -100): their loss and both gradients are 0, and BCELoss does not range-check them. They still
-         * count in {@link Reduction#MEAN}'s denominator, but not in {@link Reduction#MEAN_VALID}'s. For float32
-         * calls, a value that float cannot hold exactly matches no target.
+         * count in {@link Reduction#MEAN}'s denominator, but not in {@link Reduction#MEAN_VALID}'s. For float32,
+         * float16 and bfloat16 calls, a value that the type cannot hold exactly matches no target.
          *
          * @throws IllegalArgumentException if {@code value} is NaN (no target equals NaN)
          */

@@ -4,6 +4,7 @@ import java.nio.Buffer;
 import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
+import java.nio.ShortBuffer;
 import java.util.Arrays;
 import org.bytedeco.javacpp.Pointer;
 
@@ -58,10 +59,13 @@ final class Checks {
             return;
         }
         if (!b.isDirect()) {
+            String view = b instanceof ShortBuffer ? "asShortBuffer()"
+                    : b instanceof DoubleBuffer ? "asDoubleBuffer()" : "asFloatBuffer()";
             throw new IllegalArgumentException(name + " is a heap buffer; pass a direct buffer, e.g. "
-                    + "ByteBuffer.allocateDirect(n).order(ByteOrder.nativeOrder()).asFloatBuffer()");
+                    + "ByteBuffer.allocateDirect(bytes).order(ByteOrder.nativeOrder())." + view);
         }
-        ByteOrder order = b instanceof FloatBuffer ? ((FloatBuffer) b).order() : ((DoubleBuffer) b).order();
+        ByteOrder order = b instanceof FloatBuffer ? ((FloatBuffer) b).order()
+                : b instanceof ShortBuffer ? ((ShortBuffer) b).order() : ((DoubleBuffer) b).order();
         if (order != ByteOrder.nativeOrder()) {
             throw new IllegalArgumentException(name + " has byte order " + order + "; the native order "
                     + ByteOrder.nativeOrder() + " is required");
@@ -73,6 +77,16 @@ final class Checks {
             throw new IllegalArgumentException(name + " has " + b.remaining() + " elements remaining but " + needed
                     + " are needed");
         }
+    }
+
+    /** Checks the dtype of a call on {@code short} buffers, which hold either 16-bit type. */
+    static DType storage16(DType dtype) {
+        notNull(dtype, "dtype");
+        if (!dtype.is16Bit()) {
+            throw new IllegalArgumentException("dtype is " + dtype + "; 16-bit (short) buffers hold FLOAT16 or "
+                    + "BFLOAT16");
+        }
+        return dtype;
     }
 
     static void length(int length, String name, long needed, boolean required, Object array) {

@@ -2,6 +2,7 @@ package org.bce4j;
 
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
+import java.nio.ShortBuffer;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.annotation.Cast;
@@ -125,6 +126,13 @@ final class NativeLibrary {
             @Cast("void*") DoubleBuffer loss, @Cast("double*") long reducedLoss, @Cast("void*") DoubleBuffer gradInput,
             @Cast("void*") DoubleBuffer gradTarget);
 
+    static native int bce4j_bce_with_logits(
+            @Cast("const bce4j_options*") long options, @Cast("bce4j_dtype") int dtype, int ndim,
+            @Cast("const int64_t*") long shape, @Cast("const void*") ShortBuffer input,
+            @Cast("const void*") ShortBuffer target, @Cast("const void*") ShortBuffer gradOutput,
+            @Cast("void*") ShortBuffer loss, @Cast("double*") long reducedLoss, @Cast("void*") ShortBuffer gradInput,
+            @Cast("void*") ShortBuffer gradTarget);
+
     static native int bce4j_bce(
             @Cast("const bce4j_options*") long options, @Cast("bce4j_dtype") int dtype, int ndim,
             @Cast("const int64_t*") long shape, @Cast("const void*") long input, @Cast("const void*") long target,
@@ -144,6 +152,13 @@ final class NativeLibrary {
             @Cast("const void*") DoubleBuffer target, @Cast("const void*") DoubleBuffer gradOutput,
             @Cast("void*") DoubleBuffer loss, @Cast("double*") long reducedLoss, @Cast("void*") DoubleBuffer gradInput,
             @Cast("void*") DoubleBuffer gradTarget);
+
+    static native int bce4j_bce(
+            @Cast("const bce4j_options*") long options, @Cast("bce4j_dtype") int dtype, int ndim,
+            @Cast("const int64_t*") long shape, @Cast("const void*") ShortBuffer input,
+            @Cast("const void*") ShortBuffer target, @Cast("const void*") ShortBuffer gradOutput,
+            @Cast("void*") ShortBuffer loss, @Cast("double*") long reducedLoss, @Cast("void*") ShortBuffer gradInput,
+            @Cast("void*") ShortBuffer gradTarget);
 
     static native @Cast("const char*") String bce4j_last_error_message();
 

@@ -3,6 +3,7 @@ package org.bce4j;
 import org.bytedeco.javacpp.DoublePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.ShortPointer;
 
 /** A weight or pos_weight as configured: its values (kept in double) and its shape, checked to agree. */
 final class WeightTensor {
@@ -45,10 +46,17 @@ final class WeightTensor {
         return new WeightTensor(values.clone(), shape, name);
     }
 
-    /** A new native copy of the values in {@code dtype} (float32 values are rounded to nearest). */
+    /** A new native copy of the values in {@code dtype}, each rounded once to nearest (even). */
     Pointer toNative(DType dtype) {
         if (dtype == DType.FLOAT64) {
             return new DoublePointer(values);
+        }
+        if (dtype.is16Bit()) {
+            short[] rounded = new short[values.length];
+            for (int i = 0; i < values.length; i++) {
+                rounded[i] = HalfPrecision.fromDouble(dtype, values[i]);
+            }
+            return new ShortPointer(rounded);
         }
         float[] rounded = new float[values.length];
         for (int i = 0; i < values.length; i++) {

@@ -520,6 +520,31 @@ public final class BceTestSupport {
         }
     }
 
+    /** Half the format's spacing at magnitude a (the subnormal spacing below the smallest normal). */
+    public static double halfSpacing(DType dtype, double a) {
+        int mantissaBits = dtype == DType.FLOAT16 ? 10 : 7;
+        int minExponent = dtype == DType.FLOAT16 ? -14 : -126;
+        int exponent = a > 0 ? Math.max(Math.getExponent(a), minExponent) : minExponent;
+        return Math.scalb(1.0, exponent - mantissaBits - 1);
+    }
+
+    /** What float32 lanes (the SIMD kernels) add to a value, relative to its terms' magnitude. */
+    public static final double LANES32 = 4 * Math.ulp(1f);
+
+    /**
+     * A 16-bit output within one rounding of the float64 value {@code want}, plus what the computation before it
+     * adds relative to the magnitude of its terms: ~1e-12 in the scalar kernels, {@link #LANES32} in float32 lanes.
+     */
+    public static void assertRounded16(DType dtype, double want, double got, double terms, String what) {
+        if (Double.isNaN(want) || Double.isNaN(got)) {
+            assertTrue(Double.isNaN(want) && Double.isNaN(got), what + ": got " + got + ", want " + want);
+            return;
+        }
+        double slack = (FLOAT32_ROUNDED_ONCE ? 1e-12 : LANES32) * Math.max(Math.abs(want), terms);
+        double bound = halfSpacing(dtype, Math.abs(want) + slack) + slack;
+        assertTrue(Math.abs(got - want) <= bound, what + ": got " + got + ", want " + want + ", bound " + bound);
+    }
+
     /** Compares a whole outcome with the reference; the return value always at float64 precision. */
     public static void assertOutcome(Expected e, Outcome o, DType dtype, String label) {
         if (Double.isNaN(e.returned)) {

@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
+import java.nio.ShortBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -18,6 +19,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.javacpp.ShortPointer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -199,6 +201,54 @@ class WeightGradientsTest {
             }
             assertEquals((float) f64.posWeight()[0], arrays.posWeight()[0], "float32 posWeight");
         }
+    }
+
+    /** 16-bit storage: the gradients are the float64 gradients of the same (widened) values, rounded once. */
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"FLOAT16", "BFLOAT16"})
+    void sixteenBitGradientsAreFloat64RoundedOnce(DType dtype) {
+        short[] x = new short[N];
+        short[] y = new short[N];
+        double[] xw = new double[N];
+        double[] yw = new double[N];
+        for (int i = 0; i < N; i++) {
+            x[i] = HalfPrecision.fromDouble(dtype, X[i]);
+            y[i] = HalfPrecision.fromDouble(dtype, Y[i]);
+            xw[i] = HalfPrecision.toFloat(dtype, x[i]);
+            yw[i] = HalfPrecision.toFloat(dtype, y[i]);
+        }
+        // Weights held exactly by both 16-bit formats, so that both calls see the same values.
+        try (BCEWithLogitsLoss bce = BCEWithLogitsLoss.builder().weight(new double[] {0.5, 1, 2}, 3)
+                .posWeight(new double[] {3, 0.25, 1.5, 2}, 4, 1).reduction(Reduction.MEAN).build();
+                PointerScope scope = new PointerScope()) {
+            WeightGradients reference = bce.computeWeightGradients(SHAPE, xw, yw, null, null, null, null);
+            WeightGradients pointers = bce.computeWeightGradients(dtype, SHAPE, new ShortPointer(x),
+                    new ShortPointer(y), null, null, null, null);
+            ShortBuffer xb = directShorts(x);
+            ShortBuffer yb = directShorts(y);
+            WeightGradients buffers = bce.computeWeightGradients(dtype, SHAPE, xb, yb, null, null, null, null);
+            for (WeightGradients g : List.of(pointers, buffers)) {
+                for (int j = 0; j < 3; j++) {
+                    assertEquals(rounded(dtype, reference.weight()[j]), g.weight()[j], dtype + " weight " + j);
+                }
+                for (int j = 0; j < 4; j++) {
+                    assertEquals(rounded(dtype, reference.posWeight()[j]), g.posWeight()[j], dtype + " posWeight " + j);
+                }
+            }
+            assertThrows(IllegalArgumentException.class, () -> bce.computeWeightGradients(DType.FLOAT32, SHAPE,
+                    new ShortPointer(x), new ShortPointer(y), null, null, null, null));
+        }
+    }
+
+    private static double rounded(DType dtype, double v) {
+        return HalfPrecision.toFloat(dtype, HalfPrecision.fromDouble(dtype, v));
+    }
+
+    private static ShortBuffer directShorts(short[] values) {
+        ShortBuffer b = java.nio.ByteBuffer.allocateDirect(values.length * Short.BYTES)
+                .order(java.nio.ByteOrder.nativeOrder()).asShortBuffer();
+        b.put(values).flip();
+        return b;
     }
 
     @Test

@@ -11,11 +11,13 @@ import java.util.function.DoubleSupplier;
 import org.bce4j.BCEWithLogitsLoss;
 import org.bce4j.Bce4j;
 import org.bce4j.DType;
+import org.bce4j.HalfPrecision;
 import org.bce4j.Reduction;
 import org.bytedeco.javacpp.DoublePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.javacpp.ShortPointer;
 
 /**
  * The {@code bench} command: the median time of one BCEWithLogitsLoss call (reduction mean) on off-heap data through
@@ -23,7 +25,7 @@ import org.bytedeco.javacpp.PointerScope;
  */
 final class Bench {
     static final String USAGE = String.join(System.lineSeparator(),
-            "usage: java -jar bce4j.jar bench [--n N] [--threads T] [--dtype float32|float64]",
+            "usage: java -jar bce4j.jar bench [--n N] [--threads T] [--dtype float32|float64|float16|bfloat16]",
             "",
             "Times BCEWithLogitsLoss(reduction=mean) on N random logits, uniform in [-6, 6], against 0/1 labels,",
             "through computeAt on off-heap memory, and prints one line:",
@@ -39,7 +41,7 @@ final class Bench {
             "                 1024^3 (64K, 1M, 16M); 1M by default",
             "  --threads T    OpenMP threads per call, 0 to 1024; 1 by default. 0 is the library default, and the",
             "                 line reports that count. Calls under 32768 elements run on the calling thread.",
-            "  --dtype D      float32 (the default) or float64",
+            "  --dtype D      float32 (the default), float64, or the 16-bit storage types float16 and bfloat16",
             "",
             "Bad arguments: one line on stderr naming the argument, exit code 2. Memory that cannot be",
             "allocated: one line on stderr, exit code 1.");
@@ -157,8 +159,13 @@ final class Bench {
                 return DType.FLOAT32;
             case "float64":
                 return DType.FLOAT64;
+            case "float16":
+                return DType.FLOAT16;
+            case "bfloat16":
+                return DType.BFLOAT16;
             default:
-                throw new Compute.UsageException("--dtype is '" + value + "'; expected float32 or float64");
+                throw new Compute.UsageException("--dtype is '" + value
+                        + "'; expected float32, float64, float16 or bfloat16");
         }
     }
 
@@ -171,8 +178,8 @@ final class Bench {
             Pointer target = allocate(o.dtype, o.n);
             Pointer gradInput = allocate(o.dtype, o.n);
             SplittableRandom random = new SplittableRandom(SEED);
-            fill(input, o.n, () -> random.nextDouble(-6, 6));
-            fill(target, o.n, () -> random.nextBoolean() ? 1 : 0);
+            fill(o.dtype, input, o.n, () -> random.nextDouble(-6, 6));
+            fill(o.dtype, target, o.n, () -> random.nextBoolean() ? 1 : 0);
 
             long[] shape = {o.n};
             long in = input.address();
@@ -188,19 +195,27 @@ final class Bench {
     }
 
     private static Pointer allocate(DType dtype, long n) {
-        return dtype == DType.FLOAT32 ? new FloatPointer(n) : new DoublePointer(n);
+        return switch (dtype) {
+            case FLOAT32 -> new FloatPointer(n);
+            case FLOAT64 -> new DoublePointer(n);
+            case FLOAT16, BFLOAT16 -> new ShortPointer(n);
+        };
     }
 
     /** Writes n values of {@code next} through a heap chunk: one JNI copy per chunk rather than one per element. */
-    private static void fill(Pointer p, long n, DoubleSupplier next) {
+    private static void fill(DType dtype, Pointer p, long n, DoubleSupplier next) {
         double[] chunk = new double[FILL_CHUNK];
         float[] floats = new float[FILL_CHUNK];
+        short[] shorts = new short[FILL_CHUNK];
         for (long start = 0; start < n; start += FILL_CHUNK) {
             int length = (int) Math.min(FILL_CHUNK, n - start);
             for (int i = 0; i < length; i++) chunk[i] = next.getAsDouble();
             if (p instanceof FloatPointer f) {
                 for (int i = 0; i < length; i++) floats[i] = (float) chunk[i];
                 f.position(start).put(floats, 0, length);
+            } else if (p instanceof ShortPointer h) {
+                for (int i = 0; i < length; i++) shorts[i] = HalfPrecision.fromDouble(dtype, chunk[i]);
+                h.position(start).put(shorts, 0, length);
             } else {
                 ((DoublePointer) p).position(start).put(chunk, 0, length);
             }

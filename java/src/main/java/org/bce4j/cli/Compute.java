@@ -19,6 +19,7 @@ import org.bce4j.BinaryCrossEntropy;
 import org.bce4j.CudaAvailability;
 import org.bce4j.CudaUnavailableException;
 import org.bce4j.DType;
+import org.bce4j.HalfPrecision;
 import org.bce4j.Device;
 import org.bce4j.PosWeightMode;
 import org.bce4j.Reduction;
@@ -80,8 +81,9 @@ final class Compute {
             "                       float64 only. Where CUDA cannot run, exit code 2 with the reason",
             "  --out DIR            the output directory (created if missing)",
             "",
-            ".npy files: format 1.0 or 2.0, little-endian float32 '<f4' or float64 '<f8', C order. All inputs share",
-            "one dtype, and the outputs have it too. loss.npy is the input's shape for none, 0-d otherwise.",
+            ".npy files: format 1.0 or 2.0, little-endian float16 '<f2', float32 '<f4' or float64 '<f8', C order.",
+            "All inputs share one dtype, and the outputs have it too (float16 is computed in float32 and rounded).",
+            "loss.npy is the input's shape for none, 0-d otherwise.",
             "Bad input: one line on stderr naming the file and the problem, exit code 2, no output written.");
 
     private static final List<String> FLAGS = List.of("--input", "--target", "--weight", "--pos-weight",
@@ -245,6 +247,10 @@ final class Compute {
                 weightGradients = bce.computeWeightGradients(shape, input.floats(), target.floats(),
                         gradOutput == null ? null : gradOutput.floats(), loss.floats(), gradInput.floats(),
                         gradTarget == null ? null : gradTarget.floats());
+            } else if (gradWeights && dtype == DType.FLOAT16) {
+                weightGradients = bce.computeWeightGradients(dtype, shape, input.shorts(), target.shorts(),
+                        gradOutput == null ? null : gradOutput.shorts(), loss.shorts(), gradInput.shorts(),
+                        gradTarget == null ? null : gradTarget.shorts());
             } else if (gradWeights) {
                 weightGradients = bce.computeWeightGradients(shape, input.doubles(), target.doubles(),
                         gradOutput == null ? null : gradOutput.doubles(), loss.doubles(), gradInput.doubles(),
@@ -252,6 +258,10 @@ final class Compute {
             } else if (dtype == DType.FLOAT32) {
                 bce.compute(shape, input.floats(), target.floats(), gradOutput == null ? null : gradOutput.floats(),
                         loss.floats(), gradInput.floats(), gradTarget == null ? null : gradTarget.floats());
+            } else if (dtype == DType.FLOAT16) {
+                bce.compute(dtype, shape, input.shorts(), target.shorts(),
+                        gradOutput == null ? null : gradOutput.shorts(), loss.shorts(), gradInput.shorts(),
+                        gradTarget == null ? null : gradTarget.shorts());
             } else {
                 bce.compute(shape, input.doubles(), target.doubles(),
                         gradOutput == null ? null : gradOutput.doubles(), loss.doubles(), gradInput.doubles(),
@@ -292,6 +302,10 @@ final class Compute {
         if (dtype == DType.FLOAT32) {
             java.nio.FloatBuffer floats = a.floats();
             for (int i = 0; i < values.length; i++) floats.put(i, (float) values[i]);
+        } else if (dtype == DType.FLOAT16) {
+            // The values were float16 already (widened exactly): rounding them again changes nothing.
+            java.nio.ShortBuffer shorts = a.shorts();
+            for (int i = 0; i < values.length; i++) shorts.put(i, HalfPrecision.fromDouble(dtype, values[i]));
         } else {
             a.doubles().put(values);
         }

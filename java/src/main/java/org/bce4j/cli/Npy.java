@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
+import java.nio.ShortBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -17,11 +18,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.bce4j.DType;
+import org.bce4j.HalfPrecision;
 
 /**
- * Reads and writes NumPy {@code .npy} files of float32 or float64 data.
+ * Reads and writes NumPy {@code .npy} files of float16, float32 or float64 data.
  *
- * <p>Read: format versions 1.0 and 2.0, descr {@code '<f4'} or {@code '<f8'} (little-endian, as NumPy writes them),
+ * <p>Read: format versions 1.0 and 2.0, descr {@code '<f2'}, {@code '<f4'} or {@code '<f8'} (little-endian, as NumPy
+ * writes them),
  * C order, any number of dimensions (0-d and empty included). The data lands in a direct buffer of the native
  * byte order, so it goes to the loss with no further copy. Anything else is rejected with a {@link NpyException}
  * whose message names the file and the problem.
@@ -55,6 +58,7 @@ public final class Npy {
         public final ByteBuffer data;
 
         public Array(DType dtype, long[] shape, ByteBuffer data) {
+            descr(dtype); // rejects bfloat16, which NumPy lacks
             this.dtype = dtype;
             this.shape = shape.clone();
             this.data = data;
@@ -87,6 +91,12 @@ public final class Npy {
             return data.duplicate().order(ByteOrder.nativeOrder()).asFloatBuffer();
         }
 
+        /** The data as float16 bits (a view of {@link #data}). */
+        public ShortBuffer shorts() {
+            if (dtype != DType.FLOAT16) throw new IllegalStateException("dtype is " + dtype);
+            return data.duplicate().order(ByteOrder.nativeOrder()).asShortBuffer();
+        }
+
         /** The data as float64 values (a view of {@link #data}). */
         public DoubleBuffer doubles() {
             if (dtype != DType.FLOAT64) throw new IllegalStateException("dtype is " + dtype);
@@ -99,6 +109,9 @@ public final class Npy {
             if (dtype == DType.FLOAT32) {
                 FloatBuffer f = floats();
                 for (int i = 0; i < out.length; i++) out[i] = f.get(i);
+            } else if (dtype == DType.FLOAT16) {
+                ShortBuffer h = shorts();
+                for (int i = 0; i < out.length; i++) out[i] = HalfPrecision.toFloat(DType.FLOAT16, h.get(i));
             } else {
                 doubles().get(out);
             }
@@ -114,12 +127,21 @@ public final class Npy {
     }
 
     static int bytes(DType dtype) {
-        return dtype == DType.FLOAT32 ? 4 : 8;
+        return dtype == DType.FLOAT16 ? 2 : dtype == DType.FLOAT32 ? 4 : 8;
     }
 
     /** NumPy's descr of a dtype, e.g. {@code <f4}. */
     public static String descr(DType dtype) {
-        return dtype == DType.FLOAT32 ? "<f4" : "<f8";
+        switch (dtype) {
+            case FLOAT16:
+                return "<f2";
+            case FLOAT32:
+                return "<f4";
+            case FLOAT64:
+                return "<f8";
+            default:
+                throw new IllegalArgumentException("NumPy has no dtype for " + dtype);
+        }
     }
 
     // ---- Reading ----------------------------------------------------------------------------------------------
@@ -213,6 +235,8 @@ public final class Npy {
         ByteBuffer out = ByteBuffer.allocateDirect(le.capacity()).order(ByteOrder.nativeOrder());
         if (dtype == DType.FLOAT32) {
             out.asFloatBuffer().put(le.asFloatBuffer());
+        } else if (dtype == DType.FLOAT16) {
+            out.asShortBuffer().put(le.asShortBuffer());
         } else {
             out.asDoubleBuffer().put(le.asDoubleBuffer());
         }
@@ -249,22 +273,27 @@ public final class Npy {
         }
         if (descr instanceof List) {
             throw new NpyException(file, "unsupported structured dtype " + ((List<?>) descr).get(0)
-                    + "; expected float32 '<f4' or float64 '<f8'");
+                    + "; expected float16 '<f2', float32 '<f4' or float64 '<f8'");
         }
         DType dtype;
         switch ((String) descr) {
+            case "<f2":
+                dtype = DType.FLOAT16;
+                break;
             case "<f4":
                 dtype = DType.FLOAT32;
                 break;
             case "<f8":
                 dtype = DType.FLOAT64;
                 break;
+            case ">f2":
             case ">f4":
             case ">f8":
                 throw new NpyException(file, "big-endian dtype '" + descr + "' is not supported; save it "
                         + "little-endian (e.g. arr.astype('<" + ((String) descr).substring(1) + "'))");
             default:
-                throw new NpyException(file, "unsupported dtype '" + descr + "'; expected float32 '<f4' or float64 '<f8'");
+                throw new NpyException(file, "unsupported dtype '" + descr
+                        + "'; expected float16 '<f2', float32 '<f4' or float64 '<f8'");
         }
         Object fortran = dict.get("fortran_order");
         if (!(fortran instanceof Boolean)) {
@@ -441,6 +470,8 @@ public final class Npy {
             ByteBuffer le = ByteBuffer.allocate(data.capacity()).order(ByteOrder.LITTLE_ENDIAN);
             if (array.dtype == DType.FLOAT32) {
                 le.asFloatBuffer().put(data.order(ByteOrder.nativeOrder()).asFloatBuffer());
+            } else if (array.dtype == DType.FLOAT16) {
+                le.asShortBuffer().put(data.order(ByteOrder.nativeOrder()).asShortBuffer());
             } else {
                 le.asDoubleBuffer().put(data.order(ByteOrder.nativeOrder()).asDoubleBuffer());
             }

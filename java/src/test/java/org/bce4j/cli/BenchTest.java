@@ -36,6 +36,15 @@ class BenchTest {
     }
 
     @Test
+    @DisplayName("float16 and bfloat16 work (16-bit storage), and --dtype names them")
+    void sixteenBitLines() throws Compute.UsageException {
+        assertLine(CliRun.of("bench", "--n", "100", "--dtype", "float16"), 100, 1);
+        assertLine(CliRun.of("bench", "--n=40K", "--dtype=bfloat16"), 40 << 10, 1);
+        assertEquals(DType.FLOAT16, Bench.parse(new String[] {"--dtype", "float16"}).dtype());
+        assertEquals(DType.BFLOAT16, Bench.parse(new String[] {"--dtype", "bfloat16"}).dtype());
+    }
+
+    @Test
     @DisplayName("--threads 0 reports the library's default thread count")
     void defaultThreads() {
         assertLine(CliRun.of("bench", "--n", "100", "--threads", "0"), 100, Bce4j.defaultNumThreads());

@@ -1,6 +1,7 @@
 package org.bce4j.cli;
 
 import static org.bce4j.BceTestSupport.assertAllClose;
+import static org.bce4j.BceTestSupport.assertRounded16;
 import static org.bce4j.BceTestSupport.expand;
 import static org.bce4j.BceTestSupport.expected;
 import static org.bce4j.BceTestSupport.floatValues;
@@ -23,6 +24,7 @@ import org.bce4j.BCEWithLogitsLoss;
 import org.bce4j.BceTestSupport;
 import org.bce4j.BinaryCrossEntropy;
 import org.bce4j.DType;
+import org.bce4j.HalfPrecision;
 import org.bce4j.Reduction;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -38,11 +40,73 @@ class ComputeTest {
     Path npy(String name, DType dtype, long[] shape, double[] values) throws IOException {
         Npy.Array a = Npy.Array.allocate(dtype, shape);
         for (int i = 0; i < values.length; i++) {
-            if (dtype == DType.FLOAT32) a.floats().put(i, (float) values[i]); else a.doubles().put(i, values[i]);
+            switch (dtype) {
+                case FLOAT16 -> a.shorts().put(i, HalfPrecision.fromDouble(DType.FLOAT16, values[i]));
+                case FLOAT32 -> a.floats().put(i, (float) values[i]);
+                default -> a.doubles().put(i, values[i]);
+            }
         }
         Path p = dir.resolve(name);
         Npy.write(p, a);
         return p;
+    }
+
+    /** values rounded to float16 and widened back: what a float16 file holds. */
+    static double[] float16(double[] values) {
+        double[] r = new double[values.length];
+        for (int i = 0; i < r.length; i++) {
+            r[i] = HalfPrecision.toFloat(DType.FLOAT16, HalfPrecision.fromDouble(DType.FLOAT16, values[i]));
+        }
+        return r;
+    }
+
+    @Test
+    @DisplayName("float16 ('<f2') files: computed in float32, written as '<f2', against the float64 reference")
+    void float16Files() throws IOException {
+        long[] shape = {6, 5};
+        long[] c = {5};
+        int n = 30;
+        for (Reduction reduction : new Reduction[] {Reduction.NONE, Reduction.MEAN_BY_WEIGHT}) {
+            double[] x = float16(floatValues(n, 1, -8, 8));
+            double[] y = float16(floatValues(n, 2, 0, 1));
+            double[] w = float16(floatValues(5, 3, 0.25, 2));
+            double[] g = float16(reduction == Reduction.NONE ? floatValues(n, 5, -2, 2) : new double[] {0.75});
+            CliRun r = CliRun.of("compute", "--input", npy("x.npy", DType.FLOAT16, shape, x).toString(),
+                    "--target", npy("y.npy", DType.FLOAT16, shape, y).toString(),
+                    "--weight", npy("w.npy", DType.FLOAT16, c, w).toString(),
+                    "--grad-output", npy("g.npy", DType.FLOAT16, reduction == Reduction.NONE ? shape : new long[0], g)
+                            .toString(),
+                    "--reduction", reduction.name().toLowerCase(), "--out", dir.resolve("h").toString());
+            assertEquals(0, r.exitCode(), r.err());
+            double[] wide = expand(w, c, shape);
+            BceTestSupport.Expected e = expected(true, reduction, x, y, wide, null, g);
+            Path out = dir.resolve("h");
+            Npy.Array loss = Npy.read(out.resolve("loss.npy"));
+            Npy.Array gi = Npy.read(out.resolve("grad_input.npy"));
+            Npy.Array gt = Npy.read(out.resolve("grad_target.npy"));
+            assertEquals(DType.FLOAT16, loss.dtype);
+            assertEquals(DType.FLOAT16, gi.dtype);
+            double scale = reduction == Reduction.NONE ? 1 : 0.75 / Arrays.stream(wide).sum();
+            for (int i = 0; i < n; i++) {
+                double terms = wide[i] * (1 + Math.abs(x[i])) * 2;
+                double gScale = reduction == Reduction.NONE ? Math.abs(g[i]) : scale;
+                assertRounded16(DType.FLOAT16, e.gradInput[i], gi.toDoubleArray()[i], terms * gScale, "grad_input " + i);
+                assertRounded16(DType.FLOAT16, e.gradTarget[i], gt.toDoubleArray()[i], terms * gScale, "grad_target " + i);
+                if (reduction == Reduction.NONE) {
+                    assertRounded16(DType.FLOAT16, e.loss[i], loss.toDoubleArray()[i], terms, "loss " + i);
+                }
+            }
+            if (reduction != Reduction.NONE) {
+                assertRounded16(DType.FLOAT16, e.returned, loss.toDoubleArray()[0], Math.abs(e.returned), "loss");
+            }
+        }
+        // Every input shares the input's dtype.
+        CliRun mixed = CliRun.of("compute", "--input", npy("x16.npy", DType.FLOAT16, shape, new double[n]).toString(),
+                "--target", npy("y32.npy", DType.FLOAT32, shape, new double[n]).toString(),
+                "--out", dir.resolve("mixed").toString());
+        assertEquals(2, mixed.exitCode());
+        assertTrue(mixed.err().contains("y32.npy: dtype <f4 differs from the input's <f2"), mixed.err());
+        assertFalse(Files.exists(dir.resolve("mixed")));
     }
 
     private static List<String> listing(Path d) throws IOException {
@@ -60,7 +124,7 @@ class ComputeTest {
         long[] c = {5};
         long[] n1 = {6, 1};
         int n = 30;
-        for (DType dtype : DType.values()) {
+        for (DType dtype : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
             for (Reduction reduction : Reduction.values()) {
                 for (boolean logits : new boolean[] {true, false}) {
                     double[] x = logits ? floatValues(n, 1, -8, 8) : floatValues(n, 1, 0, 1);
@@ -390,7 +454,7 @@ class ComputeTest {
         long[] shape = {4, 5};
         long[] c = {5};
         double[] w = {1, 0, 2.5, 0.5, 0};
-        for (DType dtype : DType.values()) {
+        for (DType dtype : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
             for (boolean logits : new boolean[] {true, false}) {
                 double[] x = logits ? floatValues(20, 81, -5, 5) : floatValues(20, 81, 0.02, 0.98);
                 double[] y = floatValues(20, 82, 0, 1);
@@ -547,7 +611,7 @@ class ComputeTest {
         double[] x = floatValues(20, 91, -6, 6);
         double[] y = floatValues(20, 92, 0, 1);
         for (int i = 0; i < 20; i += 3) y[i] = i % 2; // hard labels among the soft ones
-        for (DType dtype : DType.values()) {
+        for (DType dtype : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
             String in = npy("fo_x.npy", dtype, shape, x).toString();
             String tg = npy("fo_y.npy", dtype, shape, y).toString();
             Path out = dir.resolve("fo_out");
@@ -602,7 +666,7 @@ class ComputeTest {
         double[] w = floatValues(5, 3, 0.25, 2);
         double[] p = floatValues(6, 4, 0.5, 3);
         Path out = dir.resolve("out");
-        for (DType dtype : DType.values()) {
+        for (DType dtype : List.of(DType.FLOAT32, DType.FLOAT64, DType.FLOAT16)) {
             for (Reduction reduction : List.of(Reduction.MEAN, Reduction.NONE, Reduction.MEAN_BY_WEIGHT)) {
                 String label = dtype + " " + reduction;
                 double[] g = reduction == Reduction.NONE ? floatValues(n, 5, -2, 2) : new double[] {0.75};
@@ -629,10 +693,14 @@ class ComputeTest {
                     double[] ys = Npy.read(dir.resolve("y.npy")).toDoubleArray();
                     double[] gs = Npy.read(dir.resolve("g.npy")).toDoubleArray();
                     int losses = reduction == Reduction.NONE ? n : 1; // the loss output is required for NONE
-                    org.bce4j.WeightGradients api = dtype == DType.FLOAT32
-                            ? bce.computeWeightGradients(shape, BceTestSupport.toFloats(xs), BceTestSupport.toFloats(ys),
-                                    BceTestSupport.toFloats(gs), new float[losses], null, null)
-                            : bce.computeWeightGradients(shape, xs, ys, gs, new double[losses], null, null);
+                    org.bce4j.WeightGradients api = switch (dtype) {
+                        case FLOAT32 -> bce.computeWeightGradients(shape, BceTestSupport.toFloats(xs),
+                                BceTestSupport.toFloats(ys), BceTestSupport.toFloats(gs), new float[losses], null, null);
+                        case FLOAT16 -> bce.computeWeightGradients(dtype, shape, Npy.read(dir.resolve("x.npy")).shorts(),
+                                Npy.read(dir.resolve("y.npy")).shorts(), Npy.read(dir.resolve("g.npy")).shorts(),
+                                Npy.Array.allocate(dtype, new long[] {losses}).shorts(), null, null);
+                        default -> bce.computeWeightGradients(shape, xs, ys, gs, new double[losses], null, null);
+                    };
                     assertArrayEquals(api.weight(), gradWeight.toDoubleArray(), label);
                     assertArrayEquals(api.posWeight(), gradPosWeight.toDoubleArray(), label);
                 }

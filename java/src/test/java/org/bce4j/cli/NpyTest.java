@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.bce4j.DType;
+import org.bce4j.HalfPrecision;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -42,6 +43,21 @@ class NpyTest {
         return b.toByteArray();
     }
 
+    @Test
+    @DisplayName("'<f2' files hold IEEE binary16 bits, read as float16 and written back with descr '<f2'")
+    void float16() throws IOException {
+        ByteBuffer bits = ByteBuffer.allocate(10).order(ByteOrder.LITTLE_ENDIAN);
+        for (int b : new int[] {0x3c00, 0xc000, 0x7bff, 0x0001, 0xfc00}) bits.putShort((short) b);
+        Path p = file("h.npy", npy(1, "{'descr': '<f2', 'fortran_order': False, 'shape': (5,), }", bits.array()));
+        Npy.Array a = Npy.read(p);
+        assertEquals(DType.FLOAT16, a.dtype);
+        assertArrayEquals(new double[] {1, -2, 65504, 0x1p-24, Double.NEGATIVE_INFINITY}, a.toDoubleArray());
+        Path copy = dir.resolve("copy.npy");
+        Npy.write(copy, a);
+        assertArrayEquals(Files.readAllBytes(p), Files.readAllBytes(copy));
+        assertThrows(IllegalArgumentException.class, () -> Npy.Array.allocate(DType.BFLOAT16, new long[] {1}));
+    }
+
     static byte[] floatsLE(float... v) {
         ByteBuffer b = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
         for (float f : v) b.putFloat(f);
@@ -55,19 +71,24 @@ class NpyTest {
     }
 
     @Test
-    @DisplayName("float32 and float64 round trip through write and read for 0-d, empty, 1-d and 3-d shapes")
+    @DisplayName("float16, float32 and float64 round trip through write and read for 0-d, empty, 1-d and 3-d shapes")
     void roundTrip() throws IOException {
         long[][] shapes = {{}, {0}, {0, 3}, {5}, {2, 3, 4}, {1, 1, 1, 1}};
-        for (DType dtype : DType.values()) {
+        for (DType dtype : new DType[] {DType.FLOAT16, DType.FLOAT32, DType.FLOAT64}) {
             for (long[] shape : shapes) {
                 Npy.Array a = Npy.Array.allocate(dtype, shape);
                 int n = (int) a.count();
                 for (int i = 0; i < n; i++) {
-                    if (dtype == DType.FLOAT32) a.floats().put(i, i * 0.5f - 1e-7f); else a.doubles().put(i, i / 3.0);
+                    switch (dtype) {
+                        case FLOAT16 -> a.shorts().put(i, HalfPrecision.fromFloat(DType.FLOAT16, i * 0.5f - 1e-7f));
+                        case FLOAT32 -> a.floats().put(i, i * 0.5f - 1e-7f);
+                        default -> a.doubles().put(i, i / 3.0);
+                    }
                 }
                 Path p = dir.resolve("a.npy");
                 Npy.write(p, a);
-                assertEquals(0, (Files.size(p) - n * (dtype == DType.FLOAT32 ? 4 : 8)) % 64, "header is 64-aligned");
+                int elementBytes = dtype == DType.FLOAT16 ? 2 : dtype == DType.FLOAT32 ? 4 : 8;
+                assertEquals(0, (Files.size(p) - n * elementBytes) % 64, "header is 64-aligned");
                 Npy.Array b = Npy.read(p);
                 assertEquals(dtype, b.dtype);
                 assertArrayEquals(shape, b.shape());
@@ -121,7 +142,8 @@ class NpyTest {
         "Fortran-order # 1 # {'descr': '<f4', 'fortran_order': True, 'shape': (1,), }",
         "big-endian # 1 # {'descr': '>f4', 'fortran_order': False, 'shape': (1,), }",
         "unsupported dtype '<i4' # 1 # {'descr': '<i4', 'fortran_order': False, 'shape': (1,), }",
-        "unsupported dtype '<f2' # 1 # {'descr': '<f2', 'fortran_order': False, 'shape': (1,), }",
+        "unsupported dtype '<f16' # 1 # {'descr': '<f16', 'fortran_order': False, 'shape': (1,), }",
+        "big-endian # 1 # {'descr': '>f2', 'fortran_order': False, 'shape': (1,), }",
         "unsupported dtype '|u1' # 1 # {'descr': '|u1', 'fortran_order': False, 'shape': (1,), }",
         "unsupported dtype 'f4' # 1 # {'descr': 'f4', 'fortran_order': False, 'shape': (1,), }",
         "unsupported structured dtype # 1 # {'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (1,), }",
