@@ -1,6 +1,7 @@
 // Broadcast planning: how weight and pos_weight map onto the input's elements.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 
 #include "bce4j/bce4j.h"
@@ -41,5 +42,42 @@ BroadcastCheck check_broadcast(ShapeRef operand, ShapeRef input, int* bad_dim);
 // Builds the plan for shapes already checked with check_broadcast. A null operand shape means "absent"
 // (its strides are all 0 and it constrains nothing).
 BroadcastPlan plan_broadcast(ShapeRef input, const ShapeRef* weight, const ShapeRef* pos_weight);
+
+// Calls visit(flat, n, weight_offset, pos_weight_offset) for each run of the flat range [begin, end) that lies in
+// one innermost row of the plan, in order; along a run the operands' offsets advance by the plan's innermost
+// strides. The walk stops early when visit returns false. Every pass over a plan (the executor's kernels, the
+// weight gradients) walks it this way.
+template <typename Visit>
+inline void for_each_run(const BroadcastPlan& plan, int64_t begin, int64_t end, Visit&& visit) {
+    const int inner_dim = plan.ndim - 1;
+    const int64_t row_length = plan.dims[inner_dim];
+    int64_t row = begin / row_length;
+    int64_t column = begin % row_length;
+    int64_t index[kMaxDims];
+    int64_t weight_offset = 0;
+    int64_t pos_weight_offset = 0;
+    for (int j = inner_dim - 1; j >= 0; --j) {
+        index[j] = row % plan.dims[j];
+        row /= plan.dims[j];
+        weight_offset += index[j] * plan.weight_strides[j];
+        pos_weight_offset += index[j] * plan.pos_weight_strides[j];
+    }
+    const int64_t weight_step = plan.weight_strides[inner_dim];
+    const int64_t pos_weight_step = plan.pos_weight_strides[inner_dim];
+    for (int64_t flat = begin; flat < end;) {
+        const int64_t n = std::min(row_length - column, end - flat);
+        if (!visit(flat, n, weight_offset + column * weight_step, pos_weight_offset + column * pos_weight_step)) return;
+        flat += n;
+        column = 0;
+        for (int j = inner_dim - 1; j >= 0; --j) {  // next row
+            weight_offset += plan.weight_strides[j];
+            pos_weight_offset += plan.pos_weight_strides[j];
+            if (++index[j] < plan.dims[j]) break;
+            weight_offset -= plan.weight_strides[j] * plan.dims[j];
+            pos_weight_offset -= plan.pos_weight_strides[j] * plan.dims[j];
+            index[j] = 0;
+        }
+    }
+}
 
 }  // namespace bce4j

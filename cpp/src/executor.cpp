@@ -9,50 +9,21 @@ namespace {
 template <typename T>
 ExecutionResult run_range(const BroadcastPlan& plan, const RowArgs<T>& base, RowKernel<T> kernel,
                           int64_t begin, int64_t end) {
-    const int inner_dim = plan.ndim - 1;
-    const int64_t row_length = plan.dims[inner_dim];
-    int64_t row = begin / row_length;
-    int64_t column = begin % row_length;
-
-    // The outer index of `row`, digit by digit, and the operands' offsets at the row's start.
-    int64_t index[kMaxDims];
-    int64_t weight_offset = 0;
-    int64_t pos_weight_offset = 0;
-    for (int j = inner_dim - 1; j >= 0; --j) {
-        index[j] = row % plan.dims[j];
-        row /= plan.dims[j];
-        weight_offset += index[j] * plan.weight_strides[j];
-        pos_weight_offset += index[j] * plan.pos_weight_strides[j];
-    }
-
-    const int64_t weight_step = plan.weight_strides[inner_dim];
-    const int64_t pos_weight_step = plan.pos_weight_strides[inner_dim];
     ExecutionResult result = {0.0, -1};
-    for (int64_t flat = begin; flat < end;) {
-        const int64_t n = std::min(row_length - column, end - flat);
+    for_each_run(plan, begin, end, [&](int64_t flat, int64_t n, int64_t weight_offset, int64_t pos_weight_offset) {
         RowArgs<T> args = with_element_offset(base, flat);
-        if (args.weight) args.weight += weight_offset + column * weight_step;
-        args.weight_stride = weight_step;
-        if (args.pos_weight) args.pos_weight += pos_weight_offset + column * pos_weight_step;
-        args.pos_weight_stride = pos_weight_step;
-
+        if (args.weight) args.weight += weight_offset;
+        args.weight_stride = plan.weight_strides[plan.ndim - 1];
+        if (args.pos_weight) args.pos_weight += pos_weight_offset;
+        args.pos_weight_stride = plan.pos_weight_strides[plan.ndim - 1];
         const RowResult r = kernel(n, args);
         result.loss_sum += r.loss_sum;
         if (r.first_invalid >= 0) {
             result.first_invalid = flat + r.first_invalid;
-            return result;
+            return false;
         }
-        flat += n;
-        column = 0;
-        for (int j = inner_dim - 1; j >= 0; --j) {  // next row
-            weight_offset += plan.weight_strides[j];
-            pos_weight_offset += plan.pos_weight_strides[j];
-            if (++index[j] < plan.dims[j]) break;
-            weight_offset -= plan.weight_strides[j] * plan.dims[j];
-            pos_weight_offset -= plan.pos_weight_strides[j] * plan.dims[j];
-            index[j] = 0;
-        }
-    }
+        return true;
+    });
     return result;
 }
 

@@ -10,41 +10,6 @@
 namespace bce4j {
 namespace {
 
-// Calls visit(flat, n, weight_offset, pos_weight_offset) for each run of the flat range [begin, end) that lies in
-// one innermost row of the plan; along a run the operands' offsets advance by the plan's innermost strides.
-template <typename Visit>
-void for_each_run(const BroadcastPlan& plan, int64_t begin, int64_t end, Visit&& visit) {
-    const int inner_dim = plan.ndim - 1;
-    const int64_t row_length = plan.dims[inner_dim];
-    int64_t row = begin / row_length;
-    int64_t column = begin % row_length;
-    int64_t index[kMaxDims];
-    int64_t weight_offset = 0;
-    int64_t pos_weight_offset = 0;
-    for (int j = inner_dim - 1; j >= 0; --j) {
-        index[j] = row % plan.dims[j];
-        row /= plan.dims[j];
-        weight_offset += index[j] * plan.weight_strides[j];
-        pos_weight_offset += index[j] * plan.pos_weight_strides[j];
-    }
-    const int64_t weight_step = plan.weight_strides[inner_dim];
-    const int64_t pos_weight_step = plan.pos_weight_strides[inner_dim];
-    for (int64_t flat = begin; flat < end;) {
-        const int64_t n = std::min(row_length - column, end - flat);
-        visit(flat, n, weight_offset + column * weight_step, pos_weight_offset + column * pos_weight_step);
-        flat += n;
-        column = 0;
-        for (int j = inner_dim - 1; j >= 0; --j) {  // next row
-            weight_offset += plan.weight_strides[j];
-            pos_weight_offset += plan.pos_weight_strides[j];
-            if (++index[j] < plan.dims[j]) break;
-            weight_offset -= plan.weight_strides[j] * plan.dims[j];
-            pos_weight_offset -= plan.pos_weight_strides[j] * plan.dims[j];
-            index[j] = 0;
-        }
-    }
-}
-
 struct ElementSlopes {
     double weight;      // d l/d w
     double pos_weight;  // d l/d p
@@ -137,6 +102,7 @@ void compute_weight_gradients(const BroadcastPlan& plan, int64_t count, const Ro
         for_each_run(plan, b * kReductionBlock, block_end(b), [&](int64_t, int64_t n, int64_t wo, int64_t po) {
             if (w_sums.blocked()) add_run(w_sums.segments[b], wo, wo + (n - 1) * weight_step);
             if (p_sums.blocked()) add_run(p_sums.segments[b], po, po + (n - 1) * pos_weight_step);
+            return true;
         });
     }
     for (OperandSums<T>* s : {&w_sums, &p_sums}) {
@@ -195,6 +161,7 @@ void compute_weight_gradients(const BroadcastPlan& plan, int64_t count, const Ro
                     pos_weight.out[i] = finished<T>(terms, p_contribution, 0.0);
                 }
             }
+            return true;
         });
     }
 
