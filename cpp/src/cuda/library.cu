@@ -122,14 +122,18 @@ int32_t run_on_device(const DeviceCall& call, DeviceOutcome* out) {
         float floats[2] = {0, 0};
         void* x = call.dtype == BCE4J_FLOAT32 ? static_cast<void*>(&floats[0]) : &values[0];
         void* y = call.dtype == BCE4J_FLOAT32 ? static_cast<void*>(&floats[1]) : &values[1];
-        if (cudaError_t e = cudaMemcpy(x, static_cast<const char*>(call.input) + index * size, size,
-                                       cudaMemcpyDeviceToHost)) {
+        // On the call's stream, like everything else: cudaMemcpy would use the legacy default stream, which waits
+        // for every blocking stream of the device (the caller's other work included) and is not allowed while
+        // another thread captures a CUDA graph.
+        if (cudaError_t e = cudaMemcpyAsync(x, static_cast<const char*>(call.input) + index * size, size,
+                                            cudaMemcpyDeviceToHost, stream)) {
             return device_failure(out, "read the invalid element", e);
         }
-        if (cudaError_t e = cudaMemcpy(y, static_cast<const char*>(call.target) + index * size, size,
-                                       cudaMemcpyDeviceToHost)) {
+        if (cudaError_t e = cudaMemcpyAsync(y, static_cast<const char*>(call.target) + index * size, size,
+                                            cudaMemcpyDeviceToHost, stream)) {
             return device_failure(out, "read the invalid element", e);
         }
+        if (cudaError_t e = cudaStreamSynchronize(stream)) return device_failure(out, "read the invalid element", e);
         out->first_invalid = index;
         out->invalid_input = call.dtype == BCE4J_FLOAT32 ? floats[0] : values[0];
         out->invalid_target = call.dtype == BCE4J_FLOAT32 ? floats[1] : values[1];

@@ -167,6 +167,11 @@ bool vector_aligned(const void* p) { return p == nullptr || reinterpret_cast<uin
 
 template <typename T>
 cudaError_t enqueue(const DeviceCall& call, cudaStream_t stream, DeviceScratch* scratch) {
+    // cudaGetLastError() below must report these launches only. The runtime also records every error a runtime call
+    // returns (an earlier call's failed allocation or copy, a device the probe could not describe) until it is read;
+    // left there, it would fail this call's launches. Reading it clears it (a sticky error stays, and fails the
+    // launches as it should).
+    cudaGetLastError();
     const double* denominator = nullptr;
     const double denominator_value = denominator_from_total(call.denominator, call.count, call.weight_count, 0.0);
     if (denominator_reads_data(call)) {
