@@ -1,6 +1,6 @@
 // Every SIMD kernel table against the scalar reference, directly through the KernelTable (no C API): every tail
-// length, unaligned pointers, constant and per-element weights, each output present or absent, extremes, the
-// first invalid probability at every position, and the runtime choice of the table. An instruction set that is
+// length, unaligned pointers, constant and per-element weights, both pos_weight modes, each output present or
+// absent, extremes, the first invalid probability at every position, and the runtime choice of the table. An instruction set that is
 // not compiled in or that this CPU lacks is reported as skipped.
 #include <gtest/gtest.h>
 
@@ -44,6 +44,11 @@ struct RunSpec {
     bool upstream_per_element = false;
     unsigned outputs = kWantAll;
     double grad_scale = 0.75;
+    bool paddle_legacy = false;
+    // ignore_index, label smoothing and target validation as RowArgs carries them.
+    double ignored_target = kNaN;
+    double smoothing_keep = 1, smoothing_shift = 0;
+    bool validate_targets = false;
 };
 
 std::string describe(const RunSpec& s) {
@@ -51,7 +56,10 @@ std::string describe(const RunSpec& s) {
     return std::string(s.kind == Kind::kLogits ? "logits" : "probabilities") + " n=" + std::to_string(s.n) +
            " offset=" + std::to_string(s.offset) + " weight=" + operand[static_cast<int>(s.weight)] +
            " pos_weight=" + operand[static_cast<int>(s.pos_weight)] +
-           (s.upstream_per_element ? " grad_output" : " grad_scale") + " outputs=" + std::to_string(s.outputs);
+           (s.upstream_per_element ? " grad_output" : " grad_scale") + " outputs=" + std::to_string(s.outputs) +
+           (s.paddle_legacy ? " paddle-legacy" : "") + " ignored=" + std::to_string(s.ignored_target) +
+           " smoothing=" + std::to_string(s.smoothing_keep) + "," + std::to_string(s.smoothing_shift) +
+           (s.validate_targets ? " validating" : "");
 }
 
 // Operand buffers, each n + 1 long so that a run at offset 1 fits.
@@ -118,6 +126,11 @@ Outputs<T> run_kernel(const KernelTable& table, const RunSpec& s, const Inputs<T
     a.pos_weight_stride = s.pos_weight == Operand::kPerElement ? 1 : 0;
     a.grad_output = s.upstream_per_element ? in.upstream.data() + s.offset : nullptr;
     a.grad_scale = s.grad_scale;
+    a.paddle_legacy = s.paddle_legacy;
+    a.ignored_target = static_cast<T>(s.ignored_target);
+    a.smoothing_keep = s.smoothing_keep;
+    a.smoothing_shift = s.smoothing_shift;
+    a.validate_targets = s.validate_targets;
     a.loss = s.outputs & kWantLoss ? out.loss.data() + s.offset : nullptr;
     a.grad_input = s.outputs & kWantGradInput ? out.grad_input.data() + s.offset : nullptr;
     a.grad_target = s.outputs & kWantGradTarget ? out.grad_target.data() + s.offset : nullptr;
@@ -224,8 +237,8 @@ protected:
 
 INSTANTIATE_TEST_SUITE_P(, IsaKernels, ::testing::Values("avx2", "avx512"), [](const auto& info) { return info.param; });
 
-// Every combination of operands and outputs on every run length from 0 to 32 (every tail, several vectors),
-// aligned and misaligned.
+// Every combination of operands, outputs and (logits) pos_weight modes on every run length from 0 to 32 (every
+// tail, several vectors), aligned and misaligned.
 template <typename T>
 void every_combination_and_length(const KernelTable& table, Kind kind) {
     Worst worst;
@@ -236,18 +249,22 @@ void every_combination_and_length(const KernelTable& table, Kind kind) {
             for (Operand weight : operands) {
                 for (Operand pos_weight : operands) {
                     if (kind == Kind::kProbabilities && pos_weight != Operand::kAbsent) continue;
-                    for (bool upstream_per_element : {false, true}) {
-                        for (unsigned outputs = 0; outputs <= kWantAll; ++outputs) {
-                            RunSpec s;
-                            s.kind = kind;
-                            s.n = n;
-                            s.offset = offset;
-                            s.weight = weight;
-                            s.pos_weight = pos_weight;
-                            s.upstream_per_element = upstream_per_element;
-                            s.outputs = outputs;
-                            expect_same_as_reference(table, s, in, worst);
-                            if (::testing::Test::HasFatalFailure()) return;
+                    for (bool paddle_legacy : {false, true}) {
+                        if (kind == Kind::kProbabilities && paddle_legacy) continue;
+                        for (bool upstream_per_element : {false, true}) {
+                            for (unsigned outputs = 0; outputs <= kWantAll; ++outputs) {
+                                RunSpec s;
+                                s.kind = kind;
+                                s.n = n;
+                                s.offset = offset;
+                                s.weight = weight;
+                                s.pos_weight = pos_weight;
+                                s.paddle_legacy = paddle_legacy;
+                                s.upstream_per_element = upstream_per_element;
+                                s.outputs = outputs;
+                                expect_same_as_reference(table, s, in, worst);
+                                if (::testing::Test::HasFatalFailure()) return;
+                            }
                         }
                     }
                 }
@@ -276,15 +293,19 @@ void long_runs(const KernelTable& table, Kind kind) {
     for (int64_t n : {int64_t{100003}, int64_t{4097}, int64_t{1001}}) {
         const Inputs<T> in = random_inputs<T>(kind, n, static_cast<uint64_t>(n));
         for (int64_t offset : {0, 1}) {
-            RunSpec s;
-            s.kind = kind;
-            s.n = n;
-            s.offset = offset;
-            s.weight = offset ? Operand::kPerElement : Operand::kConstant;
-            const Operand pos_weight = offset ? Operand::kConstant : Operand::kPerElement;
-            s.pos_weight = kind == Kind::kLogits ? pos_weight : Operand::kAbsent;
-            s.upstream_per_element = offset == 1;
-            expect_same_as_reference(table, s, in, worst);
+            for (bool paddle_legacy : {false, true}) {
+                if (kind == Kind::kProbabilities && paddle_legacy) continue;
+                RunSpec s;
+                s.kind = kind;
+                s.n = n;
+                s.offset = offset;
+                s.weight = offset ? Operand::kPerElement : Operand::kConstant;
+                const Operand pos_weight = offset ? Operand::kConstant : Operand::kPerElement;
+                s.pos_weight = kind == Kind::kLogits ? pos_weight : Operand::kAbsent;
+                s.paddle_legacy = paddle_legacy;
+                s.upstream_per_element = offset == 1;
+                expect_same_as_reference(table, s, in, worst);
+            }
         }
     }
     std::cout << "  worst difference from the scalar reference: " << worst.value << " epsilons of the terms at "
@@ -330,6 +351,83 @@ TEST_P(IsaKernels, LogitsExtremesMatchTheReferenceBitForBit) {
     EXPECT_TRUE(std::isnan(loss[4]) && std::isnan(gi[4]) && std::isnan(gt[4])) << "NaN under a zero weight";
     EXPECT_TRUE(std::isnan(got.loss_sum) && std::isnan(want.loss_sum));
 }
+
+// Extreme logits (+-inf, NaN, +-1e4, +-0), hard and soft labels and pos_weights 0, 1, 2.5 and +inf, every
+// combination in both pos_weight modes, against the reference: the vectors that hold a non-finite output are the
+// reference's, the others within the usual tolerance. Some rows are shorter than the single-pass limit, some longer.
+template <typename T>
+void logits_extremes_in_both_modes(const KernelTable& table) {
+    Worst worst;
+    const double xs[] = {kInf, -kInf, kNaN, 1e4, -1e4, 0.0, -0.0, 3.0, -3.0};
+    const double ys[] = {0.0, 1.0, 0.3, 0.5};
+    const double ps[] = {0.0, 1.0, 2.5, kInf};
+    Inputs<T> in;
+    // pos_weight outermost and the non-finite logits first in each block, so that many vectors are finite and
+    // stay on the SIMD formulas.
+    for (double p : ps) {
+        for (double x : xs) {
+            for (double y : ys) {
+                in.x.push_back(static_cast<T>(x));
+                in.y.push_back(static_cast<T>(y));
+                in.pos_weight.push_back(static_cast<T>(p));
+                in.weight.push_back(static_cast<T>(1.5));
+                in.upstream.push_back(static_cast<T>(-0.5));
+            }
+        }
+    }
+    const int64_t size = static_cast<int64_t>(in.x.size());
+    for (int64_t n : {int64_t{13}, size - 1}) {
+        for (bool paddle_legacy : {false, true}) {
+            for (Operand weight : {Operand::kAbsent, Operand::kPerElement}) {
+                RunSpec s;
+                s.n = n;
+                s.offset = 1;
+                s.weight = weight;
+                s.pos_weight = Operand::kPerElement;
+                s.paddle_legacy = paddle_legacy;
+                s.upstream_per_element = weight == Operand::kPerElement;
+                expect_same_as_reference(table, s, in, worst);
+                if (::testing::Test::HasFatalFailure()) return;
+            }
+        }
+    }
+}
+
+TEST_P(IsaKernels, LogitsFloat32ExtremesInBothPosWeightModes) { logits_extremes_in_both_modes<float>(*table_); }
+TEST_P(IsaKernels, LogitsFloat64ExtremesInBothPosWeightModes) { logits_extremes_in_both_modes<double>(*table_); }
+
+// ignore_index, label smoothing and target validation in both pos_weight modes: an ignored value and targets
+// outside [0, 1] planted in random rows of several lengths, single-pass and three-pass.
+template <typename T>
+void logits_options_in_both_modes(const KernelTable& table) {
+    Worst worst;
+    for (int64_t n : {int64_t{7}, int64_t{29}, int64_t{3001}}) {
+        for (bool validate : {false, true}) {
+            Inputs<T> in = random_inputs<T>(Kind::kLogits, n, static_cast<uint64_t>(31 * n + validate));
+            for (int64_t i = 3; i < n; i += 5) in.y[static_cast<size_t>(i)] = static_cast<T>(-100);  // ignored
+            in.y[static_cast<size_t>(n - 2)] = static_cast<T>(1.25);  // invalid when validating (first one)
+            for (bool paddle_legacy : {false, true}) {
+                for (Operand pos_weight : {Operand::kConstant, Operand::kPerElement}) {
+                    RunSpec s;
+                    s.n = n;
+                    s.weight = Operand::kPerElement;
+                    s.pos_weight = pos_weight;
+                    s.paddle_legacy = paddle_legacy;
+                    s.ignored_target = -100;
+                    s.smoothing_keep = 0.9;
+                    s.smoothing_shift = 0.05;
+                    s.validate_targets = validate;
+                    expect_same_as_reference(table, s, in, worst);
+                    if (::testing::Test::HasFatalFailure()) return;
+                    if (validate) EXPECT_EQ(run_kernel(table, s, in).result.first_invalid, n - 2) << describe(s);
+                }
+            }
+        }
+    }
+}
+
+TEST_P(IsaKernels, LogitsFloat32OptionsInBothPosWeightModes) { logits_options_in_both_modes<float>(*table_); }
+TEST_P(IsaKernels, LogitsFloat64OptionsInBothPosWeightModes) { logits_options_in_both_modes<double>(*table_); }
 
 // The first invalid probability is found exactly wherever it sits in a vector or in the tail; elements before it
 // are computed and stored, nothing after it is written, and NaN is not invalid.

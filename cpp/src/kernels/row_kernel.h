@@ -24,8 +24,7 @@ struct RowArgs {
     T* loss;                   // per-element weighted losses; nullptr: not stored
     T* grad_input;             // nullptr: not wanted
     T* grad_target;            // nullptr: not wanted
-    bool paddle_legacy = false;  // logits: pos_weight scales the whole loss (bce4j_pos_weight_mode); the SIMD
-                                 // kernels leave such rows to the scalar reference
+    bool paddle_legacy = false;  // logits: pos_weight scales the whole loss (bce4j_pos_weight_mode)
     // Targets equal to this get loss and gradients 0 and no range check (NaN, the default, equals nothing).
     T ignored_target = std::numeric_limits<T>::quiet_NaN();
     double smoothing_keep = 1;   // label smoothing: the target used is y * smoothing_keep + smoothing_shift;

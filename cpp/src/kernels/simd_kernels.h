@@ -139,20 +139,23 @@ template <typename T>
 // Which operands a kernel variant reads element by element and which outputs it writes: one instantiation per
 // combination, so that the inner loop has no branches. Operands not read per element are broadcast once (a null
 // weight is a broadcast 1, a null grad_output the broadcast grad_scale). pos_weight has three states, the last
-// factor of the variant number.
+// factor of the variant number, each present state also in paddle-legacy mode (RowArgs::paddle_legacy). Without
+// pos_weight (p = 1) both modes are the same formulas, so that state has no paddle-legacy twin.
 constexpr unsigned kWeightPerElement = 1;
 constexpr unsigned kUpstreamPerElement = 2;
 constexpr unsigned kStoreLoss = 4;
 constexpr unsigned kStoreGradInput = 8;
 constexpr unsigned kStoreGradTarget = 16;
-constexpr unsigned kPosWeightStates = 32;  // variant / 32: 0 absent, 1 constant, 2 per element
-constexpr unsigned kPosWeightConstant = 1 * kPosWeightStates;
+constexpr unsigned kPosWeightStates = 32;  // variant / 32: 0 absent, 1 constant, 2 per element, 3 and 4 as 1
+constexpr unsigned kPosWeightConstant = 1 * kPosWeightStates;  // and 2 in paddle-legacy mode
 constexpr unsigned kPosWeightPerElement = 2 * kPosWeightStates;
+constexpr unsigned kPaddleLegacy = 2 * kPosWeightStates;  // added to a present pos_weight's state
 
 template <typename T>
 unsigned variant_of(const RowArgs<T>& a) {
-    const unsigned pos_weight =
-        a.pos_weight == nullptr ? 0 : a.pos_weight_stride == 1 ? kPosWeightPerElement : kPosWeightConstant;
+    const unsigned pos_weight = a.pos_weight == nullptr ? 0
+                                : (a.pos_weight_stride == 1 ? kPosWeightPerElement : kPosWeightConstant) +
+                                      (a.paddle_legacy ? kPaddleLegacy : 0);
     return (a.weight && a.weight_stride == 1 ? kWeightPerElement : 0) | (a.grad_output ? kUpstreamPerElement : 0) |
            (a.loss ? kStoreLoss : 0) | (a.grad_input ? kStoreGradInput : 0) |
            (a.grad_target ? kStoreGradTarget : 0) | pos_weight;
@@ -275,7 +278,9 @@ template <unsigned kVariant, typename T, typename Access>
                                                            const RowConstants<T>& c, V<T> e, V<T> log_term,
                                                            V<T> sigmoid_of_magnitude) {
     using L = Lanes<T>;
-    constexpr unsigned kPosWeight = kVariant / kPosWeightStates * kPosWeightStates;
+    constexpr unsigned kPosWeightState = kVariant / kPosWeightStates * kPosWeightStates;
+    constexpr bool kPaddle = kPosWeightState > kPosWeightPerElement;
+    constexpr unsigned kPosWeight = kPaddle ? kPosWeightState - kPaddleLegacy : kPosWeightState;
     const V<T> one = L::splat(T(1));
     const V<T> x = io.load(a.input + i);
     const Targets<T> targets = load_targets(a, i, io, c);
@@ -296,6 +301,16 @@ template <unsigned kVariant, typename T, typename Access>
         loss = L::fma(L::select(negative, y, one_minus_y), magnitude, log_term);
         grad_input = L::fnma(y, sigmoid_minus_x, L::mul(sigmoid_x, one_minus_y));
         grad_target = L::sub(L::splat(T(0)), x);
+    } else if constexpr (kPaddle) {
+        // logits_terms_paddle_legacy: c times the plain loss l0 and its d/dx; d/dy = (p-1)*l0 + (x >= 0 ? -c : c)*|x|.
+        const V<T> p = kPosWeight == kPosWeightPerElement ? io.load(a.pos_weight + i) : c.pos_weight;
+        const V<T> p_minus_one = L::sub(p, one);
+        const V<T> coefficient = L::fma(p_minus_one, y, one);
+        const V<T> plain = L::fma(L::select(negative, y, one_minus_y), magnitude, log_term);
+        loss = L::mul(coefficient, plain);
+        grad_input = L::mul(coefficient, L::fnma(y, sigmoid_minus_x, L::mul(sigmoid_x, one_minus_y)));
+        grad_target = L::fma(p_minus_one, plain,
+                             L::mul(L::select(negative, coefficient, L::negate(coefficient)), magnitude));
     } else {
         const V<T> p = kPosWeight == kPosWeightPerElement ? io.load(a.pos_weight + i) : c.pos_weight;
         const V<T> p_minus_one = L::sub(p, one);
@@ -448,7 +463,7 @@ RowResult logits_row(int64_t n, const RowArgs<T>& args) {
     if (n <= 0) return {0.0, -1};  // its operand pointers may all point past the end
     const RowArgs<T> a = args;  // a local copy: the stores below cannot alias it, so its pointers stay in registers
     const RowKernel<T> reference = KernelsOf<T>::logits(scalar_kernel_table());
-    if (a.paddle_legacy || a.focal) return reference(n, a);  // not vectorised (yet)
+    if (a.focal) return reference(n, a);  // not vectorised (yet)
     const RowConstants<T> constants(a);
     typename L::Sum sums = L::zero_sum();
     double exact_sum = 0;  // of the vectors the reference recomputed, and of the tail
@@ -545,7 +560,7 @@ RowResult call_probabilities_variant(int64_t n, const RowArgs<T>& a, std::intege
 
 template <typename T>
 RowResult logits_kernel(int64_t n, const RowArgs<T>& a) {
-    return call_logits_variant(n, a, std::make_integer_sequence<unsigned, 3 * kPosWeightStates>{});
+    return call_logits_variant(n, a, std::make_integer_sequence<unsigned, 5 * kPosWeightStates>{});
 }
 
 template <typename T>
