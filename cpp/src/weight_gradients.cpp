@@ -89,8 +89,9 @@ void compute_weight_gradients(const BroadcastPlan& plan, int64_t count, const Ro
     const int threads = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(num_threads, blocks)));
     const bool parallel = count >= kParallelThreshold && threads > 1;
     const auto block_end = [count](int64_t b) { return std::min(count, (b + 1) * kReductionBlock); };
-    const int64_t weight_step = plan.weight_strides[plan.ndim - 1];
-    const int64_t pos_weight_step = plan.pos_weight_strides[plan.ndim - 1];
+    // An empty input has no plan (ndim 0) and no runs.
+    const int64_t weight_step = count > 0 ? plan.weight_strides[plan.ndim - 1] : 0;
+    const int64_t pos_weight_step = count > 0 ? plan.pos_weight_strides[plan.ndim - 1] : 0;
 
     // The segments of each block, then room for their partial sums.
     for (OperandSums<T>* s : {&w_sums, &p_sums}) {
