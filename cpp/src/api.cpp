@@ -201,8 +201,7 @@ double normalising_denominator(const bce4j_options& o, int64_t count, const T* t
         return static_cast<double>(count - ignored);
     }
     if (o.weight == nullptr) return static_cast<double>(count);
-    int64_t weight_count = 1;
-    for (int i = 0; i < weight_shape.ndim; ++i) weight_count *= weight_shape.dims[i];
+    const int64_t weight_count = element_count(weight_shape);
     const T* w = static_cast<const T*>(o.weight);
     double total = 0;
     for (int64_t i = 0; i < weight_count; ++i) {
@@ -349,8 +348,8 @@ bce4j_status run_on_cpu(const Call& call, const Checked& c) {
         return fail_out_of_range(call.kind, c.input, r.first_invalid, to_double(args.input[r.first_invalid]),
                                  to_double(args.target[r.first_invalid]));
     }
+    const double reduced = normalise(r.loss_sum, denominator, zero_when_empty);
     if (reduces) {
-        const double reduced = normalise(r.loss_sum, denominator, zero_when_empty);
         if (call.reduced_loss) *call.reduced_loss = reduced;
         if (call.loss) *static_cast<T*>(call.loss) = from_double<T>(reduced);
     }
@@ -364,8 +363,7 @@ bce4j_status run_on_cpu(const Call& call, const Checked& c) {
         // d(S/W)/dw_j = (sum over j's elements of the unweighted losses - R * m_j) / W, with W the sum of the
         // broadcast weights, R = S/W the reduced loss and m_j = count / weight_count how often w_j is repeated.
         terms.weight_sum_offset = o.reduction == BCE4J_REDUCTION_MEAN_BY_WEIGHT && count > 0
-                                      ? normalise(r.loss_sum, denominator, zero_when_empty) *
-                                            static_cast<double>(count / weight_count)
+                                      ? reduced * static_cast<double>(count / weight_count)
                                       : 0.0;
         T* grad_weight = static_cast<T*>(o.grad_weight);
         if (grad_weight != nullptr && o.reduction == BCE4J_REDUCTION_MEAN_BY_WEIGHT && weight_count == 1) {

@@ -98,6 +98,7 @@ void compute_weight_gradients(const BroadcastPlan& plan, int64_t count, const Ro
         if (s->blocked()) s->segments.resize(static_cast<size_t>(blocks));
     }
     const bool any_blocked = w_sums.blocked() || p_sums.blocked();
+    const double ignored_target = to_double(args.ignored_target);
 #pragma omp parallel for schedule(static) num_threads(threads) if (parallel && any_blocked)
     for (int64_t b = 0; b < (any_blocked ? blocks : 0); ++b) {
         for_each_run(plan, b * kReductionBlock, block_end(b), [&](int64_t, int64_t n, int64_t wo, int64_t po) {
@@ -141,10 +142,11 @@ void compute_weight_gradients(const BroadcastPlan& plan, int64_t count, const Ro
                 const int64_t pj = po + k * pos_weight_step;
                 double w_contribution = 0;
                 double p_contribution = 0;
-                if (!(to_double(args.target[i]) == to_double(args.ignored_target))) {  // ignored: contributes 0
+                const double target = to_double(args.target[i]);
+                if (!(target == ignored_target)) {  // an ignored element contributes 0
                     const double w = args.weight ? to_double(args.weight[wj]) : 1.0;
                     const double p = args.pos_weight ? to_double(args.pos_weight[pj]) : 1.0;
-                    const double y = to_double(args.target[i]) * args.smoothing_keep + args.smoothing_shift;
+                    const double y = target * args.smoothing_keep + args.smoothing_shift;
                     const double x = to_double(args.input[i]);
                     const ElementSlopes slopes = element_slopes(args, terms.probabilities, x, y, w, p);
                     const double g = args.grad_output ? to_double(args.grad_output[i]) : 1.0;

@@ -345,18 +345,8 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
     /** As {@link #compute(long[], float[], float[], float[], float[], float[])}, with an upstream gradient. */
     public double compute(long[] shape, float[] input, float[] target, float[] gradOutput, float[] loss,
             float[] gradInput, float[] gradTarget) {
-        ensureOpen();
-        try (PointerScope scope = new PointerScope()) {
-            FloatPointer lossCopy = copyOf(loss);
-            FloatPointer gradInputCopy = copyOf(gradInput);
-            FloatPointer gradTargetCopy = copyOf(gradTarget);
-            double result = compute(shape, copyOf(input), copyOf(target), copyOf(gradOutput), lossCopy,
-                    gradInputCopy, gradTargetCopy);
-            if (loss != null) lossCopy.get(loss);
-            if (gradInput != null) gradInputCopy.get(gradInput);
-            if (gradTarget != null) gradTargetCopy.get(gradTarget);
-            return result;
-        }
+        return withFloatCopies(input, target, gradOutput, loss, gradInput, gradTarget,
+                (x, y, g, l, gi, gt) -> compute(shape, x, y, g, l, gi, gt));
     }
 
     /**
@@ -371,13 +361,42 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
     /** As {@link #compute(long[], double[], double[], double[], double[], double[])}, with an upstream gradient. */
     public double compute(long[] shape, double[] input, double[] target, double[] gradOutput, double[] loss,
             double[] gradInput, double[] gradTarget) {
+        return withDoubleCopies(input, target, gradOutput, loss, gradInput, gradTarget,
+                (x, y, g, l, gi, gt) -> compute(shape, x, y, g, l, gi, gt));
+    }
+
+    /** A call on native copies of six arrays (null stays null). */
+    @FunctionalInterface
+    private interface OnCopies<P extends Pointer, R> {
+        R run(P input, P target, P gradOutput, P loss, P gradInput, P gradTarget);
+    }
+
+    // Copies the arrays to native memory, runs the call, and copies the outputs back.
+    private <R> R withFloatCopies(float[] input, float[] target, float[] gradOutput, float[] loss, float[] gradInput,
+            float[] gradTarget, OnCopies<FloatPointer, R> call) {
+        ensureOpen();
+        try (PointerScope scope = new PointerScope()) {
+            FloatPointer lossCopy = copyOf(loss);
+            FloatPointer gradInputCopy = copyOf(gradInput);
+            FloatPointer gradTargetCopy = copyOf(gradTarget);
+            R result = call.run(copyOf(input), copyOf(target), copyOf(gradOutput), lossCopy, gradInputCopy,
+                    gradTargetCopy);
+            if (loss != null) lossCopy.get(loss);
+            if (gradInput != null) gradInputCopy.get(gradInput);
+            if (gradTarget != null) gradTargetCopy.get(gradTarget);
+            return result;
+        }
+    }
+
+    private <R> R withDoubleCopies(double[] input, double[] target, double[] gradOutput, double[] loss,
+            double[] gradInput, double[] gradTarget, OnCopies<DoublePointer, R> call) {
         ensureOpen();
         try (PointerScope scope = new PointerScope()) {
             DoublePointer lossCopy = copyOf(loss);
             DoublePointer gradInputCopy = copyOf(gradInput);
             DoublePointer gradTargetCopy = copyOf(gradTarget);
-            double result = compute(shape, copyOf(input), copyOf(target), copyOf(gradOutput), lossCopy,
-                    gradInputCopy, gradTargetCopy);
+            R result = call.run(copyOf(input), copyOf(target), copyOf(gradOutput), lossCopy, gradInputCopy,
+                    gradTargetCopy);
             if (loss != null) lossCopy.get(loss);
             if (gradInput != null) gradInputCopy.get(gradInput);
             if (gradTarget != null) gradTargetCopy.get(gradTarget);
@@ -463,18 +482,8 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
      */
     public WeightGradients computeWeightGradients(long[] shape, float[] input, float[] target, float[] gradOutput,
             float[] loss, float[] gradInput, float[] gradTarget) {
-        ensureOpen();
-        try (PointerScope scope = new PointerScope()) {
-            FloatPointer lossCopy = copyOf(loss);
-            FloatPointer gradInputCopy = copyOf(gradInput);
-            FloatPointer gradTargetCopy = copyOf(gradTarget);
-            WeightGradients result = computeWeightGradients(shape, copyOf(input), copyOf(target), copyOf(gradOutput),
-                    lossCopy, gradInputCopy, gradTargetCopy);
-            if (loss != null) lossCopy.get(loss);
-            if (gradInput != null) gradInputCopy.get(gradInput);
-            if (gradTarget != null) gradTargetCopy.get(gradTarget);
-            return result;
-        }
+        return withFloatCopies(input, target, gradOutput, loss, gradInput, gradTarget,
+                (x, y, g, l, gi, gt) -> computeWeightGradients(shape, x, y, g, l, gi, gt));
     }
 
     /**
@@ -483,18 +492,8 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
      */
     public WeightGradients computeWeightGradients(long[] shape, double[] input, double[] target, double[] gradOutput,
             double[] loss, double[] gradInput, double[] gradTarget) {
-        ensureOpen();
-        try (PointerScope scope = new PointerScope()) {
-            DoublePointer lossCopy = copyOf(loss);
-            DoublePointer gradInputCopy = copyOf(gradInput);
-            DoublePointer gradTargetCopy = copyOf(gradTarget);
-            WeightGradients result = computeWeightGradients(shape, copyOf(input), copyOf(target), copyOf(gradOutput),
-                    lossCopy, gradInputCopy, gradTargetCopy);
-            if (loss != null) lossCopy.get(loss);
-            if (gradInput != null) gradInputCopy.get(gradInput);
-            if (gradTarget != null) gradTargetCopy.get(gradTarget);
-            return result;
-        }
+        return withDoubleCopies(input, target, gradOutput, loss, gradInput, gradTarget,
+                (x, y, g, l, gi, gt) -> computeWeightGradients(shape, x, y, g, l, gi, gt));
     }
 
     /** One native call, given the address of the options it is to use. */
