@@ -12,7 +12,12 @@ package org.bce4j;
  */
 public final class BCELoss extends BinaryCrossEntropy {
 
-    /** A loss with the given reduction, no weight and the default thread count. */
+    /**
+     * A loss with the given reduction, no weight and the default thread count; close it when done.
+     *
+     * @param reduction how the per-element losses are reduced
+     * @throws NullPointerException if {@code reduction} is null
+     */
     public BCELoss(Reduction reduction) {
         this(builder().reduction(reduction));
     }
@@ -21,7 +26,7 @@ public final class BCELoss extends BinaryCrossEntropy {
         super(false, builder, LogitsOptions.NONE);
     }
 
-    /** A builder with reduction {@link Reduction#MEAN}, no weight and the default thread count. */
+    /** {@return a new builder with reduction {@link Reduction#MEAN}, no weight and the default thread count} */
     public static Builder builder() {
         return new Builder();
     }
@@ -35,7 +40,12 @@ public final class BCELoss extends BinaryCrossEntropy {
             return this;
         }
 
-        /** A new loss; close it when done. */
+        /**
+         * Builds a loss from this builder's settings; the builder can be reused.
+         *
+         * @return a new loss, which holds native memory until closed
+         * @throws CudaUnavailableException if the device is {@link Device#CUDA} and CUDA cannot run here
+         */
         public BCELoss build() {
             return new BCELoss(this);
         }

@@ -21,7 +21,12 @@ import java.util.OptionalDouble;
  */
 public final class BCEWithLogitsLoss extends BinaryCrossEntropy {
 
-    /** A loss with the given reduction, no weights and the default thread count. */
+    /**
+     * A loss with the given reduction, no weights and the default thread count; close it when done.
+     *
+     * @param reduction how the per-element losses are reduced
+     * @throws NullPointerException if {@code reduction} is null
+     */
     public BCEWithLogitsLoss(Reduction reduction) {
         this(builder().reduction(reduction));
     }
@@ -40,30 +45,36 @@ public final class BCEWithLogitsLoss extends BinaryCrossEntropy {
         this.focalAlpha = builder.focalAlpha;
     }
 
-    /** The focal loss' gamma, if {@link Builder#focal(double)} or {@link Builder#focal(double, double)} set one. */
+    /**
+     * {@return the focal loss' gamma, if {@link Builder#focal(double)} or {@link Builder#focal(double, double)} set
+     * one; empty without focal loss}
+     */
     public OptionalDouble focalGamma() {
         return focalGamma == null ? OptionalDouble.empty() : OptionalDouble.of(focalGamma);
     }
 
     /**
-     * The focal loss' alpha, if {@link Builder#focal(double, double)} set one in [0, 1]; empty without focal loss
-     * or without alpha.
+     * {@return the focal loss' alpha, if {@link Builder#focal(double, double)} set one in [0, 1]; empty without focal
+     * loss or without alpha}
      */
     public OptionalDouble focalAlpha() {
         return focalGamma == null || focalAlpha < 0 ? OptionalDouble.empty() : OptionalDouble.of(focalAlpha);
     }
 
-    /** Whether a target outside [0, 1] is an error ({@link Builder#validateTargets(boolean)}). */
+    /** {@return whether a target outside [0, 1] is an error ({@link Builder#validateTargets(boolean)})} */
     public boolean validatesTargets() {
         return validatesTargets;
     }
 
-    /** How the positive-class weight is applied; {@link PosWeightMode#TORCH} unless the builder chose otherwise. */
+    /**
+     * {@return how the positive-class weight is applied; {@link PosWeightMode#TORCH} unless the builder chose
+     * otherwise}
+     */
     public PosWeightMode posWeightMode() {
         return posWeightMode;
     }
 
-    /** A builder with reduction {@link Reduction#MEAN}, no weights and the default thread count. */
+    /** {@return a new builder with reduction {@link Reduction#MEAN}, no weights and the default thread count} */
     public static Builder builder() {
         return new Builder();
     }
@@ -86,13 +97,30 @@ public final class BCEWithLogitsLoss extends BinaryCrossEntropy {
         /**
          * The weight of positive examples, of a shape that must broadcast to the input's (typically {@code [C]},
          * one per class). The values are copied.
+         *
+         * @param values the positive-class weights in C order, as many as {@code shape} holds
+         * @param shape the positive-class weight's shape, at most 32 dimensions ({@code {}} or none for a scalar)
+         * @return this builder
+         * @throws NullPointerException if {@code values} or {@code shape} is null
+         * @throws IllegalArgumentException if {@code shape} has a negative dimension or more than 32, or does not hold
+         *     exactly {@code values.length} elements
          */
         public Builder posWeight(float[] values, long... shape) {
             this.posWeight = WeightTensor.of(values, shape, "posWeight");
             return this;
         }
 
-        /** As {@link #posWeight(float[], long...)}, from double values (rounded to float for float32 calls). */
+        /**
+         * As {@link #posWeight(float[], long...)}, from double values (rounded once to the call's type for float32,
+         * float16 and bfloat16 calls).
+         *
+         * @param values the positive-class weights in C order, as many as {@code shape} holds
+         * @param shape the positive-class weight's shape, at most 32 dimensions ({@code {}} or none for a scalar)
+         * @return this builder
+         * @throws NullPointerException if {@code values} or {@code shape} is null
+         * @throws IllegalArgumentException if {@code shape} has a negative dimension or more than 32, or does not hold
+         *     exactly {@code values.length} elements
+         */
         public Builder posWeight(double[] values, long... shape) {
             this.posWeight = WeightTensor.of(values, shape, "posWeight");
             return this;
@@ -102,6 +130,10 @@ public final class BCEWithLogitsLoss extends BinaryCrossEntropy {
          * How the positive-class weight is applied: {@link PosWeightMode#TORCH} (the default, PyTorch) or
          * {@link PosWeightMode#PADDLE_LEGACY} (Paddle up to 2.5, which scales the whole loss). Both run on the same
          * SIMD kernels, at about the same speed.
+         *
+         * @param mode how to apply the positive-class weight
+         * @return this builder
+         * @throws NullPointerException if {@code mode} is null
          */
         public Builder posWeightMode(PosWeightMode mode) {
             this.posWeightMode = java.util.Objects.requireNonNull(mode, "posWeightMode");
@@ -112,6 +144,9 @@ public final class BCEWithLogitsLoss extends BinaryCrossEntropy {
          * Whether a target outside [0, 1] (other than an ignored one, see {@link #ignoreIndex(double)}) makes a call
          * throw {@link IllegalArgumentException} naming its index, checked in the same pass; off by default, as in
          * PyTorch. BCELoss always checks its inputs and targets.
+         *
+         * @param validate true to reject targets outside [0, 1]
+         * @return this builder
          */
         public Builder validateTargets(boolean validate) {
             this.validateTargets = validate;
@@ -122,6 +157,8 @@ public final class BCEWithLogitsLoss extends BinaryCrossEntropy {
          * Sigmoid focal loss (torchvision's {@code sigmoid_focal_loss}) with the given gamma and no alpha
          * ({@code alpha_t = 1}); see {@link #focal(double, double)}.
          *
+         * @param gamma the focusing parameter: finite, 0 or more
+         * @return this builder
          * @throws IllegalArgumentException if gamma is NaN, negative or infinite
          */
         public Builder focal(double gamma) {
@@ -137,6 +174,7 @@ public final class BCEWithLogitsLoss extends BinaryCrossEntropy {
          *
          * @param gamma the focusing parameter: finite, 0 or more
          * @param alpha the weight of positive examples in [0, 1]; a negative alpha means none ({@code alpha_t = 1})
+         * @return this builder
          * @throws IllegalArgumentException if gamma is NaN, negative or infinite, or alpha is NaN or above 1
          */
         public Builder focal(double gamma, double alpha) {
@@ -152,7 +190,12 @@ public final class BCEWithLogitsLoss extends BinaryCrossEntropy {
             return this;
         }
 
-        /** A new loss; close it when done. */
+        /**
+         * Builds a loss from this builder's settings; the builder can be reused.
+         *
+         * @return a new loss, which holds native memory until closed
+         * @throws CudaUnavailableException if the device is {@link Device#CUDA} and CUDA cannot run here
+         */
         public BCEWithLogitsLoss build() {
             return new BCEWithLogitsLoss(this);
         }

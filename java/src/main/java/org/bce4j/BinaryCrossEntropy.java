@@ -80,32 +80,41 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
         this.posWeightShape = logits.posWeight() == null ? null : logits.posWeight().shape;
     }
 
-    /** The reduction this loss applies. */
+    /** {@return the reduction this loss applies} */
     public Reduction reduction() {
         return reduction;
     }
 
-    /** The target value whose elements this loss ignores, if {@link Builder#ignoreIndex(double)} set one. */
+    /**
+     * {@return the target value whose elements this loss ignores, if {@link Builder#ignoreIndex(double)} set
+     * one; empty otherwise}
+     */
     public OptionalDouble ignoreIndex() {
         return ignoreIndex == null ? OptionalDouble.empty() : OptionalDouble.of(ignoreIndex);
     }
 
-    /** The label smoothing epsilon; 0 (the default) means none. */
+    /** {@return the label smoothing epsilon, in [0, 1]; 0 (the default) means none} */
     public double labelSmoothing() {
         return labelSmoothing;
     }
 
-    /** The class count K of the label smoothing (targets become {@code y*(1-E) + E/K}); 2 by default. */
+    /**
+     * {@return the class count K of the label smoothing (targets become {@code y*(1-E) + E/K}), 1 or more; 2 by
+     * default}
+     */
     public int smoothingClasses() {
         return smoothingClasses;
     }
 
-    /** Where this loss computes; {@link Device#CPU} unless the builder chose otherwise. */
+    /** {@return where this loss computes; {@link Device#CPU} unless the builder chose otherwise} */
     public Device device() {
         return device;
     }
 
-    /** The OpenMP thread count of each call; 0 means the library default ({@link Bce4j#defaultNumThreads()}). */
+    /**
+     * {@return the OpenMP thread count of each call, 0 to 1024; 0 means the library default
+     * ({@link Bce4j#defaultNumThreads()})}
+     */
     public int numThreads() {
         return numThreads;
     }
@@ -184,26 +193,102 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
 
     // ---- JavaCPP pointers -----------------------------------------------------------------------------------
 
-    /** Loss and gradients on float32 JavaCPP pointers, upstream gradient 1. See the class description. */
+    /**
+     * Loss and gradients on float32 JavaCPP pointers, upstream gradient 1. Each pointer is read or written from
+     * its position on, and must hold enough elements before its limit. See the class description.
+     *
+     * @param shape the input's shape, C order, at most 32 dimensions ({@code {}} is a scalar)
+     * @param input the logits ({@link BCEWithLogitsLoss}) or probabilities ({@link BCELoss}), one per element
+     *     of {@code shape}
+     * @param target the targets, one per element of {@code shape}
+     * @param loss receives the per-element losses for {@link Reduction#NONE} (required then), otherwise the
+     *     reduced loss as one element; null if not wanted
+     * @param gradInput receives the gradient with respect to the input, one per element; null if not wanted
+     * @param gradTarget receives the gradient with respect to the target, one per element; null if not wanted
+     * @return the reduced loss in double precision, or NaN for {@link Reduction#NONE}
+     * @throws NullPointerException if {@code shape}, {@code input} or {@code target} is null, or {@code loss} is
+     *     null with {@link Reduction#NONE}
+     * @throws IllegalArgumentException if an argument is invalid, as the class description lists
+     * @throws IllegalStateException if this loss is closed, or it computes on {@link Device#CUDA} and CUDA is
+     *     unavailable ({@link CudaUnavailableException}) or fails
+     */
     public double compute(long[] shape, FloatPointer input, FloatPointer target, FloatPointer loss,
             FloatPointer gradInput, FloatPointer gradTarget) {
         return compute(shape, input, target, null, loss, gradInput, gradTarget);
     }
 
-    /** Loss and gradients on float32 JavaCPP pointers with an upstream gradient. See the class description. */
+    /**
+     * Loss and gradients on float32 JavaCPP pointers with an upstream gradient. Each pointer is read or
+     * written from its position on, and must hold enough elements before its limit. See the class description.
+     *
+     * @param shape the input's shape, C order, at most 32 dimensions ({@code {}} is a scalar)
+     * @param input the logits ({@link BCEWithLogitsLoss}) or probabilities ({@link BCELoss}), one per element
+     *     of {@code shape}
+     * @param target the targets, one per element of {@code shape}
+     * @param gradOutput the upstream gradient: one element, or one per input element for {@link Reduction#NONE};
+     *     null means 1
+     * @param loss receives the per-element losses for {@link Reduction#NONE} (required then), otherwise the
+     *     reduced loss as one element; null if not wanted
+     * @param gradInput receives the gradient with respect to the input, one per element; null if not wanted
+     * @param gradTarget receives the gradient with respect to the target, one per element; null if not wanted
+     * @return the reduced loss in double precision, or NaN for {@link Reduction#NONE}
+     * @throws NullPointerException if {@code shape}, {@code input} or {@code target} is null, or {@code loss} is
+     *     null with {@link Reduction#NONE}
+     * @throws IllegalArgumentException if an argument is invalid, as the class description lists
+     * @throws IllegalStateException if this loss is closed, or it computes on {@link Device#CUDA} and CUDA is
+     *     unavailable ({@link CudaUnavailableException}) or fails
+     */
     public double compute(long[] shape, FloatPointer input, FloatPointer target, FloatPointer gradOutput,
             FloatPointer loss, FloatPointer gradInput, FloatPointer gradTarget) {
         return computePointers(options.address(DType.FLOAT32), DType.FLOAT32, shape, input, target, gradOutput, loss,
                 gradInput, gradTarget);
     }
 
-    /** Loss and gradients on float64 JavaCPP pointers, upstream gradient 1. See the class description. */
+    /**
+     * Loss and gradients on float64 JavaCPP pointers, upstream gradient 1. Each pointer is read or written from
+     * its position on, and must hold enough elements before its limit. See the class description.
+     *
+     * @param shape the input's shape, C order, at most 32 dimensions ({@code {}} is a scalar)
+     * @param input the logits ({@link BCEWithLogitsLoss}) or probabilities ({@link BCELoss}), one per element
+     *     of {@code shape}
+     * @param target the targets, one per element of {@code shape}
+     * @param loss receives the per-element losses for {@link Reduction#NONE} (required then), otherwise the
+     *     reduced loss as one element; null if not wanted
+     * @param gradInput receives the gradient with respect to the input, one per element; null if not wanted
+     * @param gradTarget receives the gradient with respect to the target, one per element; null if not wanted
+     * @return the reduced loss in double precision, or NaN for {@link Reduction#NONE}
+     * @throws NullPointerException if {@code shape}, {@code input} or {@code target} is null, or {@code loss} is
+     *     null with {@link Reduction#NONE}
+     * @throws IllegalArgumentException if an argument is invalid, as the class description lists
+     * @throws IllegalStateException if this loss is closed, or it computes on {@link Device#CUDA} and CUDA is
+     *     unavailable ({@link CudaUnavailableException}) or fails
+     */
     public double compute(long[] shape, DoublePointer input, DoublePointer target, DoublePointer loss,
             DoublePointer gradInput, DoublePointer gradTarget) {
         return compute(shape, input, target, null, loss, gradInput, gradTarget);
     }
 
-    /** Loss and gradients on float64 JavaCPP pointers with an upstream gradient. See the class description. */
+    /**
+     * Loss and gradients on float64 JavaCPP pointers with an upstream gradient. Each pointer is read or
+     * written from its position on, and must hold enough elements before its limit. See the class description.
+     *
+     * @param shape the input's shape, C order, at most 32 dimensions ({@code {}} is a scalar)
+     * @param input the logits ({@link BCEWithLogitsLoss}) or probabilities ({@link BCELoss}), one per element
+     *     of {@code shape}
+     * @param target the targets, one per element of {@code shape}
+     * @param gradOutput the upstream gradient: one element, or one per input element for {@link Reduction#NONE};
+     *     null means 1
+     * @param loss receives the per-element losses for {@link Reduction#NONE} (required then), otherwise the
+     *     reduced loss as one element; null if not wanted
+     * @param gradInput receives the gradient with respect to the input, one per element; null if not wanted
+     * @param gradTarget receives the gradient with respect to the target, one per element; null if not wanted
+     * @return the reduced loss in double precision, or NaN for {@link Reduction#NONE}
+     * @throws NullPointerException if {@code shape}, {@code input} or {@code target} is null, or {@code loss} is
+     *     null with {@link Reduction#NONE}
+     * @throws IllegalArgumentException if an argument is invalid, as the class description lists
+     * @throws IllegalStateException if this loss is closed, or it computes on {@link Device#CUDA} and CUDA is
+     *     unavailable ({@link CudaUnavailableException}) or fails
+     */
     public double compute(long[] shape, DoublePointer input, DoublePointer target, DoublePointer gradOutput,
             DoublePointer loss, DoublePointer gradInput, DoublePointer gradTarget) {
         return computePointers(options.address(DType.FLOAT64), DType.FLOAT64, shape, input, target, gradOutput, loss,
@@ -213,13 +298,53 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
     /**
      * Loss and gradients on 16-bit JavaCPP pointers holding {@code dtype} values ({@link DType#FLOAT16} or
      * {@link DType#BFLOAT16}; see {@link HalfPrecision}), upstream gradient 1. See the class description.
+     *
+     * @param dtype what the buffers' bits hold: {@link DType#FLOAT16} or {@link DType#BFLOAT16}
+     * @param shape the input's shape, C order, at most 32 dimensions ({@code {}} is a scalar)
+     * @param input the logits ({@link BCEWithLogitsLoss}) or probabilities ({@link BCELoss}), one per element
+     *     of {@code shape}
+     * @param target the targets, one per element of {@code shape}
+     * @param loss receives the per-element losses for {@link Reduction#NONE} (required then), otherwise the
+     *     reduced loss as one element; null if not wanted
+     * @param gradInput receives the gradient with respect to the input, one per element; null if not wanted
+     * @param gradTarget receives the gradient with respect to the target, one per element; null if not wanted
+     * @return the reduced loss in double precision, or NaN for {@link Reduction#NONE}
+     * @throws NullPointerException if {@code dtype}, {@code shape}, {@code input} or {@code target} is null, or
+     *     {@code loss} is null with {@link Reduction#NONE}
+     * @throws IllegalArgumentException if {@code dtype} is not a 16-bit type, the loss computes on
+     *     {@link Device#CUDA} (16-bit data is not on the CUDA path yet), or another argument is invalid, as the
+     *     class description lists
+     * @throws IllegalStateException if this loss is closed, or it computes on {@link Device#CUDA} and CUDA is
+     *     unavailable ({@link CudaUnavailableException}) or fails
      */
     public double compute(DType dtype, long[] shape, ShortPointer input, ShortPointer target, ShortPointer loss,
             ShortPointer gradInput, ShortPointer gradTarget) {
         return compute(dtype, shape, input, target, null, loss, gradInput, gradTarget);
     }
 
-    /** As the 16-bit pointer form above, with an upstream gradient. See the class description. */
+    /**
+     * As the 16-bit pointer form above, with an upstream gradient. See the class description.
+     *
+     * @param dtype what the buffers' bits hold: {@link DType#FLOAT16} or {@link DType#BFLOAT16}
+     * @param shape the input's shape, C order, at most 32 dimensions ({@code {}} is a scalar)
+     * @param input the logits ({@link BCEWithLogitsLoss}) or probabilities ({@link BCELoss}), one per element
+     *     of {@code shape}
+     * @param target the targets, one per element of {@code shape}
+     * @param gradOutput the upstream gradient: one element, or one per input element for {@link Reduction#NONE};
+     *     null means 1
+     * @param loss receives the per-element losses for {@link Reduction#NONE} (required then), otherwise the
+     *     reduced loss as one element; null if not wanted
+     * @param gradInput receives the gradient with respect to the input, one per element; null if not wanted
+     * @param gradTarget receives the gradient with respect to the target, one per element; null if not wanted
+     * @return the reduced loss in double precision, or NaN for {@link Reduction#NONE}
+     * @throws NullPointerException if {@code dtype}, {@code shape}, {@code input} or {@code target} is null, or
+     *     {@code loss} is null with {@link Reduction#NONE}
+     * @throws IllegalArgumentException if {@code dtype} is not a 16-bit type, the loss computes on
+     *     {@link Device#CUDA} (16-bit data is not on the CUDA path yet), or another argument is invalid, as the
+     *     class description lists
+     * @throws IllegalStateException if this loss is closed, or it computes on {@link Device#CUDA} and CUDA is
+     *     unavailable ({@link CudaUnavailableException}) or fails
+     */
     public double compute(DType dtype, long[] shape, ShortPointer input, ShortPointer target, ShortPointer gradOutput,
             ShortPointer loss, ShortPointer gradInput, ShortPointer gradTarget) {
         DType storage = Checks.storage16(dtype);
@@ -246,13 +371,51 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
 
     // ---- Direct NIO buffers ---------------------------------------------------------------------------------
 
-    /** Loss and gradients on direct float32 buffers, upstream gradient 1. See the class description. */
+    /**
+     * Loss and gradients on direct float32 buffers of the native byte order, upstream gradient 1, each read or
+     * written from its position on (positions are not changed). See the class description.
+     *
+     * @param shape the input's shape, C order, at most 32 dimensions ({@code {}} is a scalar)
+     * @param input the logits ({@link BCEWithLogitsLoss}) or probabilities ({@link BCELoss}), one per element
+     *     of {@code shape}
+     * @param target the targets, one per element of {@code shape}
+     * @param loss receives the per-element losses for {@link Reduction#NONE} (required then), otherwise the
+     *     reduced loss as one element; null if not wanted
+     * @param gradInput receives the gradient with respect to the input, one per element; null if not wanted
+     * @param gradTarget receives the gradient with respect to the target, one per element; null if not wanted
+     * @return the reduced loss in double precision, or NaN for {@link Reduction#NONE}
+     * @throws NullPointerException if {@code shape}, {@code input} or {@code target} is null, or {@code loss} is
+     *     null with {@link Reduction#NONE}
+     * @throws IllegalArgumentException if an argument is invalid, as the class description lists
+     * @throws IllegalStateException if this loss is closed, or it computes on {@link Device#CUDA} and CUDA is
+     *     unavailable ({@link CudaUnavailableException}) or fails
+     */
     public double compute(long[] shape, FloatBuffer input, FloatBuffer target, FloatBuffer loss,
             FloatBuffer gradInput, FloatBuffer gradTarget) {
         return compute(shape, input, target, null, loss, gradInput, gradTarget);
     }
 
-    /** Loss and gradients on direct float32 buffers with an upstream gradient. See the class description. */
+    /**
+     * Loss and gradients on direct float32 buffers of the native byte order with an upstream gradient, each
+     * read or written from its position on (positions are not changed). See the class description.
+     *
+     * @param shape the input's shape, C order, at most 32 dimensions ({@code {}} is a scalar)
+     * @param input the logits ({@link BCEWithLogitsLoss}) or probabilities ({@link BCELoss}), one per element
+     *     of {@code shape}
+     * @param target the targets, one per element of {@code shape}
+     * @param gradOutput the upstream gradient: one element, or one per input element for {@link Reduction#NONE};
+     *     null means 1
+     * @param loss receives the per-element losses for {@link Reduction#NONE} (required then), otherwise the
+     *     reduced loss as one element; null if not wanted
+     * @param gradInput receives the gradient with respect to the input, one per element; null if not wanted
+     * @param gradTarget receives the gradient with respect to the target, one per element; null if not wanted
+     * @return the reduced loss in double precision, or NaN for {@link Reduction#NONE}
+     * @throws NullPointerException if {@code shape}, {@code input} or {@code target} is null, or {@code loss} is
+     *     null with {@link Reduction#NONE}
+     * @throws IllegalArgumentException if an argument is invalid, as the class description lists
+     * @throws IllegalStateException if this loss is closed, or it computes on {@link Device#CUDA} and CUDA is
+     *     unavailable ({@link CudaUnavailableException}) or fails
+     */
     public double compute(long[] shape, FloatBuffer input, FloatBuffer target, FloatBuffer gradOutput,
             FloatBuffer loss, FloatBuffer gradInput, FloatBuffer gradTarget) {
         return computeBuffers(options.address(DType.FLOAT32), shape, input, target, gradOutput, loss, gradInput,
@@ -269,13 +432,51 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
         return finish(status, scratch);
     }
 
-    /** Loss and gradients on direct float64 buffers, upstream gradient 1. See the class description. */
+    /**
+     * Loss and gradients on direct float64 buffers of the native byte order, upstream gradient 1, each read or
+     * written from its position on (positions are not changed). See the class description.
+     *
+     * @param shape the input's shape, C order, at most 32 dimensions ({@code {}} is a scalar)
+     * @param input the logits ({@link BCEWithLogitsLoss}) or probabilities ({@link BCELoss}), one per element
+     *     of {@code shape}
+     * @param target the targets, one per element of {@code shape}
+     * @param loss receives the per-element losses for {@link Reduction#NONE} (required then), otherwise the
+     *     reduced loss as one element; null if not wanted
+     * @param gradInput receives the gradient with respect to the input, one per element; null if not wanted
+     * @param gradTarget receives the gradient with respect to the target, one per element; null if not wanted
+     * @return the reduced loss in double precision, or NaN for {@link Reduction#NONE}
+     * @throws NullPointerException if {@code shape}, {@code input} or {@code target} is null, or {@code loss} is
+     *     null with {@link Reduction#NONE}
+     * @throws IllegalArgumentException if an argument is invalid, as the class description lists
+     * @throws IllegalStateException if this loss is closed, or it computes on {@link Device#CUDA} and CUDA is
+     *     unavailable ({@link CudaUnavailableException}) or fails
+     */
     public double compute(long[] shape, DoubleBuffer input, DoubleBuffer target, DoubleBuffer loss,
             DoubleBuffer gradInput, DoubleBuffer gradTarget) {
         return compute(shape, input, target, null, loss, gradInput, gradTarget);
     }
 
-    /** Loss and gradients on direct float64 buffers with an upstream gradient. See the class description. */
+    /**
+     * Loss and gradients on direct float64 buffers of the native byte order with an upstream gradient, each
+     * read or written from its position on (positions are not changed). See the class description.
+     *
+     * @param shape the input's shape, C order, at most 32 dimensions ({@code {}} is a scalar)
+     * @param input the logits ({@link BCEWithLogitsLoss}) or probabilities ({@link BCELoss}), one per element
+     *     of {@code shape}
+     * @param target the targets, one per element of {@code shape}
+     * @param gradOutput the upstream gradient: one element, or one per input element for {@link Reduction#NONE};
+     *     null means 1
+     * @param loss receives the per-element losses for {@link Reduction#NONE} (required then), otherwise the
+     *     reduced loss as one element; null if not wanted
+     * @param gradInput receives the gradient with respect to the input, one per element; null if not wanted
+     * @param gradTarget receives the gradient with respect to the target, one per element; null if not wanted
+     * @return the reduced loss in double precision, or NaN for {@link Reduction#NONE}
+     * @throws NullPointerException if {@code shape}, {@code input} or {@code target} is null, or {@code loss} is
+     *     null with {@link Reduction#NONE}
+     * @throws IllegalArgumentException if an argument is invalid, as the class description lists
+     * @throws IllegalStateException if this loss is closed, or it computes on {@link Device#CUDA} and CUDA is
+     *     unavailable ({@link CudaUnavailableException}) or fails
+     */
     public double compute(long[] shape, DoubleBuffer input, DoubleBuffer target, DoubleBuffer gradOutput,
             DoubleBuffer loss, DoubleBuffer gradInput, DoubleBuffer gradTarget) {
         return computeBuffers(options.address(DType.FLOAT64), shape, input, target, gradOutput, loss, gradInput,
@@ -293,15 +494,56 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
     }
 
     /**
-     * Loss and gradients on direct 16-bit buffers holding {@code dtype} values ({@link DType#FLOAT16} or
-     * {@link DType#BFLOAT16}; see {@link HalfPrecision}), upstream gradient 1. See the class description.
+     * Loss and gradients on direct 16-bit buffers of the native byte order holding {@code dtype} values
+     * ({@link DType#FLOAT16} or {@link DType#BFLOAT16}; see {@link HalfPrecision}), upstream gradient 1. See the
+     * class description.
+     *
+     * @param dtype what the buffers' bits hold: {@link DType#FLOAT16} or {@link DType#BFLOAT16}
+     * @param shape the input's shape, C order, at most 32 dimensions ({@code {}} is a scalar)
+     * @param input the logits ({@link BCEWithLogitsLoss}) or probabilities ({@link BCELoss}), one per element
+     *     of {@code shape}
+     * @param target the targets, one per element of {@code shape}
+     * @param loss receives the per-element losses for {@link Reduction#NONE} (required then), otherwise the
+     *     reduced loss as one element; null if not wanted
+     * @param gradInput receives the gradient with respect to the input, one per element; null if not wanted
+     * @param gradTarget receives the gradient with respect to the target, one per element; null if not wanted
+     * @return the reduced loss in double precision, or NaN for {@link Reduction#NONE}
+     * @throws NullPointerException if {@code dtype}, {@code shape}, {@code input} or {@code target} is null, or
+     *     {@code loss} is null with {@link Reduction#NONE}
+     * @throws IllegalArgumentException if {@code dtype} is not a 16-bit type, the loss computes on
+     *     {@link Device#CUDA} (16-bit data is not on the CUDA path yet), or another argument is invalid, as the
+     *     class description lists
+     * @throws IllegalStateException if this loss is closed, or it computes on {@link Device#CUDA} and CUDA is
+     *     unavailable ({@link CudaUnavailableException}) or fails
      */
     public double compute(DType dtype, long[] shape, ShortBuffer input, ShortBuffer target, ShortBuffer loss,
             ShortBuffer gradInput, ShortBuffer gradTarget) {
         return compute(dtype, shape, input, target, null, loss, gradInput, gradTarget);
     }
 
-    /** As the 16-bit buffer form above, with an upstream gradient. See the class description. */
+    /**
+     * As the 16-bit buffer form above, with an upstream gradient. See the class description.
+     *
+     * @param dtype what the buffers' bits hold: {@link DType#FLOAT16} or {@link DType#BFLOAT16}
+     * @param shape the input's shape, C order, at most 32 dimensions ({@code {}} is a scalar)
+     * @param input the logits ({@link BCEWithLogitsLoss}) or probabilities ({@link BCELoss}), one per element
+     *     of {@code shape}
+     * @param target the targets, one per element of {@code shape}
+     * @param gradOutput the upstream gradient: one element, or one per input element for {@link Reduction#NONE};
+     *     null means 1
+     * @param loss receives the per-element losses for {@link Reduction#NONE} (required then), otherwise the
+     *     reduced loss as one element; null if not wanted
+     * @param gradInput receives the gradient with respect to the input, one per element; null if not wanted
+     * @param gradTarget receives the gradient with respect to the target, one per element; null if not wanted
+     * @return the reduced loss in double precision, or NaN for {@link Reduction#NONE}
+     * @throws NullPointerException if {@code dtype}, {@code shape}, {@code input} or {@code target} is null, or
+     *     {@code loss} is null with {@link Reduction#NONE}
+     * @throws IllegalArgumentException if {@code dtype} is not a 16-bit type, the loss computes on
+     *     {@link Device#CUDA} (16-bit data is not on the CUDA path yet), or another argument is invalid, as the
+     *     class description lists
+     * @throws IllegalStateException if this loss is closed, or it computes on {@link Device#CUDA} and CUDA is
+     *     unavailable ({@link CudaUnavailableException}) or fails
+     */
     public double compute(DType dtype, long[] shape, ShortBuffer input, ShortBuffer target, ShortBuffer gradOutput,
             ShortBuffer loss, ShortBuffer gradInput, ShortBuffer gradTarget) {
         Checks.storage16(dtype);
@@ -336,13 +578,47 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
     /**
      * Loss and gradients on float32 Java arrays, upstream gradient 1. Convenient but not free: the arrays are
      * copied to native memory and the outputs copied back. See the class description.
+     *
+     * @param shape the input's shape, C order, at most 32 dimensions ({@code {}} is a scalar)
+     * @param input the logits ({@link BCEWithLogitsLoss}) or probabilities ({@link BCELoss}), one per element
+     *     of {@code shape}
+     * @param target the targets, one per element of {@code shape}
+     * @param loss receives the per-element losses for {@link Reduction#NONE} (required then), otherwise the
+     *     reduced loss as one element; null if not wanted
+     * @param gradInput receives the gradient with respect to the input, one per element; null if not wanted
+     * @param gradTarget receives the gradient with respect to the target, one per element; null if not wanted
+     * @return the reduced loss in double precision, or NaN for {@link Reduction#NONE}
+     * @throws NullPointerException if {@code shape}, {@code input} or {@code target} is null, or {@code loss} is
+     *     null with {@link Reduction#NONE}
+     * @throws IllegalArgumentException if an argument is invalid, as the class description lists
+     * @throws IllegalStateException if this loss is closed, or it computes on {@link Device#CUDA} and CUDA is
+     *     unavailable ({@link CudaUnavailableException}) or fails
      */
     public double compute(long[] shape, float[] input, float[] target, float[] loss, float[] gradInput,
             float[] gradTarget) {
         return compute(shape, input, target, null, loss, gradInput, gradTarget);
     }
 
-    /** As {@link #compute(long[], float[], float[], float[], float[], float[])}, with an upstream gradient. */
+    /**
+     * As {@link #compute(long[], float[], float[], float[], float[], float[])}, with an upstream gradient.
+     *
+     * @param shape the input's shape, C order, at most 32 dimensions ({@code {}} is a scalar)
+     * @param input the logits ({@link BCEWithLogitsLoss}) or probabilities ({@link BCELoss}), one per element
+     *     of {@code shape}
+     * @param target the targets, one per element of {@code shape}
+     * @param gradOutput the upstream gradient: one element, or one per input element for {@link Reduction#NONE};
+     *     null means 1
+     * @param loss receives the per-element losses for {@link Reduction#NONE} (required then), otherwise the
+     *     reduced loss as one element; null if not wanted
+     * @param gradInput receives the gradient with respect to the input, one per element; null if not wanted
+     * @param gradTarget receives the gradient with respect to the target, one per element; null if not wanted
+     * @return the reduced loss in double precision, or NaN for {@link Reduction#NONE}
+     * @throws NullPointerException if {@code shape}, {@code input} or {@code target} is null, or {@code loss} is
+     *     null with {@link Reduction#NONE}
+     * @throws IllegalArgumentException if an argument is invalid, as the class description lists
+     * @throws IllegalStateException if this loss is closed, or it computes on {@link Device#CUDA} and CUDA is
+     *     unavailable ({@link CudaUnavailableException}) or fails
+     */
     public double compute(long[] shape, float[] input, float[] target, float[] gradOutput, float[] loss,
             float[] gradInput, float[] gradTarget) {
         return withFloatCopies(input, target, gradOutput, loss, gradInput, gradTarget,
@@ -352,13 +628,48 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
     /**
      * Loss and gradients on float64 Java arrays, upstream gradient 1. Convenient but not free: the arrays are
      * copied to native memory and the outputs copied back. See the class description.
+     *
+     * @param shape the input's shape, C order, at most 32 dimensions ({@code {}} is a scalar)
+     * @param input the logits ({@link BCEWithLogitsLoss}) or probabilities ({@link BCELoss}), one per element
+     *     of {@code shape}
+     * @param target the targets, one per element of {@code shape}
+     * @param loss receives the per-element losses for {@link Reduction#NONE} (required then), otherwise the
+     *     reduced loss as one element; null if not wanted
+     * @param gradInput receives the gradient with respect to the input, one per element; null if not wanted
+     * @param gradTarget receives the gradient with respect to the target, one per element; null if not wanted
+     * @return the reduced loss in double precision, or NaN for {@link Reduction#NONE}
+     * @throws NullPointerException if {@code shape}, {@code input} or {@code target} is null, or {@code loss} is
+     *     null with {@link Reduction#NONE}
+     * @throws IllegalArgumentException if an argument is invalid, as the class description lists
+     * @throws IllegalStateException if this loss is closed, or it computes on {@link Device#CUDA} and CUDA is
+     *     unavailable ({@link CudaUnavailableException}) or fails
      */
     public double compute(long[] shape, double[] input, double[] target, double[] loss, double[] gradInput,
             double[] gradTarget) {
         return compute(shape, input, target, null, loss, gradInput, gradTarget);
     }
 
-    /** As {@link #compute(long[], double[], double[], double[], double[], double[])}, with an upstream gradient. */
+    /**
+     * As {@link #compute(long[], double[], double[], double[], double[], double[])}, with an upstream
+     * gradient.
+     *
+     * @param shape the input's shape, C order, at most 32 dimensions ({@code {}} is a scalar)
+     * @param input the logits ({@link BCEWithLogitsLoss}) or probabilities ({@link BCELoss}), one per element
+     *     of {@code shape}
+     * @param target the targets, one per element of {@code shape}
+     * @param gradOutput the upstream gradient: one element, or one per input element for {@link Reduction#NONE};
+     *     null means 1
+     * @param loss receives the per-element losses for {@link Reduction#NONE} (required then), otherwise the
+     *     reduced loss as one element; null if not wanted
+     * @param gradInput receives the gradient with respect to the input, one per element; null if not wanted
+     * @param gradTarget receives the gradient with respect to the target, one per element; null if not wanted
+     * @return the reduced loss in double precision, or NaN for {@link Reduction#NONE}
+     * @throws NullPointerException if {@code shape}, {@code input} or {@code target} is null, or {@code loss} is
+     *     null with {@link Reduction#NONE}
+     * @throws IllegalArgumentException if an argument is invalid, as the class description lists
+     * @throws IllegalStateException if this loss is closed, or it computes on {@link Device#CUDA} and CUDA is
+     *     unavailable ({@link CudaUnavailableException}) or fails
+     */
     public double compute(long[] shape, double[] input, double[] target, double[] gradOutput, double[] loss,
             double[] gradInput, double[] gradTarget) {
         return withDoubleCopies(input, target, gradOutput, loss, gradInput, gradTarget,
@@ -417,6 +728,23 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
     /**
      * As {@link #compute(long[], FloatPointer, FloatPointer, FloatPointer, FloatPointer, FloatPointer, FloatPointer)},
      * also returning the gradients with respect to the weight and the positive-class weight.
+     *
+     * @param shape the input's shape, C order, at most 32 dimensions ({@code {}} is a scalar)
+     * @param input the logits ({@link BCEWithLogitsLoss}) or probabilities ({@link BCELoss}), one per element
+     *     of {@code shape}
+     * @param target the targets, one per element of {@code shape}
+     * @param gradOutput the upstream gradient: one element, or one per input element for {@link Reduction#NONE};
+     *     null means 1
+     * @param loss receives the per-element losses for {@link Reduction#NONE} (required then), otherwise the
+     *     reduced loss as one element; null if not wanted
+     * @param gradInput receives the gradient with respect to the input, one per element; null if not wanted
+     * @param gradTarget receives the gradient with respect to the target, one per element; null if not wanted
+     * @return the reduced loss (as {@code compute} returns it) and the weight gradients
+     * @throws NullPointerException if {@code shape}, {@code input} or {@code target} is null, or {@code loss} is
+     *     null with {@link Reduction#NONE}
+     * @throws IllegalArgumentException if an argument is invalid, as the class description lists, or the loss
+     *     computes on {@link Device#CUDA} (weight gradients are not on the CUDA path yet)
+     * @throws IllegalStateException if this loss is closed
      */
     public WeightGradients computeWeightGradients(long[] shape, FloatPointer input, FloatPointer target,
             FloatPointer gradOutput, FloatPointer loss, FloatPointer gradInput, FloatPointer gradTarget) {
@@ -427,6 +755,23 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
     /**
      * As {@link #compute(long[], DoublePointer, DoublePointer, DoublePointer, DoublePointer, DoublePointer,
      * DoublePointer)}, also returning the gradients with respect to the weight and the positive-class weight.
+     *
+     * @param shape the input's shape, C order, at most 32 dimensions ({@code {}} is a scalar)
+     * @param input the logits ({@link BCEWithLogitsLoss}) or probabilities ({@link BCELoss}), one per element
+     *     of {@code shape}
+     * @param target the targets, one per element of {@code shape}
+     * @param gradOutput the upstream gradient: one element, or one per input element for {@link Reduction#NONE};
+     *     null means 1
+     * @param loss receives the per-element losses for {@link Reduction#NONE} (required then), otherwise the
+     *     reduced loss as one element; null if not wanted
+     * @param gradInput receives the gradient with respect to the input, one per element; null if not wanted
+     * @param gradTarget receives the gradient with respect to the target, one per element; null if not wanted
+     * @return the reduced loss (as {@code compute} returns it) and the weight gradients
+     * @throws NullPointerException if {@code shape}, {@code input} or {@code target} is null, or {@code loss} is
+     *     null with {@link Reduction#NONE}
+     * @throws IllegalArgumentException if an argument is invalid, as the class description lists, or the loss
+     *     computes on {@link Device#CUDA} (weight gradients are not on the CUDA path yet)
+     * @throws IllegalStateException if this loss is closed
      */
     public WeightGradients computeWeightGradients(long[] shape, DoublePointer input, DoublePointer target,
             DoublePointer gradOutput, DoublePointer loss, DoublePointer gradInput, DoublePointer gradTarget) {
@@ -437,6 +782,23 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
     /**
      * As {@link #compute(long[], FloatBuffer, FloatBuffer, FloatBuffer, FloatBuffer, FloatBuffer, FloatBuffer)},
      * also returning the gradients with respect to the weight and the positive-class weight.
+     *
+     * @param shape the input's shape, C order, at most 32 dimensions ({@code {}} is a scalar)
+     * @param input the logits ({@link BCEWithLogitsLoss}) or probabilities ({@link BCELoss}), one per element
+     *     of {@code shape}
+     * @param target the targets, one per element of {@code shape}
+     * @param gradOutput the upstream gradient: one element, or one per input element for {@link Reduction#NONE};
+     *     null means 1
+     * @param loss receives the per-element losses for {@link Reduction#NONE} (required then), otherwise the
+     *     reduced loss as one element; null if not wanted
+     * @param gradInput receives the gradient with respect to the input, one per element; null if not wanted
+     * @param gradTarget receives the gradient with respect to the target, one per element; null if not wanted
+     * @return the reduced loss (as {@code compute} returns it) and the weight gradients
+     * @throws NullPointerException if {@code shape}, {@code input} or {@code target} is null, or {@code loss} is
+     *     null with {@link Reduction#NONE}
+     * @throws IllegalArgumentException if an argument is invalid, as the class description lists, or the loss
+     *     computes on {@link Device#CUDA} (weight gradients are not on the CUDA path yet)
+     * @throws IllegalStateException if this loss is closed
      */
     public WeightGradients computeWeightGradients(long[] shape, FloatBuffer input, FloatBuffer target,
             FloatBuffer gradOutput, FloatBuffer loss, FloatBuffer gradInput, FloatBuffer gradTarget) {
@@ -447,6 +809,23 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
     /**
      * As {@link #compute(long[], DoubleBuffer, DoubleBuffer, DoubleBuffer, DoubleBuffer, DoubleBuffer,
      * DoubleBuffer)}, also returning the gradients with respect to the weight and the positive-class weight.
+     *
+     * @param shape the input's shape, C order, at most 32 dimensions ({@code {}} is a scalar)
+     * @param input the logits ({@link BCEWithLogitsLoss}) or probabilities ({@link BCELoss}), one per element
+     *     of {@code shape}
+     * @param target the targets, one per element of {@code shape}
+     * @param gradOutput the upstream gradient: one element, or one per input element for {@link Reduction#NONE};
+     *     null means 1
+     * @param loss receives the per-element losses for {@link Reduction#NONE} (required then), otherwise the
+     *     reduced loss as one element; null if not wanted
+     * @param gradInput receives the gradient with respect to the input, one per element; null if not wanted
+     * @param gradTarget receives the gradient with respect to the target, one per element; null if not wanted
+     * @return the reduced loss (as {@code compute} returns it) and the weight gradients
+     * @throws NullPointerException if {@code shape}, {@code input} or {@code target} is null, or {@code loss} is
+     *     null with {@link Reduction#NONE}
+     * @throws IllegalArgumentException if an argument is invalid, as the class description lists, or the loss
+     *     computes on {@link Device#CUDA} (weight gradients are not on the CUDA path yet)
+     * @throws IllegalStateException if this loss is closed
      */
     public WeightGradients computeWeightGradients(long[] shape, DoubleBuffer input, DoubleBuffer target,
             DoubleBuffer gradOutput, DoubleBuffer loss, DoubleBuffer gradInput, DoubleBuffer gradTarget) {
@@ -457,6 +836,25 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
     /**
      * As the 16-bit pointer form of {@code compute}, also returning the gradients with respect to the weight and the
      * positive-class weight (rounded to {@code dtype}, then widened).
+     *
+     * @param dtype what the buffers' bits hold: {@link DType#FLOAT16} or {@link DType#BFLOAT16}
+     * @param shape the input's shape, C order, at most 32 dimensions ({@code {}} is a scalar)
+     * @param input the logits ({@link BCEWithLogitsLoss}) or probabilities ({@link BCELoss}), one per element
+     *     of {@code shape}
+     * @param target the targets, one per element of {@code shape}
+     * @param gradOutput the upstream gradient: one element, or one per input element for {@link Reduction#NONE};
+     *     null means 1
+     * @param loss receives the per-element losses for {@link Reduction#NONE} (required then), otherwise the
+     *     reduced loss as one element; null if not wanted
+     * @param gradInput receives the gradient with respect to the input, one per element; null if not wanted
+     * @param gradTarget receives the gradient with respect to the target, one per element; null if not wanted
+     * @return the reduced loss (as {@code compute} returns it) and the weight gradients
+     * @throws NullPointerException if {@code dtype}, {@code shape}, {@code input} or {@code target} is null, or
+     *     {@code loss} is null with {@link Reduction#NONE}
+     * @throws IllegalArgumentException if {@code dtype} is not a 16-bit type, the loss computes on
+     *     {@link Device#CUDA} (neither 16-bit data nor weight gradients are on the CUDA path yet), or another
+     *     argument is invalid, as the class description lists
+     * @throws IllegalStateException if this loss is closed
      */
     public WeightGradients computeWeightGradients(DType dtype, long[] shape, ShortPointer input, ShortPointer target,
             ShortPointer gradOutput, ShortPointer loss, ShortPointer gradInput, ShortPointer gradTarget) {
@@ -468,6 +866,25 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
     /**
      * As the 16-bit buffer form of {@code compute}, also returning the gradients with respect to the weight and the
      * positive-class weight (rounded to {@code dtype}, then widened).
+     *
+     * @param dtype what the buffers' bits hold: {@link DType#FLOAT16} or {@link DType#BFLOAT16}
+     * @param shape the input's shape, C order, at most 32 dimensions ({@code {}} is a scalar)
+     * @param input the logits ({@link BCEWithLogitsLoss}) or probabilities ({@link BCELoss}), one per element
+     *     of {@code shape}
+     * @param target the targets, one per element of {@code shape}
+     * @param gradOutput the upstream gradient: one element, or one per input element for {@link Reduction#NONE};
+     *     null means 1
+     * @param loss receives the per-element losses for {@link Reduction#NONE} (required then), otherwise the
+     *     reduced loss as one element; null if not wanted
+     * @param gradInput receives the gradient with respect to the input, one per element; null if not wanted
+     * @param gradTarget receives the gradient with respect to the target, one per element; null if not wanted
+     * @return the reduced loss (as {@code compute} returns it) and the weight gradients
+     * @throws NullPointerException if {@code dtype}, {@code shape}, {@code input} or {@code target} is null, or
+     *     {@code loss} is null with {@link Reduction#NONE}
+     * @throws IllegalArgumentException if {@code dtype} is not a 16-bit type, the loss computes on
+     *     {@link Device#CUDA} (neither 16-bit data nor weight gradients are on the CUDA path yet), or another
+     *     argument is invalid, as the class description lists
+     * @throws IllegalStateException if this loss is closed
      */
     public WeightGradients computeWeightGradients(DType dtype, long[] shape, ShortBuffer input, ShortBuffer target,
             ShortBuffer gradOutput, ShortBuffer loss, ShortBuffer gradInput, ShortBuffer gradTarget) {
@@ -479,6 +896,23 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
     /**
      * As {@link #compute(long[], float[], float[], float[], float[], float[], float[])} (copied), also returning the
      * gradients with respect to the weight and the positive-class weight.
+     *
+     * @param shape the input's shape, C order, at most 32 dimensions ({@code {}} is a scalar)
+     * @param input the logits ({@link BCEWithLogitsLoss}) or probabilities ({@link BCELoss}), one per element
+     *     of {@code shape}
+     * @param target the targets, one per element of {@code shape}
+     * @param gradOutput the upstream gradient: one element, or one per input element for {@link Reduction#NONE};
+     *     null means 1
+     * @param loss receives the per-element losses for {@link Reduction#NONE} (required then), otherwise the
+     *     reduced loss as one element; null if not wanted
+     * @param gradInput receives the gradient with respect to the input, one per element; null if not wanted
+     * @param gradTarget receives the gradient with respect to the target, one per element; null if not wanted
+     * @return the reduced loss (as {@code compute} returns it) and the weight gradients
+     * @throws NullPointerException if {@code shape}, {@code input} or {@code target} is null, or {@code loss} is
+     *     null with {@link Reduction#NONE}
+     * @throws IllegalArgumentException if an argument is invalid, as the class description lists, or the loss
+     *     computes on {@link Device#CUDA} (weight gradients are not on the CUDA path yet)
+     * @throws IllegalStateException if this loss is closed
      */
     public WeightGradients computeWeightGradients(long[] shape, float[] input, float[] target, float[] gradOutput,
             float[] loss, float[] gradInput, float[] gradTarget) {
@@ -489,6 +923,23 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
     /**
      * As {@link #compute(long[], double[], double[], double[], double[], double[], double[])} (copied), also
      * returning the gradients with respect to the weight and the positive-class weight.
+     *
+     * @param shape the input's shape, C order, at most 32 dimensions ({@code {}} is a scalar)
+     * @param input the logits ({@link BCEWithLogitsLoss}) or probabilities ({@link BCELoss}), one per element
+     *     of {@code shape}
+     * @param target the targets, one per element of {@code shape}
+     * @param gradOutput the upstream gradient: one element, or one per input element for {@link Reduction#NONE};
+     *     null means 1
+     * @param loss receives the per-element losses for {@link Reduction#NONE} (required then), otherwise the
+     *     reduced loss as one element; null if not wanted
+     * @param gradInput receives the gradient with respect to the input, one per element; null if not wanted
+     * @param gradTarget receives the gradient with respect to the target, one per element; null if not wanted
+     * @return the reduced loss (as {@code compute} returns it) and the weight gradients
+     * @throws NullPointerException if {@code shape}, {@code input} or {@code target} is null, or {@code loss} is
+     *     null with {@link Reduction#NONE}
+     * @throws IllegalArgumentException if an argument is invalid, as the class description lists, or the loss
+     *     computes on {@link Device#CUDA} (weight gradients are not on the CUDA path yet)
+     * @throws IllegalStateException if this loss is closed
      */
     public WeightGradients computeWeightGradients(long[] shape, double[] input, double[] target, double[] gradOutput,
             double[] loss, double[] gradInput, double[] gradTarget) {
@@ -557,7 +1008,24 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
      * Loss and gradients on raw native addresses: the lowest-latency path (no JNI calls besides the computation,
      * no allocation). An address of 0 means "absent" for the optional arguments. Only nulls and the shape can be
      * checked here: the caller guarantees that each address holds enough elements of {@code dtype}, as described
-     * in the class description.
+     * in the class description. The addresses are host memory, also for a {@link Device#CUDA} loss.
+     *
+     * @param dtype the element type at every address
+     * @param shape the input's shape, C order, at most 32 dimensions ({@code {}} is a scalar)
+     * @param input the address of the inputs (logits or probabilities), one per element of {@code shape}
+     * @param target the address of the targets, one per element of {@code shape}
+     * @param gradOutput the address of the upstream gradient (one element, or one per input element for
+     *     {@link Reduction#NONE}); 0 means 1
+     * @param loss the address that receives the per-element losses for {@link Reduction#NONE} (required then),
+     *     otherwise the reduced loss as one element; 0 if not wanted
+     * @param gradInput the address that receives the input gradient, one per element; 0 if not wanted
+     * @param gradTarget the address that receives the target gradient, one per element; 0 if not wanted
+     * @return the reduced loss in double precision, or NaN for {@link Reduction#NONE}
+     * @throws NullPointerException if {@code dtype} or {@code shape} is null, or, for a non-empty shape,
+     *     {@code input}, {@code target} or (with {@link Reduction#NONE}) {@code loss} is 0
+     * @throws IllegalArgumentException if the shape or another argument the native library checks is invalid (a
+     *     weight that does not broadcast, a probability outside [0, 1], ...)
+     * @throws IllegalStateException if this loss is closed, or it computes on {@link Device#CUDA} and CUDA fails
      */
     public double computeAt(DType dtype, long[] shape, long input, long target, long gradOutput, long loss,
             long gradInput, long gradTarget) {
@@ -583,10 +1051,26 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
      * call waits for it, so the result and any error are known on return. Whatever this loss's {@link #device()}.
      * Reductions are deterministic: the same call gives the same bits on the same device every time.
      *
+     * @param dtype the element type at every address: {@link DType#FLOAT32} or {@link DType#FLOAT64}
+     * @param shape the input's shape, C order, at most 32 dimensions ({@code {}} is a scalar); in host memory
+     * @param input the device address of the inputs (logits or probabilities), one per element of {@code shape}
+     * @param target the device address of the targets, one per element of {@code shape}
+     * @param gradOutput the device address of the upstream gradient (one element, or one per input element for
+     *     {@link Reduction#NONE}); 0 means 1
+     * @param loss the device address that receives the per-element losses for {@link Reduction#NONE} (required
+     *     then), otherwise the reduced loss as one element; 0 if not wanted
+     * @param gradInput the device address that receives the input gradient, one per element; 0 if not wanted
+     * @param gradTarget the device address that receives the target gradient, one per element; 0 if not wanted
+     * @param stream the {@code cudaStream_t} to queue the work on; 0 for the default stream
+     * @return the reduced loss in double precision, or NaN for {@link Reduction#NONE}
+     * @throws NullPointerException if {@code dtype} or {@code shape} is null, or, for a non-empty shape,
+     *     {@code input}, {@code target} or (with {@link Reduction#NONE}) {@code loss} is 0
+     * @throws IllegalArgumentException if {@code dtype} is a 16-bit type (not on the CUDA path yet), or the shape or
+     *     another argument the native library checks is invalid
      * @throws CudaUnavailableException if CUDA cannot run here ({@link Bce4j#cuda()} says why)
-     * @throws IllegalStateException if this loss has a weight or pos_weight, which it holds in host memory (use
-     *     {@link Device#CUDA} with host buffers for those), or the CUDA runtime fails (e.g. an address that is not
-     *     device memory)
+     * @throws IllegalStateException if this loss is closed or has a weight or pos_weight, which it holds in host
+     *     memory (use {@link Device#CUDA} with host buffers for those), or the CUDA runtime fails (e.g. an address
+     *     that is not device memory)
      */
     public double computeOnCuda(DType dtype, long[] shape, long input, long target, long gradOutput, long loss,
             long gradInput, long gradTarget, long stream) {
@@ -686,6 +1170,10 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
         /**
          * The reduction; {@link Reduction#MEAN} by default. A legacy flag given to
          * {@link #legacyReduction(Boolean, Boolean)} overrides it.
+         *
+         * @param reduction how the per-element losses are reduced
+         * @return this builder
+         * @throws NullPointerException if {@code reduction} is null
          */
         public B reduction(Reduction reduction) {
             this.reduction = Checks.notNull(reduction, "reduction");
@@ -699,6 +1187,10 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
          * {@link #reduction(Reduction)}, in whichever order the two are called. When both are null, no legacy flag
          * is given: the reduction set by {@code reduction} applies (and an earlier {@code legacyReduction} call is
          * undone). PyTorch deprecates these arguments; prefer {@link #reduction(Reduction)} in new code.
+         *
+         * @param sizeAverage PyTorch's {@code size_average}, or null if not given
+         * @param reduce PyTorch's {@code reduce}, or null if not given
+         * @return this builder
          */
         public B legacyReduction(Boolean sizeAverage, Boolean reduce) {
             this.legacyReduction = sizeAverage == null && reduce == null ? null
@@ -714,6 +1206,10 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
          * OpenMP threads per call, 0 to 1024; 0 (the default) uses {@link Bce4j#defaultNumThreads()}. Inputs under
          * 32768 elements always run on the calling thread, and a call never uses more threads than it has
          * 8192-element blocks.
+         *
+         * @param numThreads the thread count, 0 to 1024
+         * @return this builder
+         * @throws IllegalArgumentException if {@code numThreads} is negative or above 1024
          */
         public B numThreads(int numThreads) {
             if (numThreads < 0 || numThreads > NativeLibrary.MAX_THREADS) {
@@ -727,7 +1223,12 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
         /**
          * Where the loss computes: {@link Device#CPU} (the default) or {@link Device#CUDA}, which takes the same host
          * buffers, copies them to the calling thread's current CUDA device and the outputs back (worth it for large
-         * inputs only). Building a CUDA loss throws {@link CudaUnavailableException} where CUDA cannot run.
+         * inputs only). Building a CUDA loss throws {@link CudaUnavailableException} where CUDA cannot run. A CUDA
+         * loss takes float32 and float64 data only, and computes no weight gradients yet.
+         *
+         * @param device the device that computes the loss
+         * @return this builder
+         * @throws NullPointerException if {@code device} is null
          */
         public B device(Device device) {
             this.device = Checks.notNull(device, "device");
@@ -737,6 +1238,13 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
         /**
          * A per-element rescaling weight of the given shape, which must broadcast numpy-style to the input's shape
          * at each call (e.g. {@code [C]} over {@code [N, C]}). The values are copied.
+         *
+         * @param values the weights in C order, as many as {@code shape} holds
+         * @param shape the weight's shape, at most 32 dimensions ({@code {}} or none for a scalar)
+         * @return this builder
+         * @throws NullPointerException if {@code values} or {@code shape} is null
+         * @throws IllegalArgumentException if {@code shape} has a negative dimension or more than 32, or does not hold
+         *     exactly {@code values.length} elements
          */
         public B weight(float[] values, long... shape) {
             this.weight = WeightTensor.of(values, shape, "weight");
@@ -746,6 +1254,13 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
         /**
          * As {@link #weight(float[], long...)}, from double values (rounded once to the call's type for float32,
          * float16 and bfloat16 calls).
+         *
+         * @param values the weights in C order, as many as {@code shape} holds
+         * @param shape the weight's shape, at most 32 dimensions ({@code {}} or none for a scalar)
+         * @return this builder
+         * @throws NullPointerException if {@code values} or {@code shape} is null
+         * @throws IllegalArgumentException if {@code shape} has a negative dimension or more than 32, or does not hold
+         *     exactly {@code values.length} elements
          */
         public B weight(double[] values, long... shape) {
             this.weight = WeightTensor.of(values, shape, "weight");
@@ -758,6 +1273,8 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
          * count in {@link Reduction#MEAN}'s denominator, but not in {@link Reduction#MEAN_VALID}'s. For float32,
          * float16 and bfloat16 calls, a value that the type cannot hold exactly matches no target.
          *
+         * @param value the target value to ignore
+         * @return this builder
          * @throws IllegalArgumentException if {@code value} is NaN (no target equals NaN)
          */
         public B ignoreIndex(double value) {
@@ -771,6 +1288,10 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
         /**
          * Label smoothing in Keras' binary form: targets become {@code y*(1-epsilon) + epsilon/2} before the loss.
          * As {@link #labelSmoothing(double, int) labelSmoothing(epsilon, 2)}.
+         *
+         * @param epsilon the smoothing, in [0, 1]; 0 turns it off
+         * @return this builder
+         * @throws IllegalArgumentException if {@code epsilon} is NaN or outside [0, 1]
          */
         public B labelSmoothing(double epsilon) {
             return labelSmoothing(epsilon, 2);
@@ -781,7 +1302,10 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
          * before the loss (the class count gives timm's per-class form, 2 Keras' binary form). The target gradient
          * stays the gradient with respect to the given target {@code y}. Epsilon 0 (the default) turns it off.
          *
-         * @throws IllegalArgumentException if {@code epsilon} is NaN or outside [0, 1], or {@code classes} < 1
+         * @param epsilon the smoothing, in [0, 1]; 0 turns it off
+         * @param classes the class count K, 1 or more
+         * @return this builder
+         * @throws IllegalArgumentException if {@code epsilon} is NaN or outside [0, 1], or {@code classes} is below 1
          */
         public B labelSmoothing(double epsilon, int classes) {
             if (!(epsilon >= 0 && epsilon <= 1)) {

@@ -11,7 +11,7 @@ public final class CudaUnavailableException extends IllegalStateException {
         this.availability = availability;
     }
 
-    /** Why CUDA is unavailable. */
+    /** {@return why CUDA is unavailable, as {@link Bce4j#cuda()} reports it} */
     public CudaAvailability availability() {
         return availability;
     }

@@ -7,6 +7,8 @@ package org.bce4j;
  * use {@link BinaryCrossEntropy#computeOnCuda} instead.
  */
 public enum Device {
+    /** The CPU, on the kernels {@link Bce4j#cpuIsa()} names and OpenMP threads; the default. */
     CPU,
+    /** The calling thread's current CUDA device, through the optional {@code libbce4j_cuda.so}. */
     CUDA
 }

@@ -13,7 +13,15 @@ public final class HalfPrecision {
 
     private HalfPrecision() {}
 
-    /** The exact float value of 16-bit {@code bits} of {@code dtype} (FLOAT16 or BFLOAT16). */
+    /**
+     * Widens 16-bit storage bits to float, exactly.
+     *
+     * @param dtype the format of {@code bits}: {@link DType#FLOAT16} or {@link DType#BFLOAT16}
+     * @param bits the 16-bit pattern
+     * @return the value {@code bits} represent (infinities and NaN included)
+     * @throws NullPointerException if {@code dtype} is null
+     * @throws IllegalArgumentException if {@code dtype} is not FLOAT16 or BFLOAT16
+     */
     public static float toFloat(DType dtype, short bits) {
         int b = bits & 0xffff;
         if (format(dtype) == BFLOAT16_FORMAT) {
@@ -32,12 +40,28 @@ public final class HalfPrecision {
         return Float.intBitsToFloat(sign | ((exponent - 15 + 127) << 23) | (mantissa << 13));
     }
 
-    /** {@code value} rounded to {@code dtype} (FLOAT16 or BFLOAT16), as 16-bit bits. */
+    /**
+     * Rounds a float to 16-bit storage, to nearest even.
+     *
+     * @param dtype the target format: {@link DType#FLOAT16} or {@link DType#BFLOAT16}
+     * @param value the value to round
+     * @return the 16-bit pattern of the rounded value
+     * @throws NullPointerException if {@code dtype} is null
+     * @throws IllegalArgumentException if {@code dtype} is not FLOAT16 or BFLOAT16
+     */
     public static short fromFloat(DType dtype, float value) {
         return fromDouble(dtype, value);
     }
 
-    /** {@code value} rounded once to {@code dtype} (FLOAT16 or BFLOAT16), as 16-bit bits. */
+    /**
+     * Rounds a double to 16-bit storage once, to nearest even (not through float).
+     *
+     * @param dtype the target format: {@link DType#FLOAT16} or {@link DType#BFLOAT16}
+     * @param value the value to round
+     * @return the 16-bit pattern of the rounded value
+     * @throws NullPointerException if {@code dtype} is null
+     * @throws IllegalArgumentException if {@code dtype} is not FLOAT16 or BFLOAT16
+     */
     public static short fromDouble(DType dtype, double value) {
         int[] f = format(dtype);
         int exponentBits = f[0];

@@ -10,7 +10,9 @@ package org.bce4j;
  * gradient of each is the derivative of its own formula.
  */
 public enum PosWeightMode {
+    /** PyTorch's (and Paddle 2.6+'s) form: p weights only the positive term; the default. */
     TORCH(0),
+    /** Paddle's form up to 2.5: c scales the whole element loss. */
     PADDLE_LEGACY(1);
 
     final int code;

@@ -50,6 +50,7 @@ public enum Reduction {
      *
      * @param sizeAverage PyTorch's {@code size_average}, or null if not given
      * @param reduce PyTorch's {@code reduce}, or null if not given
+     * @return {@link #NONE}, {@link #MEAN} or {@link #SUM}
      * @throws IllegalArgumentException if both are null
      */
     public static Reduction fromLegacyFlags(Boolean sizeAverage, Boolean reduce) {

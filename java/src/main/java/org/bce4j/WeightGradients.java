@@ -26,28 +26,31 @@ public final class WeightGradients {
         this.posWeightShape = posWeightShape;
     }
 
-    /** The reduced loss, as {@code compute} returns it (NaN for {@link Reduction#NONE}). */
+    /** {@return the reduced loss, as {@code compute} returns it (NaN for {@link Reduction#NONE})} */
     public double reducedLoss() {
         return reducedLoss;
     }
 
-    /** d(result)/d(weight), of {@link #weightShape()}. */
+    /** {@return d(result)/d(weight) in C order, of {@link #weightShape()}; a new copy} */
     public double[] weight() {
         return weight.clone();
     }
 
-    /** The weight's shape, or {@code []} when the loss has no weight. */
+    /** {@return the weight's shape, or {@code []} when the loss has no weight; a new copy} */
     public long[] weightShape() {
         return weightShape.clone();
     }
 
-    /** Whether there is a positive-class weight gradient: true for {@link BCEWithLogitsLoss}, false for BCELoss. */
+    /**
+     * {@return whether there is a positive-class weight gradient: true for {@link BCEWithLogitsLoss}, false for
+     * BCELoss}
+     */
     public boolean hasPosWeight() {
         return posWeight != null;
     }
 
     /**
-     * d(result)/d(posWeight), of {@link #posWeightShape()}.
+     * {@return d(result)/d(posWeight) in C order, of {@link #posWeightShape()}; a new copy}
      *
      * @throws IllegalStateException for BCELoss, which has no positive-class weight
      */
@@ -57,7 +60,7 @@ public final class WeightGradients {
     }
 
     /**
-     * The positive-class weight's shape, or {@code []} when the loss has none.
+     * {@return the positive-class weight's shape, or {@code []} when the loss has none; a new copy}
      *
      * @throws IllegalStateException for BCELoss, which has no positive-class weight
      */

@@ -53,10 +53,23 @@ public final class Npy {
 
     /** An array: dtype, shape, and its data in a direct native-order buffer positioned at 0. */
     public static final class Array {
+        /** The element type: {@link DType#FLOAT16}, {@link DType#FLOAT32} or {@link DType#FLOAT64}. */
         public final DType dtype;
         private final long[] shape;
+        /** The elements in C order and native byte order, {@link #count()} times the element size in bytes. */
         public final ByteBuffer data;
 
+        /**
+         * An array over {@code data}, which is kept, not copied.
+         *
+         * @param dtype the element type: {@link DType#FLOAT16}, {@link DType#FLOAT32} or {@link DType#FLOAT64}
+         * @param shape the dimensions, C order ({@code {}} for 0-d); copied
+         * @param data the elements in native byte order; its capacity must be exactly the shape's element count
+         *     times the element size
+         * @throws NullPointerException if an argument is null
+         * @throws IllegalArgumentException if {@code dtype} is {@link DType#BFLOAT16} (NumPy has no such type) or
+         *     {@code data}'s capacity does not match the shape
+         */
         public Array(DType dtype, long[] shape, ByteBuffer data) {
             descr(dtype); // rejects bfloat16, which NumPy lacks
             this.dtype = dtype;
@@ -68,7 +81,15 @@ public final class Npy {
             }
         }
 
-        /** A zero-filled array of the given dtype and shape. */
+        /**
+         * A zero-filled array in a new direct buffer of the native byte order.
+         *
+         * @param dtype the element type: {@link DType#FLOAT16}, {@link DType#FLOAT32} or {@link DType#FLOAT64}
+         * @param shape the dimensions, C order ({@code {}} for 0-d)
+         * @return the new array
+         * @throws IllegalArgumentException if the data would take more than 2 GiB, or {@code dtype} is
+         *     {@link DType#BFLOAT16}
+         */
         public static Array allocate(DType dtype, long[] shape) {
             long bytes = Npy.count(shape) * bytes(dtype);
             if (bytes > Integer.MAX_VALUE) {
@@ -77,33 +98,47 @@ public final class Npy {
             return new Array(dtype, shape, ByteBuffer.allocateDirect((int) bytes).order(ByteOrder.nativeOrder()));
         }
 
+        /** {@return the dimensions, C order ({@code []} for 0-d); a new copy} */
         public long[] shape() {
             return shape.clone();
         }
 
+        /** {@return the element count: the product of the dimensions (1 for 0-d)} */
         public long count() {
             return Npy.count(shape);
         }
 
-        /** The data as float32 values (a view of {@link #data}). */
+        /**
+         * {@return the data as float32 values (a view of {@link #data})}
+         *
+         * @throws IllegalStateException if the dtype is not {@link DType#FLOAT32}
+         */
         public FloatBuffer floats() {
             if (dtype != DType.FLOAT32) throw new IllegalStateException("dtype is " + dtype);
             return data.duplicate().order(ByteOrder.nativeOrder()).asFloatBuffer();
         }
 
-        /** The data as float16 bits (a view of {@link #data}). */
+        /**
+         * {@return the data as float16 bits (a view of {@link #data})}
+         *
+         * @throws IllegalStateException if the dtype is not {@link DType#FLOAT16}
+         */
         public ShortBuffer shorts() {
             if (dtype != DType.FLOAT16) throw new IllegalStateException("dtype is " + dtype);
             return data.duplicate().order(ByteOrder.nativeOrder()).asShortBuffer();
         }
 
-        /** The data as float64 values (a view of {@link #data}). */
+        /**
+         * {@return the data as float64 values (a view of {@link #data})}
+         *
+         * @throws IllegalStateException if the dtype is not {@link DType#FLOAT64}
+         */
         public DoubleBuffer doubles() {
             if (dtype != DType.FLOAT64) throw new IllegalStateException("dtype is " + dtype);
             return data.duplicate().order(ByteOrder.nativeOrder()).asDoubleBuffer();
         }
 
-        /** Every value widened to double (a copy). */
+        /** {@return every value widened to double, in C order (a copy)} */
         public double[] toDoubleArray() {
             double[] out = new double[Math.toIntExact(count())];
             if (dtype == DType.FLOAT32) {
@@ -130,7 +165,12 @@ public final class Npy {
         return dtype == DType.FLOAT16 ? 2 : dtype == DType.FLOAT32 ? 4 : 8;
     }
 
-    /** NumPy's descr of a dtype, e.g. {@code <f4}. */
+    /**
+     * {@return NumPy's little-endian descr of {@code dtype}: {@code <f2}, {@code <f4} or {@code <f8}}
+     *
+     * @param dtype {@link DType#FLOAT16}, {@link DType#FLOAT32} or {@link DType#FLOAT64}
+     * @throws IllegalArgumentException if {@code dtype} is {@link DType#BFLOAT16}, which NumPy lacks
+     */
     public static String descr(DType dtype) {
         switch (dtype) {
             case FLOAT16:
@@ -146,7 +186,14 @@ public final class Npy {
 
     // ---- Reading ----------------------------------------------------------------------------------------------
 
-    /** Reads a .npy file; every failure, including a missing or unreadable file, is an {@link NpyException}. */
+    /**
+     * Reads a .npy file; every failure, including a missing or unreadable file, is an {@link NpyException}.
+     *
+     * @param file the file to read
+     * @return the array, its data in a new direct buffer of the native byte order
+     * @throws NpyException if the file is missing, unreadable, or not a supported .npy file (see the class
+     *     description); the message names the file and the problem
+     */
     public static Array read(Path file) throws NpyException {
         if (Files.isDirectory(file)) throw new NpyException(file, "is a directory, not an .npy file");
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
@@ -462,7 +509,14 @@ public final class Npy {
         return b.array();
     }
 
-    /** Writes an array as a .npy file (version 1.0, little-endian), creating or replacing the file. */
+    /**
+     * Writes an array as a .npy file (version 1.0, little-endian), creating or replacing the file. The whole of
+     * {@code array.data} is written, whatever its position and limit.
+     *
+     * @param file the file to write
+     * @param array the array to write
+     * @throws IOException if the file cannot be written
+     */
     public static void write(Path file, Array array) throws IOException {
         ByteBuffer data = array.data.duplicate().order(array.data.order());
         data.clear();
