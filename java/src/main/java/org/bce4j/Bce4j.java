@@ -4,12 +4,12 @@ package org.bce4j;
 public final class Bce4j {
     private Bce4j() {}
 
-    /** The native library's version, "MAJOR.MINOR.PATCH". */
+    /** {@return the native library's version, "MAJOR.MINOR.PATCH"} */
     public static String version() {
         return NativeLibrary.bce4j_version();
     }
 
-    /** The instruction set of the kernels in use, e.g. "scalar". */
+    /** {@return the instruction set of the kernels in use, e.g. "scalar"} */
     public static String cpuIsa() {
         return NativeLibrary.bce4j_cpu_isa();
     }
@@ -17,6 +17,8 @@ public final class Bce4j {
     /**
      * Whether the optional CUDA path can run here and, if not, why. The first call loads the CUDA library (never
      * loaded by CPU work) and probes the driver and devices once; later calls return the same answer.
+     *
+     * @return the state, its description and the device count
      */
     public static CudaAvailability cuda() {
         NativeLibrary.CudaLibraryFile.ensureExtracted();
@@ -24,7 +26,7 @@ public final class Bce4j {
                 NativeLibrary.bce4j_cuda_description(), NativeLibrary.bce4j_cuda_device_count());
     }
 
-    /** The OpenMP thread count of a call configured with 0 threads. */
+    /** {@return the OpenMP thread count of a call configured with 0 threads} */
     public static int defaultNumThreads() {
         return NativeLibrary.bce4j_default_num_threads();
     }

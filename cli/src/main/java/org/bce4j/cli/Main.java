@@ -34,6 +34,12 @@ public final class Main {
 
     private Main() {}
 
+    /**
+     * Runs a command and exits the JVM with its status: 0 on success, 2 on bad arguments or input, 1 on other
+     * failures.
+     *
+     * @param args the command and its arguments; none runs {@code demo}
+     */
     public static void main(String[] args) {
         System.exit(run(args, System.out, System.err));
     }
