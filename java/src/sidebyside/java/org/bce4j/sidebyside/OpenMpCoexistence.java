@@ -37,8 +37,8 @@ import org.bytedeco.pytorch.global.torch;
  * front. Exits 0 when every result matched, 1 on any mismatch or error, or when the watchdog finds the run still
  * going after its timeout (a hang); a crash ends the JVM with a nonzero status anyway. Run through Maven:
  *
- * <pre>mvn -B -Psidebyside -DskipTests -pl java package exec:exec@coexistence -Dcoexistence.order=torch-first
- *mvn -B -Psidebyside -DskipTests -pl java package exec:exec@coexistence -Dcoexistence.order=bce4j-first</pre>
+ * <pre>mvn -B -f java -Psidebyside -DskipTests package exec:exec@coexistence -Dcoexistence.order=torch-first
+ *mvn -B -f java -Psidebyside -DskipTests package exec:exec@coexistence -Dcoexistence.order=bce4j-first</pre>
  *
  * Options after the order ({@code -Dcoexistence.args}): {@code --threads 4} (Java threads), {@code --iterations
  * 10000} (per Java thread; each is one bce4j and one libtorch call), {@code --n 65536} (elements per call),
