@@ -582,4 +582,18 @@ const char* bce4j_cpu_isa(void) { return bce4j::active_kernel_table().isa; }
 
 int32_t bce4j_default_num_threads(void) { return omp_get_max_threads(); }
 
+bce4j_status bce4j_cuda_use_library(const char* path) {
+    using bce4j::fail;
+    bce4j::last_error[0] = '\0';
+    if (path == nullptr) return fail(BCE4J_ERROR_NULL_ARGUMENT, "path is NULL");
+    if (path[0] == '\0') return fail(BCE4J_ERROR_INVALID_OPTION, "path is empty");
+    try {
+        const std::string refused = bce4j::cuda::use_library(path);
+        if (!refused.empty()) return fail(BCE4J_ERROR_INVALID_OPTION, "%s", refused.c_str());
+    } catch (const std::bad_alloc&) {
+        return fail(BCE4J_ERROR_INTERNAL, "out of memory");
+    }
+    return BCE4J_OK;
+}
+
 }  // extern "C"

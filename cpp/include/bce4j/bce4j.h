@@ -180,7 +180,8 @@ BCE4J_API const char* bce4j_version(void);
    "scalar", unless the environment variable BCE4J_ISA, read at that moment, names another one the CPU supports
    ("scalar", "avx2" or "avx512"; the AVX-512 kernels are used only when asked for, until they have been verified
    on AVX-512 hardware). An unknown name, or one the CPU lacks, is ignored; this function always reports the
-   instruction set really used.
+   instruction set really used, and bce4j_cpu_isa_reason() says why (declared at the end, with the kernels
+   available).
 
    Accuracy: "scalar" computes float32 in double and rounds once. "avx2" and "avx512" compute float32 in float32
    lanes with polynomial exp/log: within 4 float epsilons of the terms that make up each value (measured worst
@@ -191,10 +192,11 @@ BCE4J_API const char* bce4j_cpu_isa(void);
 BCE4J_API int32_t bce4j_default_num_threads(void);
 
 /*
- * CUDA (optional). The CUDA kernels live in a separate library, libbce4j_cuda, loaded from the directory of
- * libbce4j the first time one of the functions below is called; CPU calls never load it. Where it is absent (a
- * build without a CUDA compiler), or there is no driver or device, every CUDA call returns
- * BCE4J_ERROR_UNAVAILABLE and CPU calls work as before.
+ * CUDA (optional). The CUDA kernels live in a separate library, libbce4j_cuda, loaded the first time one of the
+ * functions below is called (CPU calls never load it): the file named by the environment variable
+ * BCE4J_CUDA_LIBRARY if set and not empty, else the one named by bce4j_cuda_use_library() (declared at the end), else
+ * libbce4j_cuda.so in the directory of libbce4j. Where it is absent (a build without a CUDA compiler), or there is
+ * no driver or device, every CUDA call returns BCE4J_ERROR_UNAVAILABLE and CPU calls work as before.
  */
 typedef enum bce4j_cuda_state {
     BCE4J_CUDA_AVAILABLE = 0,
@@ -248,6 +250,58 @@ BCE4J_API bce4j_status bce4j_cuda_bce_host(const bce4j_options* options, bce4j_d
                                            const void* input, const void* target, const void* grad_output,
                                            void* loss, double* reduced_loss,
                                            void* grad_input, void* grad_target);
+
+/*
+ * Choosing the CUDA library file, for where it does not sit beside libbce4j (e.g. unpacked from a jar of its own).
+ * Names the file (a path, or a bare name for dlopen's search) that the first CUDA call loads, and must come before
+ * that call: afterwards it returns BCE4J_ERROR_INVALID_OPTION, saying which file that call chose, unless `path` is
+ * the one named before. BCE4J_CUDA_LIBRARY, when set and not empty, wins over this call (which still returns
+ * BCE4J_OK). Returns BCE4J_ERROR_NULL_ARGUMENT for a NULL path and BCE4J_ERROR_INVALID_OPTION for "". Thread-safe.
+ * Whether the file loads is known only at the first CUDA call: see bce4j_cuda_description and
+ * bce4j_cuda_library_path.
+ */
+BCE4J_API bce4j_status bce4j_cuda_use_library(const char* path);
+
+/* The CUDA library file in use, as the dynamic loader found it, or the file that could not be loaded (then
+   bce4j_cuda_description says why). Like bce4j_cuda_availability, the first call loads the library and probes. */
+BCE4J_API const char* bce4j_cuda_library_path(void);
+
+/*
+ * Native information: what this build is and where its parts were loaded from, for diagnostics (the Java
+ * Bce4j.nativeInfo() and the command line's `info` print them). Each returns a string with static storage,
+ * computed at most once (cheap after that) and never NULL; all are thread-safe and load nothing.
+ */
+
+/* The file libbce4j was loaded from, as the dynamic loader recorded it (normally an absolute path); "" if unknown. */
+BCE4J_API const char* bce4j_library_path(void);
+
+/* The platform this library was built for, in JavaCPP's naming: "linux-x86_64", "linux-arm64", "macosx-arm64", ... */
+BCE4J_API const char* bce4j_platform(void);
+
+/* The oldest glibc this build runs on, "MAJOR.MINOR" (e.g. "2.17"): the version the build declared (CMake's
+   BCE4J_GLIBC_BASELINE), or else that of the glibc it was compiled against. "" for a build not against glibc. */
+BCE4J_API const char* bce4j_glibc_baseline(void);
+
+/* The compiler of this build, e.g. "GCC 12.2.0" or "Clang 17.0.6". */
+BCE4J_API const char* bce4j_compiler(void);
+
+/* The file of the OpenMP runtime this library runs on (the one defining omp_get_max_threads), e.g.
+   ".../libgomp.so.1"; "" if unknown. Its default thread count is bce4j_default_num_threads(). */
+BCE4J_API const char* bce4j_openmp_library_path(void);
+
+/* The instruction sets whose kernels this build has and this CPU can run, comma-separated, "scalar" first, in the
+   names bce4j_cpu_isa() uses: e.g. "scalar,avx2,avx512". Each can be forced with BCE4J_ISA. */
+BCE4J_API const char* bce4j_cpu_isas_available(void);
+
+/* The value of BCE4J_ISA when the kernels were chosen (it is read once; see bce4j_cpu_isa), "" if it was unset or
+   empty. Calling this makes that choice, if no call has yet. */
+BCE4J_API const char* bce4j_cpu_isa_request(void);
+
+/* Why bce4j_cpu_isa() is the one in use, one line for people: "the default for this CPU", "forced by
+   BCE4J_ISA=scalar", or for a request that was ignored "BCE4J_ISA=avx512 ignored: this CPU cannot run the avx512
+   kernels; the default for this CPU" (likewise "not a kernel name (scalar, avx2, avx512)" and "this build has no
+   avx2 kernels"). Calling this makes the choice, if no call has yet. */
+BCE4J_API const char* bce4j_cpu_isa_reason(void);
 
 #ifdef __cplusplus
 }

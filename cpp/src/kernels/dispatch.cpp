@@ -1,9 +1,9 @@
 // Chooses the kernels once: the best instruction set this CPU supports, unless the environment variable
 // BCE4J_ISA names another available one (e.g. BCE4J_ISA=scalar to compare against the reference).
+#include "dispatch.h"
+
 #include <cstdlib>
 #include <cstring>
-
-#include "row_kernel.h"
 
 namespace bce4j {
 namespace {
@@ -25,6 +25,31 @@ bool cpu_has_avx512() {
 }
 #endif
 
+// Every kernel name any build knows, in the order they are listed.
+constexpr const char* kKnownIsas[] = {"scalar", "avx2", "avx512"};
+constexpr const char* kKnownIsaList = "scalar, avx2, avx512";
+
+bool built_with(const char* isa) {
+    if (std::strcmp(isa, "scalar") == 0) return true;
+#ifdef BCE4J_HAVE_AVX2
+    if (std::strcmp(isa, "avx2") == 0) return true;
+#endif
+#ifdef BCE4J_HAVE_AVX512
+    if (std::strcmp(isa, "avx512") == 0) return true;
+#endif
+    return false;
+}
+
+const KernelTable& default_kernel_table() {
+    // avx512 is left out until its kernels have passed the test suite on an AVX-512 CPU (none was available when
+    // they were written): until then it runs only when BCE4J_ISA=avx512 asks for it.
+    static constexpr const char* kBestFirst[] = {"avx2"};
+    for (const char* isa : kBestFirst) {
+        if (const KernelTable* table = kernel_table_for(isa)) return *table;
+    }
+    return scalar_kernel_table();
+}
+
 }  // namespace
 
 const KernelTable* kernel_table_for(const char* isa) {
@@ -39,20 +64,47 @@ const KernelTable* kernel_table_for(const char* isa) {
     return nullptr;
 }
 
-const KernelTable& choose_kernel_table(const char* requested) {
-    if (const KernelTable* forced = kernel_table_for(requested)) return *forced;
-    // avx512 is left out until its kernels have passed the test suite on an AVX-512 CPU (none was available when
-    // they were written): until then it runs only when BCE4J_ISA=avx512 asks for it.
-    static constexpr const char* kBestFirst[] = {"avx2"};
-    for (const char* isa : kBestFirst) {
-        if (const KernelTable* table = kernel_table_for(isa)) return *table;
+KernelChoice choose_kernels(const char* request) {
+    static const std::string kDefault = "the default for this CPU";
+    if (request == nullptr || request[0] == '\0') return {&default_kernel_table(), "", kDefault};
+    const std::string named = request;
+    if (const KernelTable* forced = kernel_table_for(request)) return {forced, named, "forced by BCE4J_ISA=" + named};
+    bool known = false;
+    for (const char* isa : kKnownIsas) known = known || named == isa;
+    std::string why;
+    if (!known) {
+        why = "not a kernel name (" + std::string(kKnownIsaList) + ")";
+    } else if (!built_with(request)) {
+        why = "this build has no " + named + " kernels";
+    } else {
+        why = "this CPU cannot run the " + named + " kernels";
     }
-    return scalar_kernel_table();
+    return {&default_kernel_table(), named, "BCE4J_ISA=" + named + " ignored: " + why + "; " + kDefault};
+}
+
+const KernelTable& choose_kernel_table(const char* requested) { return *choose_kernels(requested).table; }
+
+const KernelChoice& active_kernel_choice() {
+    static const KernelChoice choice = choose_kernels(std::getenv("BCE4J_ISA"));
+    return choice;
 }
 
 const KernelTable& active_kernel_table() {
-    static const KernelTable& table = choose_kernel_table(std::getenv("BCE4J_ISA"));
+    static const KernelTable& table = *active_kernel_choice().table;
     return table;
+}
+
+const std::string& available_isas() {
+    static const std::string list = [] {
+        std::string out;
+        for (const char* isa : kKnownIsas) {
+            if (kernel_table_for(isa) == nullptr) continue;
+            if (!out.empty()) out += ",";
+            out += isa;
+        }
+        return out;
+    }();
+    return list;
 }
 
 }  // namespace bce4j

@@ -60,6 +60,7 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
 
     /** {@code onLogits}: BCEWithLogitsLoss when true, BCELoss (on probabilities) when false. */
     BinaryCrossEntropy(boolean onLogits, Builder<?> builder, LogitsOptions logits) {
+        NativeLoader.ensureLoaded(); // where the natives cannot load, the error that says why, every time
         this.onLogits = onLogits;
         this.reduction = builder.effectiveReduction();
         this.numThreads = builder.numThreads;
@@ -1086,7 +1087,7 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
             Checks.address(target, "target", true);
             Checks.address(loss, "loss", reduction == Reduction.NONE);
         }
-        NativeLibrary.CudaLibraryFile.ensureExtracted();
+        NativeLibrary.CudaLibraryFile.ensureNamed();
         long options = this.options.address(dtype);
         int status = onLogits
                 ? NativeLibrary.bce4j_cuda_bce_with_logits(options, dtype.code, shape.length, scratch.shapeAddress,

@@ -22,14 +22,18 @@ import org.bytedeco.javacpp.annotation.Platform;
  * The shape and the reduced loss always travel through the caller's {@link CallScratch}. The C functions catch
  * everything themselves and report through status codes, hence {@code @NoException}.
  */
-@Platform(include = "bce4j/bce4j.h", link = "bce4j", preload = "gomp@.1", library = "jnibce4j")
+@Platform(include = "bce4j/bce4j.h", link = "bce4j@.1", preload = "gomp-bce4j@.1", library = "jnibce4j")
 @NoException
 final class NativeLibrary {
     static {
-        Loader.load();
+        // Through NativeLoader, which turns a failure into an error that says what to do, and repeats it.
+        NativeLoader.loadFromNativeLibraryInitializer();
     }
 
     private NativeLibrary() {}
+
+    /** Does nothing but make sure this class, and so the native libraries, are initialised (see NativeLoader). */
+    static void initialize() {}
 
     /** {@code bce4j_options}: allocated once per loss object and dtype, read by every call. */
     @Name("bce4j_options")
@@ -168,28 +172,73 @@ final class NativeLibrary {
 
     static native int bce4j_default_num_threads();
 
+    static native @Cast("const char*") String bce4j_cpu_isas_available();
+
+    static native @Cast("const char*") String bce4j_cpu_isa_request();
+
+    static native @Cast("const char*") String bce4j_cpu_isa_reason();
+
+    static native @Cast("const char*") String bce4j_library_path();
+
+    static native @Cast("const char*") String bce4j_platform();
+
+    static native @Cast("const char*") String bce4j_glibc_baseline();
+
+    static native @Cast("const char*") String bce4j_compiler();
+
+    static native @Cast("const char*") String bce4j_openmp_library_path();
+
     /**
-     * JavaCPP extracts only the libraries it loads, and libbce4j loads libbce4j_cuda itself (lazily, from its own
-     * directory): so before the first CUDA call, the CUDA library is extracted beside libbce4j, where a jar built
-     * with it carries one. Nothing happens for a CPU-only jar or where nothing needs extracting.
+     * JavaCPP extracts only the libraries it loads, and libbce4j loads libbce4j_cuda itself, lazily: so before the
+     * first CUDA call this class finds the CUDA library among the resources, extracts it where it is in a jar, and
+     * names the file to libbce4j (bce4j_cuda_use_library). It looks in the GPU natives of this platform,
+     * {@code org/bce4j/<platform>-gpu/} (a jar of their own, which JavaCPP extracts into a cache folder of its own),
+     * then beside the CPU natives, {@code org/bce4j/<platform>/} (a jar that carries both). Where neither has it,
+     * nothing is named and libbce4j looks beside itself, so that {@link Bce4j#cuda()} reports the library absent.
      */
     static final class CudaLibraryFile {
+        /** The resources tried, relative to this package, in order; {@code %s} is the platform. */
+        static final String[] RESOURCES = {"%s-gpu/libbce4j_cuda.so", "%s/libbce4j_cuda.so"};
+
         static {
-            String resource = Loader.getPlatform() + "/libbce4j_cuda.so";
-            if (NativeLibrary.class.getResource(resource) != null) {
-                try {
-                    Loader.cacheResource(NativeLibrary.class, resource);
-                } catch (java.io.IOException e) {
-                    // The core then reports the CUDA library as absent, with the loader's reason.
-                }
+            NativeLoader.ensureLoaded();
+            String file = find();
+            if (file != null) {
+                // Fails only where C code in this process made a CUDA call first; its choice then stands, and the
+                // CUDA description tells which library that was.
+                bce4j_cuda_use_library(file);
             }
         }
 
         private CudaLibraryFile() {}
 
-        /** Runs the extraction once, on the first call. */
-        static void ensureExtracted() {}
+        /** Finds and names the CUDA library once, on the first call. */
+        static void ensureNamed() {}
+
+        /** The file of the first resource found, extracted where it is in a jar; null where none is found. */
+        private static String find() {
+            for (String pattern : RESOURCES) {
+                java.net.URL url = NativeLibrary.class.getResource(String.format(pattern, Loader.getPlatform()));
+                if (url == null) {
+                    continue;
+                }
+                try {
+                    if ("file".equals(url.getProtocol())) {
+                        return new java.io.File(url.toURI()).getAbsolutePath(); // a directory on the class path
+                    }
+                    java.io.File extracted = Loader.cacheResource(url);
+                    return extracted == null ? null : extracted.getAbsolutePath();
+                } catch (java.io.IOException | java.net.URISyntaxException | IllegalArgumentException e) {
+                    return null; // nothing named: libbce4j looks beside itself, and reports what it finds
+                }
+            }
+            return null;
+        }
     }
+
+    static native int bce4j_cuda_use_library(String path);
+
+    static native @Cast("const char*") String bce4j_cuda_library_path();
 
     static native int bce4j_cuda_availability();
 

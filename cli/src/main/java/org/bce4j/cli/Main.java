@@ -29,8 +29,19 @@ public final class Main {
     private static final String INFO_USAGE = String.join(System.lineSeparator(),
             "usage: java -jar bce4j.jar info",
             "",
-            "Prints the library version, the CPU kernels in use, the default OpenMP thread count and one line",
-            "'cuda: available (N devices: names)' or 'cuda: unavailable (reason)'.");
+            "Prints what the native side is and where each of its files was loaded from, one fact per line:",
+            "  bce4j VERSION",
+            "  platform: PLATFORM (glibc baseline X.Y, COMPILER)",
+            "  library: FILE                 libbce4j",
+            "  jni: FILE                     the JNI glue",
+            "  cpu: ISA (available: ISA, ...; REASON)",
+            "  openmp: FILE                  the OpenMP runtime",
+            "  threads: N                    the default OpenMP thread count",
+            "  cuda library: FILE            the CUDA library in use, or the one that could not be loaded",
+            "  cuda: available (N devices: names) | unavailable (reason)",
+            "PLATFORM is the JVM's; the glibc baseline (the oldest glibc the natives run on) and the compiler are",
+            "the natives'. The cpu line starts with the instruction set of the kernels in use, then lists those",
+            "this CPU can run (BCE4J_ISA forces one) and says why these. A path not found prints as 'unknown'.");
 
     private Main() {}
 
@@ -85,12 +96,11 @@ public final class Main {
         }
     }
 
-    /** What the library runs on here. */
+    /** What the library runs on here, and where its files were loaded from. */
     static void info(PrintStream out) {
-        out.println("bce4j " + Bce4j.version());
-        out.println("cpu: " + Bce4j.cpuIsa());
-        out.println("threads: " + Bce4j.defaultNumThreads());
-        out.println("cuda: " + Bce4j.cuda().description());
+        for (String line : Bce4j.nativeInfo().lines()) {
+            out.println(line);
+        }
     }
 
     /** Runs the two seed examples through the off-heap float32 path and prints them. */

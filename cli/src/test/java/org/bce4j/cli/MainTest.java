@@ -6,11 +6,16 @@ import static org.bce4j.BceTestSupport.expected;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.bce4j.Bce4j;
+import org.bce4j.NativeInfo;
 import org.bce4j.Reduction;
+import org.bytedeco.javacpp.Loader;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
@@ -36,20 +41,40 @@ class MainTest {
     }
 
     @Test
-    @DisplayName("info prints the version, the CPU kernels, the thread count and the CUDA line")
+    @DisplayName("info prints the version, platform, native files, CPU kernels, thread count and CUDA state")
     void info() {
         CliRun r = CliRun.of("info");
         assertEquals(0, r.exitCode(), "exit code; stderr: " + r.err());
-        String[] lines = r.out().strip().split("\\R");
-        assertEquals(4, lines.length, r.out());
-        assertEquals("bce4j " + org.bce4j.Bce4j.version(), lines[0]);
-        assertEquals("cpu: " + org.bce4j.Bce4j.cpuIsa(), lines[1]);
-        assertEquals("threads: " + org.bce4j.Bce4j.defaultNumThreads(), lines[2]);
-        assertTrue(lines[3].matches("cuda: (available \\(\\d+ devices?: .+\\)|unavailable \\(.+\\))"), lines[3]);
-        assertEquals("cuda: " + org.bce4j.Bce4j.cuda().description(), lines[3]);
         assertEquals("", r.err());
+        NativeInfo info = Bce4j.nativeInfo();
+        List<String> lines = List.of(r.out().strip().split("\\R"));
+        assertEquals(info.lines(), lines, r.out());
+        assertEquals(9, lines.size(), r.out());
+        assertEquals("bce4j " + Bce4j.version(), lines.get(0));
+        assertEquals("platform: " + Loader.getPlatform() + " (glibc baseline " + info.glibcBaseline() + ", "
+                + info.compiler() + ")", lines.get(1));
+        assertFile("library: ", "libbce4j", lines.get(2));
+        assertFile("jni: ", "libjnibce4j", lines.get(3));
+        // Users read the instruction set in use as the first word after "cpu: ".
+        assertEquals(Bce4j.cpuIsa(), lines.get(4).substring("cpu: ".length()).split(" ")[0], lines.get(4));
+        assertEquals("cpu: " + Bce4j.cpuIsa() + " (available: " + String.join(", ", info.availableCpuIsas()) + "; "
+                + info.cpuIsaReason() + ")", lines.get(4));
+        assertTrue(info.availableCpuIsas().contains(Bce4j.cpuIsa()), lines.get(4));
+        assertFile("openmp: ", "omp", lines.get(5));
+        assertEquals("threads: " + Bce4j.defaultNumThreads(), lines.get(6));
+        assertEquals("cuda library: " + info.cudaLibraryPath(), lines.get(7));
+        assertTrue(lines.get(8).matches("cuda: (available \\(\\d+ devices?: .+\\)|unavailable \\(.+\\))"), lines.get(8));
+        assertEquals("cuda: " + Bce4j.cuda().description(), lines.get(8));
         assertEquals(2, CliRun.of("info", "extra").exitCode());
         assertTrue(CliRun.of("info", "--help").out().contains("usage: java -jar bce4j.jar info"));
+    }
+
+    /** A line "prefix" + the path of an existing file whose name contains {@code name}. */
+    private static void assertFile(String prefix, String name, String line) {
+        assertTrue(line.startsWith(prefix), line);
+        Path file = Path.of(line.substring(prefix.length()));
+        assertTrue(file.isAbsolute() && Files.isRegularFile(file), line);
+        assertTrue(file.getFileName().toString().contains(name), line);
     }
 
     @Test
