@@ -22,7 +22,7 @@ import org.bytedeco.javacpp.annotation.Platform;
  * The shape and the reduced loss always travel through the caller's {@link CallScratch}. The C functions catch
  * everything themselves and report through status codes, hence {@code @NoException}.
  */
-@Platform(include = "bce4j/bce4j.h", link = "bce4j", preload = "gomp@.1", library = "jnibce4j")
+@Platform(include = "bce4j/bce4j.h", link = "bce4j@.1", preload = "gomp-bce4j@.1", library = "jnibce4j")
 @NoException
 final class NativeLibrary {
     static {
