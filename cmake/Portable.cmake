@@ -23,21 +23,19 @@ if(TARGET bce4j_cuda)
   list(APPEND bce4j_portable_targets bce4j_cuda)
 endif()
 
-# 1. The pins.
+# 1. The pins, on glibc (not musl, whose libc has neither these versions nor libdl.so.2).
 if(BCE4J_GLIBC_SYMBOL_PINS AND CMAKE_SYSTEM_NAME STREQUAL "Linux")
+  include(CheckCXXSourceCompiles)
+  check_cxx_source_compiles("#include <features.h>\n#ifndef __GLIBC__\n#error not glibc\n#endif\nint main() {}"
+    BCE4J_HAVE_GLIBC)
+endif()
+if(BCE4J_GLIBC_SYMBOL_PINS AND BCE4J_HAVE_GLIBC)
   set(bce4j_pins_header ${CMAKE_CURRENT_LIST_DIR}/../cpp/src/platform/glibc_symbol_pins.h)
   get_filename_component(bce4j_pins_header ${bce4j_pins_header} ABSOLUTE)
+  # (GCC's dependency files list a force-included header, so a change to it recompiles what includes it.)
   foreach(bce4j_target IN ITEMS bce4j bce4j_internals)
     target_compile_options(${bce4j_target} PRIVATE
       "$<$<COMPILE_LANGUAGE:C,CXX>:SHELL:-include ${bce4j_pins_header}>")
-  endforeach()
-  # Object files do not depend on a force-included header by themselves: recompile when it changes.
-  get_target_property(bce4j_internal_sources bce4j_internals SOURCES)
-  get_target_property(bce4j_core_sources bce4j SOURCES)
-  foreach(bce4j_source IN LISTS bce4j_internal_sources bce4j_core_sources)
-    if(bce4j_source MATCHES "\\.(c|cc|cpp|cxx)$")
-      set_property(SOURCE ${bce4j_source} APPEND PROPERTY OBJECT_DEPENDS ${bce4j_pins_header})
-    endif()
   endforeach()
   # --push-state keeps the toolchain's --as-needed for everything after.
   target_link_options(bce4j PRIVATE "LINKER:--push-state,--no-as-needed,-l:libdl.so.2,--pop-state")
