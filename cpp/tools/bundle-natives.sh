@@ -1,13 +1,171 @@
 #!/usr/bin/env bash
-# INTERIM (replaced by the glibc-portable branch): stage the built libraries as the natives jars carry them.
-# usage: bundle-natives.sh CMAKE_LIB_DIR NATIVES_DIR GPU_DIR
+# Puts the natives to ship in one folder (the jar's org/bce4j/<platform>/): libbce4j under its SONAME
+# (libbce4j.so.1, or libbce4j.so for a build without SOVERSION), its OpenMP runtime as libgomp-bce4j.so.1, and
+# libbce4j_cuda.so where the build has one. The build tree keeps its own, unstripped and unpatched, libraries.
+#
+#   cpp/tools/bundle-natives.sh [--openmp-runtime PATH] [--cuda-library PATH | --no-cuda] [--cuda-dir DIR]
+#                               CMAKE_BUILD_DIR_OR_LIBBCE4J OUTPUT_DIR
+#
+# --cuda-dir puts libbce4j_cuda.so in a folder of its own (the CUDA jar's org/bce4j/<platform>-gpu/) instead of
+# OUTPUT_DIR, and empties that folder when the build has no CUDA library.
+#
+# The OpenMP runtime is renamed so that it never stands in for another library's libgomp.so.1 in the same
+# process (libtorch's, the system's): libgomp-bce4j.so.1 has that SONAME, libbce4j's NEEDED libgomp.so.1 becomes
+# libgomp-bce4j.so.1 and libbce4j's RUNPATH $ORIGIN, so it is found beside libbce4j wherever the folder is
+# extracted. Which runtime (--openmp-runtime overrides):
+#   - a build configured with BCE4J_LINK_SYSROOT (read from CMAKE_BUILD_DIR/CMakeCache.txt): that root's
+#     libgomp.so.1 (bullseye: GCC 10's, needs glibc 2.17 at most);
+#   - else the libgomp.so.1 that libbce4j resolves to here (ldd), else the compiler's (g++ -print-file-name).
+# Every GOMP_*/OMP_* symbol version libbce4j needs must be defined by that runtime: checked here.
+# The copies lose their debug information (strip --strip-debug). Needs patchelf (Debian package `patchelf`) and
+# binutils.
 set -euo pipefail
-lib_dir=$1 natives_dir=$2 gpu_dir=$3
-mkdir -p "$natives_dir"
-rm -rf "$gpu_dir"
-cp -L "$lib_dir/libbce4j.so" "$natives_dir/"
-cp -L "$(g++ -print-file-name=libgomp.so.1)" "$natives_dir/"
-if [ -f "$lib_dir/libbce4j_cuda.so" ]; then
-  mkdir -p "$gpu_dir"
-  cp -L "$lib_dir/libbce4j_cuda.so" "$gpu_dir/"
+
+die() { echo "bundle-natives: $*" >&2; exit 1; }
+usage() { sed -n '2,/^set -e/p' "$0" | sed -n 's/^# \{0,1\}//p' >&2; exit 2; }
+
+openmp_runtime=
+cuda_library=
+cuda=auto
+cuda_dir=
+while [[ $# -gt 0 && $1 == --* ]]; do
+  case $1 in
+    --openmp-runtime) openmp_runtime=${2:?}; shift 2 ;;
+    --cuda-library) cuda_library=${2:?}; cuda=yes; shift 2 ;;
+    --no-cuda) cuda=no; shift ;;
+    --cuda-dir) cuda_dir=${2:?}; shift 2 ;;
+    --help) usage ;;
+    *) echo "bundle-natives: unknown option $1" >&2; usage ;;
+  esac
+done
+[[ $# -eq 2 ]] || usage
+input=$1
+out=$2
+
+command -v patchelf >/dev/null ||
+  die "patchelf not found: install the Debian package patchelf (apt-get install -y patchelf)"
+for tool in readelf strip; do
+  command -v $tool >/dev/null || die "$tool not found: install the Debian package binutils"
+done
+
+soname_of() { readelf -d "$1" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p'; }
+needed_of() { readelf -d "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'; }
+
+# libbce4j, and the build tree it came from.
+build_dir=
+if [[ -d $input ]]; then
+  build_dir=$(cd "$input" && pwd)
+  search=("$build_dir")
+  if [[ -f $build_dir/CMakeCache.txt ]]; then
+    output_dir=$(sed -n 's/^BCE4J_LIBRARY_OUTPUT_DIR:[A-Z]*=//p' "$build_dir/CMakeCache.txt")
+    [[ -n $output_dir ]] && search=("$output_dir" "${search[@]}")
+  fi
+  library=
+  for d in "${search[@]}"; do
+    for name in libbce4j.so.1 libbce4j.so; do
+      if [[ -e $d/$name ]]; then library=$d/$name; break 2; fi
+    done
+  done
+  [[ -n $library ]] || die "no libbce4j.so.1 or libbce4j.so in ${search[*]}: build it first"
+elif [[ -f $input ]]; then
+  library=$input
+  [[ -f $(dirname "$input")/CMakeCache.txt ]] && build_dir=$(cd "$(dirname "$input")" && pwd)
+else
+  die "$input: no such file or directory"
+fi
+library_file=$(realpath "$library")
+library_dir=$(dirname "$library_file")
+library_soname=$(soname_of "$library_file")
+[[ $library_soname == libbce4j.so* ]] || die "$library has SONAME '$library_soname', not libbce4j.so*"
+
+case $cuda in
+  auto)
+    cuda_library=
+    [[ -e $library_dir/libbce4j_cuda.so ]] && cuda_library=$library_dir/libbce4j_cuda.so
+    if [[ -z $cuda_library && -n $build_dir && -e $build_dir/libbce4j_cuda.so ]]; then
+      cuda_library=$build_dir/libbce4j_cuda.so
+    fi ;;
+  yes) [[ -f $cuda_library ]] || die "$cuda_library: no such file" ;;
+  no) cuda_library= ;;
+esac
+
+# The OpenMP runtime libbce4j needs, and the one to bundle.
+gomp_needed=$(needed_of "$library_file" | grep -E '^libgomp\.so' || true)
+[[ -n $gomp_needed ]] || die "$library does not need libgomp (NEEDED: $(needed_of "$library_file" | tr '\n' ' '))"
+how=
+if [[ -n $openmp_runtime ]]; then
+  how="given"
+elif [[ -n $build_dir && -f $build_dir/CMakeCache.txt ]] && sysroot=$(sed -n 's/^BCE4J_LINK_SYSROOT:[A-Z]*=//p' "$build_dir/CMakeCache.txt") &&
+     [[ -n $sysroot ]]; then
+  multiarch=$(sed -n 's/^CMAKE_LIBRARY_ARCHITECTURE:[A-Z]*=//p' "$build_dir/CMakeCache.txt")
+  openmp_runtime=$sysroot/usr/lib/${multiarch:-$(uname -m)-linux-gnu}/$gomp_needed
+  how="the link sysroot's (BCE4J_LINK_SYSROOT)"
+else
+  openmp_runtime=$(ldd "$library_file" 2>/dev/null | awk -v n="$gomp_needed" '$1 == n && $3 ~ /^\// { print $3 }')
+  how="the one libbce4j resolves to here (ldd)"
+  if [[ -z $openmp_runtime ]]; then
+    openmp_runtime=$(${CXX:-g++} -print-file-name="$gomp_needed")
+    how="the compiler's (${CXX:-g++} -print-file-name)"
+  fi
+fi
+[[ -f $openmp_runtime ]] || die "OpenMP runtime $openmp_runtime ($how) not found"
+openmp_runtime=$(realpath "$openmp_runtime")
+[[ $(soname_of "$openmp_runtime") == "$gomp_needed" ]] ||
+  die "$openmp_runtime has SONAME '$(soname_of "$openmp_runtime")', libbce4j needs $gomp_needed"
+
+# Every version libbce4j needs from libgomp (GOMP_4.0, OMP_1.0, ...) must be defined by the runtime bundled: a
+# newer compiler may emit calls to entry points an older libgomp lacks.
+needed_versions=$(readelf -V --wide "$library_file" | awk -v f="$gomp_needed" '
+  /File:/ { on = 0; for (i = 1; i < NF; i++) if ($i == "File:") on = ($(i + 1) == f) }
+  on && /Name:/ { for (i = 1; i < NF; i++) if ($i == "Name:") print $(i + 1) }' | sort -u)
+defined_versions=$(readelf -V --wide "$openmp_runtime" | awk '
+  /^Version definition section/ { on = 1; next } /^Version .* section/ { on = 0 }
+  on && /Name:/ { for (i = 1; i < NF; i++) if ($i == "Name:") print $(i + 1) }' | sort -u)
+missing=$(comm -23 <(printf '%s\n' $needed_versions) <(printf '%s\n' $defined_versions) | tr '\n' ' ')
+[[ -z ${missing// /} ]] ||
+  die "$openmp_runtime does not define $missing(needed by $library): bundle a newer libgomp or build with an older GCC"
+
+bundled_gomp=libgomp-bce4j.so.1
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+[[ $out != "$library_dir" && $out != "${build_dir:-/nonexistent}" ]] ||
+  die "OUTPUT_DIR is the build's own folder: give another (the build keeps the unpatched libraries)"
+
+staging=$(mktemp -d "$out/.bundle-natives.XXXXXX")
+trap 'rm -rf "$staging"' EXIT
+
+cp -L "$library_file" "$staging/$library_soname"
+cp -L "$openmp_runtime" "$staging/$bundled_gomp"
+[[ -n $cuda_library ]] && cp -L "$cuda_library" "$staging/libbce4j_cuda.so"
+chmod u+w "$staging"/*
+# Strip first, patch after: strip rewrites the file, and patchelf's layout is then left as it made it.
+strip --strip-debug "$staging"/lib*
+patchelf --set-soname "$bundled_gomp" "$staging/$bundled_gomp"
+patchelf --replace-needed "$gomp_needed" "$bundled_gomp" "$staging/$library_soname"
+patchelf --set-rpath '$ORIGIN' "$staging/$library_soname"
+
+# What the patching must have produced.
+[[ $(soname_of "$staging/$bundled_gomp") == "$bundled_gomp" ]] || die "patchelf did not set the SONAME"
+needed_of "$staging/$library_soname" | grep -qx "$bundled_gomp" || die "patchelf did not replace NEEDED $gomp_needed"
+! needed_of "$staging/$library_soname" | grep -qx "$gomp_needed" || die "libbce4j still needs $gomp_needed"
+
+# Replace earlier products, and a libgomp.so.1 left by an earlier bundling (JavaCPP's copyLibs): shipped beside
+# the renamed one it would be loaded by nobody, or by the JNI glue's preload, which is worse.
+rm -f "$out"/libbce4j.so "$out"/libbce4j.so.* "$out/$bundled_gomp" "$out/libbce4j_cuda.so" "$out/$gomp_needed"
+if [[ -n $cuda_dir ]]; then
+  rm -rf "$cuda_dir"
+  if [[ -n $cuda_library ]]; then
+    mkdir -p "$cuda_dir"
+    mv "$staging/libbce4j_cuda.so" "$cuda_dir/"
+  fi
+fi
+mv "$staging"/lib* "$out/"
+
+echo "bundle-natives: $out"
+echo "  $library_soname  <- $library_file (NEEDED $gomp_needed -> $bundled_gomp, RUNPATH \$ORIGIN)"
+echo "  $bundled_gomp  <- $openmp_runtime ($how; defines $(printf '%s ' $needed_versions)for libbce4j)"
+if [[ -n $cuda_library ]]; then
+  echo "  ${cuda_dir:+$cuda_dir/}libbce4j_cuda.so  <- $(realpath "$cuda_library")"
+else
+  echo "  (no libbce4j_cuda.so)"
 fi
