@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.io.InputStream;
+import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -28,12 +30,14 @@ class CudaLibraryLocationTest {
     @DisplayName("the CUDA library from a jar of its own is found: Bce4j.cuda() reports the driver/device state")
     void cudaLibraryInItsOwnJar() throws Exception {
         String platform = Loader.getPlatform();
-        Path natives = ChildJvm.nativesCopy(work.resolve("natives"));
-        Path cudaLibrary = natives.resolve("libbce4j_cuda.so");
-        assumeTrue(Files.exists(cudaLibrary), "this build has no CUDA library (CMake found no CUDA compiler)");
+        ChildJvm.nativesCopy(work.resolve("natives"));
+        URL cudaLibrary = NativeLibrary.class.getResource(platform + "-gpu/libbce4j_cuda.so");
+        assumeTrue(cudaLibrary != null, "this build has no CUDA library (CMake found no CUDA compiler)");
         Path gpu = work.resolve("gpu").resolve(NativeLoader.RESOURCE_PACKAGE + platform + "-gpu");
         Files.createDirectories(gpu);
-        Files.move(cudaLibrary, gpu.resolve("libbce4j_cuda.so"));
+        try (InputStream in = cudaLibrary.openStream()) {
+            Files.copy(in, gpu.resolve("libbce4j_cuda.so"));
+        }
         Path api = ChildJvm.apiClasses(work.resolve("api"));
         Path nativesJar = ChildJvm.jar(work.resolve("natives"), work.resolve("bce4j-" + platform + ".jar"));
         Path gpuJar = ChildJvm.jar(work.resolve("gpu"), work.resolve("bce4j-" + platform + "-gpu.jar"));
