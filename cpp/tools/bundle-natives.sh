@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Puts the natives to ship in one folder (the jar's org/bce4j/<platform>/): libbce4j under its SONAME
-# (libbce4j.so.1, or libbce4j.so for a build without SOVERSION), its OpenMP runtime as libgomp-bce4j.so.1, and
+# (libbce4j.so.1), its OpenMP runtime as libgomp-bce4j.so.1, and
 # libbce4j_cuda.so where the build has one. The build tree keeps its own, unstripped and unpatched, libraries.
 #
 #   cpp/tools/bundle-natives.sh [--openmp-runtime PATH] [--cuda-library PATH | --no-cuda] [--cuda-dir DIR]
@@ -55,18 +55,8 @@ needed_of() { readelf -d "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'; }
 build_dir=
 if [[ -d $input ]]; then
   build_dir=$(cd "$input" && pwd)
-  search=("$build_dir")
-  if [[ -f $build_dir/CMakeCache.txt ]]; then
-    output_dir=$(sed -n 's/^BCE4J_LIBRARY_OUTPUT_DIR:[A-Z]*=//p' "$build_dir/CMakeCache.txt")
-    [[ -n $output_dir ]] && search=("$output_dir" "${search[@]}")
-  fi
-  library=
-  for d in "${search[@]}"; do
-    for name in libbce4j.so.1 libbce4j.so; do
-      if [[ -e $d/$name ]]; then library=$d/$name; break 2; fi
-    done
-  done
-  [[ -n $library ]] || die "no libbce4j.so.1 or libbce4j.so in ${search[*]}: build it first"
+  library=$build_dir/libbce4j.so.1
+  [[ -e $library ]] || die "no libbce4j.so.1 in $build_dir: build it first"
 elif [[ -f $input ]]; then
   library=$input
   [[ -f $(dirname "$input")/CMakeCache.txt ]] && build_dir=$(cd "$(dirname "$input")" && pwd)
