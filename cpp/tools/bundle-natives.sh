@@ -8,6 +8,8 @@
 #
 # --cuda-dir puts libbce4j_cuda.so in a folder of its own (the CUDA jar's org/bce4j/<platform>-gpu/) instead of
 # OUTPUT_DIR, and empties that folder when the build has no CUDA library.
+# --notice FILE (repeatable) copies FILE into META-INF/ of each jar's root, three folders above OUTPUT_DIR and the
+# CUDA folder (org/bce4j/<platform>/): the licences of what the jars bundle.
 #
 # The OpenMP runtime is renamed so that it never stands in for another library's libgomp.so.1 in the same
 # process (libtorch's, the system's): libgomp-bce4j.so.1 has that SONAME, libbce4j's NEEDED libgomp.so.1 becomes
@@ -28,12 +30,14 @@ openmp_runtime=
 cuda_library=
 cuda=auto
 cuda_dir=
+notices=()
 while [[ $# -gt 0 && $1 == --* ]]; do
   case $1 in
     --openmp-runtime) openmp_runtime=${2:?}; shift 2 ;;
     --cuda-library) cuda_library=${2:?}; cuda=yes; shift 2 ;;
     --no-cuda) cuda=no; shift ;;
     --cuda-dir) cuda_dir=${2:?}; shift 2 ;;
+    --notice) notices+=("${2:?}"); shift 2 ;;
     --help) usage ;;
     *) echo "bundle-natives: unknown option $1" >&2; usage ;;
   esac
@@ -142,14 +146,22 @@ needed_of "$staging/$library_soname" | grep -qx "$bundled_gomp" || die "patchelf
 # Replace earlier products, and a libgomp.so.1 left by an earlier bundling (JavaCPP's copyLibs): shipped beside
 # the renamed one it would be loaded by nobody, or by the JNI glue's preload, which is worse.
 rm -f "$out"/libbce4j.so "$out"/libbce4j.so.* "$out/$bundled_gomp" "$out/libbce4j_cuda.so" "$out/$gomp_needed"
+jar_roots=("$out/../../..")
 if [[ -n $cuda_dir ]]; then
-  rm -rf "$cuda_dir"
+  rm -rf "$cuda_dir" "$cuda_dir/../../../META-INF"
   if [[ -n $cuda_library ]]; then
     mkdir -p "$cuda_dir"
     mv "$staging/libbce4j_cuda.so" "$cuda_dir/"
+    jar_roots+=("$cuda_dir/../../..")
   fi
 fi
 mv "$staging"/lib* "$out/"
+if [[ ${#notices[@]} -gt 0 ]]; then
+  for root in "${jar_roots[@]}"; do
+    mkdir -p "$root/META-INF"
+    cp "${notices[@]}" "$root/META-INF/"
+  done
+fi
 
 echo "bundle-natives: $out"
 echo "  $library_soname  <- $library_file (NEEDED $gomp_needed -> $bundled_gomp, RUNPATH \$ORIGIN)"
