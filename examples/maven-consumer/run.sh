@@ -38,4 +38,12 @@ for home in "${homes[@]}"; do
   "$java" -Dorg.bytedeco.javacpp.cachedir="$cache/mp" --enable-native-access=org.bce4j,org.bytedeco.javacpp \
     --add-modules ALL-MODULE-PATH -p "target/classes:$deps" -m org.bce4j.example/org.bce4j.example.SeedValue >target/out.txt 2>target/err.txt
   check "module path, Java $version" target/out.txt target/err.txt
+  # Without --add-modules the natives' module is not in the graph: a clear error that says so, not a crash.
+  if "$java" -Dorg.bytedeco.javacpp.cachedir="$cache/mp" --enable-native-access=org.bce4j,org.bytedeco.javacpp \
+      -p "target/classes:$deps" -m org.bce4j.example/org.bce4j.example.SeedValue >target/out.txt 2>target/err.txt; then
+    echo "FAIL module path without --add-modules, Java $version: ran" >&2; exit 1
+  fi
+  grep -q 'UnsatisfiedLinkError: bce4j could not load its native libraries.*--add-modules ALL-MODULE-PATH' \
+    target/err.txt || { echo "FAIL module path without --add-modules, Java $version" >&2; cat target/err.txt >&2; exit 1; }
+  echo "PASS module path without --add-modules, Java $version: the error names --add-modules ALL-MODULE-PATH"
 done

@@ -218,7 +218,7 @@ final class NativeLibrary {
         /** The file of the first resource found, extracted where it is in a jar; null where none is found. */
         private static String find() {
             for (String pattern : RESOURCES) {
-                java.net.URL url = NativeLibrary.class.getResource(String.format(pattern, Loader.getPlatform()));
+                java.net.URL url = NativeLoader.resource(String.format(pattern, Loader.getPlatform()));
                 if (url == null) {
                     continue;
                 }

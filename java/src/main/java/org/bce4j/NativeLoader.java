@@ -106,6 +106,19 @@ final class NativeLoader {
         return path == null ? "" : path;
     }
 
+    /**
+     * A resource of the natives jars, relative to this package ({@code linux-x86_64/libbce4j.so.1}), or null. Found
+     * as JavaCPP's Loader finds the libraries: on the module path they are in modules of their own, which
+     * {@code Class.getResource} of this module would not search.
+     */
+    static URL resource(String relative) {
+        try {
+            return Loader.findResource(NativeLibrary.class, relative);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
     // ---- The files ------------------------------------------------------------------------------------------------
 
     /** One native library of the natives jar: the JavaCPP name it has in the annotation, and what it is. */
@@ -113,7 +126,7 @@ final class NativeLoader {
         /** The file name reported: the candidate present among the resources, else the one expected first. */
         String fileName(String platform) {
             for (String candidate : candidates) {
-                if (NativeLibrary.class.getResource(platform + "/" + candidate) != null) {
+                if (NativeLoader.resource(platform + "/" + candidate) != null) {
                     return candidate;
                 }
             }
@@ -123,7 +136,7 @@ final class NativeLoader {
         /** The resource of this platform JavaCPP would load, or null where there is none. */
         URL resource(String platform) {
             for (String candidate : candidates) {
-                URL url = NativeLibrary.class.getResource(platform + "/" + candidate);
+                URL url = NativeLoader.resource(platform + "/" + candidate);
                 if (url != null) {
                     return url;
                 }
@@ -183,6 +196,11 @@ final class NativeLoader {
             if (!others.isEmpty()) {
                 message.append(" The class path has bce4j natives for ").append(String.join(", ", others))
                         .append(" only, which cannot run on this JVM.");
+            }
+            if (NativeLibrary.class.getModule().isNamed()) {
+                message.append(" On the module path the natives are a module that nothing requires: run with")
+                        .append(" --add-modules ALL-MODULE-PATH (or --add-modules org.bce4j.")
+                        .append(platform.replace('-', '.')).append(").");
             }
         } else {
             message.append("the natives for ").append(platform).append(" (").append(jvm).append(") in ")
@@ -272,7 +290,7 @@ final class NativeLoader {
         for (String other : KNOWN_PLATFORMS) {
             String file = other.startsWith("windows") ? name + ".dll"
                     : other.startsWith("macosx") ? "lib" + name + ".dylib" : "lib" + name + ".so";
-            if (!other.equals(platform) && NativeLibrary.class.getResource(other + "/" + file) != null) {
+            if (!other.equals(platform) && NativeLoader.resource(other + "/" + file) != null) {
                 present.add(other);
             }
         }
