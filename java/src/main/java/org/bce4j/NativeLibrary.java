@@ -6,6 +6,7 @@ import java.nio.ShortBuffer;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.annotation.Cast;
+import org.bytedeco.javacpp.annotation.MemberGetter;
 import org.bytedeco.javacpp.annotation.MemberSetter;
 import org.bytedeco.javacpp.annotation.Name;
 import org.bytedeco.javacpp.annotation.NoException;
@@ -271,14 +272,65 @@ final class NativeLibrary {
             @Cast("const void*") long gradOutput, @Cast("void*") long loss, @Cast("double*") long reducedLoss,
             @Cast("void*") long gradInput, @Cast("void*") long gradTarget);
 
-    // Status codes, mirroring enum bce4j_status in bce4j.h.
+    // The header's constants as its compiler sees them, read through the glue: each header_X() returns the C
+    // enumerator or macro X. The library does not use them (it uses the mirrors below, and the codes of DType,
+    // Reduction, PosWeightMode and CudaState); HeaderConstantsTest checks every mirror against them, and this list
+    // against the header: one getter per enumerator and per integer macro. (Here, not in a nested class: JavaCPP
+    // generates glue for the nested classes of a binding class only where they are Pointers.)
+
+    // enum bce4j_status
+    @MemberGetter @Name("BCE4J_OK") static native int header_BCE4J_OK();
+    @MemberGetter @Name("BCE4J_ERROR_NULL_ARGUMENT") static native int header_BCE4J_ERROR_NULL_ARGUMENT();
+    @MemberGetter @Name("BCE4J_ERROR_INVALID_SHAPE") static native int header_BCE4J_ERROR_INVALID_SHAPE();
+    @MemberGetter @Name("BCE4J_ERROR_BROADCAST") static native int header_BCE4J_ERROR_BROADCAST();
+    @MemberGetter @Name("BCE4J_ERROR_OUT_OF_RANGE") static native int header_BCE4J_ERROR_OUT_OF_RANGE();
+    @MemberGetter @Name("BCE4J_ERROR_INVALID_OPTION") static native int header_BCE4J_ERROR_INVALID_OPTION();
+    @MemberGetter @Name("BCE4J_ERROR_INTERNAL") static native int header_BCE4J_ERROR_INTERNAL();
+    @MemberGetter @Name("BCE4J_ERROR_UNAVAILABLE") static native int header_BCE4J_ERROR_UNAVAILABLE();
+    @MemberGetter @Name("BCE4J_ERROR_DEVICE") static native int header_BCE4J_ERROR_DEVICE();
+
+    // enum bce4j_dtype
+    @MemberGetter @Name("BCE4J_FLOAT32") static native int header_BCE4J_FLOAT32();
+    @MemberGetter @Name("BCE4J_FLOAT64") static native int header_BCE4J_FLOAT64();
+    @MemberGetter @Name("BCE4J_FLOAT16") static native int header_BCE4J_FLOAT16();
+    @MemberGetter @Name("BCE4J_BFLOAT16") static native int header_BCE4J_BFLOAT16();
+
+    // enum bce4j_reduction
+    @MemberGetter @Name("BCE4J_REDUCTION_NONE") static native int header_BCE4J_REDUCTION_NONE();
+    @MemberGetter @Name("BCE4J_REDUCTION_MEAN") static native int header_BCE4J_REDUCTION_MEAN();
+    @MemberGetter @Name("BCE4J_REDUCTION_SUM") static native int header_BCE4J_REDUCTION_SUM();
+    @MemberGetter @Name("BCE4J_REDUCTION_MEAN_BY_WEIGHT") static native int header_BCE4J_REDUCTION_MEAN_BY_WEIGHT();
+    @MemberGetter @Name("BCE4J_REDUCTION_MEAN_BY_NONZERO_WEIGHT")
+    static native int header_BCE4J_REDUCTION_MEAN_BY_NONZERO_WEIGHT();
+    @MemberGetter @Name("BCE4J_REDUCTION_MEAN_VALID") static native int header_BCE4J_REDUCTION_MEAN_VALID();
+
+    // enum bce4j_pos_weight_mode
+    @MemberGetter @Name("BCE4J_POS_WEIGHT_TORCH") static native int header_BCE4J_POS_WEIGHT_TORCH();
+    @MemberGetter @Name("BCE4J_POS_WEIGHT_PADDLE_LEGACY") static native int header_BCE4J_POS_WEIGHT_PADDLE_LEGACY();
+
+    // enum bce4j_cuda_state
+    @MemberGetter @Name("BCE4J_CUDA_AVAILABLE") static native int header_BCE4J_CUDA_AVAILABLE();
+    @MemberGetter @Name("BCE4J_CUDA_LIBRARY_ABSENT") static native int header_BCE4J_CUDA_LIBRARY_ABSENT();
+    @MemberGetter @Name("BCE4J_CUDA_NO_DRIVER") static native int header_BCE4J_CUDA_NO_DRIVER();
+    @MemberGetter @Name("BCE4J_CUDA_DRIVER_TOO_OLD") static native int header_BCE4J_CUDA_DRIVER_TOO_OLD();
+    @MemberGetter @Name("BCE4J_CUDA_NO_DEVICE") static native int header_BCE4J_CUDA_NO_DEVICE();
+    @MemberGetter @Name("BCE4J_CUDA_ERROR") static native int header_BCE4J_CUDA_ERROR();
+
+    // integer macros
+    @MemberGetter @Name("BCE4J_MAX_DIMS") static native int header_BCE4J_MAX_DIMS();
+    @MemberGetter @Name("BCE4J_MAX_THREADS") static native int header_BCE4J_MAX_THREADS();
+    @MemberGetter @Name("BCE4J_VERSION_MAJOR") static native int header_BCE4J_VERSION_MAJOR();
+    @MemberGetter @Name("BCE4J_VERSION_MINOR") static native int header_BCE4J_VERSION_MINOR();
+    @MemberGetter @Name("BCE4J_VERSION_PATCH") static native int header_BCE4J_VERSION_PATCH();
+
+    // Status codes, mirroring enum bce4j_status in bce4j.h (HeaderConstantsTest checks them).
     static final int BCE4J_OK = 0;
     static final int BCE4J_ERROR_NULL_ARGUMENT = 1;
     static final int BCE4J_ERROR_INTERNAL = 6;
     static final int BCE4J_ERROR_UNAVAILABLE = 7;
     static final int BCE4J_ERROR_DEVICE = 8;
 
-    // Mirror BCE4J_MAX_DIMS and BCE4J_MAX_THREADS in bce4j.h.
+    // Mirror BCE4J_MAX_DIMS and BCE4J_MAX_THREADS in bce4j.h (HeaderConstantsTest checks them).
     static final int MAX_DIMS = 32;
     static final int MAX_THREADS = 1024;
 }
