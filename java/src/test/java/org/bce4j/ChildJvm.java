@@ -175,15 +175,31 @@ final class ChildJvm {
         command.add(String.join(java.io.File.pathSeparator, elements.stream().map(Path::toString).toList()));
         command.add(main.getName());
         command.addAll(List.of(args));
-        Path log = Files.createTempFile(work, "child", ".log");
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        ProcessBuilder builder = new ProcessBuilder(command);
         builder.environment().remove("BCE4J_CUDA_LIBRARY");
-        Process child = builder.start();
-        if (!child.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+        return runProcess(builder, work, TIMEOUT_SECONDS);
+    }
+
+    /**
+     * Runs a child process with a time limit, for every test that starts one: its output and errors go to a new file
+     * in {@code work}, never to a pipe (a test that reads a pipe to its end before waiting hangs with the child), and
+     * its input is closed, so that a child that reads it ends rather than waits. Waits at most {@code timeoutSeconds};
+     * past that, kills the child and whatever it started, and fails with what it printed so far.
+     */
+    static Result runProcess(ProcessBuilder builder, Path work, long timeoutSeconds) throws Exception {
+        Path log = Files.createTempFile(work, "child", ".log");
+        Process child = builder.redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        child.getOutputStream().close();
+        if (!child.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+            child.descendants().forEach(ProcessHandle::destroyForcibly);
             child.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            fail("the child JVM did not finish within " + TIMEOUT_SECONDS + " s; output so far:\n"
-                    + Files.readString(log, StandardCharsets.UTF_8));
+            fail("the child process did not finish within " + timeoutSeconds + " s; output so far:\n" + read(log));
         }
-        return new Result(child.exitValue(), Files.readString(log, StandardCharsets.UTF_8));
+        return new Result(child.exitValue(), read(log));
+    }
+
+    /** A child's output; bytes that are not UTF-8 (a crash report, say) are replaced rather than thrown over. */
+    private static String read(Path log) throws IOException {
+        return new String(Files.readAllBytes(log), StandardCharsets.UTF_8);
     }
 }

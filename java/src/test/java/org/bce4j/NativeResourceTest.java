@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.FloatBuffer;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -23,6 +24,7 @@ import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerScope;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Library facts, native memory over many calls and objects, and concurrent use of one loss. */
 class NativeResourceTest {
@@ -230,18 +232,16 @@ class NativeResourceTest {
      */
     @Test
     @DisplayName("a huge numThreads must not kill the JVM (child process with an 8 GB address-space limit)")
-    void hugeThreadCountDoesNotKillTheProcess() throws Exception {
+    void hugeThreadCountDoesNotKillTheProcess(@TempDir Path work) throws Exception {
         String javaBin = System.getProperty("java.home") + "/bin/java";
         String classPath = System.getProperty("java.class.path");
         String command = "ulimit -v 8000000 && exec '" + javaBin + "' -Xmx256m -XX:CompressedClassSpaceSize=64m"
                 + " -XX:ReservedCodeCacheSize=64m -cp '" + classPath + "' '" + HugeThreadCountChild.class.getName() + "'";
-        Process child = new ProcessBuilder("/bin/sh", "-c", command).redirectErrorStream(true).start();
-        String output;
-        try (var in = child.getInputStream()) {
-            output = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-        }
-        assertTrue(child.waitFor(60, TimeUnit.SECONDS), "child did not finish");
-        assertEquals(0, child.exitValue(), "the child JVM died with exit code " + child.exitValue() + "; output: " + output.strip());
+        // Output to a file and a time limit: a child that hangs fails the test (with what it printed), not the build.
+        ChildJvm.Result child = ChildJvm.runProcess(new ProcessBuilder("/bin/sh", "-c", command), work, 60);
+        String output = child.output();
+        assertEquals(0, child.exitCode(), "the child JVM died with exit code " + child.exitCode() + "; output: "
+                + output.strip());
         assertTrue(output.contains("CHILD OK"), output);
     }
 
