@@ -1,6 +1,7 @@
 package org.bce4j;
 
 import static org.bce4j.BceTestSupport.*;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -259,14 +260,62 @@ class TargetConventionsTest {
             gradTarget[i] = 0.8 * (-x[i] + (p - 1) * softplus(-x[i])) / 3;
             sum += loss[i];
         }
-        BufferKind kind = dtype == DType.FLOAT32 ? BufferKind.FLOAT_POINTER : BufferKind.DOUBLE_BUFFER;
+        Expected expected = new Expected(new double[] {sum / 3}, gradInput, gradTarget, sum / 3);
         try (BCEWithLogitsLoss bce = BCEWithLogitsLoss.builder().reduction(Reduction.MEAN_VALID)
                 .posWeight(new double[] {p}, 1).labelSmoothing(0.2).ignoreIndex(IGNORE).build()) {
             assertEquals(OptionalDouble.of(IGNORE), bce.ignoreIndex());
+            if (dtype.is16Bit()) {
+                assertCombination16(dtype, bce, x, y, p, expected);
+                return;
+            }
+            BufferKind kind = dtype == DType.FLOAT32 ? BufferKind.FLOAT_POINTER : BufferKind.DOUBLE_BUFFER;
             Outcome o = run(kind, bce, new long[] {4}, x, y, null, 0);
-            assertOutcome(new Expected(new double[] {sum / 3}, gradInput, gradTarget, sum / 3), o, dtype,
-                    "combination " + dtype);
+            assertOutcome(expected, o, dtype, "combination " + dtype);
         }
+    }
+
+    /**
+     * The combination in 16-bit storage, through every 16-bit buffer kind (the inputs and p are exact in both
+     * formats): each output within one rounding of the value worked out by hand, plus what the float32 computation
+     * before it adds (see {@link BceTestSupport#assertRounded16}); where float32 is computed in double (the scalar
+     * kernels), exactly the float64 call's result rounded once, as {@link HalfStorageTest} compares.
+     */
+    private static void assertCombination16(DType dtype, BCEWithLogitsLoss bce, double[] x, double[] y, double p,
+            Expected e) {
+        assertArrayEquals(x, HalfStorageTest.rounded(dtype, x), "test bug: x not exact in " + dtype);
+        assertArrayEquals(y, HalfStorageTest.rounded(dtype, y), "test bug: y not exact in " + dtype);
+        long[] shape = {4};
+        Outcome f64 = run(BufferKind.DOUBLE_ARRAY, bce, shape, x, y, null, 0);
+        for (HalfStorageTest.Kind kind : HalfStorageTest.Kind.values()) {
+            String label = "combination " + dtype + " " + kind;
+            HalfStorageTest.Outcome o = HalfStorageTest.run(kind, dtype, bce, shape, x, y, null);
+            double sumTerms = 0;
+            for (int i = 0; i < x.length; i++) {
+                double terms = (1 + Math.abs(x[i])) * (1 + p);
+                sumTerms += terms;
+                assertRounded16(dtype, e.gradInput[i], o.gradInput()[i], terms, label + " gradInput " + i);
+                assertRounded16(dtype, e.gradTarget[i], o.gradTarget()[i], terms, label + " gradTarget " + i);
+                if (FLOAT32_ROUNDED_ONCE) {
+                    assertEquals(rounded16(dtype, f64.gradInput[i]), o.gradInput()[i], label + " gradInput " + i);
+                    assertEquals(rounded16(dtype, f64.gradTarget[i]), o.gradTarget()[i], label + " gradTarget " + i);
+                }
+            }
+            // The ignored element: exact zeros.
+            assertEquals(0.0, o.gradInput()[2], 0.0, label + " ignored gradInput");
+            assertEquals(0.0, o.gradTarget()[2], 0.0, label + " ignored gradTarget");
+            assertEquals(e.returned, o.returned(), (FLOAT32_ROUNDED_ONCE ? 1e-12 : LANES32) * sumTerms,
+                    label + " returned");
+            // The one-element loss is the double result rounded once, and within one rounding of the reference.
+            assertEquals(rounded16(dtype, o.returned()), o.loss()[0], label + " loss[0]");
+            assertRounded16(dtype, e.loss[0], o.loss()[0], sumTerms, label + " loss[0]");
+            if (FLOAT32_ROUNDED_ONCE) {
+                assertEquals(f64.returned, o.returned(), 0.0, label + " returned against float64");
+            }
+        }
+    }
+
+    private static double rounded16(DType dtype, double v) {
+        return HalfStorageTest.rounded(dtype, new double[] {v})[0];
     }
 
     @Test
