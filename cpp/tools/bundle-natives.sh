@@ -146,13 +146,16 @@ needed_of "$staging/$library_soname" | grep -qx "$bundled_gomp" || die "patchelf
 # Replace earlier products, and a libgomp.so.1 left by an earlier bundling (JavaCPP's copyLibs): shipped beside
 # the renamed one it would be loaded by nobody, or by the JNI glue's preload, which is worse.
 rm -f "$out"/libbce4j.so "$out"/libbce4j.so.* "$out/$bundled_gomp" "$out/libbce4j_cuda.so" "$out/$gomp_needed"
-jar_roots=("$out/../../..")
+jar_root() { dirname "$(dirname "$(dirname "$1")")"; } # above org/bce4j/<platform>/, by name: it may not exist
+jar_roots=("$(jar_root "$out")")
 if [[ -n $cuda_dir ]]; then
-  rm -rf "$cuda_dir" "$cuda_dir/../../../META-INF"
+  # The CUDA jar's whole folder is made anew: with no CUDA library it must not exist (an empty folder or one with
+  # only notices would still become a jar).
+  rm -rf "$(jar_root "$cuda_dir")"
   if [[ -n $cuda_library ]]; then
     mkdir -p "$cuda_dir"
     mv "$staging/libbce4j_cuda.so" "$cuda_dir/"
-    jar_roots+=("$cuda_dir/../../..")
+    jar_roots+=("$(jar_root "$cuda_dir")")
   fi
 fi
 mv "$staging"/lib* "$out/"
