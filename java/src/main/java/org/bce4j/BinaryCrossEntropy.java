@@ -1,5 +1,8 @@
 package org.bce4j;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.lang.ref.Reference;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
 import java.nio.ShortBuffer;
@@ -41,8 +44,15 @@ import org.bytedeco.javacpp.ShortPointer;
  * <p>The {@code computeWeightGradients} forms take the same arguments and also return the gradients with respect
  * to the weight and the positive-class weight, summed back to their own shapes (see {@link WeightGradients}).
  *
- * <p>Instances are immutable and may be used by several threads at once; they hold native memory, so close them
- * (try-with-resources) when done, and not while calls are running.
+ * <h2>Threads and closing</h2>
+ * Instances are immutable, and any number of threads may call them at once. They hold native memory (their options
+ * and copies of their weights), so close them (try-with-resources) when done. {@link #close()} may be called from
+ * any thread at any time, also while other threads' calls are running, and any number of times: the first call
+ * marks the loss closed, so that every call that has not begun yet throws {@link IllegalStateException}, then
+ * waits for the calls that are running to return, and frees the native memory; every {@code close()} returns once
+ * it is freed. A call thus either runs to its end on memory that stays allocated, or throws
+ * {@link IllegalStateException} without computing anything. A loss that is never closed is freed when it is
+ * garbage collected, never during one of its calls.
  */
 public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits BCEWithLogitsLoss, BCELoss {
     private final boolean onLogits;
@@ -56,7 +66,26 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
     private final NativeOptions options;
     private final long[] weightShape; // null: no weight
     private final long[] posWeightShape; // null: no pos_weight (always for BCELoss)
-    private volatile boolean closed;
+
+    // The lifecycle of the native memory in one word: CLOSED (the sign bit) once close() has begun, plus the number
+    // of calls inside that memory. A call adds 1 before it reads the memory and subtracts 1 after (acquire, release:
+    // one atomic add each, no lock); close() sets CLOSED, waits under closeLock until the count is 0, then frees.
+    private static final long CLOSED = Long.MIN_VALUE;
+    private static final long COUNT = ~CLOSED;
+    private static final VarHandle STATE;
+
+    static {
+        try {
+            STATE = MethodHandles.lookup().findVarHandle(BinaryCrossEntropy.class, "state", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    @SuppressWarnings("unused") // read and written through STATE
+    private volatile long state;
+    private final Object closeLock = new Object();
+    private boolean freed; // guarded by closeLock
 
     /** {@code onLogits}: BCEWithLogitsLoss when true, BCELoss (on probabilities) when false. */
     BinaryCrossEntropy(boolean onLogits, Builder<?> builder, LogitsOptions logits) {
@@ -241,8 +270,8 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
      */
     public double compute(long[] shape, FloatPointer input, FloatPointer target, FloatPointer gradOutput,
             FloatPointer loss, FloatPointer gradInput, FloatPointer gradTarget) {
-        return computePointers(options.address(DType.FLOAT32), DType.FLOAT32, shape, input, target, gradOutput, loss,
-                gradInput, gradTarget);
+        return computePointers(SHARED_OPTIONS, DType.FLOAT32, shape, input, target, gradOutput, loss, gradInput,
+                gradTarget);
     }
 
     /**
@@ -292,8 +321,8 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
      */
     public double compute(long[] shape, DoublePointer input, DoublePointer target, DoublePointer gradOutput,
             DoublePointer loss, DoublePointer gradInput, DoublePointer gradTarget) {
-        return computePointers(options.address(DType.FLOAT64), DType.FLOAT64, shape, input, target, gradOutput, loss,
-                gradInput, gradTarget);
+        return computePointers(SHARED_OPTIONS, DType.FLOAT64, shape, input, target, gradOutput, loss, gradInput,
+                gradTarget);
     }
 
     /**
@@ -349,25 +378,38 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
     public double compute(DType dtype, long[] shape, ShortPointer input, ShortPointer target, ShortPointer gradOutput,
             ShortPointer loss, ShortPointer gradInput, ShortPointer gradTarget) {
         DType storage = Checks.storage16(dtype);
-        return computePointers(options.address(storage), storage, shape, input, target, gradOutput, loss, gradInput,
+        return computePointers(SHARED_OPTIONS, storage, shape, input, target, gradOutput, loss, gradInput,
                 gradTarget);
     }
 
-    private double computePointers(long optionsAddress, DType dtype, long[] shape, Pointer input, Pointer target,
+    // callOptions: SHARED_OPTIONS, or the address of a call's own options (which point at this loss's weights).
+    private double computePointers(long callOptions, DType dtype, long[] shape, Pointer input, Pointer target,
             Pointer gradOutput, Pointer loss, Pointer gradInput, Pointer gradTarget) {
-        CallScratch scratch = begin();
-        long count = scratch.putShape(shape);
-        long perResult = resultCount(count);
-        int bytes = dtype.bytes;
-        int status = invoke(optionsAddress, dtype.code, shape.length, scratch.shapeAddress,
-                Checks.address(input, "input", bytes, count, true),
-                Checks.address(target, "target", bytes, count, true),
-                Checks.address(gradOutput, "gradOutput", bytes, perResult, false),
-                Checks.address(loss, "loss", bytes, perResult, reduction == Reduction.NONE),
-                scratch.reducedLossAddress,
-                Checks.address(gradInput, "gradInput", bytes, count, false),
-                Checks.address(gradTarget, "gradTarget", bytes, count, false));
-        return finish(status, scratch);
+        acquire();
+        try {
+            CallScratch scratch = CallScratch.current();
+            long count = scratch.putShape(shape);
+            long perResult = resultCount(count);
+            int bytes = dtype.bytes;
+            int status = invoke(optionsAddress(callOptions, dtype), dtype.code, shape.length, scratch.shapeAddress,
+                    Checks.address(input, "input", bytes, count, true),
+                    Checks.address(target, "target", bytes, count, true),
+                    Checks.address(gradOutput, "gradOutput", bytes, perResult, false),
+                    Checks.address(loss, "loss", bytes, perResult, reduction == Reduction.NONE),
+                    scratch.reducedLossAddress,
+                    Checks.address(gradInput, "gradInput", bytes, count, false),
+                    Checks.address(gradTarget, "gradTarget", bytes, count, false));
+            return finish(status, scratch);
+        } finally {
+            release();
+            // The native code had their addresses only: a Pointer collected during the call would free its memory.
+            Reference.reachabilityFence(input);
+            Reference.reachabilityFence(target);
+            Reference.reachabilityFence(gradOutput);
+            Reference.reachabilityFence(loss);
+            Reference.reachabilityFence(gradInput);
+            Reference.reachabilityFence(gradTarget);
+        }
     }
 
     // ---- Direct NIO buffers ---------------------------------------------------------------------------------
@@ -419,18 +461,24 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
      */
     public double compute(long[] shape, FloatBuffer input, FloatBuffer target, FloatBuffer gradOutput,
             FloatBuffer loss, FloatBuffer gradInput, FloatBuffer gradTarget) {
-        return computeBuffers(options.address(DType.FLOAT32), shape, input, target, gradOutput, loss, gradInput,
-                gradTarget);
+        return computeBuffers(SHARED_OPTIONS, shape, input, target, gradOutput, loss, gradInput, gradTarget);
     }
 
-    private double computeBuffers(long optionsAddress, long[] shape, FloatBuffer input, FloatBuffer target,
+    private double computeBuffers(long callOptions, long[] shape, FloatBuffer input, FloatBuffer target,
             FloatBuffer gradOutput, FloatBuffer loss, FloatBuffer gradInput, FloatBuffer gradTarget) {
-        CallScratch scratch = begin();
-        long count = scratch.putShape(shape);
-        checkBuffers(count, input, target, gradOutput, loss, gradInput, gradTarget);
-        int status = invoke(optionsAddress, DType.FLOAT32.code, shape.length, scratch.shapeAddress,
-                input, target, gradOutput, loss, scratch.reducedLossAddress, gradInput, gradTarget);
-        return finish(status, scratch);
+        acquire();
+        try {
+            CallScratch scratch = CallScratch.current();
+            long count = scratch.putShape(shape);
+            checkBuffers(count, input, target, gradOutput, loss, gradInput, gradTarget);
+            int status = invoke(optionsAddress(callOptions, DType.FLOAT32), DType.FLOAT32.code, shape.length,
+                    scratch.shapeAddress, input, target, gradOutput, loss, scratch.reducedLossAddress, gradInput,
+                    gradTarget);
+            return finish(status, scratch);
+        } finally {
+            release();
+            fenceBuffers(input, target, gradOutput, loss, gradInput, gradTarget);
+        }
     }
 
     /**
@@ -480,18 +528,24 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
      */
     public double compute(long[] shape, DoubleBuffer input, DoubleBuffer target, DoubleBuffer gradOutput,
             DoubleBuffer loss, DoubleBuffer gradInput, DoubleBuffer gradTarget) {
-        return computeBuffers(options.address(DType.FLOAT64), shape, input, target, gradOutput, loss, gradInput,
-                gradTarget);
+        return computeBuffers(SHARED_OPTIONS, shape, input, target, gradOutput, loss, gradInput, gradTarget);
     }
 
-    private double computeBuffers(long optionsAddress, long[] shape, DoubleBuffer input, DoubleBuffer target,
+    private double computeBuffers(long callOptions, long[] shape, DoubleBuffer input, DoubleBuffer target,
             DoubleBuffer gradOutput, DoubleBuffer loss, DoubleBuffer gradInput, DoubleBuffer gradTarget) {
-        CallScratch scratch = begin();
-        long count = scratch.putShape(shape);
-        checkBuffers(count, input, target, gradOutput, loss, gradInput, gradTarget);
-        int status = invoke(optionsAddress, DType.FLOAT64.code, shape.length, scratch.shapeAddress,
-                input, target, gradOutput, loss, scratch.reducedLossAddress, gradInput, gradTarget);
-        return finish(status, scratch);
+        acquire();
+        try {
+            CallScratch scratch = CallScratch.current();
+            long count = scratch.putShape(shape);
+            checkBuffers(count, input, target, gradOutput, loss, gradInput, gradTarget);
+            int status = invoke(optionsAddress(callOptions, DType.FLOAT64), DType.FLOAT64.code, shape.length,
+                    scratch.shapeAddress, input, target, gradOutput, loss, scratch.reducedLossAddress, gradInput,
+                    gradTarget);
+            return finish(status, scratch);
+        } finally {
+            release();
+            fenceBuffers(input, target, gradOutput, loss, gradInput, gradTarget);
+        }
     }
 
     /**
@@ -548,19 +602,36 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
     public double compute(DType dtype, long[] shape, ShortBuffer input, ShortBuffer target, ShortBuffer gradOutput,
             ShortBuffer loss, ShortBuffer gradInput, ShortBuffer gradTarget) {
         Checks.storage16(dtype);
-        return computeBuffers(options.address(dtype), dtype, shape, input, target, gradOutput, loss, gradInput,
-                gradTarget);
+        return computeBuffers(SHARED_OPTIONS, dtype, shape, input, target, gradOutput, loss, gradInput, gradTarget);
     }
 
-    private double computeBuffers(long optionsAddress, DType dtype, long[] shape, ShortBuffer input,
+    private double computeBuffers(long callOptions, DType dtype, long[] shape, ShortBuffer input,
             ShortBuffer target, ShortBuffer gradOutput, ShortBuffer loss, ShortBuffer gradInput,
             ShortBuffer gradTarget) {
-        CallScratch scratch = begin();
-        long count = scratch.putShape(shape);
-        checkBuffers(count, input, target, gradOutput, loss, gradInput, gradTarget);
-        int status = invoke(optionsAddress, dtype.code, shape.length, scratch.shapeAddress, input, target,
-                gradOutput, loss, scratch.reducedLossAddress, gradInput, gradTarget);
-        return finish(status, scratch);
+        acquire();
+        try {
+            CallScratch scratch = CallScratch.current();
+            long count = scratch.putShape(shape);
+            checkBuffers(count, input, target, gradOutput, loss, gradInput, gradTarget);
+            int status = invoke(optionsAddress(callOptions, dtype), dtype.code, shape.length, scratch.shapeAddress,
+                    input, target, gradOutput, loss, scratch.reducedLossAddress, gradInput, gradTarget);
+            return finish(status, scratch);
+        } finally {
+            release();
+            fenceBuffers(input, target, gradOutput, loss, gradInput, gradTarget);
+        }
+    }
+
+    // The CUDA forms pass the buffers' addresses only: a direct buffer collected during the call would free its
+    // memory.
+    private static void fenceBuffers(java.nio.Buffer input, java.nio.Buffer target, java.nio.Buffer gradOutput,
+            java.nio.Buffer loss, java.nio.Buffer gradInput, java.nio.Buffer gradTarget) {
+        Reference.reachabilityFence(input);
+        Reference.reachabilityFence(target);
+        Reference.reachabilityFence(gradOutput);
+        Reference.reachabilityFence(loss);
+        Reference.reachabilityFence(gradInput);
+        Reference.reachabilityFence(gradTarget);
     }
 
     private void checkBuffers(long count, java.nio.Buffer input, java.nio.Buffer target, java.nio.Buffer gradOutput,
@@ -959,9 +1030,9 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
      * gradients (the shared options stay untouched, so other threads' calls are unaffected), then reads them.
      */
     private WeightGradients withWeightGradients(DType dtype, NativeCall call) {
-        ensureOpen();
         long[] weightGradientShape = weightShape == null ? new long[0] : weightShape;
         long[] posWeightGradientShape = posWeightShape == null ? new long[0] : posWeightShape;
+        acquire(); // from the copy of the options to the end of the call: the copy points at this loss's weights
         try (PointerScope scope = new PointerScope()) {
             Pointer gradWeight = nativeOutput(dtype, weightGradientShape);
             Pointer gradPosWeight = onLogits ? nativeOutput(dtype, posWeightGradientShape) : null;
@@ -970,6 +1041,8 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
             double reducedLoss = call.run(callOptions.address());
             return new WeightGradients(reducedLoss, toDoubles(dtype, gradWeight), weightGradientShape.clone(),
                     onLogits ? toDoubles(dtype, gradPosWeight) : null, posWeightGradientShape.clone());
+        } finally {
+            release();
         }
     }
 
@@ -1031,16 +1104,21 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
     public double computeAt(DType dtype, long[] shape, long input, long target, long gradOutput, long loss,
             long gradInput, long gradTarget) {
         Checks.notNull(dtype, "dtype");
-        CallScratch scratch = begin();
-        long count = scratch.putShape(shape);
-        if (count > 0) {
-            Checks.address(input, "input", true);
-            Checks.address(target, "target", true);
-            Checks.address(loss, "loss", reduction == Reduction.NONE);
+        acquire();
+        try {
+            CallScratch scratch = CallScratch.current();
+            long count = scratch.putShape(shape);
+            if (count > 0) {
+                Checks.address(input, "input", true);
+                Checks.address(target, "target", true);
+                Checks.address(loss, "loss", reduction == Reduction.NONE);
+            }
+            int status = invoke(options.address(dtype), dtype.code, shape.length, scratch.shapeAddress, input,
+                    target, gradOutput, loss, scratch.reducedLossAddress, gradInput, gradTarget);
+            return finish(status, scratch);
+        } finally {
+            release();
         }
-        int status = invoke(options.address(dtype), dtype.code, shape.length, scratch.shapeAddress, input, target,
-                gradOutput, loss, scratch.reducedLossAddress, gradInput, gradTarget);
-        return finish(status, scratch);
     }
 
     // ---- CUDA device memory ---------------------------------------------------------------------------------
@@ -1076,32 +1154,63 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
     public double computeOnCuda(DType dtype, long[] shape, long input, long target, long gradOutput, long loss,
             long gradInput, long gradTarget, long stream) {
         Checks.notNull(dtype, "dtype");
-        CallScratch scratch = begin();
-        if (hasWeights) {
-            throw new IllegalStateException("computeOnCuda takes device memory, but this loss holds its weight or "
-                    + "posWeight in host memory; build it with device(Device.CUDA) and pass host buffers instead");
+        acquire();
+        try {
+            CallScratch scratch = CallScratch.current();
+            if (hasWeights) {
+                throw new IllegalStateException("computeOnCuda takes device memory, but this loss holds its weight or "
+                        + "posWeight in host memory; build it with device(Device.CUDA) and pass host buffers instead");
+            }
+            long count = scratch.putShape(shape);
+            if (count > 0) {
+                Checks.address(input, "input", true);
+                Checks.address(target, "target", true);
+                Checks.address(loss, "loss", reduction == Reduction.NONE);
+            }
+            NativeLibrary.CudaLibraryFile.ensureNamed();
+            long options = this.options.address(dtype);
+            int status = onLogits
+                    ? NativeLibrary.bce4j_cuda_bce_with_logits(options, dtype.code, shape.length,
+                            scratch.shapeAddress, input, target, gradOutput, loss, scratch.reducedLossAddress,
+                            gradInput, gradTarget, stream)
+                    : NativeLibrary.bce4j_cuda_bce(options, dtype.code, shape.length, scratch.shapeAddress, input,
+                            target, gradOutput, loss, scratch.reducedLossAddress, gradInput, gradTarget, stream);
+            return finish(status, scratch);
+        } finally {
+            release();
         }
-        long count = scratch.putShape(shape);
-        if (count > 0) {
-            Checks.address(input, "input", true);
-            Checks.address(target, "target", true);
-            Checks.address(loss, "loss", reduction == Reduction.NONE);
-        }
-        NativeLibrary.CudaLibraryFile.ensureNamed();
-        long options = this.options.address(dtype);
-        int status = onLogits
-                ? NativeLibrary.bce4j_cuda_bce_with_logits(options, dtype.code, shape.length, scratch.shapeAddress,
-                        input, target, gradOutput, loss, scratch.reducedLossAddress, gradInput, gradTarget, stream)
-                : NativeLibrary.bce4j_cuda_bce(options, dtype.code, shape.length, scratch.shapeAddress, input, target,
-                        gradOutput, loss, scratch.reducedLossAddress, gradInput, gradTarget, stream);
-        return finish(status, scratch);
     }
 
     // ---- Call plumbing --------------------------------------------------------------------------------------
 
-    private CallScratch begin() {
-        ensureOpen();
-        return CallScratch.current();
+    /** {@code callOptions} for a call on the options this loss holds for the call's dtype. */
+    private static final long SHARED_OPTIONS = 0;
+
+    private long optionsAddress(long callOptions, DType dtype) {
+        return callOptions != SHARED_OPTIONS ? callOptions : options.address(dtype);
+    }
+
+    /**
+     * Enters a call that uses this loss's native memory, which stays allocated until the matching
+     * {@link #release()}; throws {@link IllegalStateException} where close() has begun. Calls may nest.
+     */
+    private void acquire() {
+        if ((long) STATE.getAndAdd(this, 1L) < 0) { // CLOSED: undo, and touch nothing
+            release();
+            throw closedException();
+        }
+    }
+
+    /** Leaves a call entered by {@link #acquire()}, in a finally block; wakes close() if it waits for this call. */
+    private void release() {
+        if ((long) STATE.getAndAdd(this, -1L) == (CLOSED | 1)) {
+            synchronized (closeLock) {
+                closeLock.notifyAll();
+            }
+        }
+        // Until here, after the native call: were this loss unreachable during the call, the garbage collector
+        // could free its native memory (JavaCPP's deallocators) under it.
+        Reference.reachabilityFence(this);
     }
 
     private long resultCount(long count) {
@@ -1131,20 +1240,42 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
         }
     }
 
+    // A cheap early check for the calls that copy their arguments first; the call itself acquires.
     private void ensureOpen() {
-        if (closed) {
-            throw new IllegalStateException(getClass().getSimpleName() + " is closed");
+        if ((long) STATE.getVolatile(this) < 0) {
+            throw closedException();
         }
     }
 
-    /** Frees the native memory of this loss; later calls throw {@link IllegalStateException}. Idempotent. */
+    private IllegalStateException closedException() {
+        return new IllegalStateException(getClass().getSimpleName() + " is closed");
+    }
+
+    /**
+     * Frees the native memory of this loss; calls that begin after this one began throw
+     * {@link IllegalStateException}. Safe at any time and from any thread: it waits for the calls that are running
+     * to return (uninterruptibly; an interrupt is kept for the caller), and frees the memory once however many
+     * threads close the loss, each returning once it is freed.
+     */
     @Override
     public void close() {
-        synchronized (this) {
-            if (!closed) {
-                closed = true;
+        STATE.getAndBitwiseOr(this, CLOSED); // from here on, no call begins
+        boolean interrupted = false;
+        synchronized (closeLock) {
+            while (((long) STATE.getVolatile(this) & COUNT) != 0) {
+                try {
+                    closeLock.wait(); // release() notifies when the count drops to 0
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (!freed) {
+                freed = true;
                 options.close();
             }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -7,7 +7,8 @@ import org.bytedeco.javacpp.Pointer;
 
 /**
  * The native {@code bce4j_options} of one loss object, one per dtype, with native copies of its weights: built
- * once, read by every call, freed by {@link #close()}.
+ * once, read by every call, freed by {@link #close()} (or, for a loss never closed, by JavaCPP when the garbage
+ * collector finds them unreachable).
  */
 final class NativeOptions implements AutoCloseable {
     private final List<Pointer> owned = new ArrayList<>();
@@ -49,8 +50,11 @@ final class NativeOptions implements AutoCloseable {
         }
     }
 
+    // A reference of this object's own: a JavaCPP PointerScope open on the building thread attaches every new
+    // Pointer to itself and releases it when it closes, which would free the memory of a loss that lives on.
     private <P extends Pointer> P own(P pointer) {
         owned.add(pointer);
+        pointer.retainReference();
         return pointer;
     }
 
@@ -69,10 +73,11 @@ final class NativeOptions implements AutoCloseable {
         return copy;
     }
 
+    /** Frees the memory, whatever other references (a PointerScope's) remain; their later release does nothing. */
     @Override
     public void close() {
         for (Pointer p : owned) {
-            p.close();
+            p.deallocate();
         }
         owned.clear();
     }

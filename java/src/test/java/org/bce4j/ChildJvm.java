@@ -164,12 +164,19 @@ final class ChildJvm {
      * JavaCPP cache under {@code work}, and the time limit; waits for it and returns what it printed.
      */
     static Result run(Path work, List<Path> classPath, Class<?> main, String... args) throws Exception {
+        return run(work, List.of(), classPath, main, args);
+    }
+
+    /** As {@link #run(Path, List, Class, String...)}, with JVM options after the defaults (a later -Xmx wins). */
+    static Result run(Path work, List<String> jvmOptions, List<Path> classPath, Class<?> main, String... args)
+            throws Exception {
         List<Path> elements = new ArrayList<>(classPath);
         elements.add(codeSource(main));
         elements.addAll(javacppJars());
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-Xmx256m");
+        command.addAll(jvmOptions);
         command.add("-Dorg.bytedeco.javacpp.cachedir=" + work.resolve("javacpp-cache"));
         command.add("-cp");
         command.add(String.join(java.io.File.pathSeparator, elements.stream().map(Path::toString).toList()));

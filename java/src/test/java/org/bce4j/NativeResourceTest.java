@@ -142,6 +142,36 @@ class NativeResourceTest {
     }
 
     @Test
+    @DisplayName("a loss built inside a PointerScope keeps its native memory after the scope closes, until close()")
+    void lossOutlivesThePointerScopeItWasBuiltIn() {
+        double[] w = {0.5, 1, 2, 4};
+        double[] x = {-3, -0.5, 0.25, 6};
+        double[] y = {0, 1, 1, 0};
+        long[] shape = {4};
+        double expected;
+        try (BCEWithLogitsLoss outside = BCEWithLogitsLoss.builder().weight(w, 4).posWeight(w, 4)
+                .reduction(Reduction.SUM).build()) {
+            expected = outside.compute(shape, x, y, null, null, null);
+        }
+        long before = Pointer.totalBytes();
+        BCEWithLogitsLoss loss;
+        try (PointerScope scope = new PointerScope()) {
+            loss = BCEWithLogitsLoss.builder().weight(w, 4).posWeight(w, 4).reduction(Reduction.SUM).build();
+        }
+        long held = Pointer.totalBytes() - before;
+        assertTrue(held > 0, "the loss's native memory after its PointerScope closed: " + held + " bytes");
+        assertEquals(expected, loss.compute(shape, x, y, null, null, null));
+        loss.close();
+        assertEquals(before, Pointer.totalBytes(), "Pointer.totalBytes() after close()");
+        try (PointerScope scope = new PointerScope()) {
+            BCEWithLogitsLoss inScope = BCEWithLogitsLoss.builder().weight(w, 4).build();
+            inScope.close(); // frees the memory, though the open scope holds references to it
+            assertEquals(before, Pointer.totalBytes(), "Pointer.totalBytes() after close() inside the scope");
+        } // the scope's release of what close() freed does nothing
+        assertEquals(before, Pointer.totalBytes(), "Pointer.totalBytes() after the scope closed");
+    }
+
+    @Test
     @DisplayName("one loss used from 4 threads at once gives the same results as sequential calls")
     void concurrentUseMatchesSequential() throws Exception {
         int threads = 4;
