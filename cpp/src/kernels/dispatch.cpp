@@ -27,7 +27,18 @@ bool cpu_has_avx512() {
 
 // Every kernel name any build knows, in the order they are listed.
 constexpr const char* kKnownIsas[] = {"scalar", "avx2", "avx512"};
-constexpr const char* kKnownIsaList = "scalar, avx2, avx512";
+
+// The known names that `keep` accepts, joined by `separator`.
+template <typename Keep>
+std::string known_isas(const char* separator, Keep keep) {
+    std::string out;
+    for (const char* isa : kKnownIsas) {
+        if (!keep(isa)) continue;
+        if (!out.empty()) out += separator;
+        out += isa;
+    }
+    return out;
+}
 
 bool built_with(const char* isa) {
     if (std::strcmp(isa, "scalar") == 0) return true;
@@ -73,7 +84,7 @@ KernelChoice choose_kernels(const char* request) {
     for (const char* isa : kKnownIsas) known = known || named == isa;
     std::string why;
     if (!known) {
-        why = "not a kernel name (" + std::string(kKnownIsaList) + ")";
+        why = "not a kernel name (" + known_isas(", ", [](const char*) { return true; }) + ")";
     } else if (!built_with(request)) {
         why = "this build has no " + named + " kernels";
     } else {
@@ -95,15 +106,7 @@ const KernelTable& active_kernel_table() {
 }
 
 const std::string& available_isas() {
-    static const std::string list = [] {
-        std::string out;
-        for (const char* isa : kKnownIsas) {
-            if (kernel_table_for(isa) == nullptr) continue;
-            if (!out.empty()) out += ",";
-            out += isa;
-        }
-        return out;
-    }();
+    static const std::string list = known_isas(",", [](const char* isa) { return kernel_table_for(isa) != nullptr; });
     return list;
 }
 

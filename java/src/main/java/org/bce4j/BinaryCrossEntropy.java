@@ -402,13 +402,7 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
             return finish(status, scratch);
         } finally {
             release();
-            // The native code had their addresses only: a Pointer collected during the call would free its memory.
-            Reference.reachabilityFence(input);
-            Reference.reachabilityFence(target);
-            Reference.reachabilityFence(gradOutput);
-            Reference.reachabilityFence(loss);
-            Reference.reachabilityFence(gradInput);
-            Reference.reachabilityFence(gradTarget);
+            fenceOperands(input, target, gradOutput, loss, gradInput, gradTarget);
         }
     }
 
@@ -477,7 +471,7 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
             return finish(status, scratch);
         } finally {
             release();
-            fenceBuffers(input, target, gradOutput, loss, gradInput, gradTarget);
+            fenceOperands(input, target, gradOutput, loss, gradInput, gradTarget);
         }
     }
 
@@ -544,7 +538,7 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
             return finish(status, scratch);
         } finally {
             release();
-            fenceBuffers(input, target, gradOutput, loss, gradInput, gradTarget);
+            fenceOperands(input, target, gradOutput, loss, gradInput, gradTarget);
         }
     }
 
@@ -618,14 +612,14 @@ public abstract sealed class BinaryCrossEntropy implements AutoCloseable permits
             return finish(status, scratch);
         } finally {
             release();
-            fenceBuffers(input, target, gradOutput, loss, gradInput, gradTarget);
+            fenceOperands(input, target, gradOutput, loss, gradInput, gradTarget);
         }
     }
 
-    // The CUDA forms pass the buffers' addresses only: a direct buffer collected during the call would free its
-    // memory.
-    private static void fenceBuffers(java.nio.Buffer input, java.nio.Buffer target, java.nio.Buffer gradOutput,
-            java.nio.Buffer loss, java.nio.Buffer gradInput, java.nio.Buffer gradTarget) {
+    // Pointers, and buffers on the CUDA path, reach the native code as addresses only: one collected during the call
+    // would free its memory. Until here, then, after the call.
+    private static void fenceOperands(Object input, Object target, Object gradOutput, Object loss, Object gradInput,
+            Object gradTarget) {
         Reference.reachabilityFence(input);
         Reference.reachabilityFence(target);
         Reference.reachabilityFence(gradOutput);

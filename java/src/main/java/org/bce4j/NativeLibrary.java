@@ -192,14 +192,14 @@ final class NativeLibrary {
     /**
      * JavaCPP extracts only the libraries it loads, and libbce4j loads libbce4j_cuda itself, lazily: so before the
      * first CUDA call this class finds the CUDA library among the resources, extracts it where it is in a jar, and
-     * names the file to libbce4j (bce4j_cuda_use_library). It looks in the GPU natives of this platform,
-     * {@code org/bce4j/<platform>-gpu/} (a jar of their own, which JavaCPP extracts into a cache folder of its own),
-     * then beside the CPU natives, {@code org/bce4j/<platform>/} (a jar that carries both). Where neither has it,
-     * nothing is named and libbce4j looks beside itself, so that {@link Bce4j#cuda()} reports the library absent.
+     * names the file to libbce4j (bce4j_cuda_use_library). It is the GPU natives of this platform,
+     * {@code org/bce4j/<platform>-gpu/libbce4j_cuda.so} (a jar of their own, which JavaCPP extracts into a cache
+     * folder of its own). Where there is none, nothing is named and libbce4j looks beside itself, so that
+     * {@link Bce4j#cuda()} reports the library absent.
      */
     static final class CudaLibraryFile {
-        /** The resources tried, relative to this package, in order; {@code %s} is the platform. */
-        static final String[] RESOURCES = {"%s-gpu/libbce4j_cuda.so", "%s/libbce4j_cuda.so"};
+        /** The CUDA library's resource, relative to this package; {@code %s} is the platform. */
+        static final String RESOURCE = "%s-gpu/libbce4j_cuda.so";
 
         static {
             NativeLoader.ensureLoaded();
@@ -216,24 +216,21 @@ final class NativeLibrary {
         /** Finds and names the CUDA library once, on the first call. */
         static void ensureNamed() {}
 
-        /** The file of the first resource found, extracted where it is in a jar; null where none is found. */
+        /** The CUDA library's file, extracted where it is in a jar; null where there is none. */
         private static String find() {
-            for (String pattern : RESOURCES) {
-                java.net.URL url = NativeLoader.resource(String.format(pattern, Loader.getPlatform()));
-                if (url == null) {
-                    continue;
-                }
-                try {
-                    if ("file".equals(url.getProtocol())) {
-                        return new java.io.File(url.toURI()).getAbsolutePath(); // a directory on the class path
-                    }
-                    java.io.File extracted = Loader.cacheResource(url);
-                    return extracted == null ? null : extracted.getAbsolutePath();
-                } catch (java.io.IOException | java.net.URISyntaxException | IllegalArgumentException e) {
-                    return null; // nothing named: libbce4j looks beside itself, and reports what it finds
-                }
+            java.net.URL url = NativeLoader.resource(String.format(RESOURCE, Loader.getPlatform()));
+            if (url == null) {
+                return null;
             }
-            return null;
+            try {
+                if ("file".equals(url.getProtocol())) {
+                    return new java.io.File(url.toURI()).getAbsolutePath(); // a directory on the class path
+                }
+                java.io.File extracted = Loader.cacheResource(url);
+                return extracted == null ? null : extracted.getAbsolutePath();
+            } catch (java.io.IOException | java.net.URISyntaxException | IllegalArgumentException e) {
+                return null; // nothing named: libbce4j looks beside itself, and reports what it finds
+            }
         }
     }
 
