@@ -14,7 +14,7 @@
 // total (a fixed-order sum of the lanes).
 //
 // The formulas mirror element_math.h line by line (which is the specification); only exp and log are replaced
-// by the polynomial versions below, computed in T. The outputs are checked for finiteness before they are
+// by the polynomial versions of vector_math.h, computed in T. The outputs are checked for finiteness before they are
 // stored: a vector holding an infinity or NaN anywhere (an infinite logit, a NaN, an overflow) is recomputed by
 // the scalar reference, which owns the semantics of those cases (0 * inf = 0 under a zero coefficient, NaN
 // propagation). The fast formulas therefore need no guards. The last n % kCount elements go through the same
@@ -34,107 +34,10 @@
 
 #include "../element_math.h"
 #include "row_kernel.h"
+#include "vector_math.h"
 
 namespace bce4j::BCE4J_SIMD_NAMESPACE {
 namespace {
-
-// Polynomial coefficients, lowest degree first, fitted (near-minimax, Chebyshev) for each precision:
-//   exp_tail:  (e^r - 1 - r) / r^2 on r in [-ln2/2, ln2/2], so e^r = 1 + r + r^2 * exp_tail(r);
-//              relative error of e^r < 2e-8 (float, degree 4), < 3e-17 (double, degree 9).
-//   atanh2:    2 atanh(s) / s as a polynomial in z = s^2 on z in [0, 1/9], so log1p(v) = s * atanh2(s^2) with
-//              s = v / (2 + v) for v in [0, 1]; relative error < 5e-9 (float, degree 4), < 2e-18 (double,
-//              degree 10).
-template <typename T>
-struct Polynomials;
-
-template <>
-struct Polynomials<float> {
-    static constexpr float exp_tail[] = {0.5f, 0.1666657702559798819f, 0.041666554662050533982f,
-                                         0.0083631730745137109028f, 0.0013926176119935578884f};
-    static constexpr float atanh2[] = {2.0000000076817588809f, 0.66666321641377773156f, 0.40024595230703747912f,
-                                       0.27965157745197268888f, 0.28157778363109080655f};
-    // ln 2 = kLn2High + kLn2Low, kLn2High with 12 significant bits so that k * kLn2High is exact for |k| < 2^11.
-    static constexpr float kLn2High = 0.693359375f;
-    static constexpr float kLn2Low = -2.12194440054690583e-4f;
-    static constexpr float kSmallestNormal = 1.17549435e-38f;
-    static constexpr float kSubnormalScale = 16777216.0f;  // 2^24
-    static constexpr float kSubnormalExponent = 24.0f;
-    static constexpr float kExpLowerBound = -104.0f;        // e^-104 is below half the smallest subnormal
-};
-
-template <>
-struct Polynomials<double> {
-    static constexpr double exp_tail[] = {
-        0.50000000000000010211,   0.16666666666666667452,   0.041666666666624161903,  0.0083333333333300644495,
-        0.0013888888917196719077, 0.00019841269863040545271, 0.000024801521322368693266, 2.7557268480310025526e-6,
-        2.7620075879983366586e-7, 2.5100375832561233664e-8};
-    static constexpr double atanh2[] = {
-        2.0000000000000000024,  0.66666666666666149594, 0.40000000000185747468, 0.28571428545454114534,
-        0.22222224080747673173, 0.1818174083250480451,  0.15386614042304007762, 0.13300374032674624337,
-        0.12110168728069217655, 0.083245065118608205757, 0.17044163562781398129};
-    // fdlibm's split: n * kLn2High is exact for |n| < 2^20.
-    static constexpr double kLn2High = 6.93147180369123816490e-01;
-    static constexpr double kLn2Low = 1.90821492927058770002e-10;
-    static constexpr double kSmallestNormal = 2.2250738585072014e-308;
-    static constexpr double kSubnormalScale = 18014398509481984.0;  // 2^54
-    static constexpr double kSubnormalExponent = 54.0;
-    static constexpr double kExpLowerBound = -746.0;                // e^-746 is below half the smallest subnormal
-};
-
-template <typename T>
-using V = typename Lanes<T>::V;
-
-template <typename T, size_t kTerms>
-[[gnu::always_inline]] inline V<T> polynomial(V<T> z, const T (&c)[kTerms]) {
-    using L = Lanes<T>;
-    V<T> result = L::splat(c[kTerms - 1]);
-    for (size_t k = kTerms - 1; k-- > 0;) result = L::fma(result, z, L::splat(c[k]));
-    return result;
-}
-
-// e^t for t <= 0 (the kernels need e^-|x|). t = n ln2 + r, |r| <= ln2/2, e^t = 2^n e^r with a subnormal result
-// rounded once. NaN propagates.
-template <typename T>
-[[gnu::always_inline]] inline V<T> exp_nonpositive(V<T> t) {
-    using L = Lanes<T>;
-    using P = Polynomials<T>;
-    t = L::max(L::splat(P::kExpLowerBound), t);  // this operand order keeps NaN
-    const V<T> n = L::round_nearest(L::mul(t, L::splat(T(1.4426950408889634))));
-    V<T> r = L::fnma(n, L::splat(P::kLn2High), t);
-    r = L::fnma(n, L::splat(P::kLn2Low), r);
-    const V<T> e_r = L::fma(L::mul(r, r), polynomial<T>(r, P::exp_tail), L::add(r, L::splat(T(1))));
-    return L::ldexp(e_r, n);
-}
-
-// log1p(v) for v in [0, 1]: 2 atanh(s) with s = v / (2 + v) in [0, 1/3]. No cancellation anywhere, so the
-// result is accurate relative to itself even for tiny v.
-template <typename T>
-[[gnu::always_inline]] inline V<T> log1p_unit(V<T> v) {
-    using L = Lanes<T>;
-    const V<T> s = L::div(v, L::add(L::splat(T(2)), v));
-    return L::mul(s, polynomial<T>(L::mul(s, s), Polynomials<T>::atanh2));
-}
-
-// log v for v in [0, 2] (-0 counts as 0); 0 gives a value below -100 (the kernels clamp there) instead of -inf. v = 2^k m with
-// m in [sqrt(1/2), sqrt(2)), log m = 2 atanh((m-1)/(m+1)). Not NaN-safe: the callers' finiteness check sees the
-// NaN input instead.
-template <typename T>
-[[gnu::always_inline]] inline V<T> log_unit(V<T> v) {
-    using L = Lanes<T>;
-    using P = Polynomials<T>;
-    v = L::abs(v);
-    const auto subnormal = L::less(v, L::splat(P::kSmallestNormal));
-    v = L::select(subnormal, L::mul(v, L::splat(P::kSubnormalScale)), v);
-    V<T> k;
-    V<T> m = L::split_exponent(v, k);
-    k = L::select(subnormal, L::sub(k, L::splat(P::kSubnormalExponent)), k);
-    const auto above_sqrt2 = L::greater(m, L::splat(T(1.4142135623730951)));
-    m = L::select(above_sqrt2, L::mul(m, L::splat(T(0.5))), m);
-    k = L::select(above_sqrt2, L::add(k, L::splat(T(1))), k);
-    const V<T> s = L::div(L::sub(m, L::splat(T(1))), L::add(m, L::splat(T(1))));
-    const V<T> log_m = L::mul(s, polynomial<T>(L::mul(s, s), P::atanh2));
-    return L::fma(k, L::splat(P::kLn2High), L::fma(k, L::splat(P::kLn2Low), log_m));
-}
 
 // Which operands a kernel variant reads element by element and which outputs it writes: one instantiation per
 // combination, so that the inner loop has no branches. Operands not read per element are broadcast once (a null
@@ -254,19 +157,6 @@ template <unsigned kVariant, typename T>
     if constexpr ((kVariant & kStoreGradInput) != 0) probe = L::fma(t.grad_input, zero, probe);
     if constexpr ((kVariant & kStoreGradTarget) != 0) probe = L::fma(t.grad_target, zero, probe);
     return !L::any(L::unordered(probe));
-}
-
-// The transcendental parts of element_math.h's logits_terms, for one vector of logits x: e = exp(-|x|),
-// log_term = log1p(e) = softplus(-|x|), and sigmoid(|x|) = 1 / (1 + e) when gradients are wanted.
-template <typename T>
-[[gnu::always_inline]] inline V<T> exp_of_minus_magnitude(V<T> x) {
-    return exp_nonpositive<T>(Lanes<T>::negative_magnitude(x));
-}
-
-template <typename T>
-[[gnu::always_inline]] inline V<T> sigmoid_of_magnitude(V<T> e) {
-    // Not a division: log1p_unit's already keeps the divider busy.
-    return Lanes<T>::reciprocal(Lanes<T>::add(Lanes<T>::splat(T(1)), e));
 }
 
 template <unsigned kVariant>
