@@ -189,6 +189,18 @@ bce4j_status check_operand(const char* name, const void* data, int32_t ndim, con
 
 enum class LossKind { kLogits, kProbabilities };
 
+// The options a loss kind refuses.
+bce4j_status check_loss_kind(LossKind kind, const bce4j_options& o) {
+    if (kind == LossKind::kProbabilities && o.pos_weight != nullptr) {
+        return fail(BCE4J_ERROR_INVALID_OPTION, "pos_weight applies to the logits loss only, not to BCELoss");
+    }
+    if (kind == LossKind::kProbabilities && o.grad_pos_weight != nullptr) {
+        return fail(BCE4J_ERROR_INVALID_OPTION,
+                    "options.grad_pos_weight applies to the logits loss only, not to BCELoss (it has no pos_weight)");
+    }
+    return BCE4J_OK;
+}
+
 // The denominator of a normalised mean (MEAN_BY_WEIGHT, MEAN_BY_NONZERO_WEIGHT, MEAN_VALID): computed before the
 // pass, from the weight alone or from one read of the targets, so that the gradients can be scaled as they are
 // written. A weight broadcast to the input repeats each of its elements count / weight_count times.
@@ -256,13 +268,7 @@ bce4j_status check_call(const Call& call, Checked* c) {
     if (c->count > 0 && call.input == nullptr) return fail(BCE4J_ERROR_NULL_ARGUMENT, "input is NULL");
     if (c->count > 0 && call.target == nullptr) return fail(BCE4J_ERROR_NULL_ARGUMENT, "target is NULL");
 
-    if (call.kind == LossKind::kProbabilities && o.pos_weight != nullptr) {
-        return fail(BCE4J_ERROR_INVALID_OPTION, "pos_weight applies to the logits loss only, not to BCELoss");
-    }
-    if (call.kind == LossKind::kProbabilities && o.grad_pos_weight != nullptr) {
-        return fail(BCE4J_ERROR_INVALID_OPTION,
-                    "options.grad_pos_weight applies to the logits loss only, not to BCELoss (it has no pos_weight)");
-    }
+    if (bce4j_status s = check_loss_kind(call.kind, o)) return s;
     c->weight_shape = {0, nullptr};
     c->pos_weight_shape = {0, nullptr};
     if (bce4j_status s = check_operand("weight", o.weight, o.weight_ndim, o.weight_shape, c->input, &c->weight_shape)) {
@@ -504,6 +510,23 @@ void bce4j_options_init(bce4j_options* options) {
     options->smoothing_classes = 2;
     options->focal_gamma = 2;
     options->focal_alpha = -1;
+}
+
+bce4j_status bce4j_check_options(const bce4j_options* options, int32_t logits) {
+    using namespace bce4j;
+    bce4j_options o;
+    if (bce4j_status s = read_options(options, &o)) return s;
+    if (bce4j_status s = check_loss_kind(logits ? LossKind::kLogits : LossKind::kProbabilities, o)) return s;
+    int64_t count = 0;
+    if (o.weight != nullptr) {
+        if (bce4j_status s = check_shape("weight", o.weight_ndim, o.weight_shape, kMaxDims, &count)) return s;
+    }
+    if (o.pos_weight != nullptr) {
+        if (bce4j_status s = check_shape("pos_weight", o.pos_weight_ndim, o.pos_weight_shape, kMaxDims, &count)) {
+            return s;
+        }
+    }
+    return BCE4J_OK;
 }
 
 bce4j_status bce4j_bce_with_logits(const bce4j_options* options, bce4j_dtype dtype, int32_t ndim,

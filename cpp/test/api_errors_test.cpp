@@ -167,6 +167,49 @@ TEST(ApiErrors, NumThreadsAboveTheMaximum) {
     EXPECT_EQ(logits(&o, f), BCE4J_OK) << message();
 }
 
+// bce4j_check_options refuses what a call refuses, with the call's status and message, and accepts what it accepts.
+TEST(ApiErrors, CheckOptionsAgreesWithACall) {
+    const int64_t weight_shape[1] = {7};
+    const int64_t negative_shape[1] = {-7};
+    const double weight[7] = {1, 1, 1, 1, 1, 1, 1};
+    struct Case {
+        const char* what;
+        void (*spoil)(bce4j_options&, const double*, const int64_t*, const int64_t*);
+    };
+    const Case cases[] = {
+        {"valid defaults", [](bce4j_options&, const double*, const int64_t*, const int64_t*) {}},
+        {"reduction", [](bce4j_options& o, const double*, const int64_t*, const int64_t*) { o.reduction = 9; }},
+        {"num_threads", [](bce4j_options& o, const double*, const int64_t*, const int64_t*) { o.num_threads = -1; }},
+        {"label_smoothing", [](bce4j_options& o, const double*, const int64_t*, const int64_t*) { o.label_smoothing = 2; }},
+        {"smoothing_classes", [](bce4j_options& o, const double*, const int64_t*, const int64_t*) { o.smoothing_classes = 0; }},
+        {"focal_gamma", [](bce4j_options& o, const double*, const int64_t*, const int64_t*) { o.has_focal = 1; o.focal_gamma = -1; }},
+        {"focal_alpha", [](bce4j_options& o, const double*, const int64_t*, const int64_t*) { o.has_focal = 1; o.focal_alpha = 1.5; }},
+        {"pos_weight_mode", [](bce4j_options& o, const double*, const int64_t*, const int64_t*) { o.pos_weight_mode = 7; }},
+        {"valid weight", [](bce4j_options& o, const double* w, const int64_t* shape, const int64_t*) {
+             o.weight = w; o.weight_ndim = 1; o.weight_shape = shape; }},
+        {"negative weight dimension", [](bce4j_options& o, const double* w, const int64_t*, const int64_t* negative) {
+             o.weight = w; o.weight_ndim = 1; o.weight_shape = negative; }},
+        {"pos_weight ndim", [](bce4j_options& o, const double* w, const int64_t* shape, const int64_t*) {
+             o.pos_weight = w; o.pos_weight_ndim = BCE4J_MAX_DIMS + 1; o.pos_weight_shape = shape; }},
+    };
+    for (const Case& c : cases) {
+        for (int32_t on_logits : {1, 0}) {
+            bce4j_options o;
+            bce4j_options_init(&o);
+            c.spoil(o, weight, weight_shape, negative_shape);
+            Fixture f;
+            for (double& p : f.x) p = 0.5;  // valid probabilities for BCELoss
+            const bce4j_status call =
+                on_logits ? logits(&o, f)
+                          : bce4j_bce(&o, BCE4J_FLOAT64, 2, kShape, f.x, f.y, nullptr, nullptr, &f.reduced, f.gi, nullptr);
+            const std::string call_message = message();
+            EXPECT_EQ(bce4j_check_options(&o, on_logits), call) << c.what << " logits=" << on_logits;
+            EXPECT_EQ(message(), call_message) << c.what << " logits=" << on_logits;
+        }
+    }
+    EXPECT_EQ(bce4j_check_options(nullptr, 1), BCE4J_OK);
+}
+
 TEST(ApiErrors, StructSizeTooSmallForReduction) {
     Fixture f;
     bce4j_options o;

@@ -128,6 +128,11 @@ typedef struct bce4j_options {
    alpha when enabled). */
 BCE4J_API void bce4j_options_init(bce4j_options* options);
 
+/* Checks options without a call, as a call would (same status, same message): struct_size, the ranges of the
+   fields, the fields only the logits loss takes (logits = 0: BCELoss) and the weight and pos_weight shapes on their
+   own (dimension count, signs, element count). Broadcasting against the input is checked by each call. */
+BCE4J_API bce4j_status bce4j_check_options(const bce4j_options* options, int32_t logits);
+
 /*
  * Binary cross-entropy on logits (PyTorch BCEWithLogitsLoss), loss and gradients in one pass:
  *   l           = w * ((1-y)*x + (1+(p-1)*y) * softplus(-x))
