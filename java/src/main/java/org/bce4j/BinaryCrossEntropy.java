@@ -1,6 +1,5 @@
 package org.bce4j;
 
-import java.lang.ref.Reference;
 import java.util.OptionalDouble;
 
 /**
@@ -41,22 +40,17 @@ import java.util.OptionalDouble;
  * calls, which keep it reachable until they return.
  */
 public abstract class BinaryCrossEntropy implements AutoCloseable {
-    private final LossKind kind;
     private final Reduction reduction;
     private final int numThreads;
     private final Double ignoreIndex;
     private final double labelSmoothing;
     private final int smoothingClasses;
     private final Device device;
-    private final boolean hasWeight;
-    private final long weightCount; // the elements of the weight, 1 for none (an implicit scalar)
-    private final NativeOptions options;
-    private final CallGate gate;
+    private final LossCalls calls;
 
     /** A loss of {@code kind} configured by {@code builder}, whose options the native library has checked. */
     BinaryCrossEntropy(Builder<?> builder, LossKind kind) {
         NativeLoader.ensureLoaded(); // where the natives cannot load, the error that says why, every time
-        this.kind = kind;
         this.reduction = builder.effectiveReduction();
         this.numThreads = builder.numThreads;
         this.ignoreIndex = builder.ignoreIndex;
@@ -69,11 +63,10 @@ public abstract class BinaryCrossEntropy implements AutoCloseable {
                 throw new CudaUnavailableException("device CUDA was requested, but CUDA is " + cuda.description(), cuda);
             }
         }
-        this.hasWeight = builder.weight != null;
-        this.weightCount = builder.weight == null ? 1 : builder.weight.values.length;
-        this.options = new NativeOptions(reduction, numThreads, builder.weight, ignoreIndex, labelSmoothing,
+        NativeOptions options = new NativeOptions(reduction, numThreads, builder.weight, ignoreIndex, labelSmoothing,
                 smoothingClasses, kind);
-        this.gate = new CallGate(getClass().getSimpleName());
+        this.calls = new LossCalls(kind, options, reduction, device == Device.CUDA,
+                builder.weight == null ? null : builder.weight.shape, getClass().getSimpleName());
     }
 
     /** {@return the reduction this loss applies} */
@@ -167,53 +160,17 @@ public abstract class BinaryCrossEntropy implements AutoCloseable {
      *     it is unavailable)
      */
     public double compute(Tensor input, Tensor target, Tensor gradOutput, Outputs outputs) {
-        // Read once: another thread may change the outputs object while this call runs (not allowed, but harmless).
-        Tensor loss = outputs == null ? null : outputs.loss();
-        Tensor gradInput = outputs == null ? null : outputs.gradInput();
-        Tensor gradTarget = outputs == null ? null : outputs.gradTarget();
-        Tensor gradWeight = outputs == null ? null : outputs.gradWeight();
-        Tensor gradPosWeight = outputs == null ? null : outputs.gradPosWeight();
-        gate.acquire();
-        try {
-            Checks.notNull(input, "input");
-            DType dtype = input.dtype();
-            long count = input.count();
-            long perResult = reduction == Reduction.NONE ? count : 1;
-            Checks.operand(input, "input", dtype, count, true, false);
-            Checks.operand(target, "target", dtype, count, true, false);
-            Checks.operand(gradOutput, "gradOutput", dtype, perResult, false, false);
-            Checks.operand(loss, "loss", dtype, perResult, reduction == Reduction.NONE, true);
-            Checks.operand(gradInput, "gradInput", dtype, count, false, true);
-            Checks.operand(gradTarget, "gradTarget", dtype, count, false, true);
-            Checks.operand(gradWeight, "gradWeight", dtype, weightCount, false, true);
-            long posWeightCount = kind.posWeightGradientCount();
-            if (posWeightCount >= 0) { // else the native library rejects a gradPosWeight: BCELoss has no pos_weight
-                Checks.operand(gradPosWeight, "gradPosWeight", dtype, posWeightCount, false, true);
-            }
-            CallScratch scratch = CallScratch.current();
-            scratch.putShape(input.dims());
-            long callOptions = gradWeight == null && gradPosWeight == null ? options.address(dtype)
-                    : scratch.optionsWithGradients(options, dtype, addressOf(gradWeight), addressOf(gradPosWeight));
-            int status = kind.compute(device == Device.CUDA, callOptions, dtype.code, input.rank(),
-                    scratch.shapeAddress, input.address(), target.address(), addressOf(gradOutput),
-                    addressOf(loss), scratch.reducedLossAddress, addressOf(gradInput), addressOf(gradTarget));
-            return result(status, scratch);
-        } finally {
-            release();
-            // The views keep their memory reachable; until here, then, after the native call.
-            Reference.reachabilityFence(input);
-            Reference.reachabilityFence(target);
-            Reference.reachabilityFence(gradOutput);
-            Reference.reachabilityFence(loss);
-            Reference.reachabilityFence(gradInput);
-            Reference.reachabilityFence(gradTarget);
-            Reference.reachabilityFence(gradWeight);
-            Reference.reachabilityFence(gradPosWeight);
-        }
+        return calls.compute(input, target, gradOutput, outputs);
     }
 
-    private static long addressOf(Tensor t) {
-        return t == null ? 0 : t.address();
+    /** The shape of a gradWeight output: the weight's, {@code []} without one. */
+    long[] weightGradientShape() {
+        return calls.weightGradientShape();
+    }
+
+    /** The shape of a gradPosWeight output, {@code []} without a posWeight; null for BCELoss, which has none. */
+    long[] posWeightGradientShape() {
+        return calls.posWeightGradientShape();
     }
 
     /**
@@ -242,23 +199,8 @@ public abstract class BinaryCrossEntropy implements AutoCloseable {
      */
     public double computeAt(DType dtype, long[] shape, long input, long target, long gradOutput, long loss,
             long gradInput, long gradTarget) {
-        Checks.notNull(dtype, "dtype");
-        gate.acquire();
-        try {
-            CallScratch scratch = CallScratch.current();
-            if (scratch.putShape(shape)) {
-                Checks.address(loss, "loss", reduction == Reduction.NONE);
-            }
-            int status = kind.compute(device == Device.CUDA, options.address(dtype), dtype.code, shape.length,
-                    scratch.shapeAddress, input, target, gradOutput, loss, scratch.reducedLossAddress, gradInput,
-                    gradTarget);
-            return result(status, scratch);
-        } finally {
-            release();
-        }
+        return calls.computeAt(dtype, shape, input, target, gradOutput, loss, gradInput, gradTarget);
     }
-
-    // ---- CUDA device memory ---------------------------------------------------------------------------------
 
     /**
      * Loss and gradients on CUDA device memory of the calling thread's current device: every address is a device
@@ -291,36 +233,7 @@ public abstract class BinaryCrossEntropy implements AutoCloseable {
      */
     public double computeOnCuda(DType dtype, long[] shape, long input, long target, long gradOutput, long loss,
             long gradInput, long gradTarget, long stream) {
-        Checks.notNull(dtype, "dtype");
-        gate.acquire();
-        try {
-            CallScratch scratch = CallScratch.current();
-            if (hasWeight || kind.hasPosWeight()) {
-                throw new IllegalStateException("computeOnCuda takes device memory, but this loss holds its weight or "
-                        + "posWeight in host memory; build it with device(Device.CUDA) and pass host buffers instead");
-            }
-            if (scratch.putShape(shape)) {
-                Checks.address(loss, "loss", reduction == Reduction.NONE);
-            }
-            NativeLibrary.CudaLibraryFile.ensureNamed();
-            int status = kind.computeOnCuda(options.address(dtype), dtype.code, shape.length, scratch.shapeAddress,
-                    input, target, gradOutput, loss, scratch.reducedLossAddress, gradInput, gradTarget, stream);
-            return result(status, scratch);
-        } finally {
-            release();
-        }
-    }
-
-    private double result(int status, CallScratch scratch) {
-        NativeStatus.check(status);
-        return reduction == Reduction.NONE ? Double.NaN : scratch.reducedLoss();
-    }
-
-    private void release() {
-        gate.release();
-        // Until here, after the native call: were this loss unreachable during the call, the garbage collector
-        // could free its native memory (JavaCPP's deallocators) under it.
-        Reference.reachabilityFence(this);
+        return calls.computeOnCuda(dtype, shape, input, target, gradOutput, loss, gradInput, gradTarget, stream);
     }
 
     /**
@@ -331,7 +244,7 @@ public abstract class BinaryCrossEntropy implements AutoCloseable {
      */
     @Override
     public void close() {
-        gate.close(options::close);
+        calls.close();
     }
 
     /**

@@ -26,6 +26,9 @@ abstract class LossKind {
     /** Whether the loss holds a positive-class weight (in host memory). */
     abstract boolean hasPosWeight();
 
+    /** The shape of a gradPosWeight output ({@code []} without a posWeight); null where the loss has none at all. */
+    abstract long[] posWeightGradientShape();
+
     /** The CPU entry point, or the CUDA one on host memory. */
     abstract int compute(boolean onCuda, long options, int dtype, int ndim, long shape, long input, long target,
             long gradOutput, long loss, long reducedLoss, long gradInput, long gradTarget);
@@ -70,6 +73,11 @@ abstract class LossKind {
         }
 
         @Override
+        long[] posWeightGradientShape() {
+            return options.posWeight() == null ? new long[0] : options.posWeight().shape.clone();
+        }
+
+        @Override
         int compute(boolean onCuda, long options, int dtype, int ndim, long shape, long input, long target,
                 long gradOutput, long loss, long reducedLoss, long gradInput, long gradTarget) {
             return onCuda
@@ -104,6 +112,11 @@ abstract class LossKind {
         @Override
         boolean hasPosWeight() {
             return false;
+        }
+
+        @Override
+        long[] posWeightGradientShape() {
+            return null;
         }
 
         @Override

@@ -323,10 +323,11 @@ public final class Tensor {
     }
 
     // A pointer at a raw address that owns nothing, to read through JavaCPP's typed copies.
-    private static Pointer at(long address) {
+    // (The parameter is not named `address`: in the anonymous class, that name would be Pointer's own field.)
+    private static Pointer at(long location) {
         return new Pointer() {
             {
-                this.address = address;
+                address = location;
             }
         };
     }
