@@ -2,8 +2,6 @@ package org.bce4j.cli;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.FloatBuffer;
-import java.nio.ShortBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -14,9 +12,9 @@ import org.bce4j.BCEWithLogitsLoss;
 import org.bce4j.BinaryCrossEntropy;
 import org.bce4j.CudaUnavailableException;
 import org.bce4j.DType;
-import org.bce4j.HalfPrecision;
+import org.bce4j.Outputs;
 import org.bce4j.Reduction;
-import org.bce4j.WeightGradients;
+import org.bce4j.Tensor;
 
 /**
  * The {@code compute} command: loss and gradients of .npy inputs, written as .npy files. Every output is first
@@ -77,54 +75,25 @@ final class Compute {
         Npy.Array loss = Npy.Array.allocate(dtype, reduction == Reduction.NONE ? shape : new long[0]);
         Npy.Array gradInput = Npy.Array.allocate(dtype, shape);
         Npy.Array gradTarget = flags.logits ? Npy.Array.allocate(dtype, shape) : null;
-        WeightGradients weightGradients = null;
-
+        // Each weight gradient has its operand's shape; 0-d (one element) for an operand not given, the
+        // derivative for an implicit scalar weight of 1. BCELoss has no pos_weight, so no gradient for it.
+        Npy.Array gradWeight = flags.gradWeights ? Npy.Array.allocate(dtype, shapeOf(weight)) : null;
+        Npy.Array gradPosWeight = flags.gradWeights && flags.logits
+                ? Npy.Array.allocate(dtype, shapeOf(posWeight)) : null;
+        Outputs wanted = new Outputs().loss(view(loss)).gradInput(view(gradInput)).gradTarget(view(gradTarget))
+                .gradWeight(view(gradWeight)).gradPosWeight(view(gradPosWeight));
         try (BinaryCrossEntropy bce = build(flags, weight, posWeight)) {
-            if (flags.gradWeights && dtype == DType.FLOAT32) {
-                weightGradients = bce.computeWeightGradients(shape, input.floats(), target.floats(),
-                        gradOutput == null ? null : gradOutput.floats(), loss.floats(), gradInput.floats(),
-                        gradTarget == null ? null : gradTarget.floats());
-            } else if (flags.gradWeights && dtype == DType.FLOAT16) {
-                weightGradients = bce.computeWeightGradients(dtype, shape, input.shorts(), target.shorts(),
-                        gradOutput == null ? null : gradOutput.shorts(), loss.shorts(), gradInput.shorts(),
-                        gradTarget == null ? null : gradTarget.shorts());
-            } else if (flags.gradWeights) {
-                weightGradients = bce.computeWeightGradients(shape, input.doubles(), target.doubles(),
-                        gradOutput == null ? null : gradOutput.doubles(), loss.doubles(), gradInput.doubles(),
-                        gradTarget == null ? null : gradTarget.doubles());
-            } else if (dtype == DType.FLOAT32) {
-                bce.compute(shape, input.floats(), target.floats(), gradOutput == null ? null : gradOutput.floats(),
-                        loss.floats(), gradInput.floats(), gradTarget == null ? null : gradTarget.floats());
-            } else if (dtype == DType.FLOAT16) {
-                bce.compute(dtype, shape, input.shorts(), target.shorts(),
-                        gradOutput == null ? null : gradOutput.shorts(), loss.shorts(), gradInput.shorts(),
-                        gradTarget == null ? null : gradTarget.shorts());
-            } else {
-                bce.compute(shape, input.doubles(), target.doubles(),
-                        gradOutput == null ? null : gradOutput.doubles(), loss.doubles(), gradInput.doubles(),
-                        gradTarget == null ? null : gradTarget.doubles());
-            }
+            bce.compute(view(input), view(target), view(gradOutput), wanted);
         } catch (IllegalArgumentException e) {
-            // The native checks name the argument first ("input element 3 ...", "target ...", "weight shape ...").
-            String m = e.getMessage();
-            Path file = m.startsWith("target") ? flags.target
-                    : m.startsWith("pos_weight") || m.startsWith("posWeight") ? flags.posWeight
-                    : m.startsWith("weight") ? flags.weight
-                    : m.startsWith("gradOutput") ? flags.gradOutput : flags.input;
-            throw new UsageException(file + ": " + m);
+            throw flags.libraryError(e.getMessage());
         }
 
         Map<String, Npy.Array> outputs = new LinkedHashMap<>();
         outputs.put("loss.npy", loss);
         outputs.put("grad_input.npy", gradInput);
         if (gradTarget != null) outputs.put("grad_target.npy", gradTarget);
-        if (weightGradients != null) {
-            outputs.put("grad_weight.npy", array(dtype, weightGradients.weightShape(), weightGradients.weight()));
-            if (weightGradients.hasPosWeight()) {
-                outputs.put("grad_pos_weight.npy",
-                        array(dtype, weightGradients.posWeightShape(), weightGradients.posWeight()));
-            }
-        }
+        if (gradWeight != null) outputs.put("grad_weight.npy", gradWeight);
+        if (gradPosWeight != null) outputs.put("grad_pos_weight.npy", gradPosWeight);
         OutputFiles.writeAll(flags.out, outputs);
         if (flags.legacyReduction) {
             // Only once the run succeeded: a failing run prints its one error line and nothing else.
@@ -133,20 +102,14 @@ final class Compute {
         }
     }
 
-    /** An output of {@code dtype} holding {@code values}, which came from a call of that dtype (exact in it). */
-    private static Npy.Array array(DType dtype, long[] shape, double[] values) {
-        Npy.Array a = Npy.Array.allocate(dtype, shape);
-        if (dtype == DType.FLOAT32) {
-            FloatBuffer floats = a.floats();
-            for (int i = 0; i < values.length; i++) floats.put(i, (float) values[i]);
-        } else if (dtype == DType.FLOAT16) {
-            // The values were float16 already (widened exactly): rounding them again changes nothing.
-            ShortBuffer shorts = a.shorts();
-            for (int i = 0; i < values.length; i++) shorts.put(i, HalfPrecision.fromDouble(dtype, values[i]));
-        } else {
-            a.doubles().put(values);
-        }
-        return a;
+    /** {@return a view of the array's data for the loss, or null for no array} */
+    private static Tensor view(Npy.Array array) {
+        return array == null ? null : array.tensor();
+    }
+
+    /** {@return the array's shape, or 0-d for no array} */
+    private static long[] shapeOf(Npy.Array array) {
+        return array == null ? new long[0] : array.shape();
     }
 
     /** The loss the flags describe, with the weights read from their files. */

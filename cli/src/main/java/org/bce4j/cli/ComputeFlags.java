@@ -201,6 +201,22 @@ final class ComputeFlags {
         return r.name().toLowerCase(Locale.ROOT);
     }
 
+    /**
+     * Bad input that the library found, as this command reports it: the library's message after the file of the
+     * operand it names ({@code input element 3 ...}, {@code target ...}, {@code weight shape ...},
+     * {@code pos_weight ...}).
+     *
+     * @param message the message of the library's {@link IllegalArgumentException}
+     * @return the error to report
+     */
+    UsageException libraryError(String message) {
+        Path file = message.startsWith("target") ? target
+                : message.startsWith("pos_weight") || message.startsWith("posWeight") ? posWeight
+                : message.startsWith("weight") ? weight
+                : message.startsWith("gradOutput") ? gradOutput : input;
+        return new UsageException(file + ": " + message);
+    }
+
     private Path path(String flag) throws UsageException {
         String value = given.get(flag);
         if (value == null) return null;

@@ -12,6 +12,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import org.bce4j.DType;
 import org.bce4j.HalfPrecision;
+import org.bce4j.Tensor;
 
 /**
  * Reads and writes NumPy {@code .npy} files of float16, float32 or float64 data.
@@ -129,6 +130,18 @@ public final class Npy {
         public DoubleBuffer doubles() {
             if (dtype != DType.FLOAT64) throw new IllegalStateException("dtype is " + dtype);
             return data.duplicate().order(ByteOrder.nativeOrder()).asDoubleBuffer();
+        }
+
+        /** {@return a view of {@link #data} for the loss: no copy; the view keeps the buffer reachable} */
+        public Tensor tensor() {
+            switch (dtype) {
+                case FLOAT32:
+                    return Tensor.of(floats(), shape);
+                case FLOAT16:
+                    return Tensor.of(DType.FLOAT16, shorts(), shape);
+                default:
+                    return Tensor.of(doubles(), shape);
+            }
         }
 
         /** {@return every value widened to double, in C order (a copy)} */

@@ -25,7 +25,9 @@ import org.bce4j.BceTestSupport;
 import org.bce4j.BinaryCrossEntropy;
 import org.bce4j.DType;
 import org.bce4j.HalfPrecision;
+import org.bce4j.Outputs;
 import org.bce4j.Reduction;
+import org.bce4j.Tensor;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -49,6 +51,16 @@ class ComputeTest {
         Path p = dir.resolve(name);
         Npy.write(p, a);
         return p;
+    }
+
+    /** The Java API's loss, grad_input and grad_target on float64 copies of {@code x} and {@code y}. */
+    static double[][] viaApi(BinaryCrossEntropy api, long[] shape, double[] x, double[] y) {
+        Tensor loss = Tensor.allocate(DType.FLOAT64, api.reduction() == Reduction.NONE ? shape : new long[0]);
+        Tensor gradInput = Tensor.allocate(DType.FLOAT64, shape);
+        Tensor gradTarget = Tensor.allocate(DType.FLOAT64, shape);
+        api.compute(Tensor.copyOf(x, shape), Tensor.copyOf(y, shape),
+                new Outputs().loss(loss).gradInput(gradInput).gradTarget(gradTarget));
+        return new double[][] {loss.toDoubleArray(), gradInput.toDoubleArray(), gradTarget.toDoubleArray()};
     }
 
     /** values rounded to float16 and widened back: what a float16 file holds. */
@@ -487,10 +499,10 @@ class ComputeTest {
                     try (BinaryCrossEntropy api = logits ? k.configure(BCEWithLogitsLoss.builder()).build()
                             : k.configure(BCELoss.builder()).build()) {
                         boolean none = api.reduction() == Reduction.NONE;
-                        double[] apiLoss = new double[none ? 20 : 1];
-                        double[] apiGradInput = new double[20];
-                        double[] apiGradTarget = new double[20];
-                        api.compute(shape, x, y, apiLoss, apiGradInput, apiGradTarget);
+                        double[][] expected = viaApi(api, shape, x, y);
+                        double[] apiLoss = expected[0];
+                        double[] apiGradInput = expected[1];
+                        double[] apiGradTarget = expected[2];
                         Npy.Array l = Npy.read(out.resolve("loss.npy"));
                         assertArrayEquals(none ? shape : new long[0], l.shape(), label);
                         assertAllClose(apiLoss, l.toDoubleArray(), dtype, label + " loss");
@@ -621,12 +633,12 @@ class ComputeTest {
             assertEquals("", r.err());
             try (BCEWithLogitsLoss api = BCEWithLogitsLoss.builder().reduction(Reduction.NONE).focal(2, 0.25)
                     .build()) {
-                double[] loss = new double[20];
-                double[] gradInput = new double[20];
-                double[] gradTarget = new double[20];
                 double[] xs = Npy.read(Path.of(in)).toDoubleArray(); // float32: the rounded values the CLI saw
                 double[] ys = Npy.read(Path.of(tg)).toDoubleArray();
-                api.compute(shape, xs, ys, loss, gradInput, gradTarget);
+                double[][] expected = viaApi(api, shape, xs, ys);
+                double[] loss = expected[0];
+                double[] gradInput = expected[1];
+                double[] gradTarget = expected[2];
                 assertAllClose(loss, Npy.read(out.resolve("loss.npy")).toDoubleArray(), dtype, dtype + " loss");
                 assertAllClose(gradInput, Npy.read(out.resolve("grad_input.npy")).toDoubleArray(), dtype,
                         dtype + " grad_input");
@@ -689,20 +701,15 @@ class ComputeTest {
                 try (BCEWithLogitsLoss bce = BCEWithLogitsLoss.builder().reduction(reduction)
                         .weight(Npy.read(dir.resolve("w.npy")).toDoubleArray(), c)
                         .posWeight(Npy.read(dir.resolve("p.npy")).toDoubleArray(), n1).build()) {
-                    double[] xs = Npy.read(dir.resolve("x.npy")).toDoubleArray();
-                    double[] ys = Npy.read(dir.resolve("y.npy")).toDoubleArray();
-                    double[] gs = Npy.read(dir.resolve("g.npy")).toDoubleArray();
-                    int losses = reduction == Reduction.NONE ? n : 1; // the loss output is required for NONE
-                    org.bce4j.WeightGradients api = switch (dtype) {
-                        case FLOAT32 -> bce.computeWeightGradients(shape, BceTestSupport.toFloats(xs),
-                                BceTestSupport.toFloats(ys), BceTestSupport.toFloats(gs), new float[losses], null, null);
-                        case FLOAT16 -> bce.computeWeightGradients(dtype, shape, Npy.read(dir.resolve("x.npy")).shorts(),
-                                Npy.read(dir.resolve("y.npy")).shorts(), Npy.read(dir.resolve("g.npy")).shorts(),
-                                Npy.Array.allocate(dtype, new long[] {losses}).shorts(), null, null);
-                        default -> bce.computeWeightGradients(shape, xs, ys, gs, new double[losses], null, null);
-                    };
-                    assertArrayEquals(api.weight(), gradWeight.toDoubleArray(), label);
-                    assertArrayEquals(api.posWeight(), gradPosWeight.toDoubleArray(), label);
+                    // The files' own dtype, as the CLI read them; the loss output is required for NONE.
+                    Tensor apiLoss = Tensor.allocate(dtype, reduction == Reduction.NONE ? shape : new long[0]);
+                    Tensor apiGradWeight = Tensor.allocate(dtype, c);
+                    Tensor apiGradPosWeight = Tensor.allocate(dtype, n1);
+                    bce.compute(Npy.read(dir.resolve("x.npy")).tensor(), Npy.read(dir.resolve("y.npy")).tensor(),
+                            Npy.read(dir.resolve("g.npy")).tensor(),
+                            new Outputs().loss(apiLoss).gradWeight(apiGradWeight).gradPosWeight(apiGradPosWeight));
+                    assertArrayEquals(apiGradWeight.toDoubleArray(), gradWeight.toDoubleArray(), label);
+                    assertArrayEquals(apiGradPosWeight.toDoubleArray(), gradPosWeight.toDoubleArray(), label);
                 }
                 deleteTree(out);
             }
