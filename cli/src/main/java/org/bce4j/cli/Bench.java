@@ -76,8 +76,15 @@ final class Bench {
             err.println("bce4j bench: " + e.getMessage());
             return 2;
         }
+        BCEWithLogitsLoss loss;
         try {
-            out.println(measure(options));
+            loss = BCEWithLogitsLoss.builder().reduction(Reduction.MEAN).numThreads(options.threads).build();
+        } catch (IllegalArgumentException e) { // the library's range of threads: the one option given here
+            err.println("bce4j bench: --threads: " + e.getMessage());
+            return 2;
+        }
+        try (loss) {
+            out.println(measure(options, loss));
             return 0;
         } catch (OutOfMemoryError e) {
             err.println("bce4j bench: cannot allocate 3 x " + options.n + " "
@@ -144,13 +151,11 @@ final class Bench {
 
     private static int threads(String value) throws UsageException {
         try {
-            int t = Integer.parseInt(value);
-            if (t >= 0 && t <= 1024) return t;
+            return Integer.parseInt(value);
         } catch (NumberFormatException e) {
-            // reported below
+            throw new UsageException("--threads is '" + value + "'; expected an integer from 0 (the library"
+                    + " default) to 1024");
         }
-        throw new UsageException("--threads is '" + value + "'; expected an integer from 0 (the library"
-                + " default) to 1024");
     }
 
     private static DType dtype(String value) throws UsageException {
@@ -169,11 +174,9 @@ final class Bench {
         }
     }
 
-    /** Allocates and fills the data once, times both calls and returns the result line. */
-    private static String measure(Options o) {
-        try (PointerScope scope = new PointerScope();
-                BCEWithLogitsLoss loss = BCEWithLogitsLoss.builder().reduction(Reduction.MEAN)
-                        .numThreads(o.threads).build()) {
+    /** Allocates and fills the data once, times both calls of {@code loss} and returns the result line. */
+    private static String measure(Options o, BCEWithLogitsLoss loss) {
+        try (PointerScope scope = new PointerScope()) {
             Pointer input = allocate(o.dtype, o.n);
             Pointer target = allocate(o.dtype, o.n);
             Pointer gradInput = allocate(o.dtype, o.n);

@@ -15,8 +15,8 @@ import org.bce4j.Reduction;
 
 /**
  * The {@code compute} command's flags: the command line split into flags and values, each value read as what its
- * flag takes (a path, a name from a list, a number, true or false). What the values must satisfy as loss options is
- * left to the library, which names the option in its message (see {@link Compute}).
+ * flag takes (a path, a name from a list, a number, true or false). The ranges of the loss options are the
+ * library's to check: {@link #libraryError} puts the flag (or the file) that its message is about in front of it.
  */
 final class ComputeFlags {
     static final String USAGE = String.join(System.lineSeparator(),
@@ -89,6 +89,17 @@ final class ComputeFlags {
             "--focal-gamma", "sigmoid focal loss is on logits",
             "--focal-alpha", "sigmoid focal loss is on logits");
 
+    /** The flag that sets each library option, by the option's name in the library's messages. */
+    private static final Map<String, String> FLAG_OF_OPTION = Map.of(
+            "options.num_threads", "--threads",
+            "options.label_smoothing", "--label-smoothing",
+            "options.smoothing_classes", "--smoothing-classes",
+            "options.focal_gamma", "--focal-gamma",
+            "options.focal_alpha", "--focal-alpha",
+            "options.grad_weight", "--grad-weights",
+            "options.grad_pos_weight", "--grad-weights",
+            "ignoreIndex", "--ignore-index");
+
     /** Each flag given and its value as written ("true" for a switch), in command-line order. */
     private final Map<String, String> given;
     final Path input;
@@ -147,9 +158,6 @@ final class ComputeFlags {
         labelSmoothing = labelSmoothing();
         smoothingClasses = smoothingClasses();
         gradWeights = given.containsKey("--grad-weights");
-        if (gradWeights && device == Device.CUDA) {
-            throw new UsageException("--grad-weights is not supported with --device cuda yet (it runs on the CPU)");
-        }
         out = path("--out");
         input = path("--input");
         target = path("--target");
@@ -202,14 +210,19 @@ final class ComputeFlags {
     }
 
     /**
-     * Bad input that the library found, as this command reports it: the library's message after the file of the
-     * operand it names ({@code input element 3 ...}, {@code target ...}, {@code weight shape ...},
-     * {@code pos_weight ...}).
+     * Bad input that the library found, as this command reports it: the library's message after the flag whose
+     * value it is about ({@code --threads: options.num_threads is -1; ...}) or the file of the operand it names
+     * ({@code input element 3 ...}, {@code target ...}, {@code weight shape ...}, {@code pos_weight ...}).
      *
      * @param message the message of the library's {@link IllegalArgumentException}
      * @return the error to report
      */
     UsageException libraryError(String message) {
+        for (Map.Entry<String, String> option : FLAG_OF_OPTION.entrySet()) {
+            if (message.startsWith(option.getKey() + " ")) {
+                return new UsageException(option.getValue() + ": " + message);
+            }
+        }
         Path file = message.startsWith("target") ? target
                 : message.startsWith("pos_weight") || message.startsWith("posWeight") ? posWeight
                 : message.startsWith("weight") ? weight
@@ -259,12 +272,14 @@ final class ComputeFlags {
         if (gammaValue == null && alphaValue == null) return null;
         if (gammaValue == null) throw new UsageException("--focal-alpha applies with --focal-gamma only");
         Double gamma = number(gammaValue);
-        if (gamma == null || !(gamma >= 0) || gamma.isInfinite()) {
+        if (gamma == null) {
             throw new UsageException("--focal-gamma is '" + gammaValue + "'; expected a finite number, 0 or more");
         }
         double alpha = -1;
         if (alphaValue != null) {
             Double a = number(alphaValue);
+            // Checked here, not left to the library, which reads a negative (or NaN) alpha as "no alpha": the flag
+            // has no such value, and omitting it is how to ask for no alpha.
             if (a == null || !(a >= 0 && a <= 1)) {
                 throw new UsageException("--focal-alpha is '" + alphaValue + "'; expected a number in [0, 1]");
             }
@@ -277,17 +292,14 @@ final class ComputeFlags {
         String value = given.get("--ignore-index");
         if (value == null) return null;
         Double ignoreIndex = number(value);
-        // NaN equals no target, so it would ignore nothing: surely not what was meant.
-        if (ignoreIndex == null || ignoreIndex.isNaN()) {
-            throw new UsageException("--ignore-index is '" + value + "'; expected a number");
-        }
+        if (ignoreIndex == null) throw new UsageException("--ignore-index is '" + value + "'; expected a number");
         return ignoreIndex;
     }
 
     private double labelSmoothing() throws UsageException {
         String value = given.getOrDefault("--label-smoothing", "0");
         Double epsilon = number(value);
-        if (epsilon == null || !(epsilon >= 0 && epsilon <= 1)) {
+        if (epsilon == null) {
             throw new UsageException("--label-smoothing is '" + value + "'; expected a number in [0, 1]");
         }
         return epsilon;
@@ -299,16 +311,11 @@ final class ComputeFlags {
         if (!given.containsKey("--label-smoothing")) {
             throw new UsageException("--smoothing-classes applies with --label-smoothing only");
         }
-        int classes;
         try {
-            classes = Integer.parseInt(value);
+            return Integer.parseInt(value);
         } catch (NumberFormatException e) {
-            classes = 0; // reported below
-        }
-        if (classes < 1) {
             throw new UsageException("--smoothing-classes is '" + value + "'; expected an integer, 1 or more");
         }
-        return classes;
     }
 
     /** A decimal number, or null if {@code value} is not one. */
@@ -356,11 +363,9 @@ final class ComputeFlags {
 
     private static int threads(String value) throws UsageException {
         try {
-            int t = Integer.parseInt(value);
-            if (t >= 0 && t <= 1024) return t;
+            return Integer.parseInt(value);
         } catch (NumberFormatException e) {
-            // reported below
+            throw new UsageException("--threads is '" + value + "'; expected an integer from 0 (the default) to 1024");
         }
-        throw new UsageException("--threads is '" + value + "'; expected an integer from 0 (the default) to 1024");
     }
 }

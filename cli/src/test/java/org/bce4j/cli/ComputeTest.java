@@ -336,8 +336,12 @@ class ComputeTest {
         assertFails(concat(base, "--reduction"), "--reduction needs a value");
         assertFails(concat(base, "--reduction", "avg"), "--reduction", "avg");
         assertFails(concat(base, "--loss", "probs"), "--loss", "probs");
-        assertFails(concat(base, "--threads", "-1"), "--threads");
-        assertFails(concat(base, "--threads", "many"), "--threads");
+        // A range the library checks: its message, after the flag.
+        assertFails(concat(base, "--threads", "-1"),
+                "--threads: options.num_threads is -1; expected 0 (default) to 1024");
+        assertFails(concat(base, "--threads", "1025"),
+                "--threads: options.num_threads is 1025; expected 0 (default) to 1024");
+        assertFails(concat(base, "--threads", "many"), "--threads is 'many'; expected an integer");
         assertFails(new String[] {"compute", "--input", x, "--target", y, "--out", x}, "not a directory");
 
         assertEquals("an earlier result", Files.readString(dir.resolve("out").resolve("loss.npy")));
@@ -537,15 +541,24 @@ class ComputeTest {
         String x = npy("x.npy", DType.FLOAT32, shape, floatValues(6, 1, -3, 3)).toString();
         String y = npy("y.npy", DType.FLOAT32, shape, labels(6, 2)).toString();
         String[] base = {"compute", "--input", x, "--target", y, "--out", dir.resolve("out").toString()};
-        for (String v : new String[] {"abc", "nan", "NaN", ""}) {
-            assertFails(concat(base, "--ignore-index", v), "--ignore-index is '" + v + "'");
+        // Values that are no number are the command's to refuse; values out of range the library's, whose
+        // message, after the flag, prints the value as C does.
+        for (String v : new String[] {"abc", "nan", ""}) {
+            assertFails(concat(base, "--ignore-index", v), "--ignore-index is '" + v + "'; expected a number");
         }
-        for (String v : new String[] {"-0.1", "1.5", "x", "NaN", "Infinity"}) {
-            assertFails(concat(base, "--label-smoothing", v), "--label-smoothing is '" + v + "'", "[0, 1]");
+        assertFails(concat(base, "--ignore-index", "NaN"), "--ignore-index: ignoreIndex is NaN; no target equals NaN");
+        assertFails(concat(base, "--label-smoothing", "x"), "--label-smoothing is 'x'", "[0, 1]");
+        for (String[] v : new String[][] {{"-0.1", "-0.1"}, {"1.5", "1.5"}, {"NaN", "nan"}, {"Infinity", "inf"}}) {
+            assertFails(concat(base, "--label-smoothing", v[0]),
+                    "--label-smoothing: options.label_smoothing is " + v[1] + "; expected a value in [0, 1]");
         }
-        for (String v : new String[] {"0", "-2", "2.5", "two"}) {
+        for (String v : new String[] {"2.5", "two"}) {
             assertFails(concat(base, "--label-smoothing", "0.1", "--smoothing-classes", v),
                     "--smoothing-classes is '" + v + "'");
+        }
+        for (String v : new String[] {"0", "-2"}) {
+            assertFails(concat(base, "--label-smoothing", "0.1", "--smoothing-classes", v),
+                    "--smoothing-classes: options.smoothing_classes is " + v + "; expected at least 1");
         }
         assertFails(concat(base, "--smoothing-classes", "3"), "--smoothing-classes applies with --label-smoothing");
         assertFails(concat(base, "--reduction", "mean-valid"), "--reduction is 'mean-valid'", "mean_valid");
@@ -585,6 +598,9 @@ class ComputeTest {
         CliRun gpu = CliRun.of("compute", "--input", in, "--target", tg, "--device", "cuda", "--out",
                 dir.resolve("dev_cuda").toString());
         assertEquals(0, gpu.exitCode(), gpu.err());
+        assertFails(new String[] {"compute", "--input", in, "--target", tg, "--device", "cuda", "--grad-weights",
+            "--out", dir.resolve("out").toString()},
+                "--grad-weights: options.grad_weight is not supported on the CUDA path yet");
         for (String name : new String[] {"loss.npy", "grad_input.npy", "grad_target.npy"}) {
             double[] a = Npy.read(dir.resolve("dev_cpu").resolve(name)).toDoubleArray();
             double[] b = Npy.read(dir.resolve("dev_cuda").resolve(name)).toDoubleArray();
@@ -651,8 +667,12 @@ class ComputeTest {
         String tg = npy("fo_y.npy", DType.FLOAT32, shape, y).toString();
         String[] base = {"compute", "--input", in, "--target", tg, "--out", dir.resolve("out").toString()};
         assertFails(concat(base, "--focal-alpha", "0.25"), "--focal-alpha applies with --focal-gamma only");
-        for (String v : new String[] {"-1", "NaN", "Infinity", "two", ""}) {
+        for (String v : new String[] {"two", ""}) {
             assertFails(concat(base, "--focal-gamma", v), "--focal-gamma is '" + v + "'");
+        }
+        for (String[] v : new String[][] {{"-1", "-1"}, {"NaN", "nan"}, {"Infinity", "inf"}}) {
+            assertFails(concat(base, "--focal-gamma", v[0]),
+                    "--focal-gamma: options.focal_gamma is " + v[1] + "; expected a finite value >= 0");
         }
         for (String v : new String[] {"-0.5", "1.5", "NaN", "x"}) {
             assertFails(concat(base, "--focal-gamma", "2", "--focal-alpha", v), "--focal-alpha is '" + v + "'",
