@@ -299,6 +299,45 @@ class BCEWithLogitsLossTest {
         }
     }
 
+    @ParameterizedTest(name = "{0}, {1}")
+    @MethodSource("kindsAndLosses")
+    @DisplayName("every reduction with weight, ignore_index, smoothing and (logits) focal: numThreads(1), numThreads(2) "
+            + "and the default give bit-identical results above the OpenMP threshold")
+    void threadCountDoesNotChangeConventions(BufferKind kind, boolean logits) {
+        long[] shape = {14287, 7}; // 100009 elements: above the 32768-element threshold, 13 blocks of 8192
+        int n = count(shape);
+        double[] x = logits ? floatValues(n, 31, -10, 10) : floatValues(n, 31, 0.01, 0.99);
+        double[] y = floatValues(n, 32, 0, 1);
+        for (int i = 0; i < n; i += 11) y[i] = -100;
+        double[] w = {0, 0.5, 1, 1.5, 2, 0.25, 3}; // a 0 weight: MEAN_BY_NONZERO_WEIGHT differs from MEAN_BY_WEIGHT
+        for (Reduction reduction : Reduction.values()) {
+            Outcome[] outcomes = new Outcome[3];
+            int[] threads = {1, 2, 0};
+            for (int t = 0; t < 3; t++) {
+                try (BinaryCrossEntropy loss = logits
+                        ? BCEWithLogitsLoss.builder().reduction(reduction).numThreads(threads[t]).weight(w, 7)
+                                .ignoreIndex(-100).labelSmoothing(0.1).focal(2, 0.25).build()
+                        : BCELoss.builder().reduction(reduction).numThreads(threads[t]).weight(w, 7)
+                                .ignoreIndex(-100).labelSmoothing(0.1, 4).build()) {
+                    outcomes[t] = run(kind, loss, shape, x, y, null, 0);
+                }
+            }
+            for (int t = 1; t < 3; t++) {
+                String what = (logits ? "logits " : "probabilities ") + reduction + " threads " + threads[t] + " vs 1";
+                assertEquals(Double.doubleToLongBits(outcomes[0].returned), Double.doubleToLongBits(outcomes[t].returned),
+                        what);
+                assertArrayEquals(outcomes[0].loss, outcomes[t].loss, 0.0, what);
+                assertArrayEquals(outcomes[0].gradInput, outcomes[t].gradInput, 0.0, what);
+                assertArrayEquals(outcomes[0].gradTarget, outcomes[t].gradTarget, 0.0, what);
+            }
+        }
+    }
+
+    static Stream<Arguments> kindsAndLosses() {
+        return Stream.of(Arguments.of(BufferKind.FLOAT_ADDRESS, true), Arguments.of(BufferKind.DOUBLE_POINTER, true),
+                Arguments.of(BufferKind.FLOAT_BUFFER, false), Arguments.of(BufferKind.DOUBLE_ADDRESS, false));
+    }
+
     @ParameterizedTest(name = "{0}")
     @EnumSource(value = BufferKind.class, names = {"FLOAT_POINTER", "DOUBLE_POINTER"})
     @DisplayName("extreme logits (±1e4, ±100, ±30) give finite, accurate losses and gradients")
