@@ -23,7 +23,7 @@ public final class BCELoss extends BinaryCrossEntropy {
     }
 
     private BCELoss(Builder builder) {
-        super(false, builder, LogitsOptions.NONE);
+        super(builder, LossKind.PROBABILITIES);
     }
 
     /** {@return a new builder with reduction {@link Reduction#MEAN}, no weight and the default thread count} */
@@ -44,6 +44,8 @@ public final class BCELoss extends BinaryCrossEntropy {
          * Builds a loss from this builder's settings; the builder can be reused.
          *
          * @return a new loss, which holds native memory until closed
+         * @throws IllegalArgumentException with the native library's message if it rejects an option (a value out
+         *     of range, a weight shape with a negative dimension or more than 32)
          * @throws CudaUnavailableException if the device is {@link Device#CUDA} and CUDA cannot run here
          */
         public BCELoss build() {

@@ -15,7 +15,10 @@ import java.util.OptionalDouble;
  *
  * <pre>{@code
  * try (BCEWithLogitsLoss loss = BCEWithLogitsLoss.builder().posWeight(new float[] {2f}, 1).build()) {
- *     double mean = loss.compute(new long[] {n}, logits, labels, null, gradLogits, null);
+ *     Tensor x = Tensor.copyOf(new float[] {5, 1, 3}, 3), y = Tensor.copyOf(new float[] {1, 0, 1}, 3);
+ *     Tensor gradX = Tensor.allocate(DType.FLOAT32, 3);
+ *     double mean = loss.compute(x, y, new Outputs().gradInput(gradX));
+ *     float[] grad = gradX.toFloatArray();
  * }
  * }</pre>
  */
@@ -37,8 +40,8 @@ public final class BCEWithLogitsLoss extends BinaryCrossEntropy {
     private final double focalAlpha;
 
     private BCEWithLogitsLoss(Builder builder) {
-        super(true, builder, new LogitsOptions(builder.posWeight, builder.posWeightMode, builder.validateTargets,
-                builder.focalGamma, builder.focalAlpha));
+        super(builder, LossKind.logits(new LogitsOptions(builder.posWeight, builder.posWeightMode,
+                builder.validateTargets, builder.focalGamma, builder.focalAlpha)));
         this.posWeightMode = builder.posWeightMode;
         this.validatesTargets = builder.validateTargets;
         this.focalGamma = builder.focalGamma;
@@ -102,8 +105,8 @@ public final class BCEWithLogitsLoss extends BinaryCrossEntropy {
          * @param shape the positive-class weight's shape, at most 32 dimensions ({@code {}} or none for a scalar)
          * @return this builder
          * @throws NullPointerException if {@code values} or {@code shape} is null
-         * @throws IllegalArgumentException if {@code shape} has a negative dimension or more than 32, or does not hold
-         *     exactly {@code values.length} elements
+         * @throws IllegalArgumentException if {@code shape} does not hold exactly {@code values.length} elements
+         *     ({@code build()} checks the dimensions themselves)
          */
         public Builder posWeight(float[] values, long... shape) {
             this.posWeight = WeightTensor.of(values, shape, "posWeight");
@@ -118,8 +121,8 @@ public final class BCEWithLogitsLoss extends BinaryCrossEntropy {
          * @param shape the positive-class weight's shape, at most 32 dimensions ({@code {}} or none for a scalar)
          * @return this builder
          * @throws NullPointerException if {@code values} or {@code shape} is null
-         * @throws IllegalArgumentException if {@code shape} has a negative dimension or more than 32, or does not hold
-         *     exactly {@code values.length} elements
+         * @throws IllegalArgumentException if {@code shape} does not hold exactly {@code values.length} elements
+         *     ({@code build()} checks the dimensions themselves)
          */
         public Builder posWeight(double[] values, long... shape) {
             this.posWeight = WeightTensor.of(values, shape, "posWeight");
@@ -157,9 +160,8 @@ public final class BCEWithLogitsLoss extends BinaryCrossEntropy {
          * Sigmoid focal loss (torchvision's {@code sigmoid_focal_loss}) with the given gamma and no alpha
          * ({@code alpha_t = 1}); see {@link #focal(double, double)}.
          *
-         * @param gamma the focusing parameter: finite, 0 or more
+         * @param gamma the focusing parameter: finite, 0 or more (checked by {@link #build()})
          * @return this builder
-         * @throws IllegalArgumentException if gamma is NaN, negative or infinite
          */
         public Builder focal(double gamma) {
             return focal(gamma, -1);
@@ -172,18 +174,16 @@ public final class BCEWithLogitsLoss extends BinaryCrossEntropy {
          * {@code alpha_t = alpha*y + (1-alpha)*(1-y)}. Gamma 0 without alpha is the plain loss. Computed in log space,
          * so any finite logit gives finite values.
          *
-         * @param gamma the focusing parameter: finite, 0 or more
-         * @param alpha the weight of positive examples in [0, 1]; a negative alpha means none ({@code alpha_t = 1})
+         * @param gamma the focusing parameter: finite, 0 or more (checked by {@link #build()})
+         * @param alpha the weight of positive examples in [0, 1] (above 1 is rejected by {@link #build()}); a
+         *     negative alpha means none ({@code alpha_t = 1})
          * @return this builder
-         * @throws IllegalArgumentException if gamma is NaN, negative or infinite, or alpha is NaN or above 1
+         * @throws IllegalArgumentException if alpha is NaN (the native range check lets NaN through)
          */
         public Builder focal(double gamma, double alpha) {
-            if (!(gamma >= 0) || Double.isInfinite(gamma)) {
-                throw new IllegalArgumentException("focal gamma is " + gamma + "; expected a finite number, 0 or more");
-            }
-            if (Double.isNaN(alpha) || alpha > 1) {
+            if (Double.isNaN(alpha)) {
                 throw new IllegalArgumentException(
-                        "focal alpha is " + alpha + "; expected a number in [0, 1], or a negative one for none");
+                        "focal alpha is NaN; expected a number in [0, 1], or a negative one for none");
             }
             this.focalGamma = gamma;
             this.focalAlpha = alpha < 0 ? -1 : alpha + 0.0; // + 0.0: -0.0 becomes 0
@@ -194,6 +194,8 @@ public final class BCEWithLogitsLoss extends BinaryCrossEntropy {
          * Builds a loss from this builder's settings; the builder can be reused.
          *
          * @return a new loss, which holds native memory until closed
+         * @throws IllegalArgumentException with the native library's message if it rejects an option (a value out
+         *     of range, a weight or posWeight shape with a negative dimension or more than 32)
          * @throws CudaUnavailableException if the device is {@link Device#CUDA} and CUDA cannot run here
          */
         public BCEWithLogitsLoss build() {

@@ -5,9 +5,10 @@ import java.nio.ByteOrder;
 import org.bytedeco.javacpp.Pointer;
 
 /**
- * Per-thread native scratch memory through which a call passes its shape and receives its reduced loss, so that a
- * call allocates nothing and crosses JNI with primitives only. Written and read through a direct buffer, which
- * the JIT compiles to plain memory accesses.
+ * Per-thread native scratch memory through which a call passes its shape and receives its reduced loss, and the
+ * thread's copy of a loss' options for calls that write weight gradients (the loss' own options are shared by
+ * every thread), so that a call allocates nothing and crosses JNI with primitives only. The shape and the reduced
+ * loss are written and read through a direct buffer, which the JIT compiles to plain memory accesses.
  */
 final class CallScratch {
     private static final ThreadLocal<CallScratch> CURRENT = ThreadLocal.withInitial(CallScratch::new);
@@ -17,6 +18,7 @@ final class CallScratch {
     private final ByteBuffer memory; // kept reachable: the native side reads it through the address below
     final long reducedLossAddress;
     final long shapeAddress;
+    private NativeLibrary.Options gradientOptions; // made on this thread's first weight-gradient call
 
     private CallScratch() {
         memory = ByteBuffer.allocateDirect(SHAPE_OFFSET + NativeLibrary.MAX_DIMS * Long.BYTES)
@@ -30,30 +32,37 @@ final class CallScratch {
         return CURRENT.get();
     }
 
-    /** Checks {@code shape}, copies it into the scratch and returns its element count. */
-    long putShape(long[] shape) {
+    /**
+     * Copies a shape into the scratch and returns whether it holds elements (no dimension is 0). Only its length is
+     * checked here, against the scratch's room; the native library checks the dimensions.
+     */
+    boolean putShape(long[] shape) {
         Checks.notNull(shape, "shape");
         if (shape.length > NativeLibrary.MAX_DIMS) {
             throw new IllegalArgumentException(
-                    "shape has " + shape.length + " dimensions; at most " + NativeLibrary.MAX_DIMS + " are supported");
+                    "shape has " + shape.length + " dimensions; expected 0 to " + NativeLibrary.MAX_DIMS);
         }
-        boolean empty = false;
+        boolean hasElements = true;
         for (int i = 0; i < shape.length; i++) {
-            long d = shape[i];
-            if (d < 0) {
-                throw new IllegalArgumentException("shape " + Checks.format(shape) + " has a negative dimension");
-            }
-            empty |= d == 0;
-            memory.putLong(SHAPE_OFFSET + i * Long.BYTES, d);
+            memory.putLong(SHAPE_OFFSET + i * Long.BYTES, shape[i]);
+            hasElements &= shape[i] != 0;
         }
-        long count = 1;
-        for (int i = 0; i < shape.length && !empty; i++) {
-            if (count > Long.MAX_VALUE / shape[i]) {
-                throw new IllegalArgumentException("shape " + Checks.format(shape) + " has more than 2^63-1 elements");
-            }
-            count *= shape[i];
+        return hasElements;
+    }
+
+    /**
+     * The address of this thread's copy of {@code options} for {@code dtype}, with the given weight-gradient
+     * outputs (0 for none). Valid until this thread's next call; it points at the loss' weights, so the caller
+     * holds the loss open while it is used.
+     */
+    long optionsWithGradients(NativeOptions options, DType dtype, long gradWeight, long gradPosWeight) {
+        if (gradientOptions == null) {
+            gradientOptions = new NativeLibrary.Options();
+            gradientOptions.retainReference(); // a PointerScope open on this thread must not free it
         }
-        return empty ? 0 : count;
+        options.copyInto(dtype, gradientOptions);
+        gradientOptions.grad_weight(gradWeight).grad_pos_weight(gradPosWeight);
+        return gradientOptions.address();
     }
 
     double reducedLoss() {

@@ -1,8 +1,5 @@
 package org.bce4j;
 
-import java.nio.DoubleBuffer;
-import java.nio.FloatBuffer;
-import java.nio.ShortBuffer;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.annotation.Cast;
@@ -16,10 +13,8 @@ import org.bytedeco.javacpp.annotation.Platform;
  * The JavaCPP binding of {@code cpp/include/bce4j/bce4j.h}. JavaCPP generates and compiles the JNI glue from
  * these declarations (the glue includes the header, so the compiler checks every signature against it).
  *
- * <p>Each loss entry point has a form taking raw addresses (every argument a primitive, so the glue makes no JNI
- * calls at all) and forms taking direct NIO buffers (the glue reads each buffer's address and adds its position;
- * the buffer types must be the typed ones, because for a plain {@code Buffer} the glue would add the position in
- * bytes).
+ * <p>The loss entry points take raw addresses only (every argument a primitive, so the glue makes no JNI calls at
+ * all): a {@link Tensor} resolves its memory's address once, when it is made.
  * The shape and the reduced loss always travel through the caller's {@link CallScratch}. The C functions catch
  * everything themselves and report through status codes, hence {@code @NoException}.
  */
@@ -103,42 +98,17 @@ final class NativeLibrary {
         native Options focal_alpha(double alpha);
 
         @MemberSetter
-        native Options grad_weight(@Cast("void*") Pointer gradWeight);
+        native Options grad_weight(@Cast("void*") long gradWeight);
 
         @MemberSetter
-        native Options grad_pos_weight(@Cast("void*") Pointer gradPosWeight);
+        native Options grad_pos_weight(@Cast("void*") long gradPosWeight);
     }
 
     static native void bce4j_options_init(Options options);
 
-    static native int bce4j_bce_with_logits(
-            @Cast("const bce4j_options*") long options, @Cast("bce4j_dtype") int dtype, int ndim,
-            @Cast("const int64_t*") long shape, @Cast("const void*") long input, @Cast("const void*") long target,
-            @Cast("const void*") long gradOutput, @Cast("void*") long loss, @Cast("double*") long reducedLoss,
-            @Cast("void*") long gradInput, @Cast("void*") long gradTarget);
+    static native int bce4j_check_options(@Cast("const bce4j_options*") long options, int logits);
 
     static native int bce4j_bce_with_logits(
-            @Cast("const bce4j_options*") long options, @Cast("bce4j_dtype") int dtype, int ndim,
-            @Cast("const int64_t*") long shape, @Cast("const void*") FloatBuffer input,
-            @Cast("const void*") FloatBuffer target, @Cast("const void*") FloatBuffer gradOutput,
-            @Cast("void*") FloatBuffer loss, @Cast("double*") long reducedLoss, @Cast("void*") FloatBuffer gradInput,
-            @Cast("void*") FloatBuffer gradTarget);
-
-    static native int bce4j_bce_with_logits(
-            @Cast("const bce4j_options*") long options, @Cast("bce4j_dtype") int dtype, int ndim,
-            @Cast("const int64_t*") long shape, @Cast("const void*") DoubleBuffer input,
-            @Cast("const void*") DoubleBuffer target, @Cast("const void*") DoubleBuffer gradOutput,
-            @Cast("void*") DoubleBuffer loss, @Cast("double*") long reducedLoss, @Cast("void*") DoubleBuffer gradInput,
-            @Cast("void*") DoubleBuffer gradTarget);
-
-    static native int bce4j_bce_with_logits(
-            @Cast("const bce4j_options*") long options, @Cast("bce4j_dtype") int dtype, int ndim,
-            @Cast("const int64_t*") long shape, @Cast("const void*") ShortBuffer input,
-            @Cast("const void*") ShortBuffer target, @Cast("const void*") ShortBuffer gradOutput,
-            @Cast("void*") ShortBuffer loss, @Cast("double*") long reducedLoss, @Cast("void*") ShortBuffer gradInput,
-            @Cast("void*") ShortBuffer gradTarget);
-
-    static native int bce4j_bce(
             @Cast("const bce4j_options*") long options, @Cast("bce4j_dtype") int dtype, int ndim,
             @Cast("const int64_t*") long shape, @Cast("const void*") long input, @Cast("const void*") long target,
             @Cast("const void*") long gradOutput, @Cast("void*") long loss, @Cast("double*") long reducedLoss,
@@ -146,24 +116,9 @@ final class NativeLibrary {
 
     static native int bce4j_bce(
             @Cast("const bce4j_options*") long options, @Cast("bce4j_dtype") int dtype, int ndim,
-            @Cast("const int64_t*") long shape, @Cast("const void*") FloatBuffer input,
-            @Cast("const void*") FloatBuffer target, @Cast("const void*") FloatBuffer gradOutput,
-            @Cast("void*") FloatBuffer loss, @Cast("double*") long reducedLoss, @Cast("void*") FloatBuffer gradInput,
-            @Cast("void*") FloatBuffer gradTarget);
-
-    static native int bce4j_bce(
-            @Cast("const bce4j_options*") long options, @Cast("bce4j_dtype") int dtype, int ndim,
-            @Cast("const int64_t*") long shape, @Cast("const void*") DoubleBuffer input,
-            @Cast("const void*") DoubleBuffer target, @Cast("const void*") DoubleBuffer gradOutput,
-            @Cast("void*") DoubleBuffer loss, @Cast("double*") long reducedLoss, @Cast("void*") DoubleBuffer gradInput,
-            @Cast("void*") DoubleBuffer gradTarget);
-
-    static native int bce4j_bce(
-            @Cast("const bce4j_options*") long options, @Cast("bce4j_dtype") int dtype, int ndim,
-            @Cast("const int64_t*") long shape, @Cast("const void*") ShortBuffer input,
-            @Cast("const void*") ShortBuffer target, @Cast("const void*") ShortBuffer gradOutput,
-            @Cast("void*") ShortBuffer loss, @Cast("double*") long reducedLoss, @Cast("void*") ShortBuffer gradInput,
-            @Cast("void*") ShortBuffer gradTarget);
+            @Cast("const int64_t*") long shape, @Cast("const void*") long input, @Cast("const void*") long target,
+            @Cast("const void*") long gradOutput, @Cast("void*") long loss, @Cast("double*") long reducedLoss,
+            @Cast("void*") long gradInput, @Cast("void*") long gradTarget);
 
     static native @Cast("const char*") String bce4j_last_error_message();
 

@@ -7,43 +7,40 @@ import org.bytedeco.javacpp.Pointer;
 
 /**
  * The native {@code bce4j_options} of one loss object, one per dtype, with native copies of its weights: built
- * once, read by every call, freed by {@link #close()} (or, for a loss never closed, by JavaCPP when the garbage
- * collector finds them unreachable).
+ * once and checked by the native library, read by every call, freed by {@link #close()} (or, for a loss never
+ * closed, by JavaCPP's deallocator once the garbage collector finds them unreachable; a call keeps its loss, and
+ * so them, reachable until it returns).
  */
 final class NativeOptions implements AutoCloseable {
     private final List<Pointer> owned = new ArrayList<>();
     private final long[] addressByDType = new long[DType.values().length];
     private final NativeLibrary.Options[] optionsByDType = new NativeLibrary.Options[DType.values().length];
 
-    /** {@code ignoreIndex}: null for none. */
-    NativeOptions(Reduction reduction, int numThreads, WeightTensor weight, LogitsOptions logits, Double ignoreIndex,
-            double labelSmoothing, int smoothingClasses) {
-        WeightTensor posWeight = logits.posWeight();
+    /**
+     * {@code ignoreIndex}: null for none.
+     *
+     * @throws IllegalArgumentException with the native library's message where it rejects an option
+     */
+    NativeOptions(Reduction reduction, int numThreads, WeightTensor weight, Double ignoreIndex, double labelSmoothing,
+            int smoothingClasses, LossKind kind) {
         try {
-            LongPointer weightShape = weight == null ? null : own(new LongPointer(weight.shape));
-            LongPointer posWeightShape = posWeight == null ? null : own(new LongPointer(posWeight.shape));
             for (DType dtype : DType.values()) {
                 NativeLibrary.Options options = own(new NativeLibrary.Options());
-                options.reduction(reduction.code).num_threads(numThreads).pos_weight_mode(logits.posWeightMode().code)
-                        .validate_targets(logits.validateTargets() ? 1 : 0).label_smoothing(labelSmoothing)
+                options.reduction(reduction.code).num_threads(numThreads).label_smoothing(labelSmoothing)
                         .smoothing_classes(smoothingClasses);
-                if (logits.focalGamma() != null) {
-                    options.has_focal(1).focal_gamma(logits.focalGamma()).focal_alpha(logits.focalAlpha());
-                }
                 if (ignoreIndex != null) {
                     options.has_ignore_index(1).ignore_index(ignoreIndex);
                 }
                 if (weight != null) {
                     options.weight(own(weight.toNative(dtype))).weight_ndim(weight.shape.length)
-                            .weight_shape(weightShape);
+                            .weight_shape(shapeOf(weight));
                 }
-                if (posWeight != null) {
-                    options.pos_weight(own(posWeight.toNative(dtype))).pos_weight_ndim(posWeight.shape.length)
-                            .pos_weight_shape(posWeightShape);
-                }
+                kind.setOptions(options, dtype, this);
                 addressByDType[dtype.ordinal()] = options.address();
                 optionsByDType[dtype.ordinal()] = options;
             }
+            // The dtypes' options differ only in the weights' storage type: checking one checks them all.
+            NativeStatus.check(kind.checkOptions(address(DType.FLOAT32)));
         } catch (RuntimeException | Error e) {
             close();
             throw e;
@@ -52,10 +49,15 @@ final class NativeOptions implements AutoCloseable {
 
     // A reference of this object's own: a JavaCPP PointerScope open on the building thread attaches every new
     // Pointer to itself and releases it when it closes, which would free the memory of a loss that lives on.
-    private <P extends Pointer> P own(P pointer) {
+    <P extends Pointer> P own(P pointer) {
         owned.add(pointer);
         pointer.retainReference();
         return pointer;
+    }
+
+    /** A native copy, owned by this object, of a weight's shape. */
+    LongPointer shapeOf(WeightTensor weight) {
+        return own(new LongPointer(weight.shape));
     }
 
     long address(DType dtype) {
@@ -63,14 +65,12 @@ final class NativeOptions implements AutoCloseable {
     }
 
     /**
-     * A new copy of {@code dtype}'s options for one call that sets its own outputs in it (the shared options are
-     * read by other threads at the same time). It shares this object's weights; the caller frees it.
+     * Copies {@code dtype}'s options into {@code copy}, for one call that sets its own outputs in it (the options
+     * held here are read by other threads at the same time). The copy points at this object's weights.
      */
-    NativeLibrary.Options copyForCall(DType dtype) {
+    void copyInto(DType dtype, NativeLibrary.Options copy) {
         NativeLibrary.Options source = optionsByDType[dtype.ordinal()];
-        NativeLibrary.Options copy = new NativeLibrary.Options();
         Pointer.memcpy(copy, source, source.sizeof());
-        return copy;
     }
 
     /** Frees the memory, whatever other references (a PointerScope's) remain; their later release does nothing. */

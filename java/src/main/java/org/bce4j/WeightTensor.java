@@ -12,19 +12,16 @@ final class WeightTensor {
 
     private WeightTensor(double[] values, long[] shape, String name) {
         Checks.notNull(shape, name + " shape");
-        if (shape.length > NativeLibrary.MAX_DIMS) {
-            throw new IllegalArgumentException(name + " has " + shape.length + " dimensions; at most "
-                    + NativeLibrary.MAX_DIMS + " are supported");
-        }
+        // The dimensions themselves (count, signs) are the native library's to check, at build(); a shape it will
+        // reject is kept as it is.
+        boolean checkable = shape.length <= NativeLibrary.MAX_DIMS;
         final long beyondArrays = Integer.MAX_VALUE + 1L; // saturates the count: no Java array is larger
         long count = 1;
         for (long d : shape) {
-            if (d < 0) {
-                throw new IllegalArgumentException(name + " shape " + Checks.format(shape) + " has a negative dimension");
-            }
-            count = d != 0 && count > beyondArrays / d ? beyondArrays : count * d;
+            checkable &= d >= 0;
+            count = d > 0 && count > beyondArrays / d ? beyondArrays : count * d;
         }
-        if (count != values.length) {
+        if (checkable && count != values.length) {
             throw new IllegalArgumentException(name + " has " + values.length + " values but its shape "
                     + Checks.format(shape) + " holds " + (count == beyondArrays ? "more than 2^31-1" : count));
         }

@@ -9,11 +9,11 @@
  *       {@code builder()}: weight, positive-class weight, {@link org.bce4j.Reduction}, thread count, ignore index,
  *       label smoothing, focal loss, {@link org.bce4j.Device}. Loss objects are immutable and safe to share between
  *       threads; they hold native memory, so close them when done.</li>
- *   <li>The calls, described in {@link org.bce4j.BinaryCrossEntropy}: {@code compute} on JavaCPP pointers, direct
- *       NIO buffers or (copied) Java arrays of float32, float64 or 16-bit ({@link org.bce4j.HalfPrecision}) data;
- *       {@code computeAt} on raw native addresses; {@code computeOnCuda} on CUDA device memory; and
- *       {@code computeWeightGradients}, which also returns the gradients with respect to the weights
- *       ({@link org.bce4j.WeightGradients}).</li>
+ *   <li>The calls, described in {@link org.bce4j.BinaryCrossEntropy}: {@code compute} on {@link org.bce4j.Tensor}
+ *       views (of JavaCPP pointers, direct NIO buffers, raw addresses or copied Java arrays; float32, float64 or
+ *       16-bit ({@link org.bce4j.HalfPrecision}) data), writing where an {@link org.bce4j.Outputs} says, weight
+ *       gradients included; {@code computeAt} on raw native addresses; {@code computeOnCuda} on CUDA device
+ *       memory.</li>
  *   <li>{@link org.bce4j.Bce4j}: facts about the loaded native library (version, CPU kernels, default thread count)
  *       and whether CUDA can run here ({@link org.bce4j.CudaAvailability}).</li>
  * </ul>

@@ -55,10 +55,10 @@ class BCEWithLogitsLossTest {
     @DisplayName("seed: logits [5,1,3], labels [1,0,1], mean = 0.45618813; grads (sigmoid(x)-y)/3 and -x/3")
     void seedExample() {
         try (BCEWithLogitsLoss loss = new BCEWithLogitsLoss(Reduction.MEAN); PointerScope scope = new PointerScope()) {
-            FloatPointer gi = new FloatPointer(3);
-            FloatPointer gt = new FloatPointer(3);
-            double mean = loss.compute(new long[] {3}, new FloatPointer(5f, 1f, 3f), new FloatPointer(1f, 0f, 1f), null,
-                    gi, gt);
+            Tensor gi = Tensor.allocate(DType.FLOAT32, 3);
+            Tensor gt = Tensor.allocate(DType.FLOAT32, 3);
+            double mean = loss.compute(Tensor.of(new FloatPointer(5f, 1f, 3f), 3), Tensor.of(new FloatPointer(1f, 0f, 1f), 3),
+                    new Outputs().gradInput(gi).gradTarget(gt));
             assertClose(0.45618813, mean, 0, 1e-7, "seed mean");
             // float32 data is summed in double: with the scalar kernels the result is the exact value, not Paddle's
             // float32 0.45618808; the SIMD kernels sum their float32 element losses.
@@ -72,8 +72,11 @@ class BCEWithLogitsLossTest {
                 expectedGi[i] = (sigmoid(x[i]) - y[i]) / 3;
                 expectedGt[i] = -x[i] / 3;
             }
-            assertAllClose(expectedGi, read(gi, 3), DType.FLOAT32, "grad_input");
-            assertAllClose(expectedGt, read(gt, 3), DType.FLOAT32, "grad_target");
+            Expected terms = expected(true, Reduction.MEAN, x, y, null, null, null);
+            assertAllClose(expectedGi, terms.gradInputTerms, toDoubles(gi.toFloatArray()), DType.FLOAT32,
+                    "grad_input");
+            assertAllClose(expectedGt, terms.gradTargetTerms, toDoubles(gt.toFloatArray()), DType.FLOAT32,
+                    "grad_target");
         }
     }
 
@@ -146,8 +149,8 @@ class BCEWithLogitsLossTest {
         double[] x = floatValues(10, 1, -4, 4);
         double[] y = labels(10, 2);
         try (BCEWithLogitsLoss loss = new BCEWithLogitsLoss(Reduction.MEAN); PointerScope scope = new PointerScope()) {
-            double mean = loss.compute(new long[] {10}, new FloatPointer(toFloats(x)), new FloatPointer(toFloats(y)),
-                    null, null, null);
+            double mean = loss.compute(Tensor.of(new FloatPointer(toFloats(x)), 10),
+                    Tensor.of(new FloatPointer(toFloats(y)), 10));
             double want = expected(true, Reduction.MEAN, x, y, null, null, null).returned;
             assertClose(want, mean, reducedRel(DType.FLOAT32), ABS64, "mean");
             double mean2 = loss.computeAt(DType.FLOAT32, new long[] {10}, new FloatPointer(toFloats(x)).address(),
@@ -294,6 +297,45 @@ class BCEWithLogitsLossTest {
                 assertArrayEquals(outcomes[0].gradTarget, outcomes[t].gradTarget, 0.0, what);
             }
         }
+    }
+
+    @ParameterizedTest(name = "{0}, {1}")
+    @MethodSource("kindsAndLosses")
+    @DisplayName("every reduction with weight, ignore_index, smoothing and (logits) focal: numThreads(1), numThreads(2) "
+            + "and the default give bit-identical results above the OpenMP threshold")
+    void threadCountDoesNotChangeConventions(BufferKind kind, boolean logits) {
+        long[] shape = {14287, 7}; // 100009 elements: above the 32768-element threshold, 13 blocks of 8192
+        int n = count(shape);
+        double[] x = logits ? floatValues(n, 31, -10, 10) : floatValues(n, 31, 0.01, 0.99);
+        double[] y = floatValues(n, 32, 0, 1);
+        for (int i = 0; i < n; i += 11) y[i] = -100;
+        double[] w = {0, 0.5, 1, 1.5, 2, 0.25, 3}; // a 0 weight: MEAN_BY_NONZERO_WEIGHT differs from MEAN_BY_WEIGHT
+        for (Reduction reduction : Reduction.values()) {
+            Outcome[] outcomes = new Outcome[3];
+            int[] threads = {1, 2, 0};
+            for (int t = 0; t < 3; t++) {
+                try (BinaryCrossEntropy loss = logits
+                        ? BCEWithLogitsLoss.builder().reduction(reduction).numThreads(threads[t]).weight(w, 7)
+                                .ignoreIndex(-100).labelSmoothing(0.1).focal(2, 0.25).build()
+                        : BCELoss.builder().reduction(reduction).numThreads(threads[t]).weight(w, 7)
+                                .ignoreIndex(-100).labelSmoothing(0.1, 4).build()) {
+                    outcomes[t] = run(kind, loss, shape, x, y, null, 0);
+                }
+            }
+            for (int t = 1; t < 3; t++) {
+                String what = (logits ? "logits " : "probabilities ") + reduction + " threads " + threads[t] + " vs 1";
+                assertEquals(Double.doubleToLongBits(outcomes[0].returned), Double.doubleToLongBits(outcomes[t].returned),
+                        what);
+                assertArrayEquals(outcomes[0].loss, outcomes[t].loss, 0.0, what);
+                assertArrayEquals(outcomes[0].gradInput, outcomes[t].gradInput, 0.0, what);
+                assertArrayEquals(outcomes[0].gradTarget, outcomes[t].gradTarget, 0.0, what);
+            }
+        }
+    }
+
+    static Stream<Arguments> kindsAndLosses() {
+        return Stream.of(Arguments.of(BufferKind.FLOAT_ADDRESS, true), Arguments.of(BufferKind.DOUBLE_POINTER, true),
+                Arguments.of(BufferKind.FLOAT_BUFFER, false), Arguments.of(BufferKind.DOUBLE_ADDRESS, false));
     }
 
     @ParameterizedTest(name = "{0}")

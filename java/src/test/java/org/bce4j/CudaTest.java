@@ -75,9 +75,8 @@ class CudaTest {
             CudaUnavailableException e = assertThrows(CudaUnavailableException.class,
                     () -> loss.computeOnCuda(DType.FLOAT32, new long[] {3}, 256, 512, 0, 1024, 0, 0, 0));
             assertEquals(CUDA.state(), e.availability().state());
-            float[] gradInput = new float[3];
-            double mean = loss.compute(new long[] {3}, new float[] {5, 1, 3}, new float[] {1, 0, 1}, null, gradInput,
-                    null);
+            double mean = loss.compute(Tensor.copyOf(new float[] {5, 1, 3}, 3), Tensor.copyOf(new float[] {1, 0, 1}, 3),
+                    new Outputs().gradInput(Tensor.allocate(DType.FLOAT32, 3)));
             assertEquals(0.45618813, mean, 1e-6);
         }
     }
@@ -116,25 +115,31 @@ class CudaTest {
                     .weight(w, 30).posWeight(p, 40, 1).build()) {
                 assertSame(Device.CUDA, loss.device());
                 // float64 arrays (through pointers and raw addresses)
-                double[] gi = new double[n];
-                double[] out = new double[reduction == Reduction.NONE ? n : 1];
-                double r = loss.compute(shape, x, y, out, gi, null);
-                assertNear(e.gradInput, gi, 1e-12, reduction + " f64 grad_input");
-                assertNear(e.loss, out, 1e-12, reduction + " f64 loss");
+                long[] resultShape = reduction == Reduction.NONE ? shape : new long[0];
+                Tensor giView = Tensor.allocate(DType.FLOAT64, shape);
+                Tensor outView = Tensor.allocate(DType.FLOAT64, resultShape);
+                double r = loss.compute(Tensor.copyOf(x, shape), Tensor.copyOf(y, shape),
+                        new Outputs().loss(outView).gradInput(giView));
+                double[] out = outView.toDoubleArray();
+                assertNear(e.gradInput, e.gradInputTerms, giView.toDoubleArray(), 1e-12, reduction + " f64 grad_input");
+                assertNear(e.loss, e.lossTerms, out, 1e-12, reduction + " f64 loss");
                 if (reduction != Reduction.NONE) assertEquals(e.returned, r, 1e-12 * Math.abs(e.returned));
                 // float32 direct buffers
                 FloatBuffer xb = BceTestSupport.directFloats(x);
                 FloatBuffer yb = BceTestSupport.directFloats(y);
                 FloatBuffer gib = BceTestSupport.directFloats(n);
                 FloatBuffer lb = BceTestSupport.directFloats(out.length);
-                loss.compute(shape, xb, yb, lb, gib, null);
-                assertNear(e.gradInput, BceTestSupport.read(gib, 0, n), 4e-6, reduction + " f32 grad_input");
-                assertNear(e.loss, BceTestSupport.read(lb, 0, out.length), 4e-6, reduction + " f32 loss");
+                loss.compute(Tensor.of(xb, shape), Tensor.of(yb, shape),
+                        new Outputs().loss(Tensor.of(lb, resultShape)).gradInput(Tensor.of(gib, shape)));
+                assertNear(e.gradInput, e.gradInputTerms, BceTestSupport.read(gib, 0, n), 4e-6,
+                        reduction + " f32 grad_input");
+                assertNear(e.loss, e.lossTerms, BceTestSupport.read(lb, 0, out.length), 4e-6, reduction + " f32 loss");
                 // float64 direct buffers, twice: the same bits (deterministic reduction)
                 DoubleBuffer xd = BceTestSupport.directDoubles(x);
                 DoubleBuffer yd = BceTestSupport.directDoubles(y);
-                double first = loss.compute(shape, xd, yd, null, null, null);
-                double second = loss.compute(shape, xd, yd, null, null, null);
+                Outputs none = new Outputs().loss(Tensor.allocate(DType.FLOAT64, resultShape));
+                double first = loss.compute(Tensor.of(xd, shape), Tensor.of(yd, shape), none);
+                double second = loss.compute(Tensor.of(xd, shape), Tensor.of(yd, shape), none);
                 if (reduction != Reduction.NONE) {
                     assertEquals(Double.doubleToLongBits(first), Double.doubleToLongBits(second), "bit-reproducible");
                 }
@@ -156,12 +161,13 @@ class CudaTest {
         for (Device device : Device.values()) {
             try (BCEWithLogitsLoss loss = BCEWithLogitsLoss.builder().device(device).reduction(Reduction.MEAN_VALID)
                     .ignoreIndex(-100).labelSmoothing(0.1).focal(2, 0.25).build()) {
-                double[] gi = new double[n];
-                reduced[device.ordinal()] = loss.compute(shape, x, y, null, gi, null);
-                results[device.ordinal()] = gi;
+                Tensor gi = Tensor.allocate(DType.FLOAT64, shape);
+                reduced[device.ordinal()] = loss.compute(Tensor.copyOf(x, shape), Tensor.copyOf(y, shape),
+                        new Outputs().gradInput(gi));
+                results[device.ordinal()] = gi.toDoubleArray();
             }
         }
-        assertNear(results[0], results[1], 1e-12, "grad_input, CUDA vs CPU");
+        assertNear(results[0], focalTerms(x, y, 0.1, 2, -100), results[1], 1e-12, "grad_input, CUDA vs CPU");
         assertEquals(reduced[0], reduced[1], 1e-12 * Math.abs(reduced[0]), "reduced loss, CUDA vs CPU");
         double[] ignored = new double[n / 7 + 1];
         int k = 0;
@@ -169,13 +175,36 @@ class CudaTest {
         assertArrayEquals(new double[k], java.util.Arrays.copyOf(ignored, k), "ignored elements get 0");
     }
 
-    /** Normwise: |a - e| <= tol * max(1, max|e|), NaN and infinities exactly. */
-    private static void assertNear(double[] expected, double[] actual, double tol, String what) {
+    /**
+     * Elementwise: |a - e| <= tol * (|e| + terms[i]), with each element's own term magnitude (an all-zero result
+     * fails wherever the terms are not 0, however small the values are); NaN and infinities exactly.
+     */
+    private static void assertNear(double[] expected, double[] terms, double[] actual, double tol, String what) {
         assertEquals(expected.length, actual.length, what + ": length");
-        double largest = 1;
-        for (double v : expected) largest = Double.isFinite(v) ? Math.max(largest, Math.abs(v)) : largest;
         for (int i = 0; i < expected.length; i++) {
-            BceTestSupport.assertClose(expected[i], actual[i], tol, tol * largest, what + "[" + i + "]");
+            BceTestSupport.assertClose(expected[i], actual[i], tol, tol * terms[i], what + "[" + i + "]");
         }
+    }
+
+    /**
+     * The term magnitude of each focal MEAN_VALID input gradient: the plain gradient's terms on the smoothed
+     * target, times the focal factor's bound with its derivative (1 + gamma * the element loss' terms), over the
+     * count of elements not ignored; 0 for an ignored element.
+     */
+    private static double[] focalTerms(double[] x, double[] y, double epsilon, double gamma, double ignored) {
+        int n = x.length;
+        double[] smoothed = new double[n];
+        int valid = 0;
+        for (int i = 0; i < n; i++) {
+            smoothed[i] = y[i] == ignored ? 0 : y[i] * (1 - epsilon) + epsilon / 2;
+            valid += y[i] == ignored ? 0 : 1;
+        }
+        BceTestSupport.Expected plain = expected(true, Reduction.NONE, x, smoothed, null, null, null);
+        double[] terms = new double[n];
+        for (int i = 0; i < n; i++) {
+            terms[i] = y[i] == ignored ? 0
+                    : plain.gradInputTerms[i] * (1 + gamma * plain.lossTerms[i]) / valid;
+        }
+        return terms;
     }
 }

@@ -116,7 +116,7 @@ class FocalLossTest {
                     assertClose(go[i] * dy, o.gradTarget[i], FD_REL, FD_ABS, at + ": grad_target");
                 }
             }
-            double returned = mean.compute(SHAPE, x, y, null, null, null);
+            double returned = mean.compute(Tensor.copyOf(x, SHAPE), Tensor.copyOf(y, SHAPE));
             assertClose(sum / N, returned, 1e-9, 1e-13, label + ": mean");
         }
     }
@@ -153,9 +153,9 @@ class FocalLossTest {
             assertEquals(OptionalDouble.of(2), loss.focalGamma());
             assertEquals(OptionalDouble.of(0.25), loss.focalAlpha());
             // x = 0, y = 1: p_t = 1/2, so l = 0.25 * (1/2)^2 * log 2.
-            double[] out = new double[1];
-            loss.compute(new long[] {1}, new double[] {0}, new double[] {1}, out, null, null);
-            assertClose(0.25 * 0.25 * Math.log(2), out[0], 1e-15, 0, "x 0, y 1");
+            Tensor out = Tensor.allocate(DType.FLOAT64, 1);
+            loss.compute(Tensor.copyOf(new double[] {0}, 1), Tensor.copyOf(new double[] {1}, 1), new Outputs().loss(out));
+            assertClose(0.25 * 0.25 * Math.log(2), out.toDoubleArray()[0], 1e-15, 0, "x 0, y 1");
         }
         check(2, 0.25, true, false, "torchvision defaults, hard");
         check(2, 0.25, false, false, "torchvision defaults, soft");
@@ -218,19 +218,32 @@ class FocalLossTest {
     @Test
     @DisplayName("the builder rejects a bad gamma or alpha, naming it; a negative alpha means none")
     void builderValidation() {
-        for (double gamma : new double[] {Double.NaN, -1, -1e-300, Double.POSITIVE_INFINITY,
-                Double.NEGATIVE_INFINITY}) {
+        // The ranges are the native library's rules, checked by build() in its words (C's %g of the value).
+        double[] gammas = {Double.NaN, -1, -1e-300, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY};
+        String[] gammaTexts = {"nan", "-1", "-1e-300", "inf", "-inf"};
+        for (int i = 0; i < gammas.length; i++) {
+            double gamma = gammas[i];
+            String message = "options.focal_gamma is " + gammaTexts[i] + "; expected a finite value >= 0";
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> BCEWithLogitsLoss.builder().focal(gamma));
-            assertTrue(e.getMessage().startsWith("focal gamma is " + gamma + ";"), e.getMessage());
-            e = assertThrows(IllegalArgumentException.class, () -> BCEWithLogitsLoss.builder().focal(gamma, 0.25));
-            assertTrue(e.getMessage().contains("gamma"), e.getMessage());
+                    () -> BCEWithLogitsLoss.builder().focal(gamma).build());
+            assertEquals(message, e.getMessage());
+            e = assertThrows(IllegalArgumentException.class,
+                    () -> BCEWithLogitsLoss.builder().focal(gamma, 0.25).build());
+            assertEquals(message, e.getMessage());
         }
-        for (double alpha : new double[] {Double.NaN, 1.0000001, 2, Double.POSITIVE_INFINITY}) {
+        double[] alphas = {1.0000001, 2, Double.POSITIVE_INFINITY};
+        String[] alphaTexts = {"1", "2", "inf"};
+        for (int i = 0; i < alphas.length; i++) {
+            double alpha = alphas[i];
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> BCEWithLogitsLoss.builder().focal(2, alpha));
-            assertTrue(e.getMessage().startsWith("focal alpha is " + alpha + ";"), e.getMessage());
+                    () -> BCEWithLogitsLoss.builder().focal(2, alpha).build());
+            assertEquals("options.focal_alpha is " + alphaTexts[i] + "; expected a value in [0, 1], or < 0 for none",
+                    e.getMessage());
         }
+        // NaN passes the native range check (NaN > 1 is false): the builder rejects it itself.
+        IllegalArgumentException nan = assertThrows(IllegalArgumentException.class,
+                () -> BCEWithLogitsLoss.builder().focal(2, Double.NaN));
+        assertTrue(nan.getMessage().startsWith("focal alpha is NaN;"), nan.getMessage());
         try (BCEWithLogitsLoss plain = BCEWithLogitsLoss.builder().build();
                 BCEWithLogitsLoss noAlpha = BCEWithLogitsLoss.builder().focal(1.5).build();
                 BCEWithLogitsLoss negative = BCEWithLogitsLoss.builder().focal(0, -3).build();

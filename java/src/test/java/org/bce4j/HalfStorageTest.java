@@ -80,8 +80,12 @@ class HalfStorageTest {
             case SHORT_BUFFER -> {
                 ShortBuffer l = directShorts(results), gi = directShorts(n), gt = directShorts(n);
                 ShortBuffer g = gradOutput == null ? null : directShorts(gradOutput.length).put(bitsOf(dtype, gradOutput)).flip();
-                returned = loss.compute(dtype, shape, directShorts(n).put(bitsOf(dtype, x)).flip(),
-                        directShorts(n).put(bitsOf(dtype, y)).flip(), g, l, gi, gt);
+                long[] resultShape = results == n ? shape : new long[0];
+                returned = loss.compute(Tensor.of(dtype, directShorts(n).put(bitsOf(dtype, x)).flip(), shape),
+                        Tensor.of(dtype, directShorts(n).put(bitsOf(dtype, y)).flip(), shape),
+                        g == null ? null : Tensor.of(dtype, g, resultShape),
+                        new Outputs().loss(Tensor.of(dtype, l, resultShape)).gradInput(Tensor.of(dtype, gi, shape))
+                                .gradTarget(Tensor.of(dtype, gt, shape)));
                 l.get(lossBits);
                 gi.get(gradInputBits);
                 gt.get(gradTargetBits);
@@ -92,7 +96,10 @@ class HalfStorageTest {
                     ShortPointer in = new ShortPointer(bitsOf(dtype, x)), tg = new ShortPointer(bitsOf(dtype, y));
                     ShortPointer g = gradOutput == null ? null : new ShortPointer(bitsOf(dtype, gradOutput));
                     returned = kind == Kind.SHORT_POINTER
-                            ? loss.compute(dtype, shape, in, tg, g, l, gi, gt)
+                            ? loss.compute(Tensor.of(dtype, in, shape), Tensor.of(dtype, tg, shape),
+                                    g == null ? null : Tensor.of(dtype, g, results == n ? shape : new long[0]),
+                                    new Outputs().loss(Tensor.of(dtype, l, results == n ? shape : new long[0]))
+                                            .gradInput(Tensor.of(dtype, gi, shape)).gradTarget(Tensor.of(dtype, gt, shape)))
                             : loss.computeAt(dtype, shape, in.address(), tg.address(), g == null ? 0 : g.address(),
                                     l.address(), gi.address(), gt.address());
                     l.get(lossBits);
@@ -183,8 +190,8 @@ class HalfStorageTest {
         try (BCEWithLogitsLoss loss = BCEWithLogitsLoss.builder().reduction(Reduction.NONE).ignoreIndex(-100)
                 .labelSmoothing(0.1, 4).focal(2, 0.25).weight(new double[] {0.5, 1.5, 1, 2, 0.75}, 5, 1).build()) {
             Outcome o = run(Kind.SHORT_BUFFER, dtype, loss, SHAPE, x, y, null);
-            double[] l = new double[N], gi = new double[N], gt = new double[N];
-            loss.compute(SHAPE, x, y, l, gi, gt);
+            BceTestSupport.Outcome wide = compute64(loss, SHAPE, x, y);
+            double[] l = wide.loss, gi = wide.gradInput, gt = wide.gradTarget;
             for (int i = 0; i < N; i++) {
                 double terms = 2 * (1 + Math.abs(x[i])) * 3;
                 if (FLOAT32_ROUNDED_ONCE) {
@@ -216,38 +223,40 @@ class HalfStorageTest {
     void badArgumentsAreRejectedNamingThem() {
         try (BCEWithLogitsLoss loss = BCEWithLogitsLoss.builder().build()) {
             ShortBuffer ok = directShorts(N);
+            Tensor view = Tensor.of(DType.FLOAT16, ok, SHAPE);
             assertMessage(IllegalArgumentException.class, "dtype is FLOAT32",
-                    () -> loss.compute(DType.FLOAT32, SHAPE, ok, ok, null, null, null));
-            assertMessage(NullPointerException.class, "dtype",
-                    () -> loss.compute(null, SHAPE, ok, ok, null, null, null));
-            assertMessage(IllegalArgumentException.class, "input is a heap buffer",
-                    () -> loss.compute(DType.FLOAT16, SHAPE, ShortBuffer.allocate(N), ok, null, null, null));
+                    () -> Tensor.of(DType.FLOAT32, ok, SHAPE));
+            assertMessage(NullPointerException.class, "dtype", () -> Tensor.of(null, ok, SHAPE));
+            assertMessage(IllegalArgumentException.class, "data is a heap buffer",
+                    () -> Tensor.of(DType.FLOAT16, ShortBuffer.allocate(N), SHAPE));
             ShortBuffer bigEndian = ByteBuffer.allocateDirect(2 * N)
                     .order(ByteOrder.nativeOrder() == ByteOrder.BIG_ENDIAN ? ByteOrder.LITTLE_ENDIAN : ByteOrder.BIG_ENDIAN)
                     .asShortBuffer();
-            assertMessage(IllegalArgumentException.class, "target has byte order",
-                    () -> loss.compute(DType.FLOAT16, SHAPE, ok, bigEndian, null, null, null));
-            assertMessage(IllegalArgumentException.class, "target has 114 elements remaining but 115",
-                    () -> loss.compute(DType.BFLOAT16, SHAPE, ok, directShorts(114), null, null, null));
-            assertMessage(IllegalArgumentException.class, "gradInput is read-only",
-                    () -> loss.compute(DType.FLOAT16, SHAPE, ok, ok, null, ok.asReadOnlyBuffer(), null));
-            assertMessage(NullPointerException.class, "input must not be null",
-                    () -> loss.compute(DType.FLOAT16, SHAPE, (ShortBuffer) null, ok, null, null, null));
+            assertMessage(IllegalArgumentException.class, "data has byte order",
+                    () -> Tensor.of(DType.FLOAT16, bigEndian, SHAPE));
+            assertMessage(IllegalArgumentException.class, "data has 114 elements remaining but 115",
+                    () -> Tensor.of(DType.BFLOAT16, directShorts(114), SHAPE));
+            assertMessage(IllegalArgumentException.class, "gradInput is read-only", () -> loss.compute(view, view,
+                    new Outputs().gradInput(Tensor.of(DType.FLOAT16, ok.asReadOnlyBuffer(), SHAPE))));
+            assertMessage(IllegalArgumentException.class, "target is BFLOAT16 but input is FLOAT16",
+                    () -> loss.compute(view, Tensor.of(DType.BFLOAT16, ok, SHAPE)));
+            assertMessage(NullPointerException.class, "input must not be null", () -> loss.compute(null, view));
             try (ShortPointer shortPointer = new ShortPointer(100); ShortPointer full = new ShortPointer(N)) {
-                assertMessage(IllegalArgumentException.class, "input holds 100 elements",
-                        () -> loss.compute(DType.FLOAT16, SHAPE, shortPointer, full, null, null, null));
+                assertMessage(IllegalArgumentException.class, "data holds 100 elements",
+                        () -> Tensor.of(DType.FLOAT16, shortPointer, SHAPE));
                 ShortPointer closed = new ShortPointer(N);
+                Tensor closedView = Tensor.of(DType.FLOAT16, closed, SHAPE);
                 closed.close();
                 assertMessage(IllegalArgumentException.class, "target points to NULL",
-                        () -> loss.compute(DType.FLOAT16, SHAPE, full, closed, null, null, null));
+                        () -> loss.compute(Tensor.of(DType.FLOAT16, full, SHAPE), closedView));
                 assertMessage(IllegalArgumentException.class, "dtype is FLOAT64",
-                        () -> loss.compute(DType.FLOAT64, SHAPE, full, full, null, null, null));
+                        () -> Tensor.of(DType.FLOAT64, full, SHAPE));
             }
         }
         BCEWithLogitsLoss closedLoss = BCEWithLogitsLoss.builder().build();
         closedLoss.close();
-        ShortBuffer b = directShorts(N);
-        assertThrows(IllegalStateException.class, () -> closedLoss.compute(DType.FLOAT16, SHAPE, b, b, null, null, null));
+        Tensor b = Tensor.of(DType.FLOAT16, directShorts(N), SHAPE);
+        assertThrows(IllegalStateException.class, () -> closedLoss.compute(b, b));
     }
 
     static void assertMessage(Class<? extends RuntimeException> type, String part, Runnable call) {

@@ -276,7 +276,7 @@ class HeaderConstantsTest {
     }
 
     /**
-     * The statuses Java deliberately does not mirror: BinaryCrossEntropy.nativeFailure reports every status it does
+     * The statuses Java deliberately does not mirror: NativeStatus.toException reports every status it does
      * not name as an IllegalArgumentException, and these are the argument errors.
      */
     private static final Set<String> STATUSES_REPORTED_AS_ARGUMENT_ERRORS = Set.of("BCE4J_ERROR_INVALID_SHAPE",
@@ -303,7 +303,7 @@ class HeaderConstantsTest {
         assertEquals(new TreeSet<>(statuses.keySet()), accounted,
                 "bce4j_status against the mirrored statuses and the argument errors");
         for (String s : STATUSES_REPORTED_AS_ARGUMENT_ERRORS) {
-            assertEquals(IllegalArgumentException.class, BinaryCrossEntropy.nativeFailure(value(s)).getClass(),
+            assertEquals(IllegalArgumentException.class, NativeStatus.toException(value(s)).getClass(),
                     s + " as Java reports it");
         }
     }

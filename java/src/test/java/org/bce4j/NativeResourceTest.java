@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.ref.Reference;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -18,6 +19,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.bce4j.BceTestSupport.BufferKind;
+import org.bce4j.BceTestSupport.Expected;
 import org.bce4j.BceTestSupport.Outcome;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Pointer;
@@ -74,7 +76,7 @@ class NativeResourceTest {
     }
 
     @Test
-    @DisplayName("100 000 pointer and direct-buffer calls (RSS < 32 MB), 10 000 array calls: totalBytes unchanged")
+    @DisplayName("100 000 pointer and direct-buffer calls (RSS < 32 MB), 10 000 copied-array calls: totalBytes unchanged")
     void pointerBufferAndArrayLoopsDoNotLeak() {
         int n = 64;
         double[] x = floatValues(n, 93, -5, 5);
@@ -89,29 +91,94 @@ class NativeResourceTest {
             FloatBuffer inB = directFloats(x);
             FloatBuffer tgB = directFloats(y);
             FloatBuffer outB = directFloats(n);
-            float[] inA = toFloats(x);
-            float[] tgA = toFloats(y);
-            float[] outA = new float[n];
+            // Views made once and reused, as the API intends: the calls allocate nothing.
+            Tensor inP = Tensor.of(in, shape);
+            Tensor tgP = Tensor.of(tg, shape);
+            Outputs pointerOutputs = new Outputs().loss(Tensor.of(out, shape)).gradInput(Tensor.of(gi, shape));
+            Tensor inV = Tensor.of(inB, shape);
+            Tensor tgV = Tensor.of(tgB, shape);
+            Outputs bufferOutputs = new Outputs().loss(Tensor.of(outB, shape));
+            Tensor inA = Tensor.copyOf(toFloats(x), shape);
+            Tensor tgA = Tensor.copyOf(toFloats(y), shape);
+            Tensor outA = Tensor.allocate(DType.FLOAT32, shape);
+            Outputs arrayOutputs = new Outputs().loss(outA);
             for (int i = 0; i < 5_000; i++) {
-                loss.compute(shape, in, tg, out, gi, null);
-                loss.compute(shape, inB, tgB, outB, null, null);
-                loss.compute(shape, inA, tgA, outA, null, null);
+                loss.compute(inP, tgP, pointerOutputs);
+                loss.compute(inV, tgV, bufferOutputs);
+                loss.compute(inA, tgA, arrayOutputs);
             }
             long totalBefore = Pointer.totalBytes();
             long rssBefore = Pointer.physicalBytes();
             for (int i = 0; i < 100_000; i++) {
-                loss.compute(shape, in, tg, out, gi, null);
-                loss.compute(shape, inB, tgB, outB, null, null);
+                loss.compute(inP, tgP, pointerOutputs);
+                loss.compute(inV, tgV, bufferOutputs);
             }
             long growth = Pointer.physicalBytes() - rssBefore; // these loops allocate nothing, not even on the heap
             assertTrue(growth < MAX_RSS_GROWTH, "RSS grew by " + growth + " bytes");
             assertEquals(totalBefore, Pointer.totalBytes(), "Pointer.totalBytes() after the pointer/buffer loops");
-            for (int i = 0; i < 10_000; i++) loss.compute(shape, inA, tgA, outA, null, null);
-            assertEquals(totalBefore, Pointer.totalBytes(), "Pointer.totalBytes() after the array loop");
-            double[] e = expected(true, Reduction.NONE, x, y, filled(n, 0.5), null, null).loss;
-            assertAllClose(e, read(out, n), DType.FLOAT32, "pointer loss");
-            assertAllClose(e, read(outB, 0, n), DType.FLOAT32, "buffer loss");
-            assertAllClose(e, toDoubles(outA), DType.FLOAT32, "array loss");
+            for (int i = 0; i < 10_000; i++) loss.compute(inA, tgA, arrayOutputs);
+            assertEquals(totalBefore, Pointer.totalBytes(), "Pointer.totalBytes() after the copied-array loop");
+            Expected e = expected(true, Reduction.NONE, x, y, filled(n, 0.5), null, null);
+            assertAllClose(e.loss, e.lossTerms, read(out, n), DType.FLOAT32, "pointer loss");
+            assertAllClose(e.loss, e.lossTerms, read(outB, 0, n), DType.FLOAT32, "buffer loss");
+            assertAllClose(e.loss, e.lossTerms, toDoubles(outA.toFloatArray()), DType.FLOAT32, "array loss");
+        }
+    }
+
+    @Test
+    @DisplayName("calls with reused views and outputs allocate nothing on the Java heap, weight gradients included")
+    void reusedViewsAllocateNothing() throws ReflectiveOperationException {
+        AllocationCounter counter = new AllocationCounter();
+        long[] shape = {4, 8};
+        int n = 32;
+        double[] x = floatValues(n, 95, -5, 5);
+        double[] y = labels(n, 96);
+        try (BCEWithLogitsLoss loss = BCEWithLogitsLoss.builder().reduction(Reduction.MEAN)
+                .weight(filled(8, 0.5), 8).posWeight(filled(4, 2), 4, 1).build(); PointerScope scope = new PointerScope()) {
+            Tensor input = Tensor.of(new FloatPointer(toFloats(x)), shape);
+            Tensor target = Tensor.of(directFloats(y), shape);
+            Tensor gradOutput = Tensor.copyOf(new float[] {0.5f});
+            Tensor half = Tensor.allocate(DType.BFLOAT16, shape);
+            Outputs all = new Outputs().loss(Tensor.allocate(DType.FLOAT32)).gradInput(Tensor.allocate(DType.FLOAT32, shape))
+                    .gradTarget(Tensor.allocate(DType.FLOAT32, shape)).gradWeight(Tensor.allocate(DType.FLOAT32, 8))
+                    .gradPosWeight(Tensor.allocate(DType.FLOAT32, 4, 1));
+            Outputs halfOutputs = new Outputs().gradInput(Tensor.allocate(DType.BFLOAT16, shape));
+            FloatPointer raw = new FloatPointer(n);
+            Runnable calls = () -> {
+                loss.compute(input, target);
+                loss.compute(input, target, all);
+                loss.compute(input, target, gradOutput, all);
+                loss.compute(half, half, halfOutputs);
+                loss.computeAt(DType.FLOAT32, shape, input.address(), target.address(), 0, 0, raw.address(), 0);
+            };
+            for (int i = 0; i < 20_000; i++) calls.run(); // the JIT compiles the calls first
+            counter.ofThisThread(); // its own first-call costs before the measurement
+            long before = counter.ofThisThread();
+            for (int i = 0; i < 10_000; i++) calls.run();
+            long allocated = counter.ofThisThread() - before;
+            // 50 000 calls: any per-call allocation (16 bytes at least) would show as 800 000 bytes or more; the
+            // slack covers the measurement itself.
+            assertTrue(allocated < 4096, "50 000 calls allocated " + allocated + " bytes on the heap");
+        }
+    }
+
+    /**
+     * Reads how many bytes a thread has allocated on the heap, from com.sun.management.ThreadMXBean. Through
+     * reflection: the tests compile inside module org.bce4j, which does not read jdk.management (they run on the
+     * class path). Looked up once, so that a reading allocates only its boxed result and argument array.
+     */
+    private static final class AllocationCounter {
+        private final Object bean;
+        private final java.lang.reflect.Method allocatedBytes;
+
+        AllocationCounter() throws ReflectiveOperationException {
+            bean = Class.forName("java.lang.management.ManagementFactory").getMethod("getThreadMXBean").invoke(null);
+            allocatedBytes = Class.forName("com.sun.management.ThreadMXBean")
+                    .getMethod("getThreadAllocatedBytes", long.class);
+        }
+
+        long ofThisThread() throws ReflectiveOperationException {
+            return (long) allocatedBytes.invoke(bean, Thread.currentThread().getId());
         }
     }
 
@@ -151,7 +218,7 @@ class NativeResourceTest {
         double expected;
         try (BCEWithLogitsLoss outside = BCEWithLogitsLoss.builder().weight(w, 4).posWeight(w, 4)
                 .reduction(Reduction.SUM).build()) {
-            expected = outside.compute(shape, x, y, null, null, null);
+            expected = outside.compute(Tensor.copyOf(x, shape), Tensor.copyOf(y, shape));
         }
         long before = Pointer.totalBytes();
         BCEWithLogitsLoss loss;
@@ -160,15 +227,20 @@ class NativeResourceTest {
         }
         long held = Pointer.totalBytes() - before;
         assertTrue(held > 0, "the loss's native memory after its PointerScope closed: " + held + " bytes");
-        assertEquals(expected, loss.compute(shape, x, y, null, null, null));
+        Tensor xView = Tensor.copyOf(x, shape);
+        Tensor yView = Tensor.copyOf(y, shape);
+        long views = Pointer.totalBytes() - before - held;
+        assertEquals(expected, loss.compute(xView, yView));
         loss.close();
-        assertEquals(before, Pointer.totalBytes(), "Pointer.totalBytes() after close()");
+        assertEquals(before + views, Pointer.totalBytes(), "Pointer.totalBytes() after close() (the views remain)");
         try (PointerScope scope = new PointerScope()) {
             BCEWithLogitsLoss inScope = BCEWithLogitsLoss.builder().weight(w, 4).build();
             inScope.close(); // frees the memory, though the open scope holds references to it
-            assertEquals(before, Pointer.totalBytes(), "Pointer.totalBytes() after close() inside the scope");
+            assertEquals(before + views, Pointer.totalBytes(), "Pointer.totalBytes() after close() inside the scope");
         } // the scope's release of what close() freed does nothing
-        assertEquals(before, Pointer.totalBytes(), "Pointer.totalBytes() after the scope closed");
+        assertEquals(before + views, Pointer.totalBytes(), "Pointer.totalBytes() after the scope closed");
+        Reference.reachabilityFence(xView); // the views own their memory until they are unreachable
+        Reference.reachabilityFence(yView);
     }
 
     @Test
@@ -276,12 +348,12 @@ class NativeResourceTest {
     }
 
     @Test
-    @DisplayName("numThreads: above 1024 rejected by the builder; 1024 on a few blocks runs with no more threads than blocks")
+    @DisplayName("numThreads: above 1024 rejected by build(); 1024 on a few blocks runs with no more threads than blocks")
     void threadCountBounds() {
-        assertThrows(IllegalArgumentException.class, () -> BCEWithLogitsLoss.builder().numThreads(1025));
+        assertThrows(IllegalArgumentException.class, () -> BCEWithLogitsLoss.builder().numThreads(1025).build());
         int n = 40_000; // 5 blocks of 8192, above the parallel threshold
         try (BCEWithLogitsLoss loss = BCEWithLogitsLoss.builder().numThreads(1024).reduction(Reduction.SUM).build()) {
-            double sum = loss.compute(new long[] {n}, new double[n], new double[n], null, null, null);
+            double sum = loss.compute(Tensor.allocate(DType.FLOAT64, n), Tensor.allocate(DType.FLOAT64, n));
             assertEquals(n * Math.log(2), sum, 1e-9 * n);
         }
     }
@@ -292,7 +364,7 @@ class NativeResourceTest {
             int n = 40_000; // above the parallel threshold
             try (BCEWithLogitsLoss loss = BCEWithLogitsLoss.builder().numThreads(Integer.MAX_VALUE)
                     .reduction(Reduction.SUM).build()) {
-                double sum = loss.compute(new long[] {n}, new double[n], new double[n], null, null, null);
+                double sum = loss.compute(Tensor.allocate(DType.FLOAT64, n), Tensor.allocate(DType.FLOAT64, n));
                 System.out.println(Math.abs(sum - n * Math.log(2)) < 1e-6 ? "CHILD OK" : "CHILD WRONG " + sum);
             } catch (IllegalArgumentException e) {
                 System.out.println("CHILD OK (rejected: " + e.getMessage() + ")");

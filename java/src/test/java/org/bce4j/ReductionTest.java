@@ -99,9 +99,12 @@ class ReductionTest {
         // reduction(NONE) would need a 12-element loss buffer and return NaN; the legacy sum needs one element.
         try (BCEWithLogitsLoss loss = BCEWithLogitsLoss.builder().reduction(NONE).legacyReduction(false, true)
                 .build()) {
-            double[] reduced = new double[1];
-            double[] gradInput = new double[12];
-            double returned = loss.compute(shape, x, y, reduced, gradInput, null);
+            Tensor reducedView = Tensor.allocate(DType.FLOAT64);
+            Tensor gradInputView = Tensor.allocate(DType.FLOAT64, shape);
+            double returned = loss.compute(Tensor.copyOf(x, shape), Tensor.copyOf(y, shape),
+                    new Outputs().loss(reducedView).gradInput(gradInputView));
+            double[] reduced = reducedView.toDoubleArray();
+            double[] gradInput = gradInputView.toDoubleArray();
             BceTestSupport.Expected e = expected(true, SUM, x, y, null, null, null);
             assertClose(e.returned, returned, REL64, ABS64, "returned sum");
             assertClose(e.returned, reduced[0], REL64, ABS64, "loss buffer");

@@ -217,10 +217,7 @@ class TargetConventionsTest {
             try (BinaryCrossEntropy loss = logits
                     ? BCEWithLogitsLoss.builder().reduction(Reduction.NONE).labelSmoothing(0.3, 4).build()
                     : BCELoss.builder().reduction(Reduction.NONE).labelSmoothing(0.3, 4).build()) {
-                double[] gradTarget = new double[N];
-                loss.compute(SHAPE, x, y, new double[N], null, gradTarget);
-                double[] up = new double[N];
-                double[] down = new double[N];
+                double[] gradTarget = compute64(loss, SHAPE, x, y).gradTarget;
                 double[] yUp = y.clone();
                 double[] yDown = y.clone();
                 for (int i = 0; i < N; i++) {
@@ -228,8 +225,8 @@ class TargetConventionsTest {
                     yDown[i] -= h;
                 }
                 // Each element's loss depends on its own target only, so one call per side shifts them all.
-                loss.compute(SHAPE, x, yUp, up, null, null);
-                loss.compute(SHAPE, x, yDown, down, null, null);
+                double[] up = compute64(loss, SHAPE, x, yUp).loss;
+                double[] down = compute64(loss, SHAPE, x, yDown).loss;
                 for (int i = 0; i < N; i++) {
                     double numeric = (up[i] - down[i]) / (2 * h);
                     assertClose(numeric, gradTarget[i], 1e-6, 1e-8, (logits ? "logits" : "probabilities")
@@ -332,16 +329,22 @@ class TargetConventionsTest {
             assertEquals(OptionalDouble.of(-1), edges.ignoreIndex());
             assertEquals(1, single.smoothingClasses());
         }
-        for (double epsilon : new double[] {Double.NaN, -0.01, 1.01, Double.POSITIVE_INFINITY}) {
+        // The ranges are the native library's rules, checked by build() in its words (C's %g of the value).
+        double[] epsilons = {Double.NaN, -0.01, 1.01, Double.POSITIVE_INFINITY};
+        String[] epsilonTexts = {"nan", "-0.01", "1.01", "inf"};
+        for (int i = 0; i < epsilons.length; i++) {
+            double epsilon = epsilons[i];
+            String message = "options.label_smoothing is " + epsilonTexts[i] + "; expected a value in [0, 1]";
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> BCEWithLogitsLoss.builder().labelSmoothing(epsilon));
-            assertTrue(e.getMessage().startsWith("epsilon is "), e.getMessage());
-            assertThrows(IllegalArgumentException.class, () -> BCELoss.builder().labelSmoothing(epsilon, 2));
+                    () -> BCEWithLogitsLoss.builder().labelSmoothing(epsilon).build());
+            assertEquals(message, e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> BCELoss.builder().labelSmoothing(epsilon, 2).build());
+            assertEquals(message, e.getMessage());
         }
         for (int classes : new int[] {0, -3}) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> BCELoss.builder().labelSmoothing(0.1, classes));
-            assertTrue(e.getMessage().startsWith("classes is " + classes), e.getMessage());
+                    () -> BCELoss.builder().labelSmoothing(0.1, classes).build());
+            assertEquals("options.smoothing_classes is " + classes + "; expected at least 1", e.getMessage());
         }
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> BCEWithLogitsLoss.builder().ignoreIndex(Double.NaN));

@@ -72,18 +72,18 @@ class WeightGradientsTest {
         Reduction r = bce.reduction();
         double[] g = gradOutput(r);
         double[] loss = new double[r == Reduction.NONE ? N : 1];
-        double reduced = bce.compute(SHAPE, x, Y, g, loss, null, null);
+        double reduced = WeightGradientCalls.plain(bce, SHAPE, x, Y, g, loss, null, null);
         if (r != Reduction.NONE) return reduced * UPSTREAM;
         double sum = 0;
         for (int i = 0; i < N; i++) sum += g[i] * loss[i];
         return sum;
     }
 
-    private static WeightGradients analytic(LossFactory factory, double[] x, double[] w, long[] ws, double[] p,
+    private static WeightGradientCalls.Gradients analytic(LossFactory factory, double[] x, double[] w, long[] ws, double[] p,
             long[] ps, Reduction reduction) {
         try (BinaryCrossEntropy bce = factory.build(w, ws, p, ps)) {
             double[] loss = new double[reduction == Reduction.NONE ? N : 1]; // required for NONE
-            return bce.computeWeightGradients(SHAPE, x, Y, gradOutput(reduction), loss, null, null);
+            return WeightGradientCalls.compute(bce, SHAPE, x, Y, gradOutput(reduction), loss, null, null);
         }
     }
 
@@ -129,7 +129,7 @@ class WeightGradientsTest {
 
     private static void checkAgainstFiniteDifferences(LossFactory factory, boolean onLogits, Reduction reduction,
             double[] x, double[] w, long[] ws, double[] p, long[] ps) {
-        WeightGradients g = analytic(factory, x, w, ws, p, ps, reduction);
+        WeightGradientCalls.Gradients g = analytic(factory, x, w, ws, p, ps, reduction);
         assertArrayEquals(w == null ? new long[0] : ws, g.weightShape());
         assertMatchesFiniteDifferences(finiteDifferences(factory, x, w, ws, p, ps, false), g.weight(),
                 reduction + " weight");
@@ -177,25 +177,24 @@ class WeightGradientsTest {
         try (BCEWithLogitsLoss bce = BCEWithLogitsLoss.builder().weight(new float[] {0.5f, 1f, 2f}, 3)
                 .posWeight(new float[] {3f}, 1).reduction(Reduction.SUM).build();
                 PointerScope scope = new PointerScope()) {
-            WeightGradients arrays = bce.computeWeightGradients(SHAPE, x, y, null, null, null, null);
-            WeightGradients pointers = bce.computeWeightGradients(SHAPE, new FloatPointer(x), new FloatPointer(y),
-                    null, null, null, null);
+            WeightGradientCalls.Gradients arrays = WeightGradientCalls.compute(bce, SHAPE, x, y);
+            WeightGradientCalls.Gradients pointers = WeightGradientCalls.compute(bce, SHAPE, new FloatPointer(x), new FloatPointer(y));
             FloatBuffer xb = BceTestSupport.directFloats(X);
             FloatBuffer yb = BceTestSupport.directFloats(Y);
-            WeightGradients buffers = bce.computeWeightGradients(SHAPE, xb, yb, null, null, null, null);
-            for (WeightGradients other : List.of(pointers, buffers)) {
+            WeightGradientCalls.Gradients buffers = WeightGradientCalls.compute(bce, SHAPE, xb, yb);
+            for (WeightGradientCalls.Gradients other : List.of(pointers, buffers)) {
                 assertArrayEquals(arrays.weight(), other.weight());
                 assertArrayEquals(arrays.posWeight(), other.posWeight());
                 assertEquals(arrays.reducedLoss(), other.reducedLoss());
             }
-            assertEquals(bce.compute(SHAPE, x, y, null, null, null), arrays.reducedLoss());
+            assertEquals(bce.compute(Tensor.copyOf(x, SHAPE), Tensor.copyOf(y, SHAPE)), arrays.reducedLoss());
 
             // float32 against float64 on the same values: within float32 rounding.
-            WeightGradients f64 = bce.computeWeightGradients(SHAPE, BceTestSupport.toDoubles(x),
+            WeightGradientCalls.Gradients f64 = WeightGradientCalls.compute(bce, SHAPE, BceTestSupport.toDoubles(x),
                     BceTestSupport.toDoubles(y), null, null, null, null);
             DoubleBuffer xd = BceTestSupport.directDoubles(BceTestSupport.toDoubles(x));
             DoubleBuffer yd = BceTestSupport.directDoubles(BceTestSupport.toDoubles(y));
-            assertArrayEquals(f64.weight(), bce.computeWeightGradients(SHAPE, xd, yd, null, null, null, null).weight());
+            assertArrayEquals(f64.weight(), WeightGradientCalls.compute(bce, SHAPE, xd, yd).weight());
             for (int j = 0; j < 3; j++) {
                 assertEquals((float) f64.weight()[j], arrays.weight()[j], "float32 weight element " + j);
             }
@@ -221,13 +220,12 @@ class WeightGradientsTest {
         try (BCEWithLogitsLoss bce = BCEWithLogitsLoss.builder().weight(new double[] {0.5, 1, 2}, 3)
                 .posWeight(new double[] {3, 0.25, 1.5, 2}, 4, 1).reduction(Reduction.MEAN).build();
                 PointerScope scope = new PointerScope()) {
-            WeightGradients reference = bce.computeWeightGradients(SHAPE, xw, yw, null, null, null, null);
-            WeightGradients pointers = bce.computeWeightGradients(dtype, SHAPE, new ShortPointer(x),
-                    new ShortPointer(y), null, null, null, null);
+            WeightGradientCalls.Gradients reference = WeightGradientCalls.compute(bce, SHAPE, xw, yw, null, null, null, null);
+            WeightGradientCalls.Gradients pointers = WeightGradientCalls.compute(bce, dtype, SHAPE, new ShortPointer(x), new ShortPointer(y));
             ShortBuffer xb = directShorts(x);
             ShortBuffer yb = directShorts(y);
-            WeightGradients buffers = bce.computeWeightGradients(dtype, SHAPE, xb, yb, null, null, null, null);
-            for (WeightGradients g : List.of(pointers, buffers)) {
+            WeightGradientCalls.Gradients buffers = WeightGradientCalls.compute(bce, dtype, SHAPE, xb, yb);
+            for (WeightGradientCalls.Gradients g : List.of(pointers, buffers)) {
                 for (int j = 0; j < 3; j++) {
                     assertEquals(rounded(dtype, reference.weight()[j]), g.weight()[j], dtype + " weight " + j);
                 }
@@ -235,8 +233,8 @@ class WeightGradientsTest {
                     assertEquals(rounded(dtype, reference.posWeight()[j]), g.posWeight()[j], dtype + " posWeight " + j);
                 }
             }
-            assertThrows(IllegalArgumentException.class, () -> bce.computeWeightGradients(DType.FLOAT32, SHAPE,
-                    new ShortPointer(x), new ShortPointer(y), null, null, null, null));
+            assertThrows(IllegalArgumentException.class, () -> WeightGradientCalls.compute(bce, DType.FLOAT32, SHAPE,
+                    new ShortPointer(x), new ShortPointer(y)));
         }
     }
 
@@ -258,8 +256,8 @@ class WeightGradientsTest {
             double[] gradInput = new double[N];
             double[] expectedLoss = new double[N];
             double[] expectedGradInput = new double[N];
-            bce.compute(SHAPE, X, Y, GRAD_OUTPUT_NONE, expectedLoss, expectedGradInput, null);
-            WeightGradients g = bce.computeWeightGradients(SHAPE, X, Y, GRAD_OUTPUT_NONE, loss, gradInput, null);
+            WeightGradientCalls.plain(bce, SHAPE, X, Y, GRAD_OUTPUT_NONE, expectedLoss, expectedGradInput, null);
+            WeightGradientCalls.Gradients g = WeightGradientCalls.compute(bce, SHAPE, X, Y, GRAD_OUTPUT_NONE, loss, gradInput, null);
             assertArrayEquals(expectedLoss, loss);
             assertArrayEquals(expectedGradInput, gradInput);
             assertTrue(Double.isNaN(g.reducedLoss()));
@@ -269,24 +267,32 @@ class WeightGradientsTest {
     @Test
     void bceLossHasNoPosWeightGradient() {
         try (BCELoss bce = BCELoss.builder().weight(new double[] {1, 2, 3}, 3).build()) {
-            WeightGradients g = bce.computeWeightGradients(SHAPE, floatValues(N, 31, 0.1, 0.9), Y, null, null, null,
-                    null);
+            double[] x = floatValues(N, 31, 0.1, 0.9);
+            WeightGradientCalls.Gradients g = WeightGradientCalls.compute(bce, SHAPE, x, Y, null, null, null, null);
             assertFalse(g.hasPosWeight());
-            IllegalStateException e = assertThrows(IllegalStateException.class, g::posWeight);
-            assertTrue(e.getMessage().contains("posWeight"), e.getMessage());
-            assertThrows(IllegalStateException.class, g::posWeightShape);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> bce.compute(Tensor.copyOf(x, SHAPE), Tensor.copyOf(Y, SHAPE),
+                            new Outputs().gradPosWeight(Tensor.allocate(DType.FLOAT64))));
+            assertEquals("options.grad_pos_weight applies to the logits loss only, not to BCELoss (it has no "
+                    + "pos_weight)", e.getMessage());
         }
     }
 
     @Test
-    void resultsAreCopies() {
+    void reusedOutputsAreOverwrittenEachCall() {
         try (BCEWithLogitsLoss bce = BCEWithLogitsLoss.builder().weight(new double[] {1, 2, 3}, 3).build()) {
-            WeightGradients g = bce.computeWeightGradients(SHAPE, X, Y, null, null, null, null);
-            double[] first = g.weight();
-            first[0] = 12345;
-            g.weightShape()[0] = 7;
-            assertTrue(g.weight()[0] != 12345);
-            assertArrayEquals(new long[] {3}, g.weightShape());
+            Tensor x = Tensor.copyOf(X, SHAPE);
+            Tensor y = Tensor.copyOf(Y, SHAPE);
+            Tensor gradWeight = Tensor.allocate(DType.FLOAT64, 3);
+            Outputs outputs = new Outputs().gradWeight(gradWeight);
+            bce.compute(x, y, outputs);
+            double[] first = gradWeight.toDoubleArray();
+            bce.compute(x, y, Tensor.copyOf(new double[] {2}), outputs);
+            double[] second = gradWeight.toDoubleArray();
+            for (int j = 0; j < 3; j++) {
+                assertEquals(2 * first[j], second[j], 1e-15 * Math.abs(first[j]), "upstream 2, element " + j);
+            }
+            assertArrayEquals(new long[] {3}, gradWeight.shape());
         }
     }
 
@@ -300,9 +306,9 @@ class WeightGradientsTest {
         double[] y = labels(n, 42);
         try (BCEWithLogitsLoss bce = BCEWithLogitsLoss.builder().weight(floatValues(64, 43, 0, 2), 64)
                 .posWeight(floatValues(256, 44, 0.5, 3), 256, 1).numThreads(1).build()) {
-            WeightGradients reference = bce.computeWeightGradients(shape, x, y, null, null, null, null);
+            WeightGradientCalls.Gradients reference = WeightGradientCalls.compute(bce, shape, x, y, null, null, null, null);
             double[] referenceGrad = new double[n];
-            bce.compute(shape, x, y, null, null, referenceGrad, null);
+            WeightGradientCalls.plain(bce, shape, x, y, null, null, referenceGrad, null);
             ExecutorService pool = Executors.newFixedThreadPool(4);
             try {
                 List<Future<Boolean>> results = new ArrayList<>();
@@ -312,12 +318,12 @@ class WeightGradientsTest {
                         boolean same = true;
                         for (int k = 0; k < 20; k++) {
                             if (gradients) {
-                                WeightGradients g = bce.computeWeightGradients(shape, x, y, null, null, null, null);
+                                WeightGradientCalls.Gradients g = WeightGradientCalls.compute(bce, shape, x, y, null, null, null, null);
                                 same &= java.util.Arrays.equals(g.weight(), reference.weight())
                                         && java.util.Arrays.equals(g.posWeight(), reference.posWeight());
                             } else {
                                 double[] grad = new double[n];
-                                bce.compute(shape, x, y, null, null, grad, null);
+                                WeightGradientCalls.plain(bce, shape, x, y, null, null, grad, null);
                                 same &= java.util.Arrays.equals(grad, referenceGrad);
                             }
                         }
@@ -335,18 +341,19 @@ class WeightGradientsTest {
     void badArgumentsAreReportedByName() {
         BCEWithLogitsLoss bce = BCEWithLogitsLoss.builder().weight(new double[] {1, 2, 3}, 3).build();
         IllegalArgumentException shortTarget = assertThrows(IllegalArgumentException.class,
-                () -> bce.computeWeightGradients(SHAPE, X, new double[N - 1], null, null, null, null));
+                () -> WeightGradientCalls.compute(bce, Tensor.copyOf(X, SHAPE), Tensor.copyOf(new double[N - 1], N - 1),
+                        null, new Outputs()));
         assertTrue(shortTarget.getMessage().contains("target"), shortTarget.getMessage());
         IllegalArgumentException broadcast = assertThrows(IllegalArgumentException.class,
-                () -> bce.computeWeightGradients(new long[] {3, 4}, X, Y, null, null, null, null));
+                () -> WeightGradientCalls.compute(bce, new long[] {3, 4}, X, Y, null, null, null, null));
         assertTrue(broadcast.getMessage().contains("weight"), broadcast.getMessage());
         assertThrows(NullPointerException.class,
-                () -> bce.computeWeightGradients(null, X, Y, null, null, null, null));
+                () -> WeightGradientCalls.compute(bce, null, X, Y, null, null, null, null));
         assertThrows(NullPointerException.class,
-                () -> bce.computeWeightGradients(SHAPE, (FloatPointer) null, null, null, null, null, null));
+                () -> WeightGradientCalls.compute(bce, SHAPE, (FloatPointer) null, null));
         bce.close();
         IllegalStateException closed = assertThrows(IllegalStateException.class,
-                () -> bce.computeWeightGradients(SHAPE, X, Y, null, null, null, null));
+                () -> WeightGradientCalls.compute(bce, SHAPE, X, Y, null, null, null, null));
         assertTrue(closed.getMessage().contains("closed"), closed.getMessage());
     }
 }

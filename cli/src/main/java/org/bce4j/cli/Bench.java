@@ -72,12 +72,19 @@ final class Bench {
         Options options;
         try {
             options = parse(args);
-        } catch (Compute.UsageException e) {
+        } catch (UsageException e) {
             err.println("bce4j bench: " + e.getMessage());
             return 2;
         }
+        BCEWithLogitsLoss loss;
         try {
-            out.println(measure(options));
+            loss = BCEWithLogitsLoss.builder().reduction(Reduction.MEAN).numThreads(options.threads).build();
+        } catch (IllegalArgumentException e) { // the library's range of threads: the one option given here
+            err.println("bce4j bench: --threads: " + e.getMessage());
+            return 2;
+        }
+        try (loss) {
+            out.println(measure(options, loss));
             return 0;
         } catch (OutOfMemoryError e) {
             err.println("bce4j bench: cannot allocate 3 x " + options.n + " "
@@ -86,7 +93,7 @@ final class Bench {
         }
     }
 
-    static Options parse(String[] args) throws Compute.UsageException {
+    static Options parse(String[] args) throws UsageException {
         long n = 1 << 20;
         int threads = 1;
         DType dtype = DType.FLOAT32;
@@ -100,14 +107,14 @@ final class Bench {
                 name = name.substring(0, eq);
             }
             if (!FLAGS.contains(name)) {
-                throw new Compute.UsageException((name.startsWith("-") ? "unknown flag: " : "unexpected argument: ")
+                throw new UsageException((name.startsWith("-") ? "unknown flag: " : "unexpected argument: ")
                         + args[i] + " (see bench --help)");
             }
             if (value == null) {
-                if (i + 1 >= args.length) throw new Compute.UsageException(name + " needs a value");
+                if (i + 1 >= args.length) throw new UsageException(name + " needs a value");
                 value = args[++i];
             }
-            if (!seen.add(name)) throw new Compute.UsageException(name + " is given twice");
+            if (!seen.add(name)) throw new UsageException(name + " is given twice");
             switch (name) {
                 case "--n":
                     n = count(value);
@@ -122,7 +129,7 @@ final class Bench {
         return new Options(n, threads, dtype);
     }
 
-    private static long count(String value) throws Compute.UsageException {
+    private static long count(String value) throws UsageException {
         String digits = value;
         int shift = 0;
         if (!value.isEmpty()) {
@@ -138,22 +145,20 @@ final class Bench {
         } catch (NumberFormatException e) {
             // reported below
         }
-        throw new Compute.UsageException("--n is '" + value + "'; expected a count of at least 1, optionally with a"
+        throw new UsageException("--n is '" + value + "'; expected a count of at least 1, optionally with a"
                 + " K, M or G suffix (64K, 1M, 16M)");
     }
 
-    private static int threads(String value) throws Compute.UsageException {
+    private static int threads(String value) throws UsageException {
         try {
-            int t = Integer.parseInt(value);
-            if (t >= 0 && t <= 1024) return t;
+            return Integer.parseInt(value);
         } catch (NumberFormatException e) {
-            // reported below
+            throw new UsageException("--threads is '" + value + "'; expected an integer from 0 (the library"
+                    + " default) to 1024");
         }
-        throw new Compute.UsageException("--threads is '" + value + "'; expected an integer from 0 (the library"
-                + " default) to 1024");
     }
 
-    private static DType dtype(String value) throws Compute.UsageException {
+    private static DType dtype(String value) throws UsageException {
         switch (value) {
             case "float32":
                 return DType.FLOAT32;
@@ -164,16 +169,14 @@ final class Bench {
             case "bfloat16":
                 return DType.BFLOAT16;
             default:
-                throw new Compute.UsageException("--dtype is '" + value
+                throw new UsageException("--dtype is '" + value
                         + "'; expected float32, float64, float16 or bfloat16");
         }
     }
 
-    /** Allocates and fills the data once, times both calls and returns the result line. */
-    private static String measure(Options o) {
-        try (PointerScope scope = new PointerScope();
-                BCEWithLogitsLoss loss = BCEWithLogitsLoss.builder().reduction(Reduction.MEAN)
-                        .numThreads(o.threads).build()) {
+    /** Allocates and fills the data once, times both calls of {@code loss} and returns the result line. */
+    private static String measure(Options o, BCEWithLogitsLoss loss) {
+        try (PointerScope scope = new PointerScope()) {
             Pointer input = allocate(o.dtype, o.n);
             Pointer target = allocate(o.dtype, o.n);
             Pointer gradInput = allocate(o.dtype, o.n);

@@ -4,9 +4,10 @@ import java.io.PrintStream;
 import java.util.Locale;
 import org.bce4j.BCEWithLogitsLoss;
 import org.bce4j.Bce4j;
+import org.bce4j.DType;
+import org.bce4j.Outputs;
 import org.bce4j.Reduction;
-import org.bytedeco.javacpp.FloatPointer;
-import org.bytedeco.javacpp.PointerScope;
+import org.bce4j.Tensor;
 
 /** The command line: {@code java -jar bce4j.jar [demo | compute ... | bench ... | --help]}. */
 public final class Main {
@@ -103,7 +104,7 @@ public final class Main {
         }
     }
 
-    /** Runs the two seed examples through the off-heap float32 path and prints them. */
+    /** Runs the two seed examples on float32 views of native copies of the arrays, and prints them. */
     static void demo(PrintStream out) {
         out.printf(Locale.ROOT, "bce4j %s (kernels: %s, threads: %d)%n%n", Bce4j.version(), Bce4j.cpuIsa(),
                 Bce4j.defaultNumThreads());
@@ -134,22 +135,17 @@ public final class Main {
 
     private static void runCase(PrintStream out, long[] shape, float[] logits, float[] labels,
             BCEWithLogitsLoss configured) {
-        int n = logits.length;
         int columns = (int) shape[shape.length - 1];
-        try (BCEWithLogitsLoss loss = configured; PointerScope scope = new PointerScope()) {
-            FloatPointer gradInput = new FloatPointer(n);
-            FloatPointer gradTarget = new FloatPointer(n);
-            double mean = loss.compute(shape, new FloatPointer(logits), new FloatPointer(labels), null, gradInput,
-                    gradTarget);
-            float[] gi = new float[n];
-            float[] gt = new float[n];
-            gradInput.get(gi);
-            gradTarget.get(gt);
+        try (BCEWithLogitsLoss loss = configured) {
+            Tensor gradInput = Tensor.allocate(DType.FLOAT32, shape);
+            Tensor gradTarget = Tensor.allocate(DType.FLOAT32, shape);
+            double mean = loss.compute(Tensor.copyOf(logits, shape), Tensor.copyOf(labels, shape),
+                    new Outputs().gradInput(gradInput).gradTarget(gradTarget));
             printRows(out, "logits     ", logits, columns);
             printRows(out, "labels     ", labels, columns);
             out.printf(Locale.ROOT, "  loss        %.8f%n", mean);
-            printRows(out, "grad_input ", gi, columns);
-            printRows(out, "grad_target", gt, columns);
+            printRows(out, "grad_input ", gradInput.toFloatArray(), columns);
+            printRows(out, "grad_target", gradTarget.toFloatArray(), columns);
         }
     }
 

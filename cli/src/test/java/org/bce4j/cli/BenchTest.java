@@ -37,7 +37,7 @@ class BenchTest {
 
     @Test
     @DisplayName("float16 and bfloat16 work (16-bit storage), and --dtype names them")
-    void sixteenBitLines() throws Compute.UsageException {
+    void sixteenBitLines() throws UsageException {
         assertLine(CliRun.of("bench", "--n", "100", "--dtype", "float16"), 100, 1);
         assertLine(CliRun.of("bench", "--n=40K", "--dtype=bfloat16"), 40 << 10, 1);
         assertEquals(DType.FLOAT16, Bench.parse(new String[] {"--dtype", "float16"}).dtype());
@@ -52,7 +52,7 @@ class BenchTest {
 
     @Test
     @DisplayName("defaults: n = 1M, one thread, float32; K, M and G suffixes are powers of 1024")
-    void parsing() throws Compute.UsageException {
+    void parsing() throws UsageException {
         assertEquals(new Bench.Options(1 << 20, 1, DType.FLOAT32), Bench.parse(new String[0]));
         assertEquals(64L << 10, Bench.parse(new String[] {"--n", "64K"}).n());
         assertEquals(16L << 20, Bench.parse(new String[] {"--n", "16M"}).n());

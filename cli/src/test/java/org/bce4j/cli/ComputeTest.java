@@ -25,7 +25,9 @@ import org.bce4j.BceTestSupport;
 import org.bce4j.BinaryCrossEntropy;
 import org.bce4j.DType;
 import org.bce4j.HalfPrecision;
+import org.bce4j.Outputs;
 import org.bce4j.Reduction;
+import org.bce4j.Tensor;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -49,6 +51,16 @@ class ComputeTest {
         Path p = dir.resolve(name);
         Npy.write(p, a);
         return p;
+    }
+
+    /** The Java API's loss, grad_input and grad_target on float64 copies of {@code x} and {@code y}. */
+    static double[][] viaApi(BinaryCrossEntropy api, long[] shape, double[] x, double[] y) {
+        Tensor loss = Tensor.allocate(DType.FLOAT64, api.reduction() == Reduction.NONE ? shape : new long[0]);
+        Tensor gradInput = Tensor.allocate(DType.FLOAT64, shape);
+        Tensor gradTarget = Tensor.allocate(DType.FLOAT64, shape);
+        api.compute(Tensor.copyOf(x, shape), Tensor.copyOf(y, shape),
+                new Outputs().loss(loss).gradInput(gradInput).gradTarget(gradTarget));
+        return new double[][] {loss.toDoubleArray(), gradInput.toDoubleArray(), gradTarget.toDoubleArray()};
     }
 
     /** values rounded to float16 and widened back: what a float16 file holds. */
@@ -324,8 +336,12 @@ class ComputeTest {
         assertFails(concat(base, "--reduction"), "--reduction needs a value");
         assertFails(concat(base, "--reduction", "avg"), "--reduction", "avg");
         assertFails(concat(base, "--loss", "probs"), "--loss", "probs");
-        assertFails(concat(base, "--threads", "-1"), "--threads");
-        assertFails(concat(base, "--threads", "many"), "--threads");
+        // A range the library checks: its message, after the flag.
+        assertFails(concat(base, "--threads", "-1"),
+                "--threads: options.num_threads is -1; expected 0 (default) to 1024");
+        assertFails(concat(base, "--threads", "1025"),
+                "--threads: options.num_threads is 1025; expected 0 (default) to 1024");
+        assertFails(concat(base, "--threads", "many"), "--threads is 'many'; expected an integer");
         assertFails(new String[] {"compute", "--input", x, "--target", y, "--out", x}, "not a directory");
 
         assertEquals("an earlier result", Files.readString(dir.resolve("out").resolve("loss.npy")));
@@ -487,10 +503,10 @@ class ComputeTest {
                     try (BinaryCrossEntropy api = logits ? k.configure(BCEWithLogitsLoss.builder()).build()
                             : k.configure(BCELoss.builder()).build()) {
                         boolean none = api.reduction() == Reduction.NONE;
-                        double[] apiLoss = new double[none ? 20 : 1];
-                        double[] apiGradInput = new double[20];
-                        double[] apiGradTarget = new double[20];
-                        api.compute(shape, x, y, apiLoss, apiGradInput, apiGradTarget);
+                        double[][] expected = viaApi(api, shape, x, y);
+                        double[] apiLoss = expected[0];
+                        double[] apiGradInput = expected[1];
+                        double[] apiGradTarget = expected[2];
                         Npy.Array l = Npy.read(out.resolve("loss.npy"));
                         assertArrayEquals(none ? shape : new long[0], l.shape(), label);
                         assertAllClose(apiLoss, l.toDoubleArray(), dtype, label + " loss");
@@ -525,15 +541,24 @@ class ComputeTest {
         String x = npy("x.npy", DType.FLOAT32, shape, floatValues(6, 1, -3, 3)).toString();
         String y = npy("y.npy", DType.FLOAT32, shape, labels(6, 2)).toString();
         String[] base = {"compute", "--input", x, "--target", y, "--out", dir.resolve("out").toString()};
-        for (String v : new String[] {"abc", "nan", "NaN", ""}) {
-            assertFails(concat(base, "--ignore-index", v), "--ignore-index is '" + v + "'");
+        // Values that are no number are the command's to refuse; values out of range the library's, whose
+        // message, after the flag, prints the value as C does.
+        for (String v : new String[] {"abc", "nan", ""}) {
+            assertFails(concat(base, "--ignore-index", v), "--ignore-index is '" + v + "'; expected a number");
         }
-        for (String v : new String[] {"-0.1", "1.5", "x", "NaN", "Infinity"}) {
-            assertFails(concat(base, "--label-smoothing", v), "--label-smoothing is '" + v + "'", "[0, 1]");
+        assertFails(concat(base, "--ignore-index", "NaN"), "--ignore-index: ignoreIndex is NaN; no target equals NaN");
+        assertFails(concat(base, "--label-smoothing", "x"), "--label-smoothing is 'x'", "[0, 1]");
+        for (String[] v : new String[][] {{"-0.1", "-0.1"}, {"1.5", "1.5"}, {"NaN", "nan"}, {"Infinity", "inf"}}) {
+            assertFails(concat(base, "--label-smoothing", v[0]),
+                    "--label-smoothing: options.label_smoothing is " + v[1] + "; expected a value in [0, 1]");
         }
-        for (String v : new String[] {"0", "-2", "2.5", "two"}) {
+        for (String v : new String[] {"2.5", "two"}) {
             assertFails(concat(base, "--label-smoothing", "0.1", "--smoothing-classes", v),
                     "--smoothing-classes is '" + v + "'");
+        }
+        for (String v : new String[] {"0", "-2"}) {
+            assertFails(concat(base, "--label-smoothing", "0.1", "--smoothing-classes", v),
+                    "--smoothing-classes: options.smoothing_classes is " + v + "; expected at least 1");
         }
         assertFails(concat(base, "--smoothing-classes", "3"), "--smoothing-classes applies with --label-smoothing");
         assertFails(concat(base, "--reduction", "mean-valid"), "--reduction is 'mean-valid'", "mean_valid");
@@ -573,6 +598,9 @@ class ComputeTest {
         CliRun gpu = CliRun.of("compute", "--input", in, "--target", tg, "--device", "cuda", "--out",
                 dir.resolve("dev_cuda").toString());
         assertEquals(0, gpu.exitCode(), gpu.err());
+        assertFails(new String[] {"compute", "--input", in, "--target", tg, "--device", "cuda", "--grad-weights",
+            "--out", dir.resolve("out").toString()},
+                "--grad-weights: options.grad_weight is not supported on the CUDA path yet");
         for (String name : new String[] {"loss.npy", "grad_input.npy", "grad_target.npy"}) {
             double[] a = Npy.read(dir.resolve("dev_cpu").resolve(name)).toDoubleArray();
             double[] b = Npy.read(dir.resolve("dev_cuda").resolve(name)).toDoubleArray();
@@ -621,12 +649,12 @@ class ComputeTest {
             assertEquals("", r.err());
             try (BCEWithLogitsLoss api = BCEWithLogitsLoss.builder().reduction(Reduction.NONE).focal(2, 0.25)
                     .build()) {
-                double[] loss = new double[20];
-                double[] gradInput = new double[20];
-                double[] gradTarget = new double[20];
                 double[] xs = Npy.read(Path.of(in)).toDoubleArray(); // float32: the rounded values the CLI saw
                 double[] ys = Npy.read(Path.of(tg)).toDoubleArray();
-                api.compute(shape, xs, ys, loss, gradInput, gradTarget);
+                double[][] expected = viaApi(api, shape, xs, ys);
+                double[] loss = expected[0];
+                double[] gradInput = expected[1];
+                double[] gradTarget = expected[2];
                 assertAllClose(loss, Npy.read(out.resolve("loss.npy")).toDoubleArray(), dtype, dtype + " loss");
                 assertAllClose(gradInput, Npy.read(out.resolve("grad_input.npy")).toDoubleArray(), dtype,
                         dtype + " grad_input");
@@ -639,8 +667,12 @@ class ComputeTest {
         String tg = npy("fo_y.npy", DType.FLOAT32, shape, y).toString();
         String[] base = {"compute", "--input", in, "--target", tg, "--out", dir.resolve("out").toString()};
         assertFails(concat(base, "--focal-alpha", "0.25"), "--focal-alpha applies with --focal-gamma only");
-        for (String v : new String[] {"-1", "NaN", "Infinity", "two", ""}) {
+        for (String v : new String[] {"two", ""}) {
             assertFails(concat(base, "--focal-gamma", v), "--focal-gamma is '" + v + "'");
+        }
+        for (String[] v : new String[][] {{"-1", "-1"}, {"NaN", "nan"}, {"Infinity", "inf"}}) {
+            assertFails(concat(base, "--focal-gamma", v[0]),
+                    "--focal-gamma: options.focal_gamma is " + v[1] + "; expected a finite value >= 0");
         }
         for (String v : new String[] {"-0.5", "1.5", "NaN", "x"}) {
             assertFails(concat(base, "--focal-gamma", "2", "--focal-alpha", v), "--focal-alpha is '" + v + "'",
@@ -689,20 +721,15 @@ class ComputeTest {
                 try (BCEWithLogitsLoss bce = BCEWithLogitsLoss.builder().reduction(reduction)
                         .weight(Npy.read(dir.resolve("w.npy")).toDoubleArray(), c)
                         .posWeight(Npy.read(dir.resolve("p.npy")).toDoubleArray(), n1).build()) {
-                    double[] xs = Npy.read(dir.resolve("x.npy")).toDoubleArray();
-                    double[] ys = Npy.read(dir.resolve("y.npy")).toDoubleArray();
-                    double[] gs = Npy.read(dir.resolve("g.npy")).toDoubleArray();
-                    int losses = reduction == Reduction.NONE ? n : 1; // the loss output is required for NONE
-                    org.bce4j.WeightGradients api = switch (dtype) {
-                        case FLOAT32 -> bce.computeWeightGradients(shape, BceTestSupport.toFloats(xs),
-                                BceTestSupport.toFloats(ys), BceTestSupport.toFloats(gs), new float[losses], null, null);
-                        case FLOAT16 -> bce.computeWeightGradients(dtype, shape, Npy.read(dir.resolve("x.npy")).shorts(),
-                                Npy.read(dir.resolve("y.npy")).shorts(), Npy.read(dir.resolve("g.npy")).shorts(),
-                                Npy.Array.allocate(dtype, new long[] {losses}).shorts(), null, null);
-                        default -> bce.computeWeightGradients(shape, xs, ys, gs, new double[losses], null, null);
-                    };
-                    assertArrayEquals(api.weight(), gradWeight.toDoubleArray(), label);
-                    assertArrayEquals(api.posWeight(), gradPosWeight.toDoubleArray(), label);
+                    // The files' own dtype, as the CLI read them; the loss output is required for NONE.
+                    Tensor apiLoss = Tensor.allocate(dtype, reduction == Reduction.NONE ? shape : new long[0]);
+                    Tensor apiGradWeight = Tensor.allocate(dtype, c);
+                    Tensor apiGradPosWeight = Tensor.allocate(dtype, n1);
+                    bce.compute(Npy.read(dir.resolve("x.npy")).tensor(), Npy.read(dir.resolve("y.npy")).tensor(),
+                            Npy.read(dir.resolve("g.npy")).tensor(),
+                            new Outputs().loss(apiLoss).gradWeight(apiGradWeight).gradPosWeight(apiGradPosWeight));
+                    assertArrayEquals(apiGradWeight.toDoubleArray(), gradWeight.toDoubleArray(), label);
+                    assertArrayEquals(apiGradPosWeight.toDoubleArray(), gradPosWeight.toDoubleArray(), label);
                 }
                 deleteTree(out);
             }

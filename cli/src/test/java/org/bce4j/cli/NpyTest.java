@@ -104,10 +104,10 @@ class NpyTest {
     void headerMatchesNumpy() {
         String expected = "\u0093NUMPY\u0001\u0000v\u0000{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }"
                 + " ".repeat(58) + "\n";
-        assertEquals(expected, new String(Npy.header(DType.FLOAT32, new long[] {2, 3}), StandardCharsets.ISO_8859_1));
-        String oneD = new String(Npy.header(DType.FLOAT64, new long[] {7}), StandardCharsets.ISO_8859_1);
+        assertEquals(expected, new String(NpyHeader.encode(DType.FLOAT32, new long[] {2, 3}), StandardCharsets.ISO_8859_1));
+        String oneD = new String(NpyHeader.encode(DType.FLOAT64, new long[] {7}), StandardCharsets.ISO_8859_1);
         assertTrue(oneD.contains("{'descr': '<f8', 'fortran_order': False, 'shape': (7,), }"), oneD);
-        String zeroD = new String(Npy.header(DType.FLOAT64, new long[0]), StandardCharsets.ISO_8859_1);
+        String zeroD = new String(NpyHeader.encode(DType.FLOAT64, new long[0]), StandardCharsets.ISO_8859_1);
         assertTrue(zeroD.contains("'shape': (), }"), zeroD);
         assertEquals(128, oneD.length());
     }

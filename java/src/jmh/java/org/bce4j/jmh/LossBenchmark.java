@@ -20,7 +20,7 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * What the benchmarks share: the sizes and thread counts, and a BCEWithLogitsLoss with reduction mean. Each
  * benchmark is one call computing the mean loss and grad_input of random logits, uniform in [-6, 6], against 0/1
- * labels (the data of the CLI's bench command), through one kind of buffer.
+ * labels (the data of the CLI's bench command), through one form of the API.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
