@@ -54,16 +54,36 @@ protected:
     }
 };
 
+// got[i] within rel of want[i], relative to the larger of |want[i]| and scale[i], the magnitude of the terms that
+// make up that element (never a fixed 1: a float32 MEAN gradient over 16M elements is about 1e-8, so against 1 a
+// zero gradient would pass).
 template <typename T>
-::testing::AssertionResult all_close(const std::vector<T>& got, const std::vector<T>& want, double rel) {
-    if (got.size() != want.size()) return ::testing::AssertionFailure() << "sizes differ";
+::testing::AssertionResult all_close(const std::vector<T>& got, const std::vector<T>& want,
+                                     const std::vector<LD>& scale, double rel) {
+    if (got.size() != want.size() || scale.size() != want.size()) {
+        return ::testing::AssertionFailure() << "sizes differ";
+    }
     for (size_t i = 0; i < want.size(); ++i) {
         if (std::isnan(want[i]) && std::isnan(got[i])) continue;
-        if (!(std::fabs(static_cast<double>(got[i]) - want[i]) <= rel * std::max(1.0, std::fabs(double(want[i]))))) {
-            return ::testing::AssertionFailure() << "element " << i << ": got " << got[i] << ", want " << want[i];
-        }
+        const ::testing::AssertionResult same =
+            close(got[i], want[i], scale[i], rel, std::numeric_limits<T>::denorm_min());
+        if (!same) return ::testing::AssertionFailure() << "element " << i << ": " << same.message();
     }
     return ::testing::AssertionSuccess();
+}
+
+// The magnitude of the terms of each element's grad_input for the logits loss on rows of `columns` elements, with
+// per-column weight and pos_weight (empty: 1), times the upstream scale (1/n for MEAN, 1 for SUM).
+template <typename T>
+std::vector<LD> grad_input_scales(const std::vector<T>& x, const std::vector<T>& y, const std::vector<T>& weight,
+                                  const std::vector<T>& pos_weight, size_t columns, LD upstream) {
+    std::vector<LD> scale(x.size());
+    for (size_t i = 0; i < x.size(); ++i) {
+        const LD w = weight.empty() ? 1 : weight[i % columns];
+        const LD p = pos_weight.empty() ? 1 : pos_weight[i % columns];
+        scale[i] = std::fabs(w * upstream) * ref_logits(x[i], y[i], p).grad_input_scale;
+    }
+    return scale;
 }
 
 constexpr double kFloatTolerance = 32 * std::numeric_limits<float>::epsilon();  // as cuda_loss_test.cpp
@@ -107,7 +127,8 @@ TEST_F(CudaDevice, DevicePointersOnAStreamMatchTheCpuAndTheHostEntryPoint) {
     ASSERT_CUDA(cudaStreamDestroy(stream));
 
     EXPECT_NEAR(device_loss, cpu_loss, 1e-5 * std::fabs(cpu_loss));
-    EXPECT_TRUE(all_close(grad.download(), cpu_grad, kFloatTolerance));
+    EXPECT_TRUE(
+        all_close(grad.download(), cpu_grad, grad_input_scales(x, y, w, p, columns, 1.0L / n), kFloatTolerance));
     // The same kernels on the same values: the host entry point gives the same bits.
     EXPECT_TRUE(bitwise_equal(device_loss, host_loss));
     EXPECT_TRUE(bitwise_equal(grad.download(), host_grad));
@@ -137,7 +158,7 @@ TEST_F(CudaDevice, UnalignedPointersGiveTheSameResultsAsAligned) {
               BCE4J_OK)
         << bce4j_last_error_message();
     EXPECT_NEAR(unaligned, aligned, 1e-12 * std::fabs(aligned));
-    EXPECT_TRUE(all_close(grad.download(1), aligned_grad, 1e-13));
+    EXPECT_TRUE(all_close(grad.download(1), aligned_grad, grad_input_scales<double>(x, y, {}, {}, 1, 1), 1e-13));
 }
 
 TEST_F(CudaDevice, SixteenMillionFloatsTwiceGiveTheSameBitsAndTheCpuMean) {
@@ -161,7 +182,8 @@ TEST_F(CudaDevice, SixteenMillionFloatsTwiceGiveTheSameBitsAndTheCpuMean) {
                                     cpu_grad.data(), nullptr),
               BCE4J_OK);
     EXPECT_NEAR(first, cpu, 1e-5 * std::fabs(cpu));
-    EXPECT_TRUE(all_close(first_grad, cpu_grad, kFloatTolerance));
+    EXPECT_TRUE(
+        all_close(first_grad, cpu_grad, grad_input_scales<float>(x, y, {}, {}, 1, 1.0L / n), kFloatTolerance));
 }
 
 TEST_F(CudaDevice, OutOfRangeProbabilitiesAreReportedAsOnTheCpu) {

@@ -1,5 +1,7 @@
 // Threads: results must be bit-identical for every num_threads and on every run (fixed 8192-element blocks summed
-// in a fixed order), concurrent callers must not disturb each other, and error messages are per calling thread.
+// in a fixed order; inputs of at least 4 blocks run in parallel, executor.h), for every reduction and option, the
+// weight gradients included; concurrent callers must not disturb each other, and error messages are per calling
+// thread.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -72,6 +74,128 @@ TEST_P(ThreadCounts, LogitsBitIdenticalForEveryThreadCountAndRun) {
 TEST_P(ThreadCounts, ProbabilitiesBitIdenticalForEveryThreadCountAndRun) {
     check_thread_counts<float>(GetParam(), Loss::kProbabilities, BCE4J_REDUCTION_MEAN);
     check_thread_counts<double>(GetParam(), Loss::kProbabilities, BCE4J_REDUCTION_SUM);
+}
+
+// The options besides weight and pos_weight that change what each element computes or what the sum is divided by.
+struct OptionSet {
+    const char* name;
+    int32_t reduction;
+    bool ignore = false;  // every 7th target is the ignore index
+    double smoothing = 0;
+    bool focal = false;   // logits only
+    int32_t pos_weight_mode = BCE4J_POS_WEIGHT_TORCH;
+};
+
+const OptionSet kOptionSets[] = {
+    {"mean_by_weight", BCE4J_REDUCTION_MEAN_BY_WEIGHT},
+    {"mean_by_nonzero_weight", BCE4J_REDUCTION_MEAN_BY_NONZERO_WEIGHT},
+    {"mean_valid, ignore_index", BCE4J_REDUCTION_MEAN_VALID, true},
+    {"mean, ignore_index", BCE4J_REDUCTION_MEAN, true},
+    {"sum, label smoothing", BCE4J_REDUCTION_SUM, false, 0.1},
+    {"none, focal", BCE4J_REDUCTION_NONE, false, 0, true},
+    {"mean_by_weight, ignore_index, smoothing, focal, paddle-legacy", BCE4J_REDUCTION_MEAN_BY_WEIGHT, true, 0.1, true,
+     BCE4J_POS_WEIGHT_PADDLE_LEGACY},
+};
+
+// Every output a call can write, the weight gradients included.
+template <typename T>
+struct EveryOutput {
+    bce4j_status status = BCE4J_ERROR_INTERNAL;
+    std::string message;
+    double reduced = kNaN;
+    std::vector<T> loss, grad_input, grad_target, grad_weight, grad_pos_weight;
+};
+
+template <typename T>
+EveryOutput<T> run_every_output(const Call<T>& c, const OptionSet& s) {
+    bce4j_options o;
+    bce4j_options_init(&o);
+    o.reduction = c.reduction;
+    o.num_threads = c.num_threads;
+    o.pos_weight_mode = s.pos_weight_mode;
+    o.has_ignore_index = s.ignore;
+    o.ignore_index = -100;
+    o.label_smoothing = s.smoothing;
+    o.smoothing_classes = 3;
+    o.has_focal = s.focal;
+    o.focal_gamma = 2;
+    o.focal_alpha = 0.25;
+    EveryOutput<T> r;
+    const T sentinel = static_cast<T>(-12345.0);
+    if (c.weight) {
+        o.weight = c.weight->data.data();
+        o.weight_ndim = static_cast<int32_t>(c.weight->shape.size());
+        o.weight_shape = c.weight->shape.data();
+    }
+    r.grad_weight.assign(c.weight ? c.weight->data.size() : 1u, sentinel);
+    o.grad_weight = r.grad_weight.data();
+    if (c.pos_weight) {
+        o.pos_weight = c.pos_weight->data.data();
+        o.pos_weight_ndim = static_cast<int32_t>(c.pos_weight->shape.size());
+        o.pos_weight_shape = c.pos_weight->shape.data();
+    }
+    if (c.kind == Loss::kLogits) {
+        r.grad_pos_weight.assign(c.pos_weight ? c.pos_weight->data.size() : 1u, sentinel);
+        o.grad_pos_weight = r.grad_pos_weight.data();
+    }
+    const int64_t n = numel(c.shape);
+    r.loss.assign(c.reduction == BCE4J_REDUCTION_NONE ? static_cast<size_t>(n) : 1u, sentinel);
+    r.grad_input.assign(static_cast<size_t>(n), sentinel);
+    r.grad_target.assign(static_cast<size_t>(n), sentinel);
+    const auto fn = c.kind == Loss::kLogits ? bce4j_bce_with_logits : bce4j_bce;
+    r.status = fn(&o, dtype_of<T>(), static_cast<int32_t>(c.shape.size()), c.shape.data(), c.input.data(),
+                  c.target.data(), c.grad_output ? c.grad_output->data() : nullptr, r.loss.data(), &r.reduced,
+                  r.grad_input.data(), r.grad_target.data());
+    r.message = bce4j_last_error_message();
+    return r;
+}
+
+template <typename T>
+void expect_every_output_identical(const EveryOutput<T>& a, const EveryOutput<T>& b, const std::string& what) {
+    ASSERT_EQ(a.status, BCE4J_OK) << a.message;
+    ASSERT_EQ(b.status, BCE4J_OK) << b.message;
+    EXPECT_TRUE(bitwise_equal(a.reduced, b.reduced)) << what << ": reduced " << a.reduced << " vs " << b.reduced;
+    EXPECT_TRUE(bitwise_equal(a.loss, b.loss)) << what << ": loss";
+    EXPECT_TRUE(bitwise_equal(a.grad_input, b.grad_input)) << what << ": grad_input";
+    EXPECT_TRUE(bitwise_equal(a.grad_target, b.grad_target)) << what << ": grad_target";
+    EXPECT_TRUE(bitwise_equal(a.grad_weight, b.grad_weight)) << what << ": grad_weight";
+    EXPECT_TRUE(bitwise_equal(a.grad_pos_weight, b.grad_pos_weight)) << what << ": grad_pos_weight";
+}
+
+template <typename T>
+void check_thread_counts_with_options(const Problem& p, Loss kind, const OptionSet& s) {
+    Call<T> c = make_call<T>(p, kind, s.reduction, 600);
+    const int64_t n = numel(c.shape);
+    // Zero weights, so that the nonzero-weight count differs from the element count; ignored targets likewise.
+    if (c.weight) {
+        for (size_t j = 0; j < c.weight->data.size(); j += 5) c.weight->data[j] = 0;
+    }
+    if (s.ignore) {
+        for (int64_t i = 0; i < n; i += 7) c.target[i] = -100;
+    }
+    c.grad_output = s.reduction == BCE4J_REDUCTION_NONE ? uniform<T>(n, -2, 2, 601) : std::vector<T>{T(0.75)};
+    c.num_threads = 1;
+    const EveryOutput<T> serial = run_every_output(c, s);
+    ASSERT_EQ(serial.status, BCE4J_OK) << serial.message;
+    for (int threads : {2, 0, 3, 5}) {
+        c.num_threads = threads;
+        expect_every_output_identical(serial, run_every_output(c, s), "num_threads " + std::to_string(threads));
+    }
+    c.num_threads = 0;
+    expect_every_output_identical(serial, run_every_output(c, s), "repeat");
+}
+
+// The normalised means (whose denominators read the weight or the targets), ignore_index, label smoothing and
+// focal loss, with the weight gradients: as deterministic as the plain reductions above.
+TEST_P(ThreadCounts, EveryOptionBitIdenticalForEveryThreadCountAndRun) {
+    for (const OptionSet& s : kOptionSets) {
+        SCOPED_TRACE(s.name);
+        check_thread_counts_with_options<float>(GetParam(), Loss::kLogits, s);
+        check_thread_counts_with_options<double>(GetParam(), Loss::kLogits, s);
+        if (s.focal || s.pos_weight_mode != BCE4J_POS_WEIGHT_TORCH) continue;  // logits-only options
+        check_thread_counts_with_options<float>(GetParam(), Loss::kProbabilities, s);
+        check_thread_counts_with_options<double>(GetParam(), Loss::kProbabilities, s);
+    }
 }
 
 INSTANTIATE_TEST_SUITE_P(
