@@ -1,7 +1,7 @@
 // The 16-bit storage types (IEEE binary16 and bfloat16) and their portable conversions. Values are held as raw
 // bits in distinct types, so that a RowArgs<Float16> can never be mistaken for another dtype. Widening is exact;
 // narrowing rounds once to nearest even, overflows to infinity, keeps subnormals and turns NaN into a quiet NaN.
-// to_double / from_double give the scalar reference kernels and api.cpp one spelling for every storage type.
+// to_double / from_double give the scalar reference kernels and the CPU call one spelling for every storage type.
 #pragma once
 
 #include <cstdint>

@@ -338,8 +338,8 @@ void kernel_matches_reference(const KernelTable& t, const KernelCase& c, uint64_
     a.loss = loss.data();
     a.grad_input = grad_input.data();
     a.grad_target = grad_target.data();
-    const auto kernel = c.logits ? bce4j::KernelsOf<S>::logits(t) : bce4j::KernelsOf<S>::probabilities(t);
-    const bce4j::RowResult r = kernel(c.n, a);
+    a.params.probabilities = !c.logits;
+    const bce4j::RowResult r = bce4j::kernel_of<S>(t)(c.n, a);
     ASSERT_EQ(r.first_invalid, -1);
 
     const auto operand = [&](Operand how, const std::vector<S>& v, size_t i) {
@@ -404,7 +404,8 @@ TEST_P(HalfStorageTables, FirstInvalidProbabilityIsTranslatedFromTheChunk) {
         a.target = y.data();
         a.grad_scale = 1;
         a.grad_input = grad.data();
-        const bce4j::RowResult r = table_->probabilities_f16(1300, a);
+        a.params.probabilities = true;
+        const bce4j::RowResult r = table_->f16(1300, a);
         EXPECT_EQ(r.first_invalid, bad);
         LD sum = 0;
         for (int64_t i = 0; i < bad; ++i) sum += bce4j_test::ref_bce(at(x, i), at(y, i)).loss;

@@ -106,11 +106,6 @@ struct Outputs {
 };
 
 template <typename T>
-RowKernel<T> kernel_of(const KernelTable& table, Kind kind) {
-    return kind == Kind::kLogits ? bce4j::KernelsOf<T>::logits(table) : bce4j::KernelsOf<T>::probabilities(table);
-}
-
-template <typename T>
 Outputs<T> run_kernel(const KernelTable& table, const RunSpec& s, const Inputs<T>& in) {
     const size_t size = static_cast<size_t>(s.n + 1);
     Outputs<T> out;
@@ -126,15 +121,16 @@ Outputs<T> run_kernel(const KernelTable& table, const RunSpec& s, const Inputs<T
     a.pos_weight_stride = s.pos_weight == Operand::kPerElement ? 1 : 0;
     a.grad_output = s.upstream_per_element ? in.upstream.data() + s.offset : nullptr;
     a.grad_scale = s.grad_scale;
-    a.paddle_legacy = s.paddle_legacy;
-    a.ignored_target = static_cast<T>(s.ignored_target);
-    a.smoothing_keep = s.smoothing_keep;
-    a.smoothing_shift = s.smoothing_shift;
-    a.validate_targets = s.validate_targets;
+    a.params.probabilities = s.kind == Kind::kProbabilities;
+    a.params.paddle_legacy = s.paddle_legacy;
+    a.params.ignored_target = static_cast<T>(s.ignored_target);
+    a.params.smoothing_keep = s.smoothing_keep;
+    a.params.smoothing_shift = s.smoothing_shift;
+    a.params.validate_targets = s.validate_targets;
     a.loss = s.outputs & kWantLoss ? out.loss.data() + s.offset : nullptr;
     a.grad_input = s.outputs & kWantGradInput ? out.grad_input.data() + s.offset : nullptr;
     a.grad_target = s.outputs & kWantGradTarget ? out.grad_target.data() + s.offset : nullptr;
-    out.result = kernel_of<T>(table, s.kind)(s.n, a);
+    out.result = bce4j::kernel_of<T>(table)(s.n, a);
     return out;
 }
 
@@ -334,11 +330,11 @@ TEST_P(IsaKernels, LogitsExtremesMatchTheReferenceBitForBit) {
     a.loss = loss.data();
     a.grad_input = gi.data();
     a.grad_target = gt.data();
-    const RowResult got = table_->logits_f64(8, a);
+    const RowResult got = table_->f64(8, a);
     a.loss = ref_loss.data();
     a.grad_input = ref_gi.data();
     a.grad_target = ref_gt.data();
-    const RowResult want = bce4j::scalar_kernel_table().logits_f64(8, a);
+    const RowResult want = bce4j::scalar_kernel_table().f64(8, a);
     for (int i = 0; i < 8; ++i) {
         EXPECT_TRUE(bce4j_test::bitwise_equal(loss[i], ref_loss[i]) || (std::isnan(loss[i]) && std::isnan(ref_loss[i])))
             << i << ": " << loss[i] << " vs " << ref_loss[i];
