@@ -11,6 +11,7 @@
 #include "broadcast_plan.h"
 #include "cuda/element_pass.h"
 #include "kernels/row_kernel.h"
+#include "term_magnitudes.h"
 #include "test_util.h"
 
 namespace {
@@ -149,16 +150,19 @@ TEST(CudaElementPass, Float64IsTheScalarReferenceBitForBit) {
     }
 }
 
-::testing::AssertionResult float_close(float got, float want) {
-    if (std::isnan(want) || std::isinf(want)) {
+// Within 16 float epsilons of the element's own term magnitude (term_magnitudes.h), so that a result of small terms
+// is held to its own size (an all-zero gradient fails); infinities, NaN and results of non-finite terms exactly.
+::testing::AssertionResult float_close(float got, float want, double terms) {
+    if (std::isnan(want) || std::isinf(want) || !std::isfinite(terms)) {
         if (std::isnan(want) ? std::isnan(got) : got == want) return ::testing::AssertionSuccess();
-        return ::testing::AssertionFailure() << got << " vs " << want;
+        return ::testing::AssertionFailure() << got << " vs " << want << " (terms " << terms << ")";
     }
-    return close(got, want, 1, 16 * std::numeric_limits<float>::epsilon(), std::numeric_limits<float>::denorm_min());
+    return close(got, want, terms, 16 * std::numeric_limits<float>::epsilon(), std::numeric_limits<float>::denorm_min());
 }
 
 // float32: computed in float (elements with a non-finite result again in double), within 16 epsilons of the
-// reference, which computes in double and rounds once; infinities and NaN exactly where the reference has them.
+// reference's terms, which computes in double and rounds once; infinities and NaN exactly where the reference has
+// them.
 TEST(CudaElementPass, Float32IsWithinSixteenEpsilonsOfTheScalarReference) {
     for (const Options& o : option_combinations()) {
         const PassArgs<float> a = bce4j::cuda::pass_args<float>(device_call<float>(o));
@@ -173,9 +177,10 @@ TEST(CudaElementPass, Float32IsWithinSixteenEpsilonsOfTheScalarReference) {
                                                         << " y " << y << " w " << w << " p " << p);
                         ASSERT_EQ(got.invalid, want.invalid);
                         if (want.invalid) continue;
-                        EXPECT_TRUE(float_close(got.loss, want.loss));
-                        EXPECT_TRUE(float_close(got.grad_input, want.grad_input));
-                        EXPECT_TRUE(float_close(got.grad_target, want.grad_target));
+                        const Magnitudes m = term_magnitudes(element_params(o), x, y, w, p, 1.0);
+                        EXPECT_TRUE(float_close(got.loss, want.loss, m.loss));
+                        EXPECT_TRUE(float_close(got.grad_input, want.grad_input, m.grad_input));
+                        EXPECT_TRUE(float_close(got.grad_target, want.grad_target, m.grad_target));
                     }
                 }
             }
@@ -191,7 +196,8 @@ TEST(CudaElementPass, ReducedCallsTakeTheUpstreamScaleInDouble) {
     const double scale = 1.0 / 3.0;
     const ElementValues<float> got = bce4j::cuda::element_values(a, 0.5f, 1.0f, 1.0f, 1.0f, 123.0f, scale);
     const ElementValues<float> want = reference<float>(o, 0.5f, 1.0f, 1.0f, 1.0f, static_cast<float>(scale));
-    EXPECT_TRUE(float_close(got.grad_input, want.grad_input));  // the per-element g (123) is not used
+    const Magnitudes m = term_magnitudes(element_params(o), 0.5, 1.0, 1.0, 1.0, scale);
+    EXPECT_TRUE(float_close(got.grad_input, want.grad_input, m.grad_input));  // the per-element g (123) is not used
 }
 
 // Every flat index's weight and pos_weight offsets under the plan are the numpy broadcast's.
