@@ -6,7 +6,6 @@
 
 #include <cstdint>
 #include <cstring>
-#include <limits>
 #include <type_traits>
 
 namespace bce4j {
@@ -104,15 +103,3 @@ T from_double(double v) {
 }
 
 }  // namespace bce4j
-
-// Only what RowArgs needs of numeric_limits: the quiet NaN that marks "no ignored target".
-template <>
-struct std::numeric_limits<bce4j::Float16> {
-    static constexpr bool is_specialized = true;
-    static constexpr bce4j::Float16 quiet_NaN() noexcept { return {0x7e00}; }
-};
-template <>
-struct std::numeric_limits<bce4j::BFloat16> {
-    static constexpr bool is_specialized = true;
-    static constexpr bce4j::BFloat16 quiet_NaN() noexcept { return {0x7fc0}; }
-};
