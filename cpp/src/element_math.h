@@ -1,5 +1,6 @@
-// Per-element formulas of the binary cross-entropy losses: the one source of truth for the math.
-// Every kernel (scalar reference, SIMD, CUDA) must agree with these functions; the tests compare them against
+// Per-element formulas of the binary cross-entropy losses, and their composition into one element under a call's
+// options (element_terms, at the end): the one source of truth for the math. Every pass (scalar reference, SIMD,
+// CUDA, weight gradients) calls or mirrors these functions; the tests compare them against
 // independent float64 computations. Written in plain C++ on a compute type R (double in the reference kernel,
 // the storage type in the CUDA kernels); under nvcc every function is also device code (BCE4J_HOST_DEVICE), which
 // needs --expt-relaxed-constexpr for std::numeric_limits.
@@ -17,7 +18,7 @@
 namespace bce4j {
 
 // The per-element options of one call: built once per call from the checked bce4j_options by element_params()
-// (call_checks.h), carried unchanged by every pass, and read only by element_terms below and its vector form in
+// (call_checks.cpp), carried unchanged by every pass, and read only by element_terms below and its vector form in
 // kernels/simd_kernels.h. Values in double; a pass computing in float converts them where it reads them.
 struct ElementParams {
     bool probabilities = false;   // BCELoss: the inputs are probabilities (checked to lie in [0, 1])

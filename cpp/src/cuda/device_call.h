@@ -42,6 +42,10 @@ struct DeviceCall {
     ElementParams params;        // the per-element options (element_math.h)
 };
 
+// libbce4j and libbce4j_cuda must agree on this layout, ElementParams included: a new per-element option changes
+// it, and then kInterfaceVersion must be raised with the size below.
+static_assert(sizeof(void*) != 8 || sizeof(DeviceCall) == 968, "DeviceCall changed: raise kInterfaceVersion");
+
 struct DeviceOutcome {
     double reduced_loss;      // the reduced loss (only when call.reduces)
     int64_t first_invalid;    // flat index of the first input or target outside [0, 1], or -1
