@@ -1,5 +1,6 @@
-// Per-element formulas of the binary cross-entropy losses: the one source of truth for the math.
-// Every kernel (scalar reference, SIMD, CUDA) must agree with these functions; the tests compare them against
+// Per-element formulas of the binary cross-entropy losses, and their composition into one element under a call's
+// options (element_terms, at the end): the one source of truth for the math. Every pass (scalar reference, SIMD,
+// CUDA, weight gradients) calls or mirrors these functions; the tests compare them against
 // independent float64 computations. Written in plain C++ on a compute type R (double in the reference kernel,
 // the storage type in the CUDA kernels); under nvcc every function is also device code (BCE4J_HOST_DEVICE), which
 // needs --expt-relaxed-constexpr for std::numeric_limits.
@@ -13,6 +14,27 @@
 #else
 #define BCE4J_HOST_DEVICE
 #endif
+
+namespace bce4j {
+
+// The per-element options of one call: built once per call from the checked bce4j_options by element_params()
+// (call_checks.cpp), carried unchanged by every pass, and read only by element_terms below and its vector form in
+// kernels/simd_kernels.h. Values in double; a pass computing in float converts them where it reads them.
+struct ElementParams {
+    bool probabilities = false;   // BCELoss: the inputs are probabilities (checked to lie in [0, 1])
+    bool paddle_legacy = false;   // logits: pos_weight scales the whole loss (BCE4J_POS_WEIGHT_PADDLE_LEGACY)
+    // Targets equal to this get loss and gradients 0 and no range check; NaN (equal to nothing): none. Always a
+    // value of the call's dtype.
+    double ignored_target = std::numeric_limits<double>::quiet_NaN();
+    double smoothing_keep = 1;    // label smoothing: the loss sees y * smoothing_keep + smoothing_shift
+    double smoothing_shift = 0;
+    bool validate_targets = false;  // logits: a target outside [0, 1] is an error (BCELoss: always)
+    bool focal = false;             // logits: sigmoid focal loss
+    double focal_gamma = 2;
+    double focal_alpha = -1;        // < 0: no alpha
+};
+
+}  // namespace bce4j
 
 namespace bce4j::math {
 
@@ -28,9 +50,10 @@ BCE4J_HOST_DEVICE inline R scaled(R coefficient, R magnitude) {
 // One element's loss and partial derivatives, before the weight and the upstream gradient are applied.
 template <typename R>
 struct ElementTerms {
-    R loss;
-    R grad_input;   // d loss / d x
-    R grad_target;  // d loss / d y
+    R loss;              // also d loss / d weight: every loss here is linear in its weight
+    R grad_input;        // d loss / d x
+    R grad_target;       // d loss / d y
+    R pos_weight_slope;  // d loss / d pos_weight (0 for BCELoss)
 };
 
 // The functions of a logit x that both logits losses use, each computed without overflow or cancellation.
@@ -60,7 +83,7 @@ BCE4J_HOST_DEVICE inline LogitParts<R> logit_parts(R x) {
     return f;
 }
 
-// Loss and gradients on a logit x and target y with positive-class weight p (1 when absent).
+// Loss and gradients on a logit x (its parts f) and target y with positive-class weight p (1 when absent).
 //
 // With L = log1p(exp(-|x|)) = softplus(-|x|) and c = 1 + (p-1)*y, the loss
 //   (1-y)*x + c*softplus(-x)
@@ -68,31 +91,37 @@ BCE4J_HOST_DEVICE inline LogitParts<R> logit_parts(R x) {
 //   x >= 0:  (1-y)*x   + c*L
 //   x <  0:  p*y*(-x)  + c*L
 // The gradient (1+(p-1)y)*sigmoid(x) - p*y equals sigmoid(x)*(1-y) - p*y*sigmoid(-x), again without
-// cancellation, and d/dy = -x + (p-1)*softplus(-x) becomes (x >= 0 ? -x : p*(-x)) + (p-1)*L.
+// cancellation, and d/dy = -x + (p-1)*softplus(-x) becomes (x >= 0 ? -x : p*(-x)) + (p-1)*L. The loss is linear
+// in p: d/dp = y*softplus(-x).
 template <typename R>
-BCE4J_HOST_DEVICE inline ElementTerms<R> logits_terms(R x, R y, R p) {
-    const LogitParts<R> f = logit_parts(x);
+BCE4J_HOST_DEVICE inline ElementTerms<R> logits_terms(const LogitParts<R>& f, R y, R p) {
     const R c = R(1) + (p - R(1)) * y;
     ElementTerms<R> t;
     t.loss = (f.non_negative ? scaled(R(1) - y, f.magnitude) : scaled(p * y, f.magnitude)) + c * f.log_term;
     t.grad_input = f.sigmoid_x * (R(1) - y) - p * y * f.sigmoid_minus_x;
     t.grad_target = (f.non_negative ? -f.magnitude : scaled(p, f.magnitude)) + (p - R(1)) * f.log_term;
+    t.pos_weight_slope = scaled(y, (f.non_negative ? R(0) : f.magnitude) + f.log_term);
     return t;
+}
+
+template <typename R>
+BCE4J_HOST_DEVICE inline ElementTerms<R> logits_terms(R x, R y, R p) {
+    return logits_terms(logit_parts(x), y, p);
 }
 
 // Paddle's logits loss up to 2.5, where pos_weight scaled the whole plain loss: with c = 1 + (p-1)*y and
 //   l0 = (1-y)*x + softplus(-x)   (x >= 0: (1-y)*x + L;  x < 0: y*(-x) + L, again without cancellation)
-// the loss is c*l0, d/dx = c*(sigmoid(x) - y) = c*(sigmoid(x)*(1-y) - y*sigmoid(-x)), and
-// d/dy = (p-1)*l0 + c*(-x). Loss and d/dx equal logits_terms' for y = 0 or 1.
+// the loss is c*l0, d/dx = c*(sigmoid(x) - y) = c*(sigmoid(x)*(1-y) - y*sigmoid(-x)),
+// d/dy = (p-1)*l0 + c*(-x) and d/dp = y*l0. Loss and d/dx equal logits_terms' for y = 0 or 1.
 template <typename R>
-BCE4J_HOST_DEVICE inline ElementTerms<R> logits_terms_paddle_legacy(R x, R y, R p) {
-    const LogitParts<R> f = logit_parts(x);
+BCE4J_HOST_DEVICE inline ElementTerms<R> logits_terms_paddle_legacy(const LogitParts<R>& f, R y, R p) {
     const R c = R(1) + (p - R(1)) * y;
     const R plain = (f.non_negative ? scaled(R(1) - y, f.magnitude) : scaled(y, f.magnitude)) + f.log_term;
     ElementTerms<R> t;
     t.loss = scaled(c, plain);
     t.grad_input = c * (f.sigmoid_x * (R(1) - y) - y * f.sigmoid_minus_x);
     t.grad_target = scaled(p - R(1), plain) + (f.non_negative ? -scaled(c, f.magnitude) : scaled(c, f.magnitude));
+    t.pos_weight_slope = scaled(y, plain);
     return t;
 }
 
@@ -116,7 +145,9 @@ BCE4J_HOST_DEVICE inline R log_add_exp(R a, R b) {
 //   d/dy = (1-p_t)^gamma ((2alpha-1) bce [alpha >= 0] + alpha_t (dbce/dy + gamma * (sigmoid(-x)-sigmoid(x)) *
 //          bce/(1-p_t)))
 // sigmoid(x)sigmoid(-x)/(1-p_t) is at most 1; bce/(1-p_t) is evaluated as exp(log bce - m). Where 1-p_t is 0 (an
-// infinite logit on its own label) the loss and both gradients are 0 for gamma > 0.
+// infinite logit on its own label) the loss and all gradients are 0 for gamma > 0. The factor alpha_t (1-p_t)^gamma
+// depends on neither weight nor pos_weight, so it scales the loss (d/dw) and d/dp alike, a zero factor masking
+// an infinite loss as a zero weight does.
 template <typename R>
 BCE4J_HOST_DEVICE inline ElementTerms<R> focal_terms(const ElementTerms<R>& bce, const LogitParts<R>& f, R y, R gamma,
                                                      R alpha) {
@@ -127,22 +158,25 @@ BCE4J_HOST_DEVICE inline ElementTerms<R> focal_terms(const ElementTerms<R>& bce,
     const R m = log_add_exp(log_sigmoid_x + log(R(1) - y), log_sigmoid_minus_x + log(y));
     const bool has_alpha = !(alpha < R(0));
     const R alpha_t = has_alpha ? alpha * y + (R(1) - alpha) * (R(1) - y) : R(1);
+    const R alpha_slope = has_alpha ? (R(2) * alpha - R(1)) * bce.loss : R(0);  // d alpha_t/dy * bce
     ElementTerms<R> t;
     if (gamma == R(0)) {  // (1-p_t)^0 = 1 even where 1-p_t = 0
-        t.loss = alpha_t * bce.loss;
+        t.loss = scaled(alpha_t, bce.loss);
         t.grad_input = alpha_t * bce.grad_input;
-        t.grad_target = (has_alpha ? (R(2) * alpha - R(1)) * bce.loss : R(0)) + alpha_t * bce.grad_target;
+        t.grad_target = alpha_slope + alpha_t * bce.grad_target;
+        t.pos_weight_slope = scaled(alpha_t, bce.pos_weight_slope);
         return t;
     }
-    if (m == -std::numeric_limits<R>::infinity()) return {R(0), R(0), R(0)};
+    if (m == -std::numeric_limits<R>::infinity()) return {R(0), R(0), R(0), R(0)};
     const R modulation = exp(gamma * m);
     const R sigmoid_product_over = exp(log_sigmoid_x + log_sigmoid_minus_x - m);
     const R bce_over = exp(log(bce.loss) - m);
-    t.loss = alpha_t * modulation * bce.loss;
-    t.grad_input = alpha_t * modulation *
-                   (bce.grad_input + gamma * bce.loss * (R(1) - R(2) * y) * sigmoid_product_over);
-    t.grad_target = modulation * ((has_alpha ? (R(2) * alpha - R(1)) * bce.loss : R(0)) +
+    const R factor = alpha_t * modulation;
+    t.loss = scaled(factor, bce.loss);
+    t.grad_input = factor * (bce.grad_input + gamma * bce.loss * (R(1) - R(2) * y) * sigmoid_product_over);
+    t.grad_target = modulation * (alpha_slope +
                                   alpha_t * (bce.grad_target + gamma * (f.sigmoid_minus_x - f.sigmoid_x) * bce_over));
+    t.pos_weight_slope = scaled(factor, bce.pos_weight_slope);
     return t;
 }
 
@@ -175,6 +209,7 @@ BCE4J_HOST_DEVICE inline ElementTerms<R> probability_terms(R x, R y) {
     t.loss = -(y * log_x + (R(1) - y) * log_1mx);
     t.grad_input = (x - y) / (variance < kProbabilityGradEpsilon<R> ? kProbabilityGradEpsilon<R> : variance);
     t.grad_target = log_1mx - log_x;
+    t.pos_weight_slope = R(0);
     return t;
 }
 
@@ -184,47 +219,53 @@ BCE4J_HOST_DEVICE inline bool outside_unit_interval(R v) {
     return v < R(0) || v > R(1);
 }
 
-// Weight gradients. Every loss above is linear in its weight w, so d l/d w is the element's loss computed with
-// w = 1 (never l/w: w may be 0). The positive-class weight p enters the logits losses linearly too:
-//   torch mode:          d l/d p = w * y * softplus(-x)
-//   paddle-legacy mode:  d l/d p = w * y * l0,  l0 = (1-y)*x + softplus(-x)
-// with y the smoothed target. Both are written, as the losses are, without cancelling terms. Focal loss multiplies
-// the loss and d l/d p by focal_factor, which depends on neither w nor p.
+// ---- One element, composed --------------------------------------------------------------------------------------
+// Every pass (the scalar reference kernels, the CUDA pass, the weight-gradient pass; the SIMD kernels in vector form)
+// computes an element as element_terms composes it: ignored target, range check, label smoothing, the loss's terms,
+// focal loss, the smoothing's chain rule; then weighted() applies the weight and the upstream gradient.
 
-// The loss of logits_terms (torch) or logits_terms_paddle_legacy, same expressions, from parts already computed:
-// the weight-gradient pass needs the parts for the slopes too, and exp/log1p dominate its cost.
+enum class ElementState { kComputed, kIgnored, kInvalid };
+
 template <typename R>
-BCE4J_HOST_DEVICE inline R logits_loss(const LogitParts<R>& f, R y, R p, bool paddle_legacy) {
-    const R c = R(1) + (p - R(1)) * y;
-    if (paddle_legacy) {
-        const R plain = (f.non_negative ? scaled(R(1) - y, f.magnitude) : scaled(y, f.magnitude)) + f.log_term;
-        return scaled(c, plain);
+struct Element {
+    ElementState state;
+    ElementTerms<R> terms;  // before weight and upstream gradient; all 0 unless kComputed
+};
+
+// Element (x, y) with positive-class weight p (1 when absent) under the call's options. An ignored target gives
+// zeros and is not range-checked; kInvalid: the input (BCELoss) or the target (when checked) is outside [0, 1].
+template <typename R>
+BCE4J_HOST_DEVICE inline Element<R> element_terms(const ElementParams& o, R x, R y, R p) {
+    if (y == static_cast<R>(o.ignored_target)) return {ElementState::kIgnored, {R(0), R(0), R(0), R(0)}};
+    const bool invalid = o.probabilities ? outside_unit_interval(x) || outside_unit_interval(y)
+                                         : o.validate_targets && outside_unit_interval(y);
+    if (invalid) return {ElementState::kInvalid, {R(0), R(0), R(0), R(0)}};
+    const R keep = static_cast<R>(o.smoothing_keep);
+    const R seen = y * keep + static_cast<R>(o.smoothing_shift);
+    ElementTerms<R> t;
+    if (o.probabilities) {
+        t = probability_terms(x, seen);
+    } else {
+        const LogitParts<R> f = logit_parts(x);
+        t = o.paddle_legacy ? logits_terms_paddle_legacy(f, seen, p) : logits_terms(f, seen, p);
+        if (o.focal) t = focal_terms(t, f, seen, static_cast<R>(o.focal_gamma), static_cast<R>(o.focal_alpha));
     }
-    return (f.non_negative ? scaled(R(1) - y, f.magnitude) : scaled(p * y, f.magnitude)) + c * f.log_term;
+    t.grad_target *= keep;  // d seen / d y
+    return {ElementState::kComputed, t};
 }
 
+// What an element stores: its loss times the weight w, its gradients times w and the upstream gradient g.
 template <typename R>
-BCE4J_HOST_DEVICE inline R logits_pos_weight_slope(const LogitParts<R>& f, R y, bool paddle_legacy) {
-    if (paddle_legacy) {
-        const R plain = (f.non_negative ? scaled(R(1) - y, f.magnitude) : scaled(y, f.magnitude)) + f.log_term;
-        return scaled(y, plain);
-    }
-    const R softplus_minus_x = (f.non_negative ? R(0) : f.magnitude) + f.log_term;
-    return scaled(y, softplus_minus_x);
-}
+struct ElementOutputs {
+    R loss;
+    R grad_input;
+    R grad_target;
+};
 
-// alpha_t * (1-p_t)^gamma, the factor focal_terms puts on a BCE element's loss (same log-space evaluation).
 template <typename R>
-BCE4J_HOST_DEVICE inline R focal_factor(const LogitParts<R>& f, R y, R gamma, R alpha) {
-    using std::exp;
-    using std::log;
-    const bool has_alpha = !(alpha < R(0));
-    const R alpha_t = has_alpha ? alpha * y + (R(1) - alpha) * (R(1) - y) : R(1);
-    if (gamma == R(0)) return alpha_t;
-    const R log_sigmoid_x = -(f.non_negative ? R(0) : f.magnitude) - f.log_term;
-    const R log_sigmoid_minus_x = -(f.non_negative ? f.magnitude : R(0)) - f.log_term;
-    const R m = log_add_exp(log_sigmoid_x + log(R(1) - y), log_sigmoid_minus_x + log(y));
-    return m == -std::numeric_limits<R>::infinity() ? R(0) : alpha_t * exp(gamma * m);
+BCE4J_HOST_DEVICE inline ElementOutputs<R> weighted(const ElementTerms<R>& t, R w, R g) {
+    const R scale = g * w;
+    return {scaled(w, t.loss), scaled(scale, t.grad_input), scaled(scale, t.grad_target)};  // w = 0 masks infinities
 }
 
 }  // namespace bce4j::math

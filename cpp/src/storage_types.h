@@ -1,12 +1,11 @@
 // The 16-bit storage types (IEEE binary16 and bfloat16) and their portable conversions. Values are held as raw
 // bits in distinct types, so that a RowArgs<Float16> can never be mistaken for another dtype. Widening is exact;
 // narrowing rounds once to nearest even, overflows to infinity, keeps subnormals and turns NaN into a quiet NaN.
-// to_double / from_double give the scalar reference kernels and api.cpp one spelling for every storage type.
+// to_double / from_double give the scalar reference kernels and the CPU call one spelling for every storage type.
 #pragma once
 
 #include <cstdint>
 #include <cstring>
-#include <limits>
 #include <type_traits>
 
 namespace bce4j {
@@ -104,15 +103,3 @@ T from_double(double v) {
 }
 
 }  // namespace bce4j
-
-// Only what RowArgs needs of numeric_limits: the quiet NaN that marks "no ignored target".
-template <>
-struct std::numeric_limits<bce4j::Float16> {
-    static constexpr bool is_specialized = true;
-    static constexpr bce4j::Float16 quiet_NaN() noexcept { return {0x7e00}; }
-};
-template <>
-struct std::numeric_limits<bce4j::BFloat16> {
-    static constexpr bool is_specialized = true;
-    static constexpr bce4j::BFloat16 quiet_NaN() noexcept { return {0x7fc0}; }
-};

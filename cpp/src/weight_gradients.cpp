@@ -10,26 +10,6 @@
 namespace bce4j {
 namespace {
 
-struct ElementSlopes {
-    double weight;      // d l/d w
-    double pos_weight;  // d l/d p
-};
-
-// One element's slopes (not ignored), from element_math.h: x, y (smoothed), w and p already widened.
-template <typename T>
-ElementSlopes element_slopes(const RowArgs<T>& a, bool probabilities, double x, double y, double w, double p) {
-    if (probabilities) return {math::probability_terms(x, y).loss, 0.0};
-    const math::LogitParts<double> f = math::logit_parts(x);
-    double loss = math::logits_loss(f, y, p, a.paddle_legacy);
-    double pos_weight_slope = math::logits_pos_weight_slope(f, y, a.paddle_legacy);
-    if (a.focal) {
-        const double factor = math::focal_factor(f, y, a.focal_gamma, a.focal_alpha);
-        loss = math::scaled(factor, loss);
-        pos_weight_slope = math::scaled(factor, pos_weight_slope);
-    }
-    return {loss, math::scaled(w, pos_weight_slope)};
-}
-
 // A range [low, high] of operand elements that consecutive runs of one block touch, with their partial sums at
 // OperandSums::sums[start...].
 struct Segment {
@@ -98,7 +78,6 @@ void compute_weight_gradients(const BroadcastPlan& plan, int64_t count, const Ro
         if (s->blocked()) s->segments.resize(static_cast<size_t>(blocks));
     }
     const bool any_blocked = w_sums.blocked() || p_sums.blocked();
-    const double ignored_target = to_double(args.ignored_target);
 #pragma omp parallel for schedule(static) num_threads(threads) if (parallel && any_blocked)
     for (int64_t b = 0; b < (any_blocked ? blocks : 0); ++b) {
         for_each_run(plan, b * kReductionBlock, block_end(b), [&](int64_t, int64_t n, int64_t wo, int64_t po) {
@@ -140,18 +119,18 @@ void compute_weight_gradients(const BroadcastPlan& plan, int64_t count, const Ro
                 const int64_t i = flat + k;
                 const int64_t wj = wo + k * weight_step;
                 const int64_t pj = po + k * pos_weight_step;
+                // d l/d w is the element's unweighted loss; d l/d p carries the weight. An ignored element
+                // contributes exactly 0, whatever its weight and upstream gradient.
+                const double p = args.pos_weight ? to_double(args.pos_weight[pj]) : 1.0;
+                const math::Element<double> e =
+                    math::element_terms(args.params, to_double(args.input[i]), to_double(args.target[i]), p);
                 double w_contribution = 0;
                 double p_contribution = 0;
-                const double target = to_double(args.target[i]);
-                if (!(target == ignored_target)) {  // an ignored element contributes 0
+                if (e.state == math::ElementState::kComputed) {
                     const double w = args.weight ? to_double(args.weight[wj]) : 1.0;
-                    const double p = args.pos_weight ? to_double(args.pos_weight[pj]) : 1.0;
-                    const double y = target * args.smoothing_keep + args.smoothing_shift;
-                    const double x = to_double(args.input[i]);
-                    const ElementSlopes slopes = element_slopes(args, terms.probabilities, x, y, w, p);
                     const double g = args.grad_output ? to_double(args.grad_output[i]) : 1.0;
-                    w_contribution = math::scaled(g, slopes.weight);
-                    p_contribution = math::scaled(g, slopes.pos_weight);
+                    w_contribution = math::scaled(g, e.terms.loss);
+                    p_contribution = math::scaled(g, math::scaled(w, e.terms.pos_weight_slope));
                 }
                 if (w_partial) {
                     w_partial[wj] += w_contribution;

@@ -18,7 +18,6 @@ struct OperandGradient {
 };
 
 struct WeightGradientTerms {
-    bool probabilities;  // BCELoss: only the weight has a gradient
     // What every operand-shaped sum is multiplied by: the upstream gradient over the reduction's denominator
     // (args.grad_scale), or 1 for NONE with a per-element grad_output.
     double scale;

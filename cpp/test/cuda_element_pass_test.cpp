@@ -11,6 +11,7 @@
 #include "broadcast_plan.h"
 #include "cuda/element_pass.h"
 #include "kernels/row_kernel.h"
+#include "term_magnitudes.h"
 #include "test_util.h"
 
 namespace {
@@ -20,11 +21,10 @@ using bce4j::BroadcastPlan;
 using bce4j::RowArgs;
 using bce4j::RowResult;
 using bce4j::cuda::DeviceCall;
-using bce4j::cuda::DeviceLoss;
 using bce4j::cuda::ElementValues;
 using bce4j::cuda::PassArgs;
 
-// One combination of the per-element options, as api.cpp hands it to both paths.
+// One combination of the per-element options, as the parameter builder (call_checks.cpp) makes them for both paths.
 struct Options {
     bool probabilities = false;
     bool paddle_legacy = false;
@@ -37,24 +37,29 @@ struct Options {
     double alpha = -1;
 };
 
+bce4j::ElementParams element_params(const Options& o) {
+    bce4j::ElementParams p;
+    p.probabilities = o.probabilities;
+    p.paddle_legacy = !o.probabilities && o.paddle_legacy;
+    if (o.ignores) p.ignored_target = 1;
+    p.smoothing_keep = 1 - o.smoothing;
+    p.smoothing_shift = o.smoothing / o.classes;
+    p.validate_targets = !o.probabilities && o.validate;
+    p.focal = !o.probabilities && o.focal;
+    p.focal_gamma = o.gamma;
+    p.focal_alpha = o.alpha;
+    return p;
+}
+
 template <typename T>
 DeviceCall device_call(const Options& o) {
     DeviceCall d{};
     d.dtype = std::is_same_v<T, float> ? BCE4J_FLOAT32 : BCE4J_FLOAT64;
-    d.loss_kind = o.probabilities ? DeviceLoss::kProbabilities : DeviceLoss::kLogits;
     d.count = 1;
     static const T upstream = 1;  // per element: element_values then takes g as given
     d.grad_output = &upstream;
     d.grad_output_per_element = true;
-    d.has_ignored_target = o.ignores;
-    d.ignored_target = 1;
-    d.smoothing_keep = 1 - o.smoothing;
-    d.smoothing_shift = o.smoothing / o.classes;
-    d.validate_targets = !o.probabilities && o.validate;
-    d.paddle_legacy = !o.probabilities && o.paddle_legacy;
-    d.focal = !o.probabilities && o.focal;
-    d.focal_gamma = o.gamma;
-    d.focal_alpha = o.alpha;
+    d.params = element_params(o);
     return d;
 }
 
@@ -74,17 +79,8 @@ ElementValues<T> reference(const Options& o, T x, T y, T w, T p, T g) {
     a.loss = &loss;
     a.grad_input = &grad_input;
     a.grad_target = &grad_target;
-    a.paddle_legacy = !o.probabilities && o.paddle_legacy;
-    if (o.ignores) a.ignored_target = 1;
-    a.smoothing_keep = 1 - o.smoothing;
-    a.smoothing_shift = o.smoothing / o.classes;
-    a.validate_targets = !o.probabilities && o.validate;
-    a.focal = !o.probabilities && o.focal;
-    a.focal_gamma = o.gamma;
-    a.focal_alpha = o.alpha;
-    const auto& table = bce4j::scalar_kernel_table();
-    const RowResult r = o.probabilities ? bce4j::KernelsOf<T>::probabilities(table)(1, a)
-                                        : bce4j::KernelsOf<T>::logits(table)(1, a);
+    a.params = element_params(o);
+    const RowResult r = bce4j::kernel_of<T>(bce4j::scalar_kernel_table())(1, a);
     return {loss, grad_input, grad_target, r.first_invalid == 0};
 }
 
@@ -154,16 +150,19 @@ TEST(CudaElementPass, Float64IsTheScalarReferenceBitForBit) {
     }
 }
 
-::testing::AssertionResult float_close(float got, float want) {
-    if (std::isnan(want) || std::isinf(want)) {
+// Within 16 float epsilons of the element's own term magnitude (term_magnitudes.h), so that a result of small terms
+// is held to its own size (an all-zero gradient fails); infinities, NaN and results of non-finite terms exactly.
+::testing::AssertionResult float_close(float got, float want, double terms) {
+    if (std::isnan(want) || std::isinf(want) || !std::isfinite(terms)) {
         if (std::isnan(want) ? std::isnan(got) : got == want) return ::testing::AssertionSuccess();
-        return ::testing::AssertionFailure() << got << " vs " << want;
+        return ::testing::AssertionFailure() << got << " vs " << want << " (terms " << terms << ")";
     }
-    return close(got, want, 1, 16 * std::numeric_limits<float>::epsilon(), std::numeric_limits<float>::denorm_min());
+    return close(got, want, terms, 16 * std::numeric_limits<float>::epsilon(), std::numeric_limits<float>::denorm_min());
 }
 
 // float32: computed in float (elements with a non-finite result again in double), within 16 epsilons of the
-// reference, which computes in double and rounds once; infinities and NaN exactly where the reference has them.
+// reference's terms, which computes in double and rounds once; infinities and NaN exactly where the reference has
+// them.
 TEST(CudaElementPass, Float32IsWithinSixteenEpsilonsOfTheScalarReference) {
     for (const Options& o : option_combinations()) {
         const PassArgs<float> a = bce4j::cuda::pass_args<float>(device_call<float>(o));
@@ -178,9 +177,10 @@ TEST(CudaElementPass, Float32IsWithinSixteenEpsilonsOfTheScalarReference) {
                                                         << " y " << y << " w " << w << " p " << p);
                         ASSERT_EQ(got.invalid, want.invalid);
                         if (want.invalid) continue;
-                        EXPECT_TRUE(float_close(got.loss, want.loss));
-                        EXPECT_TRUE(float_close(got.grad_input, want.grad_input));
-                        EXPECT_TRUE(float_close(got.grad_target, want.grad_target));
+                        const Magnitudes m = term_magnitudes(element_params(o), x, y, w, p, 1.0);
+                        EXPECT_TRUE(float_close(got.loss, want.loss, m.loss));
+                        EXPECT_TRUE(float_close(got.grad_input, want.grad_input, m.grad_input));
+                        EXPECT_TRUE(float_close(got.grad_target, want.grad_target, m.grad_target));
                     }
                 }
             }
@@ -196,7 +196,8 @@ TEST(CudaElementPass, ReducedCallsTakeTheUpstreamScaleInDouble) {
     const double scale = 1.0 / 3.0;
     const ElementValues<float> got = bce4j::cuda::element_values(a, 0.5f, 1.0f, 1.0f, 1.0f, 123.0f, scale);
     const ElementValues<float> want = reference<float>(o, 0.5f, 1.0f, 1.0f, 1.0f, static_cast<float>(scale));
-    EXPECT_TRUE(float_close(got.grad_input, want.grad_input));  // the per-element g (123) is not used
+    const Magnitudes m = term_magnitudes(element_params(o), 0.5, 1.0, 1.0, 1.0, scale);
+    EXPECT_TRUE(float_close(got.grad_input, want.grad_input, m.grad_input));  // the per-element g (123) is not used
 }
 
 // Every flat index's weight and pos_weight offsets under the plan are the numpy broadcast's.
@@ -221,9 +222,9 @@ TEST(CudaElementPass, OperandOffsetsFollowTheBroadcastPlan) {
 }
 
 TEST(CudaElementPass, DenominatorsFromTheirTerms) {
-    using bce4j::cuda::Denominator;
-    using bce4j::cuda::denominator_from_total;
-    using bce4j::cuda::denominator_term;
+    using bce4j::Denominator;
+    using bce4j::denominator_from_total;
+    using bce4j::denominator_term;
     EXPECT_EQ(denominator_term(Denominator::kWeightSum, 2.5, -100), 2.5);
     EXPECT_EQ(denominator_term(Denominator::kNonzeroWeights, 0.0f, -100), 0.0);
     EXPECT_EQ(denominator_term(Denominator::kNonzeroWeights, -3.0f, -100), 1.0);
@@ -237,9 +238,9 @@ TEST(CudaElementPass, DenominatorsFromTheirTerms) {
     EXPECT_EQ(denominator_from_total(Denominator::kOne, 20, 0, 0), 1.0);
     EXPECT_EQ(denominator_from_total(Denominator::kWeightSum, 0, 0, 0), 0.0);  // empty input: 0, never 0 / 0 counts
     EXPECT_EQ(denominator_from_total(Denominator::kOne, 0, 0, 0), 1.0);
-    EXPECT_TRUE(std::isnan(bce4j::cuda::normalise(0, 0, false)));  // MEAN of nothing, as PyTorch
-    EXPECT_EQ(bce4j::cuda::normalise(0, 0, true), 0.0);
-    EXPECT_EQ(bce4j::cuda::normalise(3, 4, true), 0.75);
+    EXPECT_TRUE(std::isnan(bce4j::normalise(0, 0, false)));  // MEAN of nothing, as PyTorch
+    EXPECT_EQ(bce4j::normalise(0, 0, true), 0.0);
+    EXPECT_EQ(bce4j::normalise(3, 4, true), 0.75);
 }
 
 }  // namespace

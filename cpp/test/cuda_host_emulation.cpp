@@ -1,7 +1,7 @@
 // A stand-in for libbce4j_cuda, for tests on machines without a GPU: the same two entry points, running the CUDA
 // library's own per-element and denominator functions (cpp/src/cuda/element_pass.h) in a plain loop over host
 // memory. Loaded through BCE4J_CUDA_LIBRARY, it puts the whole CUDA path of libbce4j under test — the checks and
-// the prepared DeviceCall of api.cpp, the loader, the element math as the kernels compose it, the denominators,
+// the prepared DeviceCall of cuda_call.cpp, the loader, the element math as the kernels compose it, the denominators,
 // the reduced loss and the out-of-range report — everything except the kernels' launches, memory and block sums.
 // Every pointer it receives is host memory, for the device entry points too.
 #include <cstdint>
@@ -13,16 +13,17 @@
 
 namespace {
 
+using namespace bce4j;
 using namespace bce4j::cuda;
 
 template <typename T>
 int32_t run(const DeviceCall& call, DeviceOutcome* out) {
     double denominator = denominator_from_total(call.denominator, call.count, call.weight_count, 0.0);
-    if (denominator_reads_data(call)) {
+    if (denominator_reads_data(call.denominator, call.count)) {
         int64_t n = 0;
         const T* operand = static_cast<const T*>(denominator_operand(call, &n));
         double total = 0.0;
-        for (int64_t i = 0; i < n; ++i) total += denominator_term(call.denominator, operand[i], call.ignored_target);
+        for (int64_t i = 0; i < n; ++i) total += denominator_term(call.denominator, operand[i], call.params.ignored_target);
         denominator = denominator_from_total(call.denominator, call.count, call.weight_count, total);
     }
     const PassArgs<T> args = pass_args<T>(call);

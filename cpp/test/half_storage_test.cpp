@@ -17,6 +17,7 @@
 
 #include "kernels/row_kernel.h"
 #include "storage_types.h"
+#include "term_magnitudes.h"
 #include "test_util.h"
 
 namespace {
@@ -276,6 +277,10 @@ double at(const std::vector<S>& v, size_t i) {
         return std::isnan(w) && std::isnan(got) ? ::testing::AssertionSuccess()
                                                 : ::testing::AssertionFailure() << "got " << got << ", want " << w;
     }
+    if (!std::isfinite(terms)) {  // non-finite terms give no tolerance: the value itself must match
+        return got == w ? ::testing::AssertionSuccess()
+                        : ::testing::AssertionFailure() << "got " << got << ", want " << w << " (terms " << terms << ")";
+    }
     const double slack = rel * std::max(std::fabs(w), terms);
     const double top = std::fabs(w) + slack;
     const double half = std::ldexp(1.0, std::max(top > 0 ? std::ilogb(top) : min_exponent, min_exponent) -
@@ -338,8 +343,8 @@ void kernel_matches_reference(const KernelTable& t, const KernelCase& c, uint64_
     a.loss = loss.data();
     a.grad_input = grad_input.data();
     a.grad_target = grad_target.data();
-    const auto kernel = c.logits ? bce4j::KernelsOf<S>::logits(t) : bce4j::KernelsOf<S>::probabilities(t);
-    const bce4j::RowResult r = kernel(c.n, a);
+    a.params.probabilities = !c.logits;
+    const bce4j::RowResult r = bce4j::kernel_of<S>(t)(c.n, a);
     ASSERT_EQ(r.first_invalid, -1);
 
     const auto operand = [&](Operand how, const std::vector<S>& v, size_t i) {
@@ -404,7 +409,8 @@ TEST_P(HalfStorageTables, FirstInvalidProbabilityIsTranslatedFromTheChunk) {
         a.target = y.data();
         a.grad_scale = 1;
         a.grad_input = grad.data();
-        const bce4j::RowResult r = table_->probabilities_f16(1300, a);
+        a.params.probabilities = true;
+        const bce4j::RowResult r = table_->f16(1300, a);
         EXPECT_EQ(r.first_invalid, bad);
         LD sum = 0;
         for (int64_t i = 0; i < bad; ++i) sum += bce4j_test::ref_bce(at(x, i), at(y, i)).loss;
@@ -562,22 +568,23 @@ double reduction_denominator(const Spec& s) {
     return d == 0 ? 1 : std::fabs(d);
 }
 
-// A generous bound on the magnitude of the terms behind element i's weighted loss (for the float32 lanes'
-// tolerance). An infinite input gives exact results (0, infinity), so it adds nothing here.
-double loss_terms(const Spec& s, size_t i) {
-    double scale = 1;
-    if (s.weight) {
-        scale *= std::fabs(s.weight->values[bce4j_test::broadcast_source(s.shape, s.weight->shape, i)]);
-    }
-    const double x = std::isfinite(s.input[i]) ? s.input[i] : 0;
-    if (s.logits) {
-        const double p = s.pos_weight
-                             ? std::fabs(s.pos_weight->values[bce4j_test::broadcast_source(s.shape, s.pos_weight->shape, i)])
-                             : 1;
-        return scale * (1 + std::fabs(x)) * (1 + p) * (1 + s.focal_gamma.value_or(0));
-    }
-    return scale * (2 + std::min(100.0, -std::log(x)) + std::min(100.0, -std::log1p(-x)) +
-                    1 / std::max(x * (1 - x), 1e-12));
+// The magnitudes of the terms behind element i's outputs (term_magnitudes.h), for the float32 lanes' tolerance;
+// the gradients' with upstream gradient g.
+bce4j_test::Magnitudes output_terms(const Spec& s, size_t i, double g) {
+    bce4j::ElementParams o;
+    o.probabilities = !s.logits;
+    o.paddle_legacy = s.logits && s.pos_weight_mode == BCE4J_POS_WEIGHT_PADDLE_LEGACY;
+    if (s.ignore_index) o.ignored_target = *s.ignore_index;
+    o.smoothing_keep = 1 - s.label_smoothing;
+    o.smoothing_shift = s.label_smoothing / s.smoothing_classes;
+    o.focal = s.logits && s.focal_gamma.has_value();
+    o.focal_gamma = s.focal_gamma.value_or(2);
+    o.focal_alpha = s.focal_alpha;
+    const auto operand = [&](const std::optional<Operand16>& v) {
+        return v ? v->values[bce4j_test::broadcast_source(s.shape, v->shape, static_cast<int64_t>(i))] : 1.0;
+    };
+    return bce4j_test::term_magnitudes(o, s.input[i], s.target[i], operand(s.weight),
+                                       s.logits ? operand(s.pos_weight) : 1.0, g);
 }
 
 // The upstream factor of element i's gradients: its grad_output (1 when absent) over the reduction's denominator.
@@ -604,7 +611,6 @@ void expect_rounded_float64(const Spec& spec) {
     const char* names[] = {"grad_input", "grad_target", "loss"};
     const double denominator = reduction_denominator(s);
     for (int k = 0; k < (none ? 3 : 2); ++k) {
-        const bool gradient = k < 2;
         const std::vector<double>& g = *outputs[k][0];
         const std::vector<double>& w = *outputs[k][1];
         ASSERT_EQ(g.size(), w.size());
@@ -617,14 +623,15 @@ void expect_rounded_float64(const Spec& spec) {
                     ASSERT_EQ(g[i], expected) << names[k] << " " << i << " (float64 " << w[i] << ")";
                 }
             } else {
-                const double terms = loss_terms(s, i) * (gradient ? upstream_factor(s, i, denominator) : 1);
+                const bce4j_test::Magnitudes m = output_terms(s, i, upstream_factor(s, i, denominator));
+                const double terms = k == 0 ? m.grad_input : k == 1 ? m.grad_target : m.loss;
                 ASSERT_TRUE(within_one_rounding<S>(g[i], w[i], terms, rel)) << names[k] << " " << i;
             }
         }
     }
     if (!none) {
         double terms = 0;
-        for (size_t i = 0; i < s.input.size(); ++i) terms += loss_terms(s, i) / denominator;
+        for (size_t i = 0; i < s.input.size(); ++i) terms += output_terms(s, i, 1).loss / denominator;
         if (computes_in_double()) {
             EXPECT_EQ(got.reduced, want.reduced);
         } else if (std::isnan(want.reduced)) {

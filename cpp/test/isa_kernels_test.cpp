@@ -4,6 +4,7 @@
 // not compiled in or that this CPU lacks is reported as skipped.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "kernels/row_kernel.h"
+#include "term_magnitudes.h"
 #include "test_util.h"
 
 namespace {
@@ -105,9 +107,17 @@ struct Outputs {
     RowResult result;
 };
 
+// The run's per-element options, as the kernels get them.
 template <typename T>
-RowKernel<T> kernel_of(const KernelTable& table, Kind kind) {
-    return kind == Kind::kLogits ? bce4j::KernelsOf<T>::logits(table) : bce4j::KernelsOf<T>::probabilities(table);
+bce4j::ElementParams params_of(const RunSpec& s) {
+    bce4j::ElementParams p;
+    p.probabilities = s.kind == Kind::kProbabilities;
+    p.paddle_legacy = s.paddle_legacy;
+    p.ignored_target = static_cast<T>(s.ignored_target);
+    p.smoothing_keep = s.smoothing_keep;
+    p.smoothing_shift = s.smoothing_shift;
+    p.validate_targets = s.validate_targets;
+    return p;
 }
 
 template <typename T>
@@ -126,15 +136,11 @@ Outputs<T> run_kernel(const KernelTable& table, const RunSpec& s, const Inputs<T
     a.pos_weight_stride = s.pos_weight == Operand::kPerElement ? 1 : 0;
     a.grad_output = s.upstream_per_element ? in.upstream.data() + s.offset : nullptr;
     a.grad_scale = s.grad_scale;
-    a.paddle_legacy = s.paddle_legacy;
-    a.ignored_target = static_cast<T>(s.ignored_target);
-    a.smoothing_keep = s.smoothing_keep;
-    a.smoothing_shift = s.smoothing_shift;
-    a.validate_targets = s.validate_targets;
+    a.params = params_of<T>(s);
     a.loss = s.outputs & kWantLoss ? out.loss.data() + s.offset : nullptr;
     a.grad_input = s.outputs & kWantGradInput ? out.grad_input.data() + s.offset : nullptr;
     a.grad_target = s.outputs & kWantGradTarget ? out.grad_target.data() + s.offset : nullptr;
-    out.result = kernel_of<T>(table, s.kind)(s.n, a);
+    out.result = bce4j::kernel_of<T>(table)(s.n, a);
     return out;
 }
 
@@ -146,7 +152,8 @@ struct Worst {
 };
 
 // How far an output may be from the reference, relative to the larger of the value and the magnitude of the terms
-// that make it up (a gradient near 0 is a difference of larger terms). The reference computes in double and
+// that make it up (term_magnitudes.h: a gradient near 0 is a difference of larger terms). Infinities and NaN must
+// match exactly, and so must a finite output whose terms are not finite. The reference computes in double and
 // rounds once; the SIMD kernels compute in the storage type with polynomial exp/log (simd_kernels.h), so a few
 // epsilons apart for float32 and within ~1e-15 for float64.
 template <typename T>
@@ -155,33 +162,31 @@ constexpr double kAllowedEpsilons = std::is_same_v<T, float> ? 4.0 : 8.0;
 template <typename T>
 ::testing::AssertionResult agrees(T got, T want, double term_magnitude, Worst& worst, const std::string& where) {
     if ((std::isnan(got) && std::isnan(want)) || got == want) return ::testing::AssertionSuccess();
-    if (std::isnan(got) || std::isnan(want) || std::isinf(got) || std::isinf(want)) {
-        return ::testing::AssertionFailure() << "got " << got << ", want " << want;
+    if (std::isnan(got) || std::isnan(want) || std::isinf(got) || std::isinf(want) || !std::isfinite(term_magnitude)) {
+        return ::testing::AssertionFailure() << "got " << got << ", want " << want << " (terms " << term_magnitude << ")";
     }
     const double error = std::fabs(static_cast<double>(got) - static_cast<double>(want));
     const double epsilons = error / std::max(std::fabs(static_cast<double>(want)), term_magnitude) /
                             std::numeric_limits<T>::epsilon();
     if (epsilons > worst.value) worst = {epsilons, where};
-    if (epsilons <= kAllowedEpsilons<T> || error <= std::numeric_limits<T>::denorm_min()) {
+    // Below the normal range relative accuracy means nothing: the vector exponential may flush an underflowing
+    // result (exp(-745) in float64) to 0 where the reference keeps a few denormals.
+    if (epsilons <= kAllowedEpsilons<T> || error < std::numeric_limits<T>::min()) {
         return ::testing::AssertionSuccess();
     }
     return ::testing::AssertionFailure() << std::scientific << "got " << got << ", want " << want << " ("
                                          << epsilons << " epsilons of the terms)";
 }
 
-// The magnitude of the terms making up element i's outputs (see agrees).
+// The magnitudes of the terms making up element i's outputs (see agrees).
 template <typename T>
-double term_magnitude(const RunSpec& s, const Inputs<T>& in, int64_t i) {
+bce4j_test::Magnitudes term_magnitudes(const RunSpec& s, const Inputs<T>& in, int64_t i) {
     const auto operand = [&](Operand how, const std::vector<T>& values) {
         return how == Operand::kAbsent ? 1.0 : static_cast<double>(values[how == Operand::kConstant ? s.offset : i]);
     };
-    const double x = in.x[i];
-    const double weight = operand(s.weight, in.weight);
-    const double pos = operand(s.pos_weight, in.pos_weight);
     const double upstream = s.upstream_per_element ? static_cast<double>(in.upstream[i]) : s.grad_scale;
-    const double scale = std::fabs(weight) * std::max(1.0, std::fabs(upstream));
-    if (s.kind == Kind::kLogits) return scale * (1 + std::fabs(pos)) * (1 + std::fabs(x));
-    return scale * (2 + std::min(100.0, -std::log(x)) + std::min(100.0, -std::log1p(-x)));
+    return bce4j_test::term_magnitudes(params_of<T>(s), in.x[i], in.y[i], operand(s.weight, in.weight),
+                                       operand(s.pos_weight, in.pos_weight), upstream);
 }
 
 // Runs `table` and the scalar reference on the same inputs and compares everything they produce.
@@ -196,7 +201,7 @@ void expect_same_as_reference(const KernelTable& table, const RunSpec& s, const 
         {&got.loss, &want.loss}, {&got.grad_input, &want.grad_input}, {&got.grad_target, &want.grad_target}};
     const char* names[] = {"loss", "grad_input", "grad_target"};
     double loss_magnitude = 0;
-    for (int64_t i = s.offset; i < s.offset + end; ++i) loss_magnitude += term_magnitude(s, in, i);
+    for (int64_t i = s.offset; i < s.offset + end; ++i) loss_magnitude += term_magnitudes(s, in, i).loss;
     for (int k = 0; k < 3; ++k) {
         const std::vector<T>& g = *outputs[k].first;
         const std::vector<T>& w = *outputs[k].second;
@@ -210,7 +215,9 @@ void expect_same_as_reference(const KernelTable& table, const RunSpec& s, const 
                 ASSERT_EQ(g[i], static_cast<T>(kSentinel)) << where << ": written but should not be";
                 continue;
             }
-            ASSERT_TRUE(agrees(g[i], w[i], term_magnitude(s, in, static_cast<int64_t>(i)), worst, where)) << where;
+            const bce4j_test::Magnitudes m = term_magnitudes(s, in, static_cast<int64_t>(i));
+            const double magnitude[] = {m.loss, m.grad_input, m.grad_target};
+            ASSERT_TRUE(agrees(g[i], w[i], magnitude[k], worst, where)) << where;
         }
     }
     const double sum = got.result.loss_sum, want_sum = want.result.loss_sum;
@@ -334,11 +341,11 @@ TEST_P(IsaKernels, LogitsExtremesMatchTheReferenceBitForBit) {
     a.loss = loss.data();
     a.grad_input = gi.data();
     a.grad_target = gt.data();
-    const RowResult got = table_->logits_f64(8, a);
+    const RowResult got = table_->f64(8, a);
     a.loss = ref_loss.data();
     a.grad_input = ref_gi.data();
     a.grad_target = ref_gt.data();
-    const RowResult want = bce4j::scalar_kernel_table().logits_f64(8, a);
+    const RowResult want = bce4j::scalar_kernel_table().f64(8, a);
     for (int i = 0; i < 8; ++i) {
         EXPECT_TRUE(bce4j_test::bitwise_equal(loss[i], ref_loss[i]) || (std::isnan(loss[i]) && std::isnan(ref_loss[i])))
             << i << ": " << loss[i] << " vs " << ref_loss[i];
@@ -477,6 +484,22 @@ TEST_P(IsaKernels, LossSumIsDeterministicAndIndependentOfTheOutputs) {
             EXPECT_TRUE(bce4j_test::bitwise_equal(some.grad_input, all.grad_input)) << outputs;
         }
     }
+}
+
+// The compile-time variants are few and named (simd_kernels.h's kVariants): printed for the record.
+TEST_P(IsaKernels, VariantsAreFewAndNamed) {
+    const bce4j::KernelVariants& v = table_->variants;
+    ASSERT_GT(v.count, 0);
+    EXPECT_LE(v.count, 16) << "at most 16 row-kernel variants per dtype";
+    std::vector<std::string> names;
+    for (int i = 0; i < v.count; ++i) {
+        names.emplace_back(v.name(i));
+        std::cout << "  " << GetParam() << " variant " << i << ": " << names.back() << "\n";
+    }
+    std::vector<std::string> sorted = names;
+    std::sort(sorted.begin(), sorted.end());
+    EXPECT_EQ(std::adjacent_find(sorted.begin(), sorted.end()), sorted.end()) << "variant names are unique";
+    EXPECT_EQ(bce4j::scalar_kernel_table().variants.count, 0) << "the reference has one loop for every call";
 }
 
 // ---- Choosing the table -------------------------------------------------------------------------------------------

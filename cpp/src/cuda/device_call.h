@@ -1,5 +1,5 @@
 // The private interface between libbce4j and libbce4j_cuda: plain C++ types only, no CUDA headers, so that the
-// core compiles without a CUDA toolkit. The core checks every argument and option and plans the broadcast (api.cpp);
+// core compiles without a CUDA toolkit. The core checks every argument and option and plans the broadcast (cuda_call.cpp);
 // the CUDA library receives that prepared description and only executes it.
 #pragma once
 
@@ -7,29 +7,19 @@
 #include <cstdint>
 
 #include "../broadcast_plan.h"
+#include "../element_math.h"
+#include "../reduction.h"
 
 namespace bce4j::cuda {
 
 // Raised whenever DeviceCall, DeviceOutcome or Probe change, so that a core never runs a CUDA library of another
 // build.
-constexpr int32_t kInterfaceVersion = 1;
+constexpr int32_t kInterfaceVersion = 2;
 
 constexpr size_t kMessageCapacity = 512;
 
-enum class DeviceLoss : int32_t { kLogits = 0, kProbabilities = 1 };
-
-// What a reduction divides by; the normalised means need data, so the CUDA library computes them on the device.
-enum class Denominator : int32_t {
-    kOne = 0,               // NONE and SUM
-    kCount = 1,             // MEAN: the element count (NaN for an empty input, as on the CPU)
-    kWeightSum = 2,         // MEAN_BY_WEIGHT: the weight's elements summed, times count / weight_count
-    kNonzeroWeights = 3,    // MEAN_BY_NONZERO_WEIGHT: its nonzero elements counted, times count / weight_count
-    kNotIgnored = 4,        // MEAN_VALID with an ignore index: count minus the targets equal to it
-};
-
 struct DeviceCall {
     int32_t dtype;               // BCE4J_FLOAT32 or BCE4J_FLOAT64
-    DeviceLoss loss_kind;
     bool host_memory;            // true: every tensor pointer is host memory, to be staged through the device
     void* stream;                // cudaStream_t (device memory only)
     int64_t count;               // elements of the input (> 0)
@@ -47,18 +37,14 @@ struct DeviceCall {
     void* grad_input;            // NULL = not wanted
     void* grad_target;           // NULL = not wanted
     bool reduces;                // the loss is summed (every reduction but NONE)
-    Denominator denominator;
-    bool zero_for_zero_denominator;  // normalised means: 0, never NaN, where the denominator is 0
-    bool has_ignored_target;
-    double ignored_target;       // exactly representable in dtype
-    double smoothing_keep;       // the target seen is y * smoothing_keep + smoothing_shift
-    double smoothing_shift;
-    bool validate_targets;       // logits: targets outside [0, 1] are errors (probabilities: always checked)
-    bool paddle_legacy;
-    bool focal;
-    double focal_gamma;
-    double focal_alpha;
+    Denominator denominator;     // reduction.h; the normalised means' data-dependent ones computed on the device
+    bool zero_for_zero_denominator;
+    ElementParams params;        // the per-element options (element_math.h)
 };
+
+// libbce4j and libbce4j_cuda must agree on this layout, ElementParams included: a new per-element option changes
+// it, and then kInterfaceVersion must be raised with the size below.
+static_assert(sizeof(void*) != 8 || sizeof(DeviceCall) == 968, "DeviceCall changed: raise kInterfaceVersion");
 
 struct DeviceOutcome {
     double reduced_loss;      // the reduced loss (only when call.reduces)

@@ -8,25 +8,10 @@
 
 #include "../broadcast_plan.h"
 #include "../element_math.h"
+#include "../reduction.h"
 #include "device_call.h"
 
 namespace bce4j::cuda {
-
-// The per-element options, in the compute type R (the storage type: float32 is computed in float, float64 in
-// double).
-template <typename R>
-struct ElementOptions {
-    bool probabilities;
-    bool has_ignored_target;
-    R ignored_target;
-    R smoothing_keep;
-    R smoothing_shift;
-    bool validate_targets;
-    bool paddle_legacy;
-    bool focal;
-    R focal_gamma;
-    R focal_alpha;
-};
 
 template <typename R>
 struct ElementValues {
@@ -36,23 +21,14 @@ struct ElementValues {
     bool invalid;   // input (probabilities) or target outside [0, 1]: nothing else is meaningful
 };
 
-// Element (x, y) with weight w, positive-class weight p and upstream gradient g, composed exactly as the scalar
-// reference kernel composes element_math.h: ignored targets first, then the range checks, label smoothing, the
-// loss terms, focal loss, and the weight and upstream gradient with scaled() (0 * inf = 0).
+// Element (x, y) with weight w, positive-class weight p and upstream gradient g, composed by element_math.h's
+// element_terms and weighted(), as every CPU pass composes it.
 template <typename R>
-BCE4J_HOST_DEVICE inline ElementValues<R> fused_element(const ElementOptions<R>& o, R x, R y, R w, R p, R g) {
-    if (o.has_ignored_target && y == o.ignored_target) return {R(0), R(0), R(0), false};
-    const bool invalid = o.probabilities ? math::outside_unit_interval(x) || math::outside_unit_interval(y)
-                                         : o.validate_targets && math::outside_unit_interval(y);
-    if (invalid) return {R(0), R(0), R(0), true};
-    const R y_seen = y * o.smoothing_keep + o.smoothing_shift;
-    math::ElementTerms<R> t = o.probabilities   ? math::probability_terms(x, y_seen)
-                              : o.paddle_legacy ? math::logits_terms_paddle_legacy(x, y_seen, p)
-                                                : math::logits_terms(x, y_seen, p);
-    if (o.focal) t = math::focal_terms(t, math::logit_parts(x), y_seen, o.focal_gamma, o.focal_alpha);
-    const R scale = g * w;
-    return {math::scaled(w, t.loss), math::scaled(scale, t.grad_input),
-            math::scaled(scale, t.grad_target * o.smoothing_keep), false};
+BCE4J_HOST_DEVICE inline ElementValues<R> fused_element(const ElementParams& o, R x, R y, R w, R p, R g) {
+    const math::Element<R> e = math::element_terms(o, x, y, p);
+    if (e.state != math::ElementState::kComputed) return {R(0), R(0), R(0), e.state == math::ElementState::kInvalid};
+    const math::ElementOutputs<R> out = math::weighted(e.terms, w, g);
+    return {out.loss, out.grad_input, out.grad_target, false};
 }
 
 // Offsets of flat input element `flat` in weight and pos_weight under `plan`.
@@ -85,25 +61,8 @@ struct PassArgs {
     int64_t count;
     BroadcastPlan plan;
     bool broadcasts;       // weight or pos_weight present: offsets come from the plan
-    ElementOptions<T> options;
-    ElementOptions<double> reference_options;  // the same in double, for elements that float cannot compute
+    ElementParams params;
 };
-
-template <typename R>
-ElementOptions<R> element_options(const DeviceCall& d) {
-    ElementOptions<R> o;
-    o.probabilities = d.loss_kind == DeviceLoss::kProbabilities;
-    o.has_ignored_target = d.has_ignored_target;
-    o.ignored_target = static_cast<R>(d.ignored_target);
-    o.smoothing_keep = static_cast<R>(d.smoothing_keep);
-    o.smoothing_shift = static_cast<R>(d.smoothing_shift);
-    o.validate_targets = d.validate_targets;
-    o.paddle_legacy = d.paddle_legacy;
-    o.focal = d.focal;
-    o.focal_gamma = static_cast<R>(d.focal_gamma);
-    o.focal_alpha = static_cast<R>(d.focal_alpha);
-    return o;
-}
 
 template <typename T>
 PassArgs<T> pass_args(const DeviceCall& d) {
@@ -119,8 +78,7 @@ PassArgs<T> pass_args(const DeviceCall& d) {
     a.count = d.count;
     a.plan = d.plan;
     a.broadcasts = d.weight != nullptr || d.pos_weight != nullptr;
-    a.options = element_options<T>(d);
-    a.reference_options = element_options<double>(d);
+    a.params = d.params;
     return a;
 }
 
@@ -138,10 +96,10 @@ BCE4J_HOST_DEVICE inline bool all_finite(const ElementValues<R>& v) {
 template <typename T>
 BCE4J_HOST_DEVICE inline ElementValues<T> element_values(const PassArgs<T>& a, T x, T y, T w, T p, T g,
                                                          double grad_scale) {
-    const ElementValues<T> v = fused_element(a.options, x, y, w, p, a.grad_output ? g : static_cast<T>(grad_scale));
+    const ElementValues<T> v = fused_element(a.params, x, y, w, p, a.grad_output ? g : static_cast<T>(grad_scale));
     if (sizeof(T) == sizeof(double) || v.invalid || all_finite(v)) return v;
     const ElementValues<double> d =
-        fused_element(a.reference_options, static_cast<double>(x), static_cast<double>(y), static_cast<double>(w),
+        fused_element(a.params, static_cast<double>(x), static_cast<double>(y), static_cast<double>(w),
                       static_cast<double>(p), a.grad_output ? static_cast<double>(g) : grad_scale);
     return {static_cast<T>(d.loss), static_cast<T>(d.grad_input), static_cast<T>(d.grad_target), false};
 }
@@ -178,50 +136,11 @@ BCE4J_HOST_DEVICE inline double run_element(const PassArgs<T>& a, int64_t i, dou
     return static_cast<double>(v.loss);
 }
 
-// The reductions' denominators. Data-dependent ones sum one term per element of their operand (weight or target)
-// and turn the total into the denominator.
-template <typename T>
-BCE4J_HOST_DEVICE inline double denominator_term(Denominator kind, T value, double ignore_index) {
-    switch (kind) {
-        case Denominator::kWeightSum: return static_cast<double>(value);
-        case Denominator::kNonzeroWeights: return value != T(0) ? 1.0 : 0.0;
-        case Denominator::kNotIgnored: return static_cast<double>(value) == ignore_index ? 1.0 : 0.0;  // ignored
-        default: return 0.0;
-    }
-}
-
-// The operand whose elements denominator_term() sums, and how many it has.
+// The operand whose elements denominator_term() sums (reduction.h), and how many it has.
 inline const void* denominator_operand(const DeviceCall& d, int64_t* n) {
     const bool of_targets = d.denominator == Denominator::kNotIgnored;
     *n = of_targets ? d.count : d.weight_count;
     return of_targets ? d.target : d.weight;
-}
-
-// The denominator of a call from the total of its terms (the total is unused for kOne and kCount). A weight
-// broadcast to the input repeats each of its elements count / weight_count times. An empty input divides by 0 (MEAN
-// then gives NaN, the normalised means 0), as on the CPU.
-BCE4J_HOST_DEVICE inline double denominator_from_total(Denominator kind, int64_t count, int64_t weight_count,
-                                                       double total) {
-    if (count == 0) return kind == Denominator::kOne ? 1.0 : 0.0;
-    switch (kind) {
-        case Denominator::kOne: return 1.0;
-        case Denominator::kCount: return static_cast<double>(count);
-        case Denominator::kNotIgnored: return static_cast<double>(count) - total;
-        case Denominator::kWeightSum:
-        case Denominator::kNonzeroWeights: return total * static_cast<double>(count / weight_count);
-    }
-    return 1.0;
-}
-
-// Whether the denominator needs a pass over data (otherwise denominator_from_total knows it from the counts).
-inline bool denominator_reads_data(const DeviceCall& d) {
-    return d.count > 0 && (d.denominator == Denominator::kWeightSum || d.denominator == Denominator::kNonzeroWeights ||
-                           d.denominator == Denominator::kNotIgnored);
-}
-
-// A value divided by the denominator; the normalised means give 0, never NaN, for a zero denominator.
-BCE4J_HOST_DEVICE inline double normalise(double value, double denominator, bool zero_for_zero_denominator) {
-    return zero_for_zero_denominator && denominator == 0 ? 0.0 : value / denominator;
 }
 
 }  // namespace bce4j::cuda

@@ -174,11 +174,11 @@ cudaError_t enqueue(const DeviceCall& call, cudaStream_t stream, DeviceScratch* 
     cudaGetLastError();
     const double* denominator = nullptr;
     const double denominator_value = denominator_from_total(call.denominator, call.count, call.weight_count, 0.0);
-    if (denominator_reads_data(call)) {
+    if (denominator_reads_data(call.denominator, call.count)) {
         int64_t n = 0;
         const T* operand = static_cast<const T*>(denominator_operand(call, &n));
         const int blocks = blocks_for(n);
-        denominator_pass<T><<<blocks, kBlockThreads, 0, stream>>>(operand, n, call.denominator, call.ignored_target,
+        denominator_pass<T><<<blocks, kBlockThreads, 0, stream>>>(operand, n, call.denominator, call.params.ignored_target,
                                                                   scratch->denominator_partials);
         finish_denominator<<<1, kBlockThreads, 0, stream>>>(scratch->denominator_partials, blocks, call.denominator,
                                                             call.count, call.weight_count, &scratch->denominator);

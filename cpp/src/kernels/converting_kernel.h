@@ -37,14 +37,7 @@ RowResult converting_row(int64_t n, const RowArgs<S>& a) {
     f.weight_stride = a.weight_stride;
     f.pos_weight_stride = a.pos_weight_stride;
     f.grad_scale = a.grad_scale;
-    f.paddle_legacy = a.paddle_legacy;
-    f.ignored_target = widen(a.ignored_target);  // NaN (ignore nothing) stays NaN
-    f.smoothing_keep = a.smoothing_keep;
-    f.smoothing_shift = a.smoothing_shift;
-    f.validate_targets = a.validate_targets;
-    f.focal = a.focal;
-    f.focal_gamma = a.focal_gamma;
-    f.focal_alpha = a.focal_alpha;
+    f.params = a.params;  // the ignored target is a value of S, so also one of float
 
     WidenedOperand<S> input(a.input, 1), target(a.target, 1), grad_output(a.grad_output, 1);
     WidenedOperand<S> weight(a.weight, a.weight_stride), pos_weight(a.pos_weight, a.pos_weight_stride);

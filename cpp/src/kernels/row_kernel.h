@@ -5,8 +5,8 @@
 #pragma once
 
 #include <cstdint>
-#include <limits>
 
+#include "../element_math.h"
 #include "../storage_types.h"
 
 namespace bce4j {
@@ -24,15 +24,7 @@ struct RowArgs {
     T* loss;                   // per-element weighted losses; nullptr: not stored
     T* grad_input;             // nullptr: not wanted
     T* grad_target;            // nullptr: not wanted
-    bool paddle_legacy = false;  // logits: pos_weight scales the whole loss (bce4j_pos_weight_mode)
-    // Targets equal to this get loss and gradients 0 and no range check (NaN, the default, equals nothing).
-    T ignored_target = std::numeric_limits<T>::quiet_NaN();
-    double smoothing_keep = 1;   // label smoothing: the target used is y * smoothing_keep + smoothing_shift;
-    double smoothing_shift = 0;  // grad_target is scaled by smoothing_keep (the derivative of that map)
-    bool validate_targets = false;  // logits: a target outside [0, 1] (not ignored) stops the row (first_invalid)
-    bool focal = false;             // logits: sigmoid focal loss (the SIMD kernels hand such rows to the reference)
-    double focal_gamma = 2;
-    double focal_alpha = -1;        // < 0: no alpha
+    ElementParams params;      // the call's per-element options (element_math.h)
 };
 
 struct RowResult {
@@ -54,44 +46,36 @@ struct StorageConversions {
     void (*narrow_bf16)(const float* source, BFloat16* destination, int64_t n);
 };
 
-// The kernels of one instruction set.
-struct KernelTable {
-    const char* isa;
-    RowKernel<float> logits_f32;
-    RowKernel<double> logits_f64;
-    RowKernel<float> probabilities_f32;
-    RowKernel<double> probabilities_f64;
-    // 16-bit storage, float32 math (the scalar reference: double math, rounded once).
-    RowKernel<Float16> logits_f16;
-    RowKernel<BFloat16> logits_bf16;
-    RowKernel<Float16> probabilities_f16;
-    RowKernel<BFloat16> probabilities_bf16;
-    StorageConversions conversions;  // the ones the 16-bit kernels use
+// The compile-time variants of a table's SIMD row kernels (simd_kernels.h), by name; the same for every dtype.
+// The scalar reference has none: one loop serves every call.
+struct KernelVariants {
+    const char* (*name)(int index);  // index in [0, count)
+    int count;
 };
 
-// A table's kernels for storage type T.
+// The kernels of one instruction set: one row kernel per storage type, for both losses (RowArgs::params says which).
+struct KernelTable {
+    const char* isa;
+    RowKernel<float> f32;
+    RowKernel<double> f64;
+    // 16-bit storage, float32 math (the scalar reference: double math, rounded once).
+    RowKernel<Float16> f16;
+    RowKernel<BFloat16> bf16;
+    StorageConversions conversions;  // the ones the 16-bit kernels use
+    KernelVariants variants;
+};
+
+// A table's kernel for storage type T.
 template <typename T>
-struct KernelsOf;
+RowKernel<T> kernel_of(const KernelTable& t);
 template <>
-struct KernelsOf<float> {
-    static RowKernel<float> logits(const KernelTable& t) { return t.logits_f32; }
-    static RowKernel<float> probabilities(const KernelTable& t) { return t.probabilities_f32; }
-};
+inline RowKernel<float> kernel_of<float>(const KernelTable& t) { return t.f32; }
 template <>
-struct KernelsOf<double> {
-    static RowKernel<double> logits(const KernelTable& t) { return t.logits_f64; }
-    static RowKernel<double> probabilities(const KernelTable& t) { return t.probabilities_f64; }
-};
+inline RowKernel<double> kernel_of<double>(const KernelTable& t) { return t.f64; }
 template <>
-struct KernelsOf<Float16> {
-    static RowKernel<Float16> logits(const KernelTable& t) { return t.logits_f16; }
-    static RowKernel<Float16> probabilities(const KernelTable& t) { return t.probabilities_f16; }
-};
+inline RowKernel<Float16> kernel_of<Float16>(const KernelTable& t) { return t.f16; }
 template <>
-struct KernelsOf<BFloat16> {
-    static RowKernel<BFloat16> logits(const KernelTable& t) { return t.logits_bf16; }
-    static RowKernel<BFloat16> probabilities(const KernelTable& t) { return t.probabilities_bf16; }
-};
+inline RowKernel<BFloat16> kernel_of<BFloat16>(const KernelTable& t) { return t.bf16; }
 
 // `a` moved on by i elements in the operands that have the input's shape; weight and pos_weight are left to the
 // caller, whose offsets depend on the broadcast.

@@ -21,8 +21,9 @@
 // vector code with partial loads and stores.
 //
 // Accuracy (measured by isa_kernels_test over random inputs and extremes): float32 outputs within 4 epsilons of
-// the scalar reference's correctly rounded result, relative to the magnitude of the terms that make them up
-// (measured worst about 2); float64 within ~1e-15 relative. Loss sums are accumulated in double in a fixed order.
+// the scalar reference's correctly rounded result, relative to the magnitude of each output's own terms
+// (cpp/test/term_magnitudes.h; measured worst about 2.6); float64 within 8 epsilons of them. Loss sums are
+// accumulated in double in a fixed order.
 #ifndef BCE4J_SIMD_NAMESPACE
 #error "define BCE4J_SIMD_NAMESPACE and Lanes<T> before including simd_kernels.h"
 #endif
@@ -39,30 +40,22 @@
 namespace bce4j::BCE4J_SIMD_NAMESPACE {
 namespace {
 
-// Which operands a kernel variant reads element by element and which outputs it writes: one instantiation per
-// combination, so that the inner loop has no branches. Operands not read per element are broadcast once (a null
-// weight is a broadcast 1, a null grad_output the broadcast grad_scale). pos_weight has three states, the last
-// factor of the variant number, each present state also in paddle-legacy mode (RowArgs::paddle_legacy). Without
-// pos_weight (p = 1) both modes are the same formulas, so that state has no paddle-legacy twin.
-constexpr unsigned kWeightPerElement = 1;
-constexpr unsigned kUpstreamPerElement = 2;
-constexpr unsigned kStoreLoss = 4;
-constexpr unsigned kStoreGradInput = 8;
-constexpr unsigned kStoreGradTarget = 16;
-constexpr unsigned kPosWeightStates = 32;  // variant / 32: 0 absent, 1 constant, 2 per element, 3 and 4 as 1
-constexpr unsigned kPosWeightConstant = 1 * kPosWeightStates;  // and 2 in paddle-legacy mode
-constexpr unsigned kPosWeightPerElement = 2 * kPosWeightStates;
-constexpr unsigned kPaddleLegacy = 2 * kPosWeightStates;  // added to a present pos_weight's state
+// The compile-time variants: only what changes the inner loop's loads and formulas, the weight's stride and the
+// pos_weight's stride and mode, plus the plain training call (Variant::kGradInputOnly). Everything else a row may ask for is a branch on a row constant (which outputs are
+// stored, a per-element upstream gradient, target validation, whether gradients are computed at all) or a per-vector
+// mask (ignore_index, label smoothing), so that one instantiation serves every such combination: kVariants below
+// lists the kVariantCount instantiations per dtype, each with its name.
+enum class PosWeight { kNone, kConstant, kPerElement };
 
-template <typename T>
-unsigned variant_of(const RowArgs<T>& a) {
-    const unsigned pos_weight = a.pos_weight == nullptr ? 0
-                                : (a.pos_weight_stride == 1 ? kPosWeightPerElement : kPosWeightConstant) +
-                                      (a.paddle_legacy ? kPaddleLegacy : 0);
-    return (a.weight && a.weight_stride == 1 ? kWeightPerElement : 0) | (a.grad_output ? kUpstreamPerElement : 0) |
-           (a.loss ? kStoreLoss : 0) | (a.grad_input ? kStoreGradInput : 0) |
-           (a.grad_target ? kStoreGradTarget : 0) | pos_weight;
-}
+template <bool kWeightPerElementV, PosWeight kPosWeightV, bool kPaddleLegacyV, bool kGradInputOnlyV = false>
+struct Variant {
+    static constexpr bool kWeightPerElement = kWeightPerElementV;
+    static constexpr PosWeight kPosWeight = kPosWeightV;
+    static constexpr bool kPaddleLegacy = kPaddleLegacyV;  // pos_weight scales the whole loss (RowArgs::params)
+    // The training call's outputs fixed at compile time: grad_input alone, under a constant upstream gradient. Its
+    // inner loop has none of the branches above: it is the most common call, and they cost it about 5%.
+    static constexpr bool kGradInputOnly = kGradInputOnlyV;
+};
 
 // `a` moved on by i elements, weights included (within a run they step by their stride). Defined here rather
 // than taken from row_kernel.h so that no inline function is compiled with this ISA's flags outside this
@@ -86,19 +79,48 @@ struct VectorTerms {
     V<T> loss, grad_input, grad_target;
 };
 
-// The operands of a row that do not change from vector to vector.
+// The operands and choices of a row that do not change from vector to vector.
 template <typename T>
 struct RowConstants {
     V<T> weight, pos_weight, upstream, ignored_target, smoothing_keep, smoothing_shift;
+    bool store_loss, store_grad_input, store_grad_target, wants_gradients, upstream_per_element, validate_targets;
     // Only a constant operand is read here: a per-element one may point past the end of an empty row.
     explicit RowConstants(const RowArgs<T>& a)
         : weight(Lanes<T>::splat(a.weight && a.weight_stride == 0 ? *a.weight : T(1))),
           pos_weight(Lanes<T>::splat(a.pos_weight && a.pos_weight_stride == 0 ? *a.pos_weight : T(1))),
           upstream(Lanes<T>::splat(static_cast<T>(a.grad_scale))),
-          ignored_target(Lanes<T>::splat(a.ignored_target)),
-          smoothing_keep(Lanes<T>::splat(static_cast<T>(a.smoothing_keep))),
-          smoothing_shift(Lanes<T>::splat(static_cast<T>(a.smoothing_shift))) {}
+          ignored_target(Lanes<T>::splat(static_cast<T>(a.params.ignored_target))),
+          smoothing_keep(Lanes<T>::splat(static_cast<T>(a.params.smoothing_keep))),
+          smoothing_shift(Lanes<T>::splat(static_cast<T>(a.params.smoothing_shift))),
+          store_loss(a.loss != nullptr),
+          store_grad_input(a.grad_input != nullptr),
+          store_grad_target(a.grad_target != nullptr),
+          wants_gradients(a.grad_input != nullptr || a.grad_target != nullptr),
+          upstream_per_element(a.grad_output != nullptr),
+          validate_targets(a.params.validate_targets) {}
 };
+
+// The row constants' choices as variant Vt sees them: fixed at compile time for kGradInputOnly.
+template <typename Vt, typename T>
+[[gnu::always_inline]] inline bool stores_loss(const RowConstants<T>& c) {
+    return !Vt::kGradInputOnly && c.store_loss;
+}
+template <typename Vt, typename T>
+[[gnu::always_inline]] inline bool stores_grad_input(const RowConstants<T>& c) {
+    return Vt::kGradInputOnly || c.store_grad_input;
+}
+template <typename Vt, typename T>
+[[gnu::always_inline]] inline bool stores_grad_target(const RowConstants<T>& c) {
+    return !Vt::kGradInputOnly && c.store_grad_target;
+}
+template <typename Vt, typename T>
+[[gnu::always_inline]] inline bool wants_gradients(const RowConstants<T>& c) {
+    return Vt::kGradInputOnly || c.wants_gradients;
+}
+template <typename Vt, typename T>
+[[gnu::always_inline]] inline bool upstream_per_element(const RowConstants<T>& c) {
+    return !Vt::kGradInputOnly && c.upstream_per_element;
+}
 
 // Lanes outside [0, 1] (NaN is not), of v with the ignored elements' lanes taken as 0.
 template <typename T>
@@ -108,11 +130,11 @@ template <typename T>
     return L::mask_or(L::less(checked, L::splat(T(0))), L::greater(checked, L::splat(T(1))));
 }
 
-// A logits row that validates its targets (RowArgs::validate_targets) holds one outside [0, 1] at element i.
+// A logits row that validates its targets (ElementParams::validate_targets) holds one outside [0, 1] at element i.
 template <typename T, typename Access>
 [[gnu::always_inline]] inline bool invalid_target(const RowArgs<T>& a, int64_t i, const Access& io,
                                                   const RowConstants<T>& c) {
-    if (!a.validate_targets) return false;
+    if (!c.validate_targets) return false;
     const V<T> y = io.load(a.target + i);
     return Lanes<T>::any(outside_unit_interval<T>(y, Lanes<T>::equal(y, c.ignored_target)));
 }
@@ -130,47 +152,42 @@ template <typename T, typename Access>
     return {y, Lanes<T>::fma(y, c.smoothing_keep, c.smoothing_shift)};
 }
 
-// element_math.h's store_element: applies weight and upstream gradient to the terms, and the scalar kernels'
-// ignore_index and label-smoothing chain rule. An ignored element gets weight 0; where that meets an infinite
-// term the outputs are NaN, and the reference (which writes exact zeros) takes the vector over.
-template <unsigned kVariant, typename T, typename Access>
+// element_math.h's weighted(), with element_terms' ignore_index and label-smoothing chain rule. An ignored element
+// gets weight 0; where that meets an infinite term the outputs are NaN, and the reference (which writes exact zeros)
+// takes the vector over.
+template <typename Vt, typename T, typename Access>
 [[gnu::always_inline]] inline VectorTerms<T> weighted(const RowArgs<T>& a, int64_t i, const Access& io,
                                                       const RowConstants<T>& c, const Targets<T>& y, V<T> loss,
                                                       V<T> grad_input, V<T> grad_target) {
     using L = Lanes<T>;
     const auto ignored = L::equal(y.given, c.ignored_target);
-    const V<T> given_weight = (kVariant & kWeightPerElement) ? io.load(a.weight + i) : c.weight;
+    const V<T> given_weight = Vt::kWeightPerElement ? io.load(a.weight + i) : c.weight;
     const V<T> w = L::select(ignored, L::splat(T(0)), given_weight);
     grad_target = L::mul(grad_target, c.smoothing_keep);
-    const V<T> g = (kVariant & kUpstreamPerElement) ? io.load(a.grad_output + i) : c.upstream;
+    const V<T> g = upstream_per_element<Vt>(c) ? io.load(a.grad_output + i) : c.upstream;
     const V<T> scale = L::mul(g, w);
     return {L::mul(w, loss), L::mul(scale, grad_input), L::mul(scale, grad_target)};
 }
 
-// True when every output the variant produces is finite (v * 0 is NaN exactly for an infinite or NaN v). A NaN
-// input always makes the loss NaN.
-template <unsigned kVariant, typename T>
-[[gnu::always_inline]] inline bool all_finite(const VectorTerms<T>& t) {
+// True when every output the row stores is finite (v * 0 is NaN exactly for an infinite or NaN v). A NaN input
+// always makes the loss NaN.
+template <typename Vt, typename T>
+[[gnu::always_inline]] inline bool all_finite(const VectorTerms<T>& t, const RowConstants<T>& c) {
     using L = Lanes<T>;
     const V<T> zero = L::splat(T(0));
     V<T> probe = L::mul(t.loss, zero);
-    if constexpr ((kVariant & kStoreGradInput) != 0) probe = L::fma(t.grad_input, zero, probe);
-    if constexpr ((kVariant & kStoreGradTarget) != 0) probe = L::fma(t.grad_target, zero, probe);
+    if (stores_grad_input<Vt>(c)) probe = L::fma(t.grad_input, zero, probe);
+    if (stores_grad_target<Vt>(c)) probe = L::fma(t.grad_target, zero, probe);
     return !L::any(L::unordered(probe));
 }
 
-template <unsigned kVariant>
-constexpr bool kWantsGradients = (kVariant & (kStoreGradInput | kStoreGradTarget)) != 0;
-
-// The rest of element_math.h's logits_terms on one vector at element i, from those parts; weighted.
-template <unsigned kVariant, typename T, typename Access>
+// The rest of element_math.h's logits_terms on one vector at element i, from those parts; weighted. Without
+// gradients (c.wants_gradients false) sigmoid_of_magnitude is not computed and the gradients are meaningless.
+template <typename Vt, typename T, typename Access>
 [[gnu::always_inline]] inline VectorTerms<T> logits_vector(const RowArgs<T>& a, int64_t i, const Access& io,
                                                            const RowConstants<T>& c, V<T> e, V<T> log_term,
                                                            V<T> sigmoid_of_magnitude) {
     using L = Lanes<T>;
-    constexpr unsigned kPosWeightState = kVariant / kPosWeightStates * kPosWeightStates;
-    constexpr bool kPaddle = kPosWeightState > kPosWeightPerElement;
-    constexpr unsigned kPosWeight = kPaddle ? kPosWeightState - kPaddleLegacy : kPosWeightState;
     const V<T> one = L::splat(T(1));
     const V<T> x = io.load(a.input + i);
     const Targets<T> targets = load_targets(a, i, io, c);
@@ -178,22 +195,19 @@ template <unsigned kVariant, typename T, typename Access>
     const V<T> magnitude = L::abs(x);
     const auto negative = L::less(x, L::splat(T(0)));
     const V<T> one_minus_y = L::sub(one, y);
+    const V<T> sigmoid_of_minus_magnitude = L::mul(e, sigmoid_of_magnitude);
+    const V<T> sigmoid_x = L::select(negative, sigmoid_of_minus_magnitude, sigmoid_of_magnitude);
+    const V<T> sigmoid_minus_x = L::select(negative, sigmoid_of_magnitude, sigmoid_of_minus_magnitude);
 
-    V<T> loss, grad_input = one, grad_target = one;
-    V<T> sigmoid_x = one, sigmoid_minus_x = one;
-    if constexpr (kWantsGradients<kVariant>) {
-        const V<T> sigmoid_of_minus_magnitude = L::mul(e, sigmoid_of_magnitude);
-        sigmoid_x = L::select(negative, sigmoid_of_minus_magnitude, sigmoid_of_magnitude);
-        sigmoid_minus_x = L::select(negative, sigmoid_of_magnitude, sigmoid_of_minus_magnitude);
-    }
-    if constexpr (kPosWeight == 0) {
+    V<T> loss, grad_input, grad_target;
+    if constexpr (Vt::kPosWeight == PosWeight::kNone) {
         // p = 1: c = 1, and d/dy = -x exactly (0 - x: +0 at x = +-0, as in the reference).
         loss = L::fma(L::select(negative, y, one_minus_y), magnitude, log_term);
         grad_input = L::fnma(y, sigmoid_minus_x, L::mul(sigmoid_x, one_minus_y));
         grad_target = L::sub(L::splat(T(0)), x);
-    } else if constexpr (kPaddle) {
+    } else if constexpr (Vt::kPaddleLegacy) {
         // logits_terms_paddle_legacy: c times the plain loss l0 and its d/dx; d/dy = (p-1)*l0 + (x >= 0 ? -c : c)*|x|.
-        const V<T> p = kPosWeight == kPosWeightPerElement ? io.load(a.pos_weight + i) : c.pos_weight;
+        const V<T> p = Vt::kPosWeight == PosWeight::kPerElement ? io.load(a.pos_weight + i) : c.pos_weight;
         const V<T> p_minus_one = L::sub(p, one);
         const V<T> coefficient = L::fma(p_minus_one, y, one);
         const V<T> plain = L::fma(L::select(negative, y, one_minus_y), magnitude, log_term);
@@ -202,7 +216,7 @@ template <unsigned kVariant, typename T, typename Access>
         grad_target = L::fma(p_minus_one, plain,
                              L::mul(L::select(negative, coefficient, L::negate(coefficient)), magnitude));
     } else {
-        const V<T> p = kPosWeight == kPosWeightPerElement ? io.load(a.pos_weight + i) : c.pos_weight;
+        const V<T> p = Vt::kPosWeight == PosWeight::kPerElement ? io.load(a.pos_weight + i) : c.pos_weight;
         const V<T> p_minus_one = L::sub(p, one);
         const V<T> p_y = L::mul(p, y);
         const V<T> coefficient = L::fma(p_minus_one, y, one);
@@ -210,20 +224,20 @@ template <unsigned kVariant, typename T, typename Access>
         grad_input = L::fnma(p_y, sigmoid_minus_x, L::mul(sigmoid_x, one_minus_y));
         grad_target = L::fma(p_minus_one, log_term, L::mul(L::select(negative, p, L::splat(T(-1))), magnitude));
     }
-    return weighted<kVariant>(a, i, io, c, targets, loss, grad_input, grad_target);
+    return weighted<Vt>(a, i, io, c, targets, loss, grad_input, grad_target);
 }
 
 // The whole of logits_terms on one vector, in registers.
-template <unsigned kVariant, typename T, typename Access>
+template <typename Vt, typename T, typename Access>
 [[gnu::always_inline]] inline VectorTerms<T> logits_vector(const RowArgs<T>& a, int64_t i, const Access& io,
                                                            const RowConstants<T>& c) {
     const V<T> e = exp_of_minus_magnitude<T>(io.load(a.input + i));
-    const V<T> sigmoid = kWantsGradients<kVariant> ? sigmoid_of_magnitude<T>(e) : e;
-    return logits_vector<kVariant>(a, i, io, c, e, log1p_unit<T>(e), sigmoid);
+    const V<T> sigmoid = wants_gradients<Vt>(c) ? sigmoid_of_magnitude<T>(e) : Lanes<T>::splat(T(1));
+    return logits_vector<Vt>(a, i, io, c, e, log1p_unit<T>(e), sigmoid);
 }
 
 // element_math.h's probability_terms on one vector at element i, weighted.
-template <unsigned kVariant, typename T, typename Access>
+template <typename Vt, typename T, typename Access>
 [[gnu::always_inline]] inline VectorTerms<T> probabilities_vector(const RowArgs<T>& a, int64_t i, const Access& io,
                                                                   const RowConstants<T>& c) {
     using L = Lanes<T>;
@@ -242,19 +256,20 @@ template <unsigned kVariant, typename T, typename Access>
         clamp, L::add(log_unit<T>(one_minus_x), L::div(rounding_error, L::max(L::splat(T(0.5)), one_minus_x))));
     const V<T> loss = L::negate(L::fma(y, log_x, L::mul(L::sub(one, y), log_one_minus_x)));
     V<T> grad_input = one;
-    if constexpr ((kVariant & kStoreGradInput) != 0) {
+    if (stores_grad_input<Vt>(c)) {
         const V<T> variance =
             L::max(L::splat(math::kProbabilityGradEpsilon<T>), L::mul(x, one_minus_x));
         grad_input = L::div(L::sub(x, y), variance);
     }
-    return weighted<kVariant>(a, i, io, c, targets, loss, grad_input, L::sub(log_one_minus_x, log_x));
+    return weighted<Vt>(a, i, io, c, targets, loss, grad_input, L::sub(log_one_minus_x, log_x));
 }
 
-template <unsigned kVariant, typename T, typename Access>
-[[gnu::always_inline]] inline void store(const RowArgs<T>& a, int64_t i, const Access& io, const VectorTerms<T>& t) {
-    if constexpr ((kVariant & kStoreLoss) != 0) io.store(a.loss + i, t.loss);
-    if constexpr ((kVariant & kStoreGradInput) != 0) io.store(a.grad_input + i, t.grad_input);
-    if constexpr ((kVariant & kStoreGradTarget) != 0) io.store(a.grad_target + i, t.grad_target);
+template <typename Vt, typename T, typename Access>
+[[gnu::always_inline]] inline void store(const RowArgs<T>& a, int64_t i, const Access& io, const RowConstants<T>& c,
+                                         const VectorTerms<T>& t) {
+    if (stores_loss<Vt>(c)) io.store(a.loss + i, t.loss);
+    if (stores_grad_input<Vt>(c)) io.store(a.grad_input + i, t.grad_input);
+    if (stores_grad_target<Vt>(c)) io.store(a.grad_target + i, t.grad_target);
 }
 
 // How the vector functions read and write operands: whole vectors, or the first n lanes of a row's last partial
@@ -275,16 +290,17 @@ struct FirstLanes {
 // The vectors of [begin, n) up to the first that vector_at(i, terms) rejects (outputs not all finite, an invalid
 // probability): computed, stored and summed. Returns where it stopped. Free of calls, so that the sums and
 // constants stay in registers.
-template <unsigned kVariant, typename T, typename VectorFunction>
+template <typename Vt, typename T, typename VectorFunction>
 [[gnu::always_inline]] inline int64_t finite_run(int64_t begin, int64_t n, const RowArgs<T>& a,
-                                                 typename Lanes<T>::Sum& sums, VectorFunction vector_at) {
+                                                 const RowConstants<T>& c, typename Lanes<T>::Sum& sums,
+                                                 VectorFunction vector_at) {
     using L = Lanes<T>;
     typename L::Sum run_sums = L::zero_sum();
     int64_t i = begin;
     for (; i + L::kCount <= n; i += L::kCount) {
         VectorTerms<T> t;
         if (!vector_at(i, t)) break;
-        store<kVariant>(a, i, WholeVectors<T>{}, t);
+        store<Vt>(a, i, WholeVectors<T>{}, c, t);
         L::add_to_sum(run_sums, t.loss);
     }
     L::add_sums(sums, run_sums);
@@ -297,7 +313,7 @@ template <unsigned kVariant, typename T, typename VectorFunction>
 // arrays in L1: e = exp(-|x|); log1p(e) and sigmoid(|x|); the rest. One pass over all of it would be bound by
 // latency: its dependency chain (two polynomials, two divisions) is so long that the out-of-order window holds
 // only two or three vectors. Three short chains overlap far better, for a few extra L1 loads and stores.
-template <unsigned kVariant, typename T>
+template <typename Vt, typename T>
 int64_t logits_finite_run(int64_t begin, int64_t n, const RowArgs<T>& a, const RowConstants<T>& c,
                           typename Lanes<T>::Sum& sums) {
     using L = Lanes<T>;
@@ -314,17 +330,17 @@ int64_t logits_finite_run(int64_t begin, int64_t n, const RowArgs<T>& a, const R
         for (int64_t k = 0; k < count; k += L::kCount) {
             const V<T> e = L::load(exps + k);
             L::store(log_terms + k, log1p_unit<T>(e));
-            if constexpr (kWantsGradients<kVariant>) L::store(sigmoids + k, sigmoid_of_magnitude<T>(e));
+            if (wants_gradients<Vt>(c)) L::store(sigmoids + k, sigmoid_of_magnitude<T>(e));
         }
         for (int64_t k = 0; k < count; k += L::kCount) {
-            const V<T> sigmoid = kWantsGradients<kVariant> ? L::load(sigmoids + k) : L::splat(T(1));
+            const V<T> sigmoid = wants_gradients<Vt>(c) ? L::load(sigmoids + k) : L::splat(T(1));
             const VectorTerms<T> t =
-                logits_vector<kVariant>(a, i + k, io, c, L::load(exps + k), L::load(log_terms + k), sigmoid);
-            if (!all_finite<kVariant>(t) || invalid_target(a, i + k, io, c)) {
+                logits_vector<Vt>(a, i + k, io, c, L::load(exps + k), L::load(log_terms + k), sigmoid);
+            if (!all_finite<Vt>(t, c) || invalid_target(a, i + k, io, c)) {
                 L::add_sums(sums, run_sums);
                 return i + k;
             }
-            store<kVariant>(a, i + k, io, t);
+            store<Vt>(a, i + k, io, c, t);
             L::add_to_sum(run_sums, t.loss);
         }
         i += count;
@@ -335,25 +351,26 @@ int64_t logits_finite_run(int64_t begin, int64_t n, const RowArgs<T>& a, const R
 
 // The row's last n < kCount elements, [i, i + n), through the vector code with partial loads and stores; falls
 // back to the reference when the outputs are not all finite. Returns their loss sum.
-template <unsigned kVariant, typename T, typename VectorFunction>
-double partial_vector(const RowArgs<T>& a, int64_t i, int n, RowKernel<T> reference, VectorFunction vector_at) {
+template <typename Vt, typename T, typename VectorFunction>
+double partial_vector(const RowArgs<T>& a, int64_t i, int n, const RowConstants<T>& c, RowKernel<T> reference,
+                      VectorFunction vector_at) {
     using L = Lanes<T>;
     const FirstLanes<T> io{n};
     const VectorTerms<T> t = vector_at(io);
-    if (!all_finite<kVariant>(t)) return reference(n, advanced(a, i)).loss_sum;
-    store<kVariant>(a, i, io, t);
+    if (!all_finite<Vt>(t, c)) return reference(n, advanced(a, i)).loss_sum;
+    store<Vt>(a, i, io, c, t);
     typename L::Sum sum = L::zero_sum();
     L::add_to_sum(sum, L::keep_prefix(t.loss, n));
     return L::total(sum);
 }
 
-template <typename T, unsigned kVariant>
+template <typename T, typename Vt>
 RowResult logits_row(int64_t n, const RowArgs<T>& args) {
     using L = Lanes<T>;
     if (n <= 0) return {0.0, -1};  // its operand pointers may all point past the end
     const RowArgs<T> a = args;  // a local copy: the stores below cannot alias it, so its pointers stay in registers
-    const RowKernel<T> reference = KernelsOf<T>::logits(scalar_kernel_table());
-    if (a.focal) return reference(n, a);  // not vectorised (yet)
+    const RowKernel<T> reference = kernel_of<T>(scalar_kernel_table());
+    if (a.params.focal) return reference(n, a);  // not vectorised (yet)
     const RowConstants<T> constants(a);
     typename L::Sum sums = L::zero_sum();
     double exact_sum = 0;  // of the vectors the reference recomputed, and of the tail
@@ -368,16 +385,16 @@ RowResult logits_row(int64_t n, const RowArgs<T>& args) {
     const WholeVectors<T> whole;
     for (; n <= kShortRow && i + L::kCount <= n; i += L::kCount) {
         if (invalid_target(a, i, whole, constants)) return rest_by_reference(i);
-        const VectorTerms<T> t = logits_vector<kVariant>(a, i, whole, constants);
-        if (all_finite<kVariant>(t)) {
-            store<kVariant>(a, i, whole, t);
+        const VectorTerms<T> t = logits_vector<Vt>(a, i, whole, constants);
+        if (all_finite<Vt>(t, constants)) {
+            store<Vt>(a, i, whole, constants, t);
             L::add_to_sum(sums, t.loss);
         } else {
             exact_sum += reference(L::kCount, advanced(a, i)).loss_sum;
         }
     }
     while (i + L::kCount <= n) {
-        i = logits_finite_run<kVariant>(i, n, a, constants, sums);
+        i = logits_finite_run<Vt>(i, n, a, constants, sums);
         if (i + L::kCount > n) break;
         if (invalid_target(a, i, whole, constants)) return rest_by_reference(i);
         exact_sum += reference(L::kCount, advanced(a, i)).loss_sum;
@@ -385,19 +402,19 @@ RowResult logits_row(int64_t n, const RowArgs<T>& args) {
     }
     if (i < n) {
         if (invalid_target(a, i, FirstLanes<T>{static_cast<int>(n - i)}, constants)) return rest_by_reference(i);
-        exact_sum += partial_vector<kVariant>(a, i, static_cast<int>(n - i), reference, [&](const FirstLanes<T>& io) {
-            return logits_vector<kVariant>(a, i, io, constants);
+        exact_sum += partial_vector<Vt>(a, i, static_cast<int>(n - i), constants, reference, [&](const FirstLanes<T>& io) {
+            return logits_vector<Vt>(a, i, io, constants);
         });
     }
     return {L::total(sums) + exact_sum, -1};
 }
 
-template <typename T, unsigned kVariant>
+template <typename T, typename Vt>
 RowResult probabilities_row(int64_t n, const RowArgs<T>& args) {
     using L = Lanes<T>;
     if (n <= 0) return {0.0, -1};  // its operand pointers may all point past the end
     const RowArgs<T> a = args;  // see logits_row
-    const RowKernel<T> reference = KernelsOf<T>::probabilities(scalar_kernel_table());
+    const RowKernel<T> reference = kernel_of<T>(scalar_kernel_table());
     const RowConstants<T> constants(a);
     // An input or target outside [0, 1] (NaN is not), apart from ignored elements.
     const auto any_invalid = [&](int64_t at, const auto& io) {
@@ -411,10 +428,10 @@ RowResult probabilities_row(int64_t n, const RowArgs<T>& args) {
     double exact_sum = 0;
     int64_t i = 0;
     while (true) {
-        i = finite_run<kVariant>(i, n, a, sums, [&](int64_t at, VectorTerms<T>& t) {
+        i = finite_run<Vt>(i, n, a, constants, sums, [&](int64_t at, VectorTerms<T>& t) {
             if (any_invalid(at, whole)) return false;
-            t = probabilities_vector<kVariant>(a, at, whole, constants);
-            return all_finite<kVariant>(t);
+            t = probabilities_vector<Vt>(a, at, whole, constants);
+            return all_finite<Vt>(t, constants);
         });
         // A vector holding an invalid element: the reference finishes the row and stops at the first one.
         if (i + L::kCount > n || any_invalid(i, whole)) break;
@@ -424,8 +441,8 @@ RowResult probabilities_row(int64_t n, const RowArgs<T>& args) {
     if (i < n) {
         const int tail = n - i < L::kCount ? static_cast<int>(n - i) : 0;
         if (tail > 0 && !any_invalid(i, FirstLanes<T>{tail})) {
-            exact_sum += partial_vector<kVariant>(a, i, tail, reference, [&](const FirstLanes<T>& io) {
-                return probabilities_vector<kVariant>(a, i, io, constants);
+            exact_sum += partial_vector<Vt>(a, i, tail, constants, reference, [&](const FirstLanes<T>& io) {
+                return probabilities_vector<Vt>(a, i, io, constants);
             });
             return {L::total(sums) + exact_sum, -1};
         }
@@ -435,28 +452,55 @@ RowResult probabilities_row(int64_t n, const RowArgs<T>& args) {
     return {L::total(sums) + exact_sum, -1};
 }
 
-// Calls the variant that `a` needs; the tables list one instantiation per variant number.
-template <typename T, unsigned... kVariants>
-RowResult call_logits_variant(int64_t n, const RowArgs<T>& a, std::integer_sequence<unsigned, kVariants...>) {
-    static constexpr RowKernel<T> kVariantTable[] = {logits_row<T, kVariants>...};
-    return kVariantTable[variant_of(a)](n, a);
-}
+// The variants, by name (variant_of picks one for a row). "[i]" marks an operand read per element; an operand without it is
+// one value for the whole row (absent: 1).
+template <typename T>
+struct NamedKernel {
+    const char* name;
+    RowKernel<T> kernel;
+};
 
-template <typename T, unsigned... kVariants>
-RowResult call_probabilities_variant(int64_t n, const RowArgs<T>& a, std::integer_sequence<unsigned, kVariants...>) {
-    static constexpr RowKernel<T> kVariantTable[] = {probabilities_row<T, kVariants>...};
-    return kVariantTable[variant_of(a) % kPosWeightStates](n, a);  // BCELoss has no pos_weight
+template <typename T>
+constexpr NamedKernel<T> kVariants[] = {
+    {"logits", logits_row<T, Variant<false, PosWeight::kNone, false>>},
+    {"logits weight[i]", logits_row<T, Variant<true, PosWeight::kNone, false>>},
+    {"logits pos_weight", logits_row<T, Variant<false, PosWeight::kConstant, false>>},
+    {"logits weight[i] pos_weight", logits_row<T, Variant<true, PosWeight::kConstant, false>>},
+    {"logits pos_weight[i]", logits_row<T, Variant<false, PosWeight::kPerElement, false>>},
+    {"logits weight[i] pos_weight[i]", logits_row<T, Variant<true, PosWeight::kPerElement, false>>},
+    {"logits paddle_pos_weight", logits_row<T, Variant<false, PosWeight::kConstant, true>>},
+    {"logits weight[i] paddle_pos_weight", logits_row<T, Variant<true, PosWeight::kConstant, true>>},
+    {"logits paddle_pos_weight[i]", logits_row<T, Variant<false, PosWeight::kPerElement, true>>},
+    {"logits weight[i] paddle_pos_weight[i]", logits_row<T, Variant<true, PosWeight::kPerElement, true>>},
+    {"logits grad_input-only", logits_row<T, Variant<false, PosWeight::kNone, false, true>>},
+    {"logits weight[i] grad_input-only", logits_row<T, Variant<true, PosWeight::kNone, false, true>>},
+    {"probabilities", probabilities_row<T, Variant<false, PosWeight::kNone, false>>},
+    {"probabilities weight[i]", probabilities_row<T, Variant<true, PosWeight::kNone, false>>},
+};
+constexpr int kGradInputOnlyVariants = 10;  // index of "logits grad_input-only"
+constexpr int kProbabilitiesVariants = 12;
+constexpr int kVariantCount = sizeof(kVariants<float>) / sizeof(kVariants<float>[0]);
+
+// The variant a row runs.
+template <typename T>
+int variant_of(const RowArgs<T>& a) {
+    const int weight_per_element = a.weight != nullptr && a.weight_stride == 1;
+    if (a.params.probabilities) return kProbabilitiesVariants + weight_per_element;
+    const int pos_weight_state = a.pos_weight == nullptr ? 0 : a.pos_weight_stride == 0 ? 1 : 2;
+    if (pos_weight_state == 0 && !a.loss && a.grad_input && !a.grad_target && !a.grad_output) {
+        return kGradInputOnlyVariants + weight_per_element;
+    }
+    const int paddle = pos_weight_state > 0 && a.params.paddle_legacy ? 2 : 0;
+    return 2 * (pos_weight_state + paddle) + weight_per_element;
 }
 
 template <typename T>
-RowResult logits_kernel(int64_t n, const RowArgs<T>& a) {
-    return call_logits_variant(n, a, std::make_integer_sequence<unsigned, 5 * kPosWeightStates>{});
+RowResult row_kernel(int64_t n, const RowArgs<T>& a) {
+    return kVariants<T>[variant_of(a)].kernel(n, a);
 }
 
-template <typename T>
-RowResult probabilities_kernel(int64_t n, const RowArgs<T>& a) {
-    return call_probabilities_variant(n, a, std::make_integer_sequence<unsigned, kPosWeightStates>{});
-}
+// The name of variant `index` (the same for every dtype).
+const char* variant_name(int index) { return kVariants<float>[index].name; }
 
 }  // namespace
 }  // namespace bce4j::BCE4J_SIMD_NAMESPACE
@@ -468,15 +512,12 @@ namespace bce4j::BCE4J_SIMD_NAMESPACE {
 // This ISA's kernel table, named `isa`.
 inline KernelTable simd_kernel_table(const char* isa) {
     return {isa,
-            logits_kernel<float>,
-            logits_kernel<double>,
-            probabilities_kernel<float>,
-            probabilities_kernel<double>,
-            converting_row<Float16, logits_kernel<float>>,
-            converting_row<BFloat16, logits_kernel<float>>,
-            converting_row<Float16, probabilities_kernel<float>>,
-            converting_row<BFloat16, probabilities_kernel<float>>,
-            {widen_row, narrow_row, widen_row, narrow_row}};
+            row_kernel<float>,
+            row_kernel<double>,
+            converting_row<Float16, row_kernel<float>>,
+            converting_row<BFloat16, row_kernel<float>>,
+            {widen_row, narrow_row, widen_row, narrow_row},
+            {variant_name, kVariantCount}};
 }
 
 }  // namespace bce4j::BCE4J_SIMD_NAMESPACE
