@@ -36,9 +36,12 @@ bce4j_status check_option_values(const bce4j_options& o) {
         return fail(BCE4J_ERROR_INVALID_OPTION, "options.focal_gamma is %g; expected a finite value >= 0",
                     o.focal_gamma);
     }
-    if (o.has_focal && o.focal_alpha > 1) {
+    if (o.has_focal && !(o.focal_alpha <= 1)) {  // NaN too
         return fail(BCE4J_ERROR_INVALID_OPTION, "options.focal_alpha is %g; expected a value in [0, 1], or < 0 for none",
                     o.focal_alpha);
+    }
+    if (o.has_ignore_index && std::isnan(o.ignore_index)) {
+        return fail(BCE4J_ERROR_INVALID_OPTION, "options.ignore_index is nan; no target equals NaN");
     }
     if (o.smoothing_classes < 1) {
         return fail(BCE4J_ERROR_INVALID_OPTION, "options.smoothing_classes is %d; expected at least 1",

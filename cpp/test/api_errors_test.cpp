@@ -168,6 +168,23 @@ TEST(ApiErrors, NumThreadsAboveTheMaximum) {
 }
 
 // bce4j_check_options refuses what a call refuses, with the call's status and message, and accepts what it accepts.
+TEST(ApiErrors, NaNFocalAlphaAndIgnoreIndexAreRefused) {
+    Fixture f;
+    bce4j_options o;
+    bce4j_options_init(&o);
+    o.has_focal = 1;
+    o.focal_alpha = std::numeric_limits<double>::quiet_NaN();
+    EXPECT_EQ(logits(&o, f), BCE4J_ERROR_INVALID_OPTION);
+    EXPECT_EQ(message(), "options.focal_alpha is nan; expected a value in [0, 1], or < 0 for none");
+    bce4j_options_init(&o);
+    o.has_ignore_index = 1;
+    o.ignore_index = std::numeric_limits<double>::quiet_NaN();
+    EXPECT_EQ(logits(&o, f), BCE4J_ERROR_INVALID_OPTION);
+    EXPECT_EQ(message(), "options.ignore_index is nan; no target equals NaN");
+    o.has_ignore_index = 0;  // a NaN left in the field while ignoring is off is not read
+    EXPECT_EQ(logits(&o, f), BCE4J_OK) << message();
+}
+
 TEST(ApiErrors, CheckOptionsAgreesWithACall) {
     const int64_t weight_shape[1] = {7};
     const int64_t negative_shape[1] = {-7};
@@ -184,6 +201,10 @@ TEST(ApiErrors, CheckOptionsAgreesWithACall) {
         {"smoothing_classes", [](bce4j_options& o, const double*, const int64_t*, const int64_t*) { o.smoothing_classes = 0; }},
         {"focal_gamma", [](bce4j_options& o, const double*, const int64_t*, const int64_t*) { o.has_focal = 1; o.focal_gamma = -1; }},
         {"focal_alpha", [](bce4j_options& o, const double*, const int64_t*, const int64_t*) { o.has_focal = 1; o.focal_alpha = 1.5; }},
+        {"focal_alpha NaN", [](bce4j_options& o, const double*, const int64_t*, const int64_t*) {
+             o.has_focal = 1; o.focal_alpha = std::numeric_limits<double>::quiet_NaN(); }},
+        {"ignore_index NaN", [](bce4j_options& o, const double*, const int64_t*, const int64_t*) {
+             o.has_ignore_index = 1; o.ignore_index = std::numeric_limits<double>::quiet_NaN(); }},
         {"pos_weight_mode", [](bce4j_options& o, const double*, const int64_t*, const int64_t*) { o.pos_weight_mode = 7; }},
         {"valid weight", [](bce4j_options& o, const double* w, const int64_t* shape, const int64_t*) {
              o.weight = w; o.weight_ndim = 1; o.weight_shape = shape; }},

@@ -104,7 +104,7 @@ typedef struct bce4j_options {
     int32_t pos_weight_mode;      /* a bce4j_pos_weight_mode; default TORCH. Logits loss only. */
     int32_t has_ignore_index;     /* nonzero: elements whose target equals ignore_index exactly get loss 0 and
                                      gradients 0 (and are not range-checked); they still count in MEAN */
-    double ignore_index;          /* default -100 (Paddle's), used only with has_ignore_index */
+    double ignore_index;          /* default -100 (Paddle's), used only with has_ignore_index; not NaN */
     double label_smoothing;       /* E in [0, 1]: targets become y*(1-E) + E/K before the loss; grad_target stays
                                      the gradient with respect to the given y. Default 0 */
     int32_t smoothing_classes;    /* K >= 1; default 2 (Keras' binary form); the class count gives timm's form */
@@ -116,7 +116,7 @@ typedef struct bce4j_options {
                                      alpha_t = a*y + (1-a)*(1-y) for a = focal_alpha >= 0 (1 when focal_alpha < 0),
                                      bce the loss above (weight, pos_weight, smoothing included). Default 0 */
     double focal_gamma;           /* >= 0; default 2 (torchvision's) */
-    double focal_alpha;           /* in [0, 1], or < 0 for no alpha; default -1 */
+    double focal_alpha;           /* in [0, 1], or < 0 for no alpha (not NaN); default -1 */
     void* grad_weight;            /* optional output (NULL = not wanted): d(result)/d(weight), summed over the
                                      broadcast to weight's own shape, in the call's dtype. With weight NULL it is
                                      one element: the derivative with respect to an implicit scalar weight of 1 */

@@ -175,16 +175,11 @@ public final class BCEWithLogitsLoss extends BinaryCrossEntropy {
          * so any finite logit gives finite values.
          *
          * @param gamma the focusing parameter: finite, 0 or more (checked by {@link #build()})
-         * @param alpha the weight of positive examples in [0, 1] (above 1 is rejected by {@link #build()}); a
+         * @param alpha the weight of positive examples in [0, 1] (above 1 or NaN is rejected by {@link #build()}); a
          *     negative alpha means none ({@code alpha_t = 1})
          * @return this builder
-         * @throws IllegalArgumentException if alpha is NaN (the native range check lets NaN through)
          */
         public Builder focal(double gamma, double alpha) {
-            if (Double.isNaN(alpha)) {
-                throw new IllegalArgumentException(
-                        "focal alpha is NaN; expected a number in [0, 1], or a negative one for none");
-            }
             this.focalGamma = gamma;
             this.focalAlpha = alpha < 0 ? -1 : alpha + 0.0; // + 0.0: -0.0 becomes 0
             return this;

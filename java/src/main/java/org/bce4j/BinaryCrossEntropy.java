@@ -368,14 +368,10 @@ public abstract class BinaryCrossEntropy implements AutoCloseable {
          * count in {@link Reduction#MEAN}'s denominator, but not in {@link Reduction#MEAN_VALID}'s. For float32,
          * float16 and bfloat16 calls, a value that the type cannot hold exactly matches no target.
          *
-         * @param value the target value to ignore
+         * @param value the target value to ignore (not NaN, which no target equals: rejected by {@code build()})
          * @return this builder
-         * @throws IllegalArgumentException if {@code value} is NaN (no target equals NaN)
          */
         public B ignoreIndex(double value) {
-            if (Double.isNaN(value)) {
-                throw new IllegalArgumentException("ignoreIndex is NaN; no target equals NaN");
-            }
             this.ignoreIndex = value;
             return self();
         }

@@ -347,8 +347,8 @@ class TargetConventionsTest {
             assertEquals("options.smoothing_classes is " + classes + "; expected at least 1", e.getMessage());
         }
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> BCEWithLogitsLoss.builder().ignoreIndex(Double.NaN));
-        assertTrue(e.getMessage().startsWith("ignoreIndex is NaN"), e.getMessage());
+                () -> BCEWithLogitsLoss.builder().ignoreIndex(Double.NaN).build());
+        assertEquals("options.ignore_index is nan; no target equals NaN", e.getMessage());
     }
 
     @Test

@@ -98,7 +98,7 @@ final class ComputeFlags {
             "options.focal_alpha", "--focal-alpha",
             "options.grad_weight", "--grad-weights",
             "options.grad_pos_weight", "--grad-weights",
-            "ignoreIndex", "--ignore-index");
+            "options.ignore_index", "--ignore-index");
 
     /** Each flag given and its value as written ("true" for a switch), in command-line order. */
     private final Map<String, String> given;
@@ -278,7 +278,7 @@ final class ComputeFlags {
         double alpha = -1;
         if (alphaValue != null) {
             Double a = number(alphaValue);
-            // Checked here, not left to the library, which reads a negative (or NaN) alpha as "no alpha": the flag
+            // Checked here, not left to the library, which reads a negative alpha as "no alpha": the flag
             // has no such value, and omitting it is how to ask for no alpha.
             if (a == null || !(a >= 0 && a <= 1)) {
                 throw new UsageException("--focal-alpha is '" + alphaValue + "'; expected a number in [0, 1]");

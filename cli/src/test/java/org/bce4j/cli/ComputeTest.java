@@ -546,7 +546,7 @@ class ComputeTest {
         for (String v : new String[] {"abc", "nan", ""}) {
             assertFails(concat(base, "--ignore-index", v), "--ignore-index is '" + v + "'; expected a number");
         }
-        assertFails(concat(base, "--ignore-index", "NaN"), "--ignore-index: ignoreIndex is NaN; no target equals NaN");
+        assertFails(concat(base, "--ignore-index", "NaN"), "--ignore-index: options.ignore_index is nan; no target equals NaN");
         assertFails(concat(base, "--label-smoothing", "x"), "--label-smoothing is 'x'", "[0, 1]");
         for (String[] v : new String[][] {{"-0.1", "-0.1"}, {"1.5", "1.5"}, {"NaN", "nan"}, {"Infinity", "inf"}}) {
             assertFails(concat(base, "--label-smoothing", v[0]),
