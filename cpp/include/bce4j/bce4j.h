@@ -14,6 +14,7 @@
  * - Every function that can fail returns a bce4j_status; on failure bce4j_last_error_message() describes the
  *   problem (naming the argument) for the calling thread, and the contents of the output buffers are undefined.
  */
+/* clang-format off: the public header keeps its hand layout (parameters grouped by role, aligned comments). */
 #ifndef BCE4J_BCE4J_H
 #define BCE4J_BCE4J_H
 
@@ -312,4 +313,5 @@ BCE4J_API const char* bce4j_cpu_isa_reason(void);
 }
 #endif
 
+/* clang-format on */
 #endif /* BCE4J_BCE4J_H */

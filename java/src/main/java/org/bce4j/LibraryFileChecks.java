@@ -58,33 +58,33 @@ final class LibraryFileChecks {
 
     /** The architecture an ELF header names, in the names {@link #jvmArchitecture} gives. */
     private static String elfArchitecture(int machine, boolean bits64, boolean littleEndian) {
-        switch (machine) {
-            case 62: return bits64 ? "x86_64" : "x32";
-            case 3: return "x86";
-            case 183: return "aarch64";
-            case 40: return "arm";
-            case 21: return littleEndian ? "ppc64le" : "ppc64";
-            case 243: return bits64 ? "riscv64" : "riscv32";
-            case 22: return "s390x";
-            case 258: return "loongarch64";
-            default: return "ELF machine " + machine + (bits64 ? " (64-bit)" : " (32-bit)");
-        }
+        return switch (machine) {
+            case 62 -> bits64 ? "x86_64" : "x32";
+            case 3 -> "x86";
+            case 183 -> "aarch64";
+            case 40 -> "arm";
+            case 21 -> littleEndian ? "ppc64le" : "ppc64";
+            case 243 -> bits64 ? "riscv64" : "riscv32";
+            case 22 -> "s390x";
+            case 258 -> "loongarch64";
+            default -> "ELF machine " + machine + (bits64 ? " (64-bit)" : " (32-bit)");
+        };
     }
 
     /** This JVM's architecture from os.arch; null where it is not one of those {@link #elfArchitecture} names. */
     private static String jvmArchitecture(String osArch) {
-        switch (osArch.toLowerCase(Locale.ROOT)) {
-            case "amd64": case "x86_64": case "x86-64": return "x86_64";
-            case "x86": case "i386": case "i486": case "i586": case "i686": return "x86";
-            case "aarch64": case "arm64": return "aarch64";
-            case "arm": case "armv7l": case "armhf": case "aarch32": return "arm";
-            case "ppc64le": return "ppc64le";
-            case "ppc64": return "ppc64";
-            case "riscv64": return "riscv64";
-            case "s390x": return "s390x";
-            case "loongarch64": return "loongarch64";
-            default: return null;
-        }
+        return switch (osArch.toLowerCase(Locale.ROOT)) {
+            case "amd64", "x86_64", "x86-64" -> "x86_64";
+            case "x86", "i386", "i486", "i586", "i686" -> "x86";
+            case "aarch64", "arm64" -> "aarch64";
+            case "arm", "armv7l", "armhf", "aarch32" -> "arm";
+            case "ppc64le" -> "ppc64le";
+            case "ppc64" -> "ppc64";
+            case "riscv64" -> "riscv64";
+            case "s390x" -> "s390x";
+            case "loongarch64" -> "loongarch64";
+            default -> null;
+        };
     }
 
     // ---- The C libraries of this system ---------------------------------------------------------------------------

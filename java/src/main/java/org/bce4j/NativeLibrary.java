@@ -230,6 +230,7 @@ final class NativeLibrary {
     // against the header: one getter per enumerator and per integer macro. (Here, not in a nested class: JavaCPP
     // generates glue for the nested classes of a binding class only where they are Pointers.)
 
+    // @formatter:off (one constant per line)
     // enum bce4j_status
     @MemberGetter @Name("BCE4J_OK") static native int header_BCE4J_OK();
     @MemberGetter @Name("BCE4J_ERROR_NULL_ARGUMENT") static native int header_BCE4J_ERROR_NULL_ARGUMENT();
@@ -274,6 +275,7 @@ final class NativeLibrary {
     @MemberGetter @Name("BCE4J_VERSION_MAJOR") static native int header_BCE4J_VERSION_MAJOR();
     @MemberGetter @Name("BCE4J_VERSION_MINOR") static native int header_BCE4J_VERSION_MINOR();
     @MemberGetter @Name("BCE4J_VERSION_PATCH") static native int header_BCE4J_VERSION_PATCH();
+    // @formatter:on
 
     // Status codes, mirroring enum bce4j_status in bce4j.h (HeaderConstantsTest checks them).
     static final int BCE4J_OK = 0;
