@@ -55,8 +55,8 @@ bool measure(int64_t n) {
     std::vector<float> milliseconds;
     for (int run = 0; run < 23; ++run) {  // 3 warm-up runs, then the median of 20
         cudaEventRecord(start, stream);
-        if (bce4j_cuda_bce_with_logits(nullptr, BCE4J_FLOAT32, 1, shape, dx, dy, nullptr, nullptr, &loss, grad,
-                                       nullptr, stream) != BCE4J_OK) {
+        if (bce4j_cuda_bce_with_logits(nullptr, BCE4J_FLOAT32, 1, shape, dx, dy, nullptr, nullptr, &loss, grad, nullptr,
+                                       stream) != BCE4J_OK) {
             std::fprintf(stderr, "%s\n", bce4j_last_error_message());
             return false;
         }

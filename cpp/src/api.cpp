@@ -27,10 +27,8 @@ bce4j_status dispatch(bce4j_dtype dtype, const Call& call) {
     clear_last_error();
     try {
         switch (dtype) {
-            case BCE4J_FLOAT32:
-                return run<float>(call, dtype);
-            case BCE4J_FLOAT64:
-                return run<double>(call, dtype);
+            case BCE4J_FLOAT32: return run<float>(call, dtype);
+            case BCE4J_FLOAT64: return run<double>(call, dtype);
             case BCE4J_FLOAT16:
             case BCE4J_BFLOAT16:
                 if (call.device != Device::kCpu) {
@@ -56,17 +54,16 @@ using bce4j::LossKind;
 
 extern "C" {
 
-bce4j_status bce4j_bce_with_logits(const bce4j_options* options, bce4j_dtype dtype, int32_t ndim,
-                                   const int64_t* shape, const void* input, const void* target,
-                                   const void* grad_output, void* loss, double* reduced_loss, void* grad_input,
-                                   void* grad_target) {
+bce4j_status bce4j_bce_with_logits(const bce4j_options* options, bce4j_dtype dtype, int32_t ndim, const int64_t* shape,
+                                   const void* input, const void* target, const void* grad_output, void* loss,
+                                   double* reduced_loss, void* grad_input, void* grad_target) {
     return bce4j::dispatch(dtype, Call{LossKind::kLogits, Device::kCpu, nullptr, options, ndim, shape, input, target,
                                        grad_output, loss, reduced_loss, grad_input, grad_target});
 }
 
 bce4j_status bce4j_bce(const bce4j_options* options, bce4j_dtype dtype, int32_t ndim, const int64_t* shape,
-                       const void* input, const void* target, const void* grad_output, void* loss,
-                       double* reduced_loss, void* grad_input, void* grad_target) {
+                       const void* input, const void* target, const void* grad_output, void* loss, double* reduced_loss,
+                       void* grad_input, void* grad_target) {
     return bce4j::dispatch(dtype, Call{LossKind::kProbabilities, Device::kCpu, nullptr, options, ndim, shape, input,
                                        target, grad_output, loss, reduced_loss, grad_input, grad_target});
 }
@@ -94,13 +91,11 @@ bce4j_status bce4j_cuda_bce_with_logits_host(const bce4j_options* options, bce4j
                                        input, target, grad_output, loss, reduced_loss, grad_input, grad_target});
 }
 
-bce4j_status bce4j_cuda_bce_host(const bce4j_options* options, bce4j_dtype dtype, int32_t ndim,
-                                 const int64_t* shape, const void* input, const void* target,
-                                 const void* grad_output, void* loss, double* reduced_loss, void* grad_input,
-                                 void* grad_target) {
+bce4j_status bce4j_cuda_bce_host(const bce4j_options* options, bce4j_dtype dtype, int32_t ndim, const int64_t* shape,
+                                 const void* input, const void* target, const void* grad_output, void* loss,
+                                 double* reduced_loss, void* grad_input, void* grad_target) {
     return bce4j::dispatch(dtype, Call{LossKind::kProbabilities, Device::kCudaHostBuffers, nullptr, options, ndim,
-                                       shape, input, target, grad_output, loss, reduced_loss, grad_input,
-                                       grad_target});
+                                       shape, input, target, grad_output, loss, reduced_loss, grad_input, grad_target});
 }
 
 const char* bce4j_last_error_message(void) { return bce4j::last_error_message(); }

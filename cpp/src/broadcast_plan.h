@@ -31,8 +31,8 @@ struct BroadcastPlan {
 
 enum class BroadcastCheck {
     kOk,
-    kTooManyDims,     // operand has more dimensions than the input: broadcasting would enlarge the input
-    kIncompatible,    // a dimension is neither 1 nor the input's
+    kTooManyDims,   // operand has more dimensions than the input: broadcasting would enlarge the input
+    kIncompatible,  // a dimension is neither 1 nor the input's
 };
 
 // Checks that `operand` broadcasts to `input` without enlarging it; on failure sets *bad_dim to the offending

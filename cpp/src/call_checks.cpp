@@ -21,12 +21,12 @@ bce4j_status check_option_values(const bce4j_options& o) {
                     o.reduction);
     }
     if (o.num_threads < 0 || o.num_threads > BCE4J_MAX_THREADS) {
-        return fail(BCE4J_ERROR_INVALID_OPTION, "options.num_threads is %d; expected 0 (default) to %d",
-                    o.num_threads, BCE4J_MAX_THREADS);
+        return fail(BCE4J_ERROR_INVALID_OPTION, "options.num_threads is %d; expected 0 (default) to %d", o.num_threads,
+                    BCE4J_MAX_THREADS);
     }
     if (o.pos_weight_mode != BCE4J_POS_WEIGHT_TORCH && o.pos_weight_mode != BCE4J_POS_WEIGHT_PADDLE_LEGACY) {
-        return fail(BCE4J_ERROR_INVALID_OPTION, "options.pos_weight_mode is %d; expected 0 (torch) or 1 (paddle-legacy)",
-                    o.pos_weight_mode);
+        return fail(BCE4J_ERROR_INVALID_OPTION,
+                    "options.pos_weight_mode is %d; expected 0 (torch) or 1 (paddle-legacy)", o.pos_weight_mode);
     }
     if (!(o.label_smoothing >= 0 && o.label_smoothing <= 1)) {
         return fail(BCE4J_ERROR_INVALID_OPTION, "options.label_smoothing is %g; expected a value in [0, 1]",
@@ -37,8 +37,8 @@ bce4j_status check_option_values(const bce4j_options& o) {
                     o.focal_gamma);
     }
     if (o.has_focal && !(o.focal_alpha <= 1)) {  // NaN too
-        return fail(BCE4J_ERROR_INVALID_OPTION, "options.focal_alpha is %g; expected a value in [0, 1], or < 0 for none",
-                    o.focal_alpha);
+        return fail(BCE4J_ERROR_INVALID_OPTION,
+                    "options.focal_alpha is %g; expected a value in [0, 1], or < 0 for none", o.focal_alpha);
     }
     if (o.has_ignore_index && std::isnan(o.ignore_index)) {
         return fail(BCE4J_ERROR_INVALID_OPTION, "options.ignore_index is nan; no target equals NaN");
@@ -106,20 +106,19 @@ bce4j_status check_operand_shapes(const bce4j_options& o) {
 bce4j_status check_broadcasts(const char* name, ShapeRef shape, ShapeRef input) {
     int bad_dim = -1;
     switch (check_broadcast(shape, input, &bad_dim)) {
-        case BroadcastCheck::kOk:
-            return BCE4J_OK;
+        case BroadcastCheck::kOk: return BCE4J_OK;
         case BroadcastCheck::kTooManyDims:
             return fail(BCE4J_ERROR_BROADCAST,
                         "%s shape %s does not broadcast to input shape %s (it has more dimensions, and broadcasting "
                         "may not enlarge the input)",
                         name, format_shape(shape).c_str(), format_shape(input).c_str());
-        case BroadcastCheck::kIncompatible:
-            break;
+        case BroadcastCheck::kIncompatible: break;
     }
     const long long input_dim = input.dims[input.ndim - shape.ndim + bad_dim];
     const std::string expected = input_dim == 1 ? "1" : "1 or " + std::to_string(input_dim);
-    return fail(BCE4J_ERROR_BROADCAST, "%s shape %s does not broadcast to input shape %s (dimension %d is %lld; expected %s)",
-                name, format_shape(shape).c_str(), format_shape(input).c_str(), bad_dim,
+    return fail(BCE4J_ERROR_BROADCAST,
+                "%s shape %s does not broadcast to input shape %s (dimension %d is %lld; expected %s)", name,
+                format_shape(shape).c_str(), format_shape(input).c_str(), bad_dim,
                 static_cast<long long>(shape.dims[bad_dim]), expected.c_str());
 }
 

@@ -22,8 +22,8 @@ bce4j_status run_on_cuda(const Call& call, const Checked& c, bce4j_dtype dtype) 
     d.stream = call.stream;
     d.count = c.count;
     if (c.count > 0) {
-        d.plan = plan_broadcast(c.input, o.weight ? &c.weight_shape : nullptr,
-                                o.pos_weight ? &c.pos_weight_shape : nullptr);
+        d.plan =
+            plan_broadcast(c.input, o.weight ? &c.weight_shape : nullptr, o.pos_weight ? &c.pos_weight_shape : nullptr);
     }
     d.input = call.input;
     d.target = call.target;

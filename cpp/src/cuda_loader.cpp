@@ -56,8 +56,8 @@ Loaded load() {
     }
     const char* override_path = std::getenv("BCE4J_CUDA_LIBRARY");
     const std::string path = override_path != nullptr && override_path[0] != '\0' ? override_path
-                             : !named.empty()                                    ? named
-                                                                                 : own_directory() + "libbce4j_cuda.so";
+                             : !named.empty()                                     ? named
+                                              : own_directory() + "libbce4j_cuda.so";
     // Never closed: the CUDA runtime inside keeps state (contexts, streams) for the life of the process.
     void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (handle == nullptr) {

@@ -21,17 +21,17 @@ namespace bce4j {
 // (call_checks.cpp), carried unchanged by every pass, and read only by element_terms below and its vector form in
 // kernels/simd_kernels.h. Values in double; a pass computing in float converts them where it reads them.
 struct ElementParams {
-    bool probabilities = false;   // BCELoss: the inputs are probabilities (checked to lie in [0, 1])
-    bool paddle_legacy = false;   // logits: pos_weight scales the whole loss (BCE4J_POS_WEIGHT_PADDLE_LEGACY)
+    bool probabilities = false;  // BCELoss: the inputs are probabilities (checked to lie in [0, 1])
+    bool paddle_legacy = false;  // logits: pos_weight scales the whole loss (BCE4J_POS_WEIGHT_PADDLE_LEGACY)
     // Targets equal to this get loss and gradients 0 and no range check; NaN (equal to nothing): none. Always a
     // value of the call's dtype.
     double ignored_target = std::numeric_limits<double>::quiet_NaN();
-    double smoothing_keep = 1;    // label smoothing: the loss sees y * smoothing_keep + smoothing_shift
+    double smoothing_keep = 1;  // label smoothing: the loss sees y * smoothing_keep + smoothing_shift
     double smoothing_shift = 0;
     bool validate_targets = false;  // logits: a target outside [0, 1] is an error (BCELoss: always)
     bool focal = false;             // logits: sigmoid focal loss
     double focal_gamma = 2;
-    double focal_alpha = -1;        // < 0: no alpha
+    double focal_alpha = -1;  // < 0: no alpha
 };
 
 }  // namespace bce4j
@@ -174,8 +174,8 @@ BCE4J_HOST_DEVICE inline ElementTerms<R> focal_terms(const ElementTerms<R>& bce,
     const R factor = alpha_t * modulation;
     t.loss = scaled(factor, bce.loss);
     t.grad_input = factor * (bce.grad_input + gamma * bce.loss * (R(1) - R(2) * y) * sigmoid_product_over);
-    t.grad_target = modulation * (alpha_slope +
-                                  alpha_t * (bce.grad_target + gamma * (f.sigmoid_minus_x - f.sigmoid_x) * bce_over));
+    t.grad_target =
+        modulation * (alpha_slope + alpha_t * (bce.grad_target + gamma * (f.sigmoid_minus_x - f.sigmoid_x) * bce_over));
     t.pos_weight_slope = scaled(factor, bce.pos_weight_slope);
     return t;
 }

@@ -7,8 +7,8 @@ namespace bce4j {
 namespace {
 
 template <typename T>
-ExecutionResult run_range(const BroadcastPlan& plan, const RowArgs<T>& base, RowKernel<T> kernel,
-                          int64_t begin, int64_t end) {
+ExecutionResult run_range(const BroadcastPlan& plan, const RowArgs<T>& base, RowKernel<T> kernel, int64_t begin,
+                          int64_t end) {
     ExecutionResult result = {0.0, -1};
     for_each_run(plan, begin, end, [&](int64_t flat, int64_t n, int64_t weight_offset, int64_t pos_weight_offset) {
         RowArgs<T> args = with_element_offset(base, flat);
@@ -69,11 +69,10 @@ ExecutionResult execute(const BroadcastPlan& plan, int64_t count, const RowArgs<
 }
 
 template ExecutionResult execute<float>(const BroadcastPlan&, int64_t, const RowArgs<float>&, RowKernel<float>, int);
-template ExecutionResult execute<double>(const BroadcastPlan&, int64_t, const RowArgs<double>&, RowKernel<double>,
-                                         int);
+template ExecutionResult execute<double>(const BroadcastPlan&, int64_t, const RowArgs<double>&, RowKernel<double>, int);
 template ExecutionResult execute<Float16>(const BroadcastPlan&, int64_t, const RowArgs<Float16>&, RowKernel<Float16>,
                                           int);
-template ExecutionResult execute<BFloat16>(const BroadcastPlan&, int64_t, const RowArgs<BFloat16>&,
-                                           RowKernel<BFloat16>, int);
+template ExecutionResult execute<BFloat16>(const BroadcastPlan&, int64_t, const RowArgs<BFloat16>&, RowKernel<BFloat16>,
+                                           int);
 
 }  // namespace bce4j

@@ -11,15 +11,18 @@ namespace {
 
 // True when a struct_size smaller than ours ends inside a field: no header version ever had such a size.
 bool splits_a_field(size_t size) {
-#define BCE4J_FIELD(f) {offsetof(bce4j_options, f), sizeof(bce4j_options::f)}
-    static const struct { size_t offset, size; } fields[] = {
-        BCE4J_FIELD(struct_size), BCE4J_FIELD(reduction), BCE4J_FIELD(num_threads),
-        BCE4J_FIELD(weight), BCE4J_FIELD(weight_ndim), BCE4J_FIELD(weight_shape),
-        BCE4J_FIELD(pos_weight), BCE4J_FIELD(pos_weight_ndim), BCE4J_FIELD(pos_weight_shape),
-        BCE4J_FIELD(pos_weight_mode), BCE4J_FIELD(has_ignore_index), BCE4J_FIELD(ignore_index),
+#define BCE4J_FIELD(f) \
+    { offsetof(bce4j_options, f), sizeof(bce4j_options::f) }
+    static const struct {
+        size_t offset, size;
+    } fields[] = {
+        BCE4J_FIELD(struct_size),     BCE4J_FIELD(reduction),         BCE4J_FIELD(num_threads),
+        BCE4J_FIELD(weight),          BCE4J_FIELD(weight_ndim),       BCE4J_FIELD(weight_shape),
+        BCE4J_FIELD(pos_weight),      BCE4J_FIELD(pos_weight_ndim),   BCE4J_FIELD(pos_weight_shape),
+        BCE4J_FIELD(pos_weight_mode), BCE4J_FIELD(has_ignore_index),  BCE4J_FIELD(ignore_index),
         BCE4J_FIELD(label_smoothing), BCE4J_FIELD(smoothing_classes), BCE4J_FIELD(validate_targets),
-        BCE4J_FIELD(has_focal), BCE4J_FIELD(focal_gamma), BCE4J_FIELD(focal_alpha),
-        BCE4J_FIELD(grad_weight), BCE4J_FIELD(grad_pos_weight),
+        BCE4J_FIELD(has_focal),       BCE4J_FIELD(focal_gamma),       BCE4J_FIELD(focal_alpha),
+        BCE4J_FIELD(grad_weight),     BCE4J_FIELD(grad_pos_weight),
     };
 #undef BCE4J_FIELD
     for (const auto& f : fields) {

@@ -69,7 +69,7 @@ S narrow(double v) {
         const auto payload = static_cast<uint16_t>((magnitude >> (52 - kMantissaBits)) & ((1u << kMantissaBits) - 1));
         return S{static_cast<uint16_t>(sign | kInfinity | (1u << (kMantissaBits - 1)) | payload)};
     }
-    const int exponent = static_cast<int>(magnitude >> 52) - 1023;  // double subnormals: far below any result
+    const int exponent = static_cast<int>(magnitude >> 52) - 1023;            // double subnormals: far below any result
     if (exponent > kBias) return S{static_cast<uint16_t>(sign | kInfinity)};  // also +-inf
     // The significand with its leading bit, shifted so that its last kept bit is the result's last mantissa bit
     // (of a subnormal result when the value is below the smallest normal).

@@ -19,9 +19,7 @@ struct Segment {
 };
 
 // Whether a run touching operand elements [low, high] continues `s`: the two ranges overlap or are adjacent.
-inline bool continues(const Segment& s, int64_t low, int64_t high) {
-    return low <= s.high + 1 && high + 1 >= s.low;
-}
+inline bool continues(const Segment& s, int64_t low, int64_t high) { return low <= s.high + 1 && high + 1 >= s.low; }
 
 // Where one operand's per-element contributions go. An operand with the input's element count (no broadcast)
 // takes each element's value directly. Otherwise each block keeps partial sums in segments: a run joins the

@@ -49,9 +49,9 @@ TEST(ApiErrors, NullInputOrTargetWithNonEmptyShape) {
                                     nullptr, nullptr),
               BCE4J_ERROR_NULL_ARGUMENT);
     EXPECT_TRUE(contains(message(), "input")) << message();
-    EXPECT_EQ(bce4j_bce(nullptr, BCE4J_FLOAT32, 2, kShape, f.x, nullptr, nullptr, nullptr, &f.reduced, nullptr,
-                        nullptr),
-              BCE4J_ERROR_NULL_ARGUMENT);
+    EXPECT_EQ(
+        bce4j_bce(nullptr, BCE4J_FLOAT32, 2, kShape, f.x, nullptr, nullptr, nullptr, &f.reduced, nullptr, nullptr),
+        BCE4J_ERROR_NULL_ARGUMENT);
     EXPECT_TRUE(contains(message(), "target")) << message();
     // A 0-d input has one element, so NULL data is an error there too.
     EXPECT_EQ(bce4j_bce_with_logits(nullptr, BCE4J_FLOAT64, 0, nullptr, nullptr, f.y, nullptr, nullptr, &f.reduced,
@@ -197,21 +197,50 @@ TEST(ApiErrors, CheckOptionsAgreesWithACall) {
         {"valid defaults", [](bce4j_options&, const double*, const int64_t*, const int64_t*) {}},
         {"reduction", [](bce4j_options& o, const double*, const int64_t*, const int64_t*) { o.reduction = 9; }},
         {"num_threads", [](bce4j_options& o, const double*, const int64_t*, const int64_t*) { o.num_threads = -1; }},
-        {"label_smoothing", [](bce4j_options& o, const double*, const int64_t*, const int64_t*) { o.label_smoothing = 2; }},
-        {"smoothing_classes", [](bce4j_options& o, const double*, const int64_t*, const int64_t*) { o.smoothing_classes = 0; }},
-        {"focal_gamma", [](bce4j_options& o, const double*, const int64_t*, const int64_t*) { o.has_focal = 1; o.focal_gamma = -1; }},
-        {"focal_alpha", [](bce4j_options& o, const double*, const int64_t*, const int64_t*) { o.has_focal = 1; o.focal_alpha = 1.5; }},
-        {"focal_alpha NaN", [](bce4j_options& o, const double*, const int64_t*, const int64_t*) {
-             o.has_focal = 1; o.focal_alpha = std::numeric_limits<double>::quiet_NaN(); }},
-        {"ignore_index NaN", [](bce4j_options& o, const double*, const int64_t*, const int64_t*) {
-             o.has_ignore_index = 1; o.ignore_index = std::numeric_limits<double>::quiet_NaN(); }},
-        {"pos_weight_mode", [](bce4j_options& o, const double*, const int64_t*, const int64_t*) { o.pos_weight_mode = 7; }},
-        {"valid weight", [](bce4j_options& o, const double* w, const int64_t* shape, const int64_t*) {
-             o.weight = w; o.weight_ndim = 1; o.weight_shape = shape; }},
-        {"negative weight dimension", [](bce4j_options& o, const double* w, const int64_t*, const int64_t* negative) {
-             o.weight = w; o.weight_ndim = 1; o.weight_shape = negative; }},
-        {"pos_weight ndim", [](bce4j_options& o, const double* w, const int64_t* shape, const int64_t*) {
-             o.pos_weight = w; o.pos_weight_ndim = BCE4J_MAX_DIMS + 1; o.pos_weight_shape = shape; }},
+        {"label_smoothing",
+         [](bce4j_options& o, const double*, const int64_t*, const int64_t*) { o.label_smoothing = 2; }},
+        {"smoothing_classes",
+         [](bce4j_options& o, const double*, const int64_t*, const int64_t*) { o.smoothing_classes = 0; }},
+        {"focal_gamma",
+         [](bce4j_options& o, const double*, const int64_t*, const int64_t*) {
+             o.has_focal = 1;
+             o.focal_gamma = -1;
+         }},
+        {"focal_alpha",
+         [](bce4j_options& o, const double*, const int64_t*, const int64_t*) {
+             o.has_focal = 1;
+             o.focal_alpha = 1.5;
+         }},
+        {"focal_alpha NaN",
+         [](bce4j_options& o, const double*, const int64_t*, const int64_t*) {
+             o.has_focal = 1;
+             o.focal_alpha = std::numeric_limits<double>::quiet_NaN();
+         }},
+        {"ignore_index NaN",
+         [](bce4j_options& o, const double*, const int64_t*, const int64_t*) {
+             o.has_ignore_index = 1;
+             o.ignore_index = std::numeric_limits<double>::quiet_NaN();
+         }},
+        {"pos_weight_mode",
+         [](bce4j_options& o, const double*, const int64_t*, const int64_t*) { o.pos_weight_mode = 7; }},
+        {"valid weight",
+         [](bce4j_options& o, const double* w, const int64_t* shape, const int64_t*) {
+             o.weight = w;
+             o.weight_ndim = 1;
+             o.weight_shape = shape;
+         }},
+        {"negative weight dimension",
+         [](bce4j_options& o, const double* w, const int64_t*, const int64_t* negative) {
+             o.weight = w;
+             o.weight_ndim = 1;
+             o.weight_shape = negative;
+         }},
+        {"pos_weight ndim",
+         [](bce4j_options& o, const double* w, const int64_t* shape, const int64_t*) {
+             o.pos_weight = w;
+             o.pos_weight_ndim = BCE4J_MAX_DIMS + 1;
+             o.pos_weight_shape = shape;
+         }},
     };
     for (const Case& c : cases) {
         for (int32_t on_logits : {1, 0}) {
@@ -220,9 +249,9 @@ TEST(ApiErrors, CheckOptionsAgreesWithACall) {
             c.spoil(o, weight, weight_shape, negative_shape);
             Fixture f;
             for (double& p : f.x) p = 0.5;  // valid probabilities for BCELoss
-            const bce4j_status call =
-                on_logits ? logits(&o, f)
-                          : bce4j_bce(&o, BCE4J_FLOAT64, 2, kShape, f.x, f.y, nullptr, nullptr, &f.reduced, f.gi, nullptr);
+            const bce4j_status call = on_logits ? logits(&o, f)
+                                                : bce4j_bce(&o, BCE4J_FLOAT64, 2, kShape, f.x, f.y, nullptr, nullptr,
+                                                            &f.reduced, f.gi, nullptr);
             const std::string call_message = message();
             EXPECT_EQ(bce4j_check_options(&o, on_logits), call) << c.what << " logits=" << on_logits;
             EXPECT_EQ(message(), call_message) << c.what << " logits=" << on_logits;
@@ -282,8 +311,8 @@ TEST(ApiErrors, NonBroadcastableWeightAndPosWeightNameBothShapes) {
     bce4j_options c;
     bce4j_options_init(&c);
     c.weight = v, c.weight_ndim = 1, c.weight_shape = three;
-    EXPECT_EQ(bce4j_bce_with_logits(&c, BCE4J_FLOAT64, 2, column_shape, f.x, f.y, nullptr, nullptr, &f.reduced,
-                                    nullptr, nullptr),
+    EXPECT_EQ(bce4j_bce_with_logits(&c, BCE4J_FLOAT64, 2, column_shape, f.x, f.y, nullptr, nullptr, &f.reduced, nullptr,
+                                    nullptr),
               BCE4J_ERROR_BROADCAST);
     EXPECT_TRUE(contains(message(), "[3]") && contains(message(), "[4, 1]")) << message();
     // A valid weight and a bad pos_weight: pos_weight is named.
@@ -462,8 +491,8 @@ TEST(ApiInfo, StatusNamesVersionAndIsa) {
     ASSERT_NE(unknown, nullptr);
     EXPECT_GT(std::strlen(unknown), 0u);
 
-    const std::string version = std::to_string(BCE4J_VERSION_MAJOR) + "." + std::to_string(BCE4J_VERSION_MINOR) +
-                                "." + std::to_string(BCE4J_VERSION_PATCH);
+    const std::string version = std::to_string(BCE4J_VERSION_MAJOR) + "." + std::to_string(BCE4J_VERSION_MINOR) + "." +
+                                std::to_string(BCE4J_VERSION_PATCH);
     EXPECT_EQ(std::string(bce4j_version()), version);
     // The dispatched instruction set (isa_kernels_test.cpp checks which one it must be).
     const std::string isa = bce4j_cpu_isa();

@@ -72,7 +72,7 @@ TEST(CheckBroadcast, AcceptsNumpyShapesThatDoNotEnlargeTheInput) {
     for (const Shape& op : {Shape{2, 1, 5}, Shape{3, 1}, Shape{1, 3, 5}, Shape{5}, Shape{2, 3, 5}}) {
         EXPECT_EQ(check(op, {2, 3, 5}, &bad), BroadcastCheck::kOk) << bce4j_test::shape_str(op);
     }
-    EXPECT_EQ(check({}, {}, &bad), BroadcastCheck::kOk);  // scalar over scalar
+    EXPECT_EQ(check({}, {}, &bad), BroadcastCheck::kOk);       // scalar over scalar
     EXPECT_EQ(check({0}, {3, 0}, &bad), BroadcastCheck::kOk);  // empty dims must match too
     EXPECT_EQ(check({1}, {3, 0}, &bad), BroadcastCheck::kOk);
 }

@@ -40,9 +40,8 @@ bce4j_test::Outcome<T> run_with(const Call<T>& c, void (*configure)(bce4j_option
     r.grad_input.assign(static_cast<size_t>(n), T(-7));
     r.grad_target.assign(static_cast<size_t>(n), T(-7));
     const auto fn = c.kind == bce4j_test::Loss::kLogits ? bce4j_bce_with_logits : bce4j_bce;
-    r.status = fn(&o, bce4j_test::dtype_of<T>(), static_cast<int32_t>(c.shape.size()), c.shape.data(),
-                  c.input.data(), c.target.data(), nullptr, r.loss.data(), &r.reduced, r.grad_input.data(),
-                  r.grad_target.data());
+    r.status = fn(&o, bce4j_test::dtype_of<T>(), static_cast<int32_t>(c.shape.size()), c.shape.data(), c.input.data(),
+                  c.target.data(), nullptr, r.loss.data(), &r.reduced, r.grad_input.data(), r.grad_target.data());
     r.message = bce4j_last_error_message();
     return r;
 }
@@ -110,8 +109,9 @@ TEST(IgnoreIndex, ProbabilitiesSkipTheRangeCheckOfIgnoredElementsOnly) {
     ASSERT_EQ(r.status, BCE4J_OK) << r.message;
     LD sum = 0;
     for (size_t i = 0; i < c.input.size(); ++i) {
-        if (i != 1) sum += -(c.target[i] * std::log(static_cast<LD>(c.input[i])) +
-                             (1 - c.target[i]) * std::log1p(-static_cast<LD>(c.input[i])));
+        if (i != 1)
+            sum += -(c.target[i] * std::log(static_cast<LD>(c.input[i])) +
+                     (1 - c.target[i]) * std::log1p(-static_cast<LD>(c.input[i])));
     }
     EXPECT_NEAR(r.reduced, static_cast<double>(sum), 1e-13);
     EXPECT_EQ(r.grad_input[1], 0.0);
@@ -181,8 +181,8 @@ TEST(NormalisedMeans, ZeroDenominatorsGiveZeroNotNaN) {
     EXPECT_EQ(r.reduced, 0.0);
     Call<double> empty;
     empty.shape = {0, 3};
-    for (int32_t reduction : {BCE4J_REDUCTION_MEAN_BY_WEIGHT, BCE4J_REDUCTION_MEAN_BY_NONZERO_WEIGHT,
-                              BCE4J_REDUCTION_MEAN_VALID}) {
+    for (int32_t reduction :
+         {BCE4J_REDUCTION_MEAN_BY_WEIGHT, BCE4J_REDUCTION_MEAN_BY_NONZERO_WEIGHT, BCE4J_REDUCTION_MEAN_VALID}) {
         empty.reduction = reduction;
         EXPECT_EQ(run(empty).reduced, 0.0) << reduction;
     }
@@ -335,11 +335,11 @@ TEST(FocalLoss, MatchesItsDefinitionAndFiniteDifferences) {
             const auto f = [&](LD xx, LD yy) { return focal_loss(xx, yy, s.gamma, s.alpha); };
             const LD dx = (f(x + h, y) - f(x - h, y)) / (2 * h);
             // One-sided at the ends of [0, 1], where the definition stops.
-            const LD dy = y == 0 ? (f(x, y + h) - f(x, y)) / h
+            const LD dy = y == 0   ? (f(x, y + h) - f(x, y)) / h
                           : y == 1 ? (f(x, y) - f(x, y - h)) / h
                                    : (f(x, y + h) - f(x, y - h)) / (2 * h);
-            SCOPED_TRACE(testing::Message() << "gamma=" << s.gamma << " alpha=" << s.alpha << " x=" << c.input[i]
-                                            << " y=" << c.target[i]);
+            SCOPED_TRACE(testing::Message()
+                         << "gamma=" << s.gamma << " alpha=" << s.alpha << " x=" << c.input[i] << " y=" << c.target[i]);
             EXPECT_TRUE(close(r.loss[i], f(x, y), 0, 1e-12));
             EXPECT_NEAR(r.grad_input[i], static_cast<double>(dx), 1e-7 * (1 + std::fabs(static_cast<double>(dx))));
             EXPECT_NEAR(r.grad_target[i], static_cast<double>(dy), 2e-6 * (1 + std::fabs(static_cast<double>(dy))));

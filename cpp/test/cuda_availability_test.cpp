@@ -71,8 +71,8 @@ TEST(CudaAvailability, UnavailableCudaCallsSayWhyAndCpuCallsStillWork) {
     EXPECT_EQ(bce4j_cuda_bce(nullptr, BCE4J_FLOAT64, 2, p.shape, probabilities, p.y, nullptr, nullptr, &p.reduced,
                              nullptr, nullptr, nullptr),
               BCE4J_ERROR_UNAVAILABLE);
-    EXPECT_EQ(bce4j_cuda_bce_host(nullptr, BCE4J_FLOAT64, 2, p.shape, probabilities, p.y, nullptr, nullptr,
-                                  &p.reduced, nullptr, nullptr),
+    EXPECT_EQ(bce4j_cuda_bce_host(nullptr, BCE4J_FLOAT64, 2, p.shape, probabilities, p.y, nullptr, nullptr, &p.reduced,
+                                  nullptr, nullptr),
               BCE4J_ERROR_UNAVAILABLE);
     EXPECT_EQ(bce4j_last_error_message(), expected);
 
@@ -86,8 +86,8 @@ TEST(CudaAvailability, UnavailableCudaCallsSayWhyAndCpuCallsStillWork) {
 // Argument and option errors come first on every device, with the CPU's messages.
 TEST(CudaAvailability, CudaCallsCheckTheirArgumentsLikeTheCpu) {
     Problem p;
-    EXPECT_EQ(bce4j_cuda_bce_with_logits(nullptr, BCE4J_FLOAT64, 2, p.shape, nullptr, p.y, nullptr, nullptr,
-                                         &p.reduced, p.gi, nullptr, nullptr),
+    EXPECT_EQ(bce4j_cuda_bce_with_logits(nullptr, BCE4J_FLOAT64, 2, p.shape, nullptr, p.y, nullptr, nullptr, &p.reduced,
+                                         p.gi, nullptr, nullptr),
               BCE4J_ERROR_NULL_ARGUMENT);
     EXPECT_STREQ(bce4j_last_error_message(), "input is NULL");
 
@@ -102,23 +102,23 @@ TEST(CudaAvailability, CudaCallsCheckTheirArgumentsLikeTheCpu) {
                                               p.gi, nullptr),
               BCE4J_ERROR_BROADCAST);
     const std::string cuda_message = bce4j_last_error_message();
-    EXPECT_EQ(bce4j_bce_with_logits(&o, BCE4J_FLOAT64, 2, p.shape, p.x, p.y, nullptr, nullptr, &p.reduced, p.gi,
-                                    nullptr),
-              BCE4J_ERROR_BROADCAST);
+    EXPECT_EQ(
+        bce4j_bce_with_logits(&o, BCE4J_FLOAT64, 2, p.shape, p.x, p.y, nullptr, nullptr, &p.reduced, p.gi, nullptr),
+        BCE4J_ERROR_BROADCAST);
     EXPECT_EQ(cuda_message, bce4j_last_error_message());
 
     bce4j_options_init(&o);
     o.reduction = 9;
-    EXPECT_EQ(bce4j_cuda_bce(&o, BCE4J_FLOAT64, 2, p.shape, p.x, p.y, nullptr, nullptr, &p.reduced, nullptr,
-                             nullptr, nullptr),
+    EXPECT_EQ(bce4j_cuda_bce(&o, BCE4J_FLOAT64, 2, p.shape, p.x, p.y, nullptr, nullptr, &p.reduced, nullptr, nullptr,
+                             nullptr),
               BCE4J_ERROR_INVALID_OPTION);
     EXPECT_TRUE(contains(bce4j_last_error_message(), "options.reduction is 9")) << bce4j_last_error_message();
 
     bce4j_options_init(&o);
     o.pos_weight = weight;
     o.pos_weight_ndim = 0;
-    EXPECT_EQ(bce4j_cuda_bce(&o, BCE4J_FLOAT64, 2, p.shape, p.x, p.y, nullptr, nullptr, &p.reduced, nullptr,
-                             nullptr, nullptr),
+    EXPECT_EQ(bce4j_cuda_bce(&o, BCE4J_FLOAT64, 2, p.shape, p.x, p.y, nullptr, nullptr, &p.reduced, nullptr, nullptr,
+                             nullptr),
               BCE4J_ERROR_INVALID_OPTION);
     EXPECT_TRUE(contains(bce4j_last_error_message(), "pos_weight applies to the logits loss only"));
 }
@@ -141,8 +141,8 @@ TEST(CudaAvailability, WhatTheCudaPathDoesNotDoYetIsAnOptionError) {
     EXPECT_STREQ(bce4j_last_error_message(), "options.grad_pos_weight is not supported on the CUDA path yet");
 
     const uint16_t half[6] = {};
-    EXPECT_EQ(bce4j_cuda_bce_with_logits(nullptr, BCE4J_FLOAT16, 2, p.shape, half, half, nullptr, nullptr,
-                                         &p.reduced, nullptr, nullptr, nullptr),
+    EXPECT_EQ(bce4j_cuda_bce_with_logits(nullptr, BCE4J_FLOAT16, 2, p.shape, half, half, nullptr, nullptr, &p.reduced,
+                                         nullptr, nullptr, nullptr),
               BCE4J_ERROR_INVALID_OPTION);
     EXPECT_STREQ(bce4j_last_error_message(), "dtype float16 is not supported on the CUDA path yet");
     EXPECT_EQ(bce4j_cuda_bce_host(nullptr, BCE4J_BFLOAT16, 2, p.shape, half, half, nullptr, nullptr, &p.reduced,

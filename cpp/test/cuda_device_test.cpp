@@ -167,8 +167,8 @@ TEST_F(CudaDevice, SixteenMillionFloatsTwiceGiveTheSameBitsAndTheCpuMean) {
     const std::vector<float> x = uniform<float>(n, -8, 8, 7), y = labels<float>(n, 8);
     DeviceArray<float> dx(x), dy(y), grad(n);
     double first = 0, second = 0, cpu = 0;
-    ASSERT_EQ(bce4j_cuda_bce_with_logits(nullptr, BCE4J_FLOAT32, 1, shape, dx.get(), dy.get(), nullptr, nullptr,
-                                         &first, grad.get(), nullptr, nullptr),
+    ASSERT_EQ(bce4j_cuda_bce_with_logits(nullptr, BCE4J_FLOAT32, 1, shape, dx.get(), dy.get(), nullptr, nullptr, &first,
+                                         grad.get(), nullptr, nullptr),
               BCE4J_OK)
         << bce4j_last_error_message();
     const std::vector<float> first_grad = grad.download();
@@ -182,8 +182,7 @@ TEST_F(CudaDevice, SixteenMillionFloatsTwiceGiveTheSameBitsAndTheCpuMean) {
                                     cpu_grad.data(), nullptr),
               BCE4J_OK);
     EXPECT_NEAR(first, cpu, 1e-5 * std::fabs(cpu));
-    EXPECT_TRUE(
-        all_close(first_grad, cpu_grad, grad_input_scales<float>(x, y, {}, {}, 1, 1.0L / n), kFloatTolerance));
+    EXPECT_TRUE(all_close(first_grad, cpu_grad, grad_input_scales<float>(x, y, {}, {}, 1, 1.0L / n), kFloatTolerance));
 }
 
 TEST_F(CudaDevice, OutOfRangeProbabilitiesAreReportedAsOnTheCpu) {
@@ -194,9 +193,9 @@ TEST_F(CudaDevice, OutOfRangeProbabilitiesAreReportedAsOnTheCpu) {
     y[4000] = -1;
     DeviceArray<double> dx(x), dy(y);
     double loss = 0;
-    ASSERT_EQ(bce4j_bce(nullptr, BCE4J_FLOAT64, 1, shape, x.data(), y.data(), nullptr, nullptr, &loss, nullptr,
-                        nullptr),
-              BCE4J_ERROR_OUT_OF_RANGE);
+    ASSERT_EQ(
+        bce4j_bce(nullptr, BCE4J_FLOAT64, 1, shape, x.data(), y.data(), nullptr, nullptr, &loss, nullptr, nullptr),
+        BCE4J_ERROR_OUT_OF_RANGE);
     const std::string cpu_message = bce4j_last_error_message();
     ASSERT_EQ(bce4j_cuda_bce(nullptr, BCE4J_FLOAT64, 1, shape, dx.get(), dy.get(), nullptr, nullptr, &loss, nullptr,
                              nullptr, nullptr),

@@ -157,7 +157,8 @@ TEST(CudaElementPass, Float64IsTheScalarReferenceBitForBit) {
         if (std::isnan(want) ? std::isnan(got) : got == want) return ::testing::AssertionSuccess();
         return ::testing::AssertionFailure() << got << " vs " << want << " (terms " << terms << ")";
     }
-    return close(got, want, terms, 16 * std::numeric_limits<float>::epsilon(), std::numeric_limits<float>::denorm_min());
+    return close(got, want, terms, 16 * std::numeric_limits<float>::epsilon(),
+                 std::numeric_limits<float>::denorm_min());
 }
 
 // float32: computed in float (elements with a non-finite result again in double), within 16 epsilons of the
@@ -172,9 +173,9 @@ TEST(CudaElementPass, Float32IsWithinSixteenEpsilonsOfTheScalarReference) {
                     for (float p : {1.0f, 3.0f, 0.0f}) {
                         const ElementValues<float> want = reference<float>(o, x, y, w, p, 1.0f);
                         const ElementValues<float> got = bce4j::cuda::element_values(a, x, y, w, p, 1.0f, 0.0);
-                        SCOPED_TRACE(testing::Message() << "probabilities " << o.probabilities << " paddle "
-                                                        << o.paddle_legacy << " focal " << o.focal << " x " << x
-                                                        << " y " << y << " w " << w << " p " << p);
+                        SCOPED_TRACE(testing::Message()
+                                     << "probabilities " << o.probabilities << " paddle " << o.paddle_legacy
+                                     << " focal " << o.focal << " x " << x << " y " << y << " w " << w << " p " << p);
                         ASSERT_EQ(got.invalid, want.invalid);
                         if (want.invalid) continue;
                         const Magnitudes m = term_magnitudes(element_params(o), x, y, w, p, 1.0);
@@ -203,8 +204,8 @@ TEST(CudaElementPass, ReducedCallsTakeTheUpstreamScaleInDouble) {
 // Every flat index's weight and pos_weight offsets under the plan are the numpy broadcast's.
 TEST(CudaElementPass, OperandOffsetsFollowTheBroadcastPlan) {
     const std::vector<int64_t> input = {3, 1, 4, 5};
-    const std::vector<std::vector<int64_t>> operands = {{3, 1, 4, 5}, {5}, {4, 1}, {3, 1, 1, 1}, {1}, {}, {1, 4, 5},
-                                                        {3, 1, 1, 5}};
+    const std::vector<std::vector<int64_t>> operands = {{3, 1, 4, 5}, {5}, {4, 1},    {3, 1, 1, 1},
+                                                        {1},          {},  {1, 4, 5}, {3, 1, 1, 5}};
     for (const auto& w : operands) {
         for (const auto& p : operands) {
             const bce4j::ShapeRef in{static_cast<int32_t>(input.size()), input.data()};

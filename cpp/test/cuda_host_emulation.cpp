@@ -23,13 +23,14 @@ int32_t run(const DeviceCall& call, DeviceOutcome* out) {
         int64_t n = 0;
         const T* operand = static_cast<const T*>(denominator_operand(call, &n));
         double total = 0.0;
-        for (int64_t i = 0; i < n; ++i) total += denominator_term(call.denominator, operand[i], call.params.ignored_target);
+        for (int64_t i = 0; i < n; ++i)
+            total += denominator_term(call.denominator, operand[i], call.params.ignored_target);
         denominator = denominator_from_total(call.denominator, call.count, call.weight_count, total);
     }
     const PassArgs<T> args = pass_args<T>(call);
-    const double upstream =
-        !call.grad_output_per_element && call.grad_output ? static_cast<double>(*static_cast<const T*>(call.grad_output))
-                                                          : 1.0;
+    const double upstream = !call.grad_output_per_element && call.grad_output
+                                ? static_cast<double>(*static_cast<const T*>(call.grad_output))
+                                : 1.0;
     const double grad_scale = normalise(upstream, denominator, call.zero_for_zero_denominator);
     double sum = 0.0;
     out->first_invalid = -1;

@@ -72,8 +72,7 @@ Outcome<T> call(const Problem<T>& p, Where where) {
     const bool logits = p.kind == Loss::kLogits;
     const auto fn = where == Where::kCpu ? (logits ? bce4j_bce_with_logits : bce4j_bce)
                                          : (logits ? bce4j_cuda_bce_with_logits_host : bce4j_cuda_bce_host);
-    r.status = fn(&o, dtype_of<T>(), static_cast<int32_t>(p.shape.size()), shape, in, tg, go, loss, &r.reduced, gi,
-                  gt);
+    r.status = fn(&o, dtype_of<T>(), static_cast<int32_t>(p.shape.size()), shape, in, tg, go, loss, &r.reduced, gi, gt);
     r.message = bce4j_last_error_message();
     return r;
 }
@@ -270,9 +269,12 @@ Problem<T> problem(Loss kind, std::vector<int64_t> shape, uint64_t seed) {
     return p;
 }
 
-const int32_t kAllReductions[] = {BCE4J_REDUCTION_NONE,           BCE4J_REDUCTION_MEAN,
-                                  BCE4J_REDUCTION_SUM,            BCE4J_REDUCTION_MEAN_BY_WEIGHT,
-                                  BCE4J_REDUCTION_MEAN_BY_NONZERO_WEIGHT, BCE4J_REDUCTION_MEAN_VALID};
+const int32_t kAllReductions[] = {BCE4J_REDUCTION_NONE,
+                                  BCE4J_REDUCTION_MEAN,
+                                  BCE4J_REDUCTION_SUM,
+                                  BCE4J_REDUCTION_MEAN_BY_WEIGHT,
+                                  BCE4J_REDUCTION_MEAN_BY_NONZERO_WEIGHT,
+                                  BCE4J_REDUCTION_MEAN_VALID};
 
 template <typename T>
 class CudaLoss : public ::testing::Test {
@@ -294,8 +296,8 @@ TYPED_TEST(CudaLoss, EveryReductionWithAndWithoutUpstreamGradient) {
                     p.grad_output = reduction == BCE4J_REDUCTION_NONE ? uniform<T>(37 * 29, -2, 2, 12)
                                                                       : std::vector<T>{static_cast<T>(-0.75)};
                 }
-                SCOPED_TRACE(testing::Message() << "probabilities " << (kind == Loss::kProbabilities)
-                                                << " reduction " << reduction << " upstream " << upstream);
+                SCOPED_TRACE(testing::Message() << "probabilities " << (kind == Loss::kProbabilities) << " reduction "
+                                                << reduction << " upstream " << upstream);
                 expect_cuda_matches_cpu(p);
             }
         }
@@ -332,8 +334,8 @@ TYPED_TEST(CudaLoss, NormalisedMeansWithZeroWeightsAndIgnoredTargets) {
             p.options.ignore_index = -100;
             for (size_t i = 0; i < p.target.size(); i += 7) p.target[i] = -100;
             p.options.reduction = reduction;
-            SCOPED_TRACE(testing::Message() << "probabilities " << (kind == Loss::kProbabilities) << " reduction "
-                                            << reduction);
+            SCOPED_TRACE(testing::Message()
+                         << "probabilities " << (kind == Loss::kProbabilities) << " reduction " << reduction);
             expect_cuda_matches_cpu(p);
         }
     }
@@ -421,7 +423,8 @@ TYPED_TEST(CudaLoss, ExtremeAndNonFiniteValues) {
     }
     for (int variant = 0; variant < 4; ++variant) {
         Problem<T> q = p;
-        if (variant >= 1) q.weight = Tensor<T>{{static_cast<int64_t>(targets.size())}, {0, 1, 2, inf, nan, 0.5, 1, 0, 3}};
+        if (variant >= 1)
+            q.weight = Tensor<T>{{static_cast<int64_t>(targets.size())}, {0, 1, 2, inf, nan, 0.5, 1, 0, 3}};
         if (variant >= 2) q.pos_weight = Tensor<T>{{1}, {2.5}};
         if (variant == 3) {
             q.options.has_focal = 1;
@@ -467,13 +470,13 @@ TYPED_TEST(CudaLoss, ShapesFromEmptyToSeveralGridsOfElements) {
     using T = TypeParam;
     // 4194304 float32 elements fill the largest grid once (4096 blocks of 256 threads, 4 elements each); one more
     // makes the grid-stride loop go round again, and a remainder leaves a partial vector.
-    const std::vector<std::vector<int64_t>> shapes = {{},        {0},       {3, 0, 2}, {1},  {2},   {3},
-                                                      {5},       {7, 1},    {1024},    {1025}, {2, 3, 5, 7},
-                                                      {4194305}, {2097153, 2}};
+    const std::vector<std::vector<int64_t>> shapes = {
+        {}, {0}, {3, 0, 2}, {1}, {2}, {3}, {5}, {7, 1}, {1024}, {1025}, {2, 3, 5, 7}, {4194305}, {2097153, 2}};
     uint64_t seed = 90;
     for (const auto& shape : shapes) {
         for (int32_t reduction : kAllReductions) {
-            if (numel(shape) > 100000 && reduction != BCE4J_REDUCTION_MEAN && reduction != BCE4J_REDUCTION_NONE) continue;
+            if (numel(shape) > 100000 && reduction != BCE4J_REDUCTION_MEAN && reduction != BCE4J_REDUCTION_NONE)
+                continue;
             Problem<T> p = problem<T>(Loss::kLogits, shape, ++seed);
             p.options.reduction = reduction;
             SCOPED_TRACE(testing::Message() << "shape " << shape_str(shape) << " reduction " << reduction);

@@ -41,7 +41,7 @@ constexpr int kMantissaBits = std::is_same_v<S, Float16> ? 10 : 7;
 template <typename S>
 constexpr int kBias = (1 << (kExponentBits<S> - 1)) - 1;
 template <typename S>
-constexpr uint16_t kInfinityBits = static_cast<uint16_t>(((1 << kExponentBits<S>) - 1) << kMantissaBits<S>);
+constexpr uint16_t kInfinityBits = static_cast<uint16_t>(((1 << kExponentBits<S>)-1) << kMantissaBits<S>);
 
 template <typename S>
 const char* name_of() {
@@ -56,10 +56,10 @@ bool is_nan_bits(uint16_t bits) {
 // (-1)^s * 2^(e - bias) * 1.m, or 2^(1 - bias) * 0.m for e = 0.
 template <typename S>
 double value_of(uint16_t bits) {
-    const int exponent = (bits >> kMantissaBits<S>) & ((1 << kExponentBits<S>) - 1);
-    const int mantissa = bits & ((1 << kMantissaBits<S>) - 1);
+    const int exponent = (bits >> kMantissaBits<S>)&((1 << kExponentBits<S>)-1);
+    const int mantissa = bits & ((1 << kMantissaBits<S>)-1);
     const double sign = (bits & 0x8000) ? -1.0 : 1.0;
-    if (exponent == (1 << kExponentBits<S>) - 1) return mantissa ? kNaN : sign * kInf;
+    if (exponent == (1 << kExponentBits<S>)-1) return mantissa ? kNaN : sign * kInf;
     if (exponent == 0) return sign * std::ldexp(mantissa, 1 - kBias<S> - kMantissaBits<S>);
     return sign * std::ldexp(mantissa + (1 << kMantissaBits<S>), exponent - kBias<S> - kMantissaBits<S>);
 }
@@ -192,8 +192,8 @@ std::vector<float> narrowing_cases() {
     const std::vector<double>& m = magnitudes<S>();
     for (size_t k = 0; k + 1 < m.size(); k += 1 + gen() % 7) {
         const float midpoint = static_cast<float>((m[k] + m[k + 1]) / 2);  // exact in float
-        for (float f : {midpoint, std::nextafter(midpoint, 0.0f), std::nextafter(midpoint, 1e30f),
-                        static_cast<float>(m[k])}) {
+        for (float f :
+             {midpoint, std::nextafter(midpoint, 0.0f), std::nextafter(midpoint, 1e30f), static_cast<float>(m[k])}) {
             v.push_back(f);
             v.push_back(-f);
         }
@@ -278,13 +278,14 @@ double at(const std::vector<S>& v, size_t i) {
                                                 : ::testing::AssertionFailure() << "got " << got << ", want " << w;
     }
     if (!std::isfinite(terms)) {  // non-finite terms give no tolerance: the value itself must match
-        return got == w ? ::testing::AssertionSuccess()
-                        : ::testing::AssertionFailure() << "got " << got << ", want " << w << " (terms " << terms << ")";
+        return got == w
+                   ? ::testing::AssertionSuccess()
+                   : ::testing::AssertionFailure() << "got " << got << ", want " << w << " (terms " << terms << ")";
     }
     const double slack = rel * std::max(std::fabs(w), terms);
     const double top = std::fabs(w) + slack;
-    const double half = std::ldexp(1.0, std::max(top > 0 ? std::ilogb(top) : min_exponent, min_exponent) -
-                                            mantissa_bits - 1);
+    const double half =
+        std::ldexp(1.0, std::max(top > 0 ? std::ilogb(top) : min_exponent, min_exponent) - mantissa_bits - 1);
     if (std::isinf(got)) {
         // Overflow: only where the value is beyond the largest finite one.
         const double largest = std::ldexp(2.0 - std::ldexp(1.0, -mantissa_bits), 1 - min_exponent);
@@ -317,9 +318,10 @@ struct KernelCase {
 
 template <typename S>
 void kernel_matches_reference(const KernelTable& t, const KernelCase& c, uint64_t seed) {
-    SCOPED_TRACE(std::string(name_of<S>()) + (c.logits ? " logits" : " probabilities") + " n=" +
-                 std::to_string(c.n) + " weight=" + std::to_string(static_cast<int>(c.weight)) + " pos_weight=" +
-                 std::to_string(static_cast<int>(c.pos_weight)) + " upstream=" + std::to_string(c.upstream_per_element));
+    SCOPED_TRACE(std::string(name_of<S>()) + (c.logits ? " logits" : " probabilities") + " n=" + std::to_string(c.n) +
+                 " weight=" + std::to_string(static_cast<int>(c.weight)) +
+                 " pos_weight=" + std::to_string(static_cast<int>(c.pos_weight)) +
+                 " upstream=" + std::to_string(c.upstream_per_element));
     const size_t n = static_cast<size_t>(c.n);
     const auto x = stored<S>(c.logits ? bce4j_test::uniform<double>(c.n, -12, 12, seed)
                                       : bce4j_test::uniform<double>(c.n, 0.001, 0.999, seed));
@@ -355,8 +357,8 @@ void kernel_matches_reference(const KernelTable& t, const KernelCase& c, uint64_
     for (size_t i = 0; i < n; ++i) {
         const double wi = operand(c.weight, w, i), pi = operand(c.pos_weight, p, i);
         const double gi = c.upstream_per_element ? at(g, i) : grad_scale;
-        const bce4j_test::RefTerms ref = c.logits ? bce4j_test::ref_logits(at(x, i), at(y, i), pi)
-                                                  : bce4j_test::ref_bce(at(x, i), at(y, i));
+        const bce4j_test::RefTerms ref =
+            c.logits ? bce4j_test::ref_logits(at(x, i), at(y, i), pi) : bce4j_test::ref_bce(at(x, i), at(y, i));
         sum += wi * ref.loss;
         sum_terms += std::fabs(wi) * ref.loss_scale;
         const double loss_terms = static_cast<double>(std::fabs(wi) * ref.loss_scale);
@@ -471,7 +473,7 @@ double load_value(T v) {
 }
 
 template <typename T>
-constexpr bce4j_dtype kDtype = std::is_same_v<T, double>     ? BCE4J_FLOAT64
+constexpr bce4j_dtype kDtype = std::is_same_v<T, double>    ? BCE4J_FLOAT64
                                : std::is_same_v<T, Float16> ? BCE4J_FLOAT16
                                                             : BCE4J_BFLOAT16;
 
@@ -549,9 +551,7 @@ double reduction_denominator(const Spec& s) {
     const int64_t n = bce4j_test::numel(s.shape);
     double d = 1;
     switch (s.reduction) {
-        case BCE4J_REDUCTION_MEAN:
-            d = static_cast<double>(n);
-            break;
+        case BCE4J_REDUCTION_MEAN: d = static_cast<double>(n); break;
         case BCE4J_REDUCTION_MEAN_BY_WEIGHT:
         case BCE4J_REDUCTION_MEAN_BY_NONZERO_WEIGHT:
             d = s.weight ? 0 : static_cast<double>(n);
@@ -762,8 +762,8 @@ TEST(HalfStorageApi, Extremes) {
         const double smallest = magnitudes<S>()[1];
         Spec s;
         s.reduction = BCE4J_REDUCTION_NONE;
-        s.input = {kInf, -kInf, kNaN, largest, -largest, smallest, -smallest, 0, -0.0, 3e38, -3e38, 20, -20, 60000,
-                   1e-6, -1e-6};
+        s.input = {kInf, -kInf, kNaN,  largest, -largest, smallest, -smallest, 0,
+                   -0.0, 3e38,  -3e38, 20,      -20,      60000,    1e-6,      -1e-6};
         s.target = {1, 0, 0.5, 0, 1, 1, 0, 0.5, 1, 1, 0, 0, 1, 0.5, kNaN, 0.25};
         s.shape = {static_cast<int64_t>(s.input.size())};
         expect_rounded_float64<S>(s);

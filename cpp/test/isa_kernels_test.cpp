@@ -1,7 +1,7 @@
 // Every SIMD kernel table against the scalar reference, directly through the KernelTable (no C API): every tail
 // length, unaligned pointers, constant and per-element weights, both pos_weight modes, each output present or
-// absent, extremes, the first invalid probability at every position, and the runtime choice of the table. An instruction set that is
-// not compiled in or that this CPU lacks is reported as skipped.
+// absent, extremes, the first invalid probability at every position, and the runtime choice of the table. An
+// instruction set that is not compiled in or that this CPU lacks is reported as skipped.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -83,10 +83,10 @@ Inputs<T> random_inputs(Kind kind, int64_t n, uint64_t seed) {
     std::mt19937_64 gen(seed);
     const size_t size = static_cast<size_t>(n + 1);
     Inputs<T> in;
-    const std::vector<double> logits_special = {0.0, -0.0, 1e4, -1e4, 88, -88, 745, -745, 40, -40, kInf, -kInf,
-                                                kNaN, 1e-30, -1e-30, 16.5, -16.5};
-    const std::vector<double> probability_special = {0.0, -0.0, 1.0, 1e-40, 1e-300, 4.9e-324, 1e-7, 1 - 1e-7,
-                                                     0.5, 1 - 1e-16, kNaN, 3.7e-44};
+    const std::vector<double> logits_special = {0.0, -0.0, 1e4,   -1e4, 88,    -88,    745,  -745, 40,
+                                                -40, kInf, -kInf, kNaN, 1e-30, -1e-30, 16.5, -16.5};
+    const std::vector<double> probability_special = {0.0,  -0.0,     1.0, 1e-40,     1e-300, 4.9e-324,
+                                                     1e-7, 1 - 1e-7, 0.5, 1 - 1e-16, kNaN,   3.7e-44};
     const std::vector<double> label_special = {0.0, 1.0, 0.0, 1.0, 0.5, kNaN};
     for (size_t i = 0; i < size; ++i) {
         in.x.push_back(kind == Kind::kLogits ? mixed<T>(gen, -20, 20, logits_special)
@@ -163,19 +163,20 @@ template <typename T>
 ::testing::AssertionResult agrees(T got, T want, double term_magnitude, Worst& worst, const std::string& where) {
     if ((std::isnan(got) && std::isnan(want)) || got == want) return ::testing::AssertionSuccess();
     if (std::isnan(got) || std::isnan(want) || std::isinf(got) || std::isinf(want) || !std::isfinite(term_magnitude)) {
-        return ::testing::AssertionFailure() << "got " << got << ", want " << want << " (terms " << term_magnitude << ")";
+        return ::testing::AssertionFailure()
+               << "got " << got << ", want " << want << " (terms " << term_magnitude << ")";
     }
     const double error = std::fabs(static_cast<double>(got) - static_cast<double>(want));
-    const double epsilons = error / std::max(std::fabs(static_cast<double>(want)), term_magnitude) /
-                            std::numeric_limits<T>::epsilon();
+    const double epsilons =
+        error / std::max(std::fabs(static_cast<double>(want)), term_magnitude) / std::numeric_limits<T>::epsilon();
     if (epsilons > worst.value) worst = {epsilons, where};
     // Below the normal range relative accuracy means nothing: the vector exponential may flush an underflowing
     // result (exp(-745) in float64) to 0 where the reference keeps a few denormals.
     if (epsilons <= kAllowedEpsilons<T> || error < std::numeric_limits<T>::min()) {
         return ::testing::AssertionSuccess();
     }
-    return ::testing::AssertionFailure() << std::scientific << "got " << got << ", want " << want << " ("
-                                         << epsilons << " epsilons of the terms)";
+    return ::testing::AssertionFailure() << std::scientific << "got " << got << ", want " << want << " (" << epsilons
+                                         << " epsilons of the terms)";
 }
 
 // The magnitudes of the terms making up element i's outputs (see agrees).
@@ -208,8 +209,8 @@ void expect_same_as_reference(const KernelTable& table, const RunSpec& s, const 
         for (size_t i = 0; i < g.size(); ++i) {
             const bool written = static_cast<int64_t>(i) >= s.offset && static_cast<int64_t>(i) < s.offset + end &&
                                  (s.outputs >> k & 1u);
-            const std::string where = std::string(names[k]) + "[" + std::to_string(i) + "] (x=" +
-                                      std::to_string(in.x[i]) + ", y=" + std::to_string(in.y[i]) + ") of " +
+            const std::string where = std::string(names[k]) + "[" + std::to_string(i) +
+                                      "] (x=" + std::to_string(in.x[i]) + ", y=" + std::to_string(in.y[i]) + ") of " +
                                       describe(s);
             if (!written) {
                 ASSERT_EQ(g[i], static_cast<T>(kSentinel)) << where << ": written but should not be";
@@ -242,7 +243,8 @@ protected:
     const KernelTable* table_ = nullptr;
 };
 
-INSTANTIATE_TEST_SUITE_P(, IsaKernels, ::testing::Values("avx2", "avx512"), [](const auto& info) { return info.param; });
+INSTANTIATE_TEST_SUITE_P(, IsaKernels, ::testing::Values("avx2", "avx512"),
+                         [](const auto& info) { return info.param; });
 
 // Every combination of operands, outputs and (logits) pos_weight modes on every run length from 0 to 32 (every
 // tail, several vectors), aligned and misaligned.

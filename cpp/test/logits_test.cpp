@@ -35,8 +35,7 @@ TEST(LogitsClosedForm, ZeroLogitGivesLog2WhateverTheTarget) {
     // softplus(0) = log 2, and at x = 0 the loss is (1 + (p-1)y) log 2, grad 0.5*(1+(p-1)y) - p*y, grad_target
     // (p-1) log 2.
     const double ln2 = std::log(2.0);
-    const auto r = logits_none<double>({0, 0, 0, 0, 0}, {0.5, 0, 1, 0.5, 1},
-                                       Tensor<double>{{5}, {1, 1, 1, 3, 3}});
+    const auto r = logits_none<double>({0, 0, 0, 0, 0}, {0.5, 0, 1, 0.5, 1}, Tensor<double>{{5}, {1, 1, 1, 3, 3}});
     ASSERT_EQ(r.status, BCE4J_OK) << r.message;
     const double want_loss[] = {ln2, ln2, ln2, 2 * ln2, 3 * ln2};
     const double want_gi[] = {0.0, 0.5, -0.5, 0.5 * 2 - 1.5, 0.5 * 3 - 3};
@@ -70,8 +69,8 @@ TEST(LogitsClosedForm, ConfidentCorrectPredictionsHaveTinyButExactLoss) {
 
 TEST(LogitsClosedForm, ZeroWeightMasksAndZeroPosWeightDropsPositives) {
     // weight 0 masks an element entirely (finite logits); pos_weight 0 removes the positive term: y=1 gives 0.
-    const auto r = logits_none<double>({3, -1.5, 0.7}, {1, 1, 0}, Tensor<double>{{3}, {1, 0, 0}},
-                                       Tensor<double>{{3}, {0, 1, 1}});
+    const auto r =
+        logits_none<double>({3, -1.5, 0.7}, {1, 1, 0}, Tensor<double>{{3}, {1, 0, 0}}, Tensor<double>{{3}, {0, 1, 1}});
     ASSERT_EQ(r.status, BCE4J_OK) << r.message;
     EXPECT_EQ(r.loss[0], 0.0);
     EXPECT_EQ(r.grad_input[0], 0.0);
@@ -129,8 +128,8 @@ TEST(LogitsSeedExample, Float64MeanWithin1e15OfExact) {
     EXPECT_TRUE(close(r.loss[0], exact, 0, 1e-15));
     EXPECT_NEAR(r.reduced, 0.45618813, 5e-9);
     // The brief's textbook formula gives the same number (sanity check of the reference itself).
-    const LD textbook = (ref_logits_loss_textbook(5, 1, 1) + ref_logits_loss_textbook(1, 0, 1) +
-                         ref_logits_loss_textbook(3, 1, 1)) / 3;
+    const LD textbook =
+        (ref_logits_loss_textbook(5, 1, 1) + ref_logits_loss_textbook(1, 0, 1) + ref_logits_loss_textbook(3, 1, 1)) / 3;
     EXPECT_LT(std::fabs(textbook - exact), 1e-17L);
     const LD x[] = {5, 1, 3}, y[] = {1, 0, 1};
     for (int i = 0; i < 3; ++i) {
@@ -145,7 +144,7 @@ template <typename T>
 Call<T> multilabel_4x7(int32_t reduction) {
     Call<T> c;
     c.shape = {4, 7};
-    c.input = {0.5,  -1.2, 2.3,  -0.7, 1.1, -2.5, 0.0,  3.2, -0.4, 0.9,  -1.8, 0.3, 1.7,  -3.1,
+    c.input = {0.5,  -1.2, 2.3,  -0.7, 1.1, -2.5, 0.0, 3.2, -0.4, 0.9,  -1.8, 0.3, 1.7,  -3.1,
                -0.6, 2.2,  -1.4, 0.8,  0.0, -0.9, 2.7, 1.5, -2.2, -0.1, 0.6,  4.0, -0.3, 1.9};
     c.target = {1, 0, 1, 0, 1, 0, 1, 0, 1, 1, 0, 0, 1, 0, 1, 1, 0, 0, 1, 1, 0, 0, 0.3, 1, 0.8, 1, 0, 1};
     c.weight = Tensor<T>{{7}, {1.0, 0.5, 2.0, 1.5, 0.25, 1.0, 3.0}};
@@ -234,8 +233,8 @@ INSTANTIATE_TEST_SUITE_P(
         BroadcastCase{{3, 4, 5}, Shape{3, 1, 1}, Shape{1, 4, 1}}, BroadcastCase{{3, 4, 5}, Shape{}, Shape{3, 4, 1}},
         BroadcastCase{{3, 4, 5}, Shape{1, 4, 5}, std::nullopt},
         // size-1 input dims, 4-d
-        BroadcastCase{{1, 4, 1, 5}, Shape{5}, Shape{4, 1, 1}}, BroadcastCase{{2, 3, 1, 4}, Shape{2, 1, 1, 4}, Shape{3, 1, 1}},
-        BroadcastCase{{7}, Shape{7}, Shape{1}}));
+        BroadcastCase{{1, 4, 1, 5}, Shape{5}, Shape{4, 1, 1}},
+        BroadcastCase{{2, 3, 1, 4}, Shape{2, 1, 1, 4}, Shape{3, 1, 1}}, BroadcastCase{{7}, Shape{7}, Shape{1}}));
 
 // ---- Reductions, upstream gradient and outputs ---------------------------------------------------------------------
 
@@ -495,13 +494,14 @@ TEST(LogitsExtremes, InfiniteLogitsGiveTheTrueLimitNotNaN) {
         double x, y, p, loss, gi, gt;
     };
     const Row rows[] = {
-        {kInf, 1, 1, 0, 0, -kInf},     {kInf, 0, 1, kInf, 1, -kInf},   {-kInf, 0, 1, 0, 0, kInf},
+        {kInf, 1, 1, 0, 0, -kInf},     {kInf, 0, 1, kInf, 1, -kInf},     {-kInf, 0, 1, 0, 0, kInf},
         {-kInf, 1, 1, kInf, -1, kInf}, {kInf, 0.5, 1, kInf, 0.5, -kInf}, {-kInf, 0.5, 1, kInf, -0.5, kInf},
-        {kInf, 1, 3, 0, 0, -kInf},     {-kInf, 1, 3, kInf, -3, kInf},  {-kInf, 0, 3, 0, 0, kInf},
+        {kInf, 1, 3, 0, 0, -kInf},     {-kInf, 1, 3, kInf, -3, kInf},    {-kInf, 0, 3, 0, 0, kInf},
     };
     for (const Row& row : rows) {
         for (int dtype = 0; dtype < 2; ++dtype) {
-            SCOPED_TRACE(::testing::Message() << "x=" << row.x << " y=" << row.y << " p=" << row.p << " dtype=" << dtype);
+            SCOPED_TRACE(::testing::Message()
+                         << "x=" << row.x << " y=" << row.y << " p=" << row.p << " dtype=" << dtype);
             double loss, gi, gt;
             if (dtype == 0) {
                 const auto r = logits_none<float>({static_cast<float>(row.x)}, {static_cast<float>(row.y)},
@@ -572,7 +572,7 @@ TEST(LogitsGradient, MatchesCentralDifferencesInInputAndTarget) {
     Call<double> c;
     c.shape = {20, 6};
     c.input = uniform<double>(n, -5, 5, 51);
-    c.target = uniform<double>(n, 0, 1, 52);  // soft labels everywhere
+    c.target = uniform<double>(n, 0, 1, 52);                               // soft labels everywhere
     for (int64_t i = 0; i < n; i += 10) c.target[i] = i % 20 ? 1.0 : 0.0;  // and a few hard ones
     c.weight = random_operand<double>({6}, 0.2, 2, 53);
     c.pos_weight = random_operand<double>({20, 1}, 0.3, 4, 54);

@@ -149,7 +149,7 @@ void check_bce_case(const Shape& shape, const std::optional<Shape>& weight, int3
 
 TEST(BceValues, MatchReferenceForWeightShapesAndReductions) {
     const std::vector<std::pair<Shape, std::optional<Shape>>> cases = {
-        {{5, 6}, std::nullopt}, {{5, 6}, Shape{6}},       {{5, 6}, Shape{5, 1}}, {{5, 6}, Shape{}},
+        {{5, 6}, std::nullopt}, {{5, 6}, Shape{6}},          {{5, 6}, Shape{5, 1}},    {{5, 6}, Shape{}},
         {{5, 6}, Shape{5, 6}},  {{2, 3, 4}, Shape{2, 1, 4}}, {{2, 3, 4}, Shape{3, 1}}, {{}, Shape{}},
     };
     for (const auto& [shape, weight] : cases) {

@@ -71,12 +71,14 @@ inline Magnitudes term_magnitudes(const bce4j::ElementParams& o, double x, doubl
             const double log_sigmoid_minus_x = (negative ? 0 : f.magnitude) + f.log_term;
             const double log_terms = log_sigmoid_x + log_sigmoid_minus_x + (y > 0 ? fabs(std::log(y)) : 0) +
                                      (y < 1 ? fabs(std::log1p(-y)) : 0);
-            const double m = bce4j::math::log_add_exp(-((negative ? parts.magnitude : 0) + parts.log_term) + std::log1p(-y),
-                                                      -((negative ? 0 : parts.magnitude) + parts.log_term) + std::log(y));
+            const double m =
+                bce4j::math::log_add_exp(-((negative ? parts.magnitude : 0) + parts.log_term) + std::log1p(-y),
+                                         -((negative ? 0 : parts.magnitude) + parts.log_term) + std::log(y));
             const double gamma = o.focal_gamma;
             if (gamma > 0 && m == -std::numeric_limits<double>::infinity()) return {0, 0, 0};  // exact zeros
             const bool has_alpha = !(o.focal_alpha < 0);
-            const double alpha_t = has_alpha ? times(fabs(o.focal_alpha), ay) + times(fabs(1 - o.focal_alpha), one_minus_y) : 1;
+            const double alpha_t =
+                has_alpha ? times(fabs(o.focal_alpha), ay) + times(fabs(1 - o.focal_alpha), one_minus_y) : 1;
             const double modulation = (gamma == 0 ? 1 : std::exp(gamma * m)) * (1 + gamma * log_terms);
             const double bce_loss = o.paddle_legacy ? bce4j::math::logits_terms_paddle_legacy(parts, y, p).loss
                                                     : bce4j::math::logits_terms(parts, y, p).loss;

@@ -60,8 +60,12 @@ inline RefTerms ref_logits(LD x, LD y, LD p) {
     const LD gi_neg = p * y * ref_sigmoid(-x);
     const LD gt_pos = p * ref_softplus(-x);
     const LD gt_neg = ref_softplus(x);
-    return {a + b,           gi_pos - gi_neg,         gt_pos - gt_neg,
-            std::fabs(a) + std::fabs(b), std::fabs(gi_pos) + std::fabs(gi_neg), std::fabs(gt_pos) + std::fabs(gt_neg)};
+    return {a + b,
+            gi_pos - gi_neg,
+            gt_pos - gt_neg,
+            std::fabs(a) + std::fabs(b),
+            std::fabs(gi_pos) + std::fabs(gi_neg),
+            std::fabs(gt_pos) + std::fabs(gt_neg)};
 }
 
 // The brief's textbook form w*[(1-y)*x + (1+(p-1)*y)*(max(-x,0) + log1p(exp(-|x|)))], accurate for moderate x.
@@ -81,8 +85,8 @@ inline RefTerms ref_bce(LD x, LD y) {
     const LD loss = a + b;
     const LD var = std::max(x * (1 - x), kBceEps);
     const LD gi = (x - y) / var;
-    return {loss, gi, log_1mx - log_x, std::fabs(a) + std::fabs(b), std::fabs(gi),
-            std::fabs(log_1mx) + std::fabs(log_x)};
+    return {
+        loss, gi, log_1mx - log_x, std::fabs(a) + std::fabs(b), std::fabs(gi), std::fabs(log_1mx) + std::fabs(log_x)};
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -148,7 +152,7 @@ struct Call {
     int32_t reduction = BCE4J_REDUCTION_MEAN;
     int32_t num_threads = 0;
     int32_t pos_weight_mode = BCE4J_POS_WEIGHT_TORCH;  // expected() assumes TORCH
-    std::optional<std::vector<T>> grad_output;  // NONE: input-shaped; MEAN/SUM: one element; absent: NULL
+    std::optional<std::vector<T>> grad_output;         // NONE: input-shaped; MEAN/SUM: one element; absent: NULL
     bool want_loss = true, want_grad_input = true, want_grad_target = true;
 };
 
@@ -193,8 +197,7 @@ Outcome<T> run(const Call<T>& c) {
     void* gi = c.want_grad_input ? r.grad_input.data() : nullptr;
     void* gt = c.want_grad_target ? r.grad_target.data() : nullptr;
     const auto fn = c.kind == Loss::kLogits ? bce4j_bce_with_logits : bce4j_bce;
-    r.status = fn(&o, dtype_of<T>(), static_cast<int32_t>(c.shape.size()), shape, in, tg, go, loss, &r.reduced,
-                  gi, gt);
+    r.status = fn(&o, dtype_of<T>(), static_cast<int32_t>(c.shape.size()), shape, in, tg, go, loss, &r.reduced, gi, gt);
     r.message = bce4j_last_error_message();
     return r;
 }
@@ -228,8 +231,8 @@ Expected expected(const Call<T>& c) {
         const LD p =
             c.pos_weight ? static_cast<LD>(c.pos_weight->data[broadcast_source(c.shape, c.pos_weight->shape, i)]) : 1;
         const LD g = c.reduction == BCE4J_REDUCTION_NONE ? (c.grad_output ? (*c.grad_output)[i] : T(1)) : g_reduced;
-        const RefTerms t = c.kind == Loss::kLogits ? ref_logits(c.input[i], c.target[i], p)
-                                                   : ref_bce(c.input[i], c.target[i]);
+        const RefTerms t =
+            c.kind == Loss::kLogits ? ref_logits(c.input[i], c.target[i], p) : ref_bce(c.input[i], c.target[i]);
         e.loss[i] = w * t.loss;
         e.grad_input[i] = g * w * t.grad_input;
         e.grad_target[i] = g * w * t.grad_target;
@@ -330,7 +333,7 @@ inline int64_t ulp_distance(float a, float b) {
 // computed in double, otherwise within tolerance<float>() of the terms' magnitude (from `e`, the expected values
 // of the float64 call).
 inline void expect_float32_matches_float64(const std::vector<float>& f, const std::vector<double>& d,
-                                    const std::vector<LD>& scale, const char* what) {
+                                           const std::vector<LD>& scale, const char* what) {
     ASSERT_EQ(f.size(), d.size());
     for (size_t i = 0; i < f.size(); ++i) {
         if (float32_rounded_once()) {

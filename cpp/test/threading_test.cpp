@@ -82,7 +82,7 @@ struct OptionSet {
     int32_t reduction;
     bool ignore = false;  // every 7th target is the ignore index
     double smoothing = 0;
-    bool focal = false;   // logits only
+    bool focal = false;  // logits only
     int32_t pos_weight_mode = BCE4J_POS_WEIGHT_TORCH;
 };
 
@@ -198,18 +198,18 @@ TEST_P(ThreadCounts, EveryOptionBitIdenticalForEveryThreadCountAndRun) {
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Sizes, ThreadCounts,
-    ::testing::Values(Problem{{100003}, Shape{}, Shape{100003}},          // prime length, scalar weight
-                      Problem{{14287, 7}, Shape{7}, Shape{14287, 1}},     // rows cut by block boundaries
-                      Problem{{32768}, Shape{1}, std::nullopt},           // exactly the OpenMP threshold
-                      Problem{{1024, 1024}, Shape{1024}, Shape{1024, 1}}  // 1 << 20
-                      ));
+INSTANTIATE_TEST_SUITE_P(Sizes, ThreadCounts,
+                         ::testing::Values(Problem{{100003}, Shape{}, Shape{100003}},  // prime length, scalar weight
+                                           Problem{
+                                               {14287, 7}, Shape{7}, Shape{14287, 1}},  // rows cut by block boundaries
+                                           Problem{{32768}, Shape{1}, std::nullopt},    // exactly the OpenMP threshold
+                                           Problem{{1024, 1024}, Shape{1024}, Shape{1024, 1}}  // 1 << 20
+                                           ));
 
 TEST(Threading, ParallelResultMatchesReference) {
     // Being deterministic is not enough: the parallel result must also be right.
-    Call<double> c = make_call<double>({{1024, 1024}, Shape{1024}, Shape{1024, 1}}, Loss::kLogits,
-                                       BCE4J_REDUCTION_MEAN, 300);
+    Call<double> c =
+        make_call<double>({{1024, 1024}, Shape{1024}, Shape{1024, 1}}, Loss::kLogits, BCE4J_REDUCTION_MEAN, 300);
     c.num_threads = 2;
     c.grad_output = std::vector<double>{1.5};
     expect_matches(c, run(c), expected(c));
@@ -235,8 +235,7 @@ TEST(Threading, MaximumThreadCountOnASmallInputIsSafeAndIdentical) {
 
 TEST(Threading, ConcurrentCallersGetIdenticalResults) {
     // Four application threads call at once, each with its own OpenMP team of 2.
-    Call<float> c = make_call<float>({{512, 256}, Shape{256}, Shape{512, 1}}, Loss::kLogits, BCE4J_REDUCTION_MEAN,
-                                     500);
+    Call<float> c = make_call<float>({{512, 256}, Shape{256}, Shape{512, 1}}, Loss::kLogits, BCE4J_REDUCTION_MEAN, 500);
     c.num_threads = 2;
     const Outcome<float> want = run(c);
     ASSERT_EQ(want.status, BCE4J_OK);

@@ -155,8 +155,8 @@ enum Dtype { kFloat32, kFloat64 };
 struct Row {
     VectorFunction function;
     Dtype dtype;
-    double low, high;               // the range swept, both ends included
-    uint64_t max_ulp[kIsaCount];    // the bound per ISA (avx2, avx512)
+    double low, high;             // the range swept, both ends included
+    uint64_t max_ulp[kIsaCount];  // the bound per ISA (avx2, avx512)
 };
 
 constexpr double kFloatExpSweep = 110;   // past e^-104, below half the smallest float subnormal (0 expected)
@@ -198,8 +198,8 @@ constexpr int64_t kSweepPoints = int64_t{1} << 20;  // per sweep, so about 2M in
 template <typename T>
 std::vector<T> edge_values() {
     using limits = std::numeric_limits<T>;
-    std::vector<T> edges = {T(0), limits::denorm_min(), limits::min(), T(0.5), T(1), T(2), std::sqrt(T(0.5)),
-                            std::sqrt(T(2))};
+    std::vector<T> edges = {T(0), limits::denorm_min(), limits::min(),  T(0.5), T(1),
+                            T(2), std::sqrt(T(0.5)),    std::sqrt(T(2))};
     // Every power of two: the exponent extraction of log_unit, exact results of log, the binades of everything.
     for (int k = limits::min_exponent - limits::digits; k <= 2; ++k) edges.push_back(std::ldexp(T(1), k));
     // Where exp's reduction t = n ln2 + r changes n (|r| = ln2/2, the widest r), up to past the underflow to 0.
@@ -297,7 +297,8 @@ TEST_P(VectorMath, WithinTheRowsMaximumUlp) {
     const Worst worst = row.dtype == kFloat32 ? measure<float>(isa, row) : measure<double>(isa, row);
     const uint64_t bound = row.max_ulp[isa_id];
     // The measured worst case is printed on every run: the number to put in the table when a function changes.
-    std::printf("%s %s %s [%g, %g]: max %" PRIu64 " ULP (bound %" PRIu64 ") over %zu inputs, worst at %.17g: got "
+    std::printf("%s %s %s [%g, %g]: max %" PRIu64 " ULP (bound %" PRIu64
+                ") over %zu inputs, worst at %.17g: got "
                 "%.17g, want %.17g\n",
                 isa.name, name_of(row.function), row.dtype == kFloat32 ? "float32" : "float64", row.low, row.high,
                 worst.ulp, bound, worst.count, worst.input, worst.got, worst.want);

@@ -18,10 +18,10 @@ enum class VectorFunction {
 };
 
 // out[i] = f(in[i]) for i < n, through the ISA's Lanes<T>: full vectors, then one partial vector.
-#define BCE4J_TEST_DECLARE_VECTOR_MATH(isa)                                                  \
-    namespace isa {                                                                          \
-    void evaluate(VectorFunction f, const float* in, float* out, size_t n);                 \
-    void evaluate(VectorFunction f, const double* in, double* out, size_t n);               \
+#define BCE4J_TEST_DECLARE_VECTOR_MATH(isa)                                   \
+    namespace isa {                                                           \
+    void evaluate(VectorFunction f, const float* in, float* out, size_t n);   \
+    void evaluate(VectorFunction f, const double* in, double* out, size_t n); \
     }
 
 #ifdef BCE4J_HAVE_AVX2

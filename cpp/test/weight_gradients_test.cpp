@@ -39,7 +39,7 @@ struct WeightGradients {
     bce4j_status status = BCE4J_ERROR_INTERNAL;
     std::string message;
     double reduced = kNaN;
-    std::vector<T> loss;  // per element for NONE
+    std::vector<T> loss;                // per element for NONE
     std::vector<T> weight, pos_weight;  // empty when not asked for
 };
 
@@ -97,10 +97,10 @@ WeightGradients<T> call(const GradCall<T>& s, bool want_weight, bool want_pos_we
     const bool none = s.reduction == BCE4J_REDUCTION_NONE;
     r.loss.assign(none ? static_cast<size_t>(numel(s.shape)) : 1u, sentinel);
     const auto fn = s.kind == Loss::kLogits ? bce4j_bce_with_logits : bce4j_bce;
-    r.status = fn(&o, storage_dtype<T>(), static_cast<int32_t>(s.shape.size()),
-                  s.shape.empty() ? nullptr : s.shape.data(),
-                  s.input.empty() ? nullptr : s.input.data(), s.target.empty() ? nullptr : s.target.data(),
-                  s.grad_output ? s.grad_output->data() : nullptr, r.loss.data(), &r.reduced, nullptr, nullptr);
+    r.status =
+        fn(&o, storage_dtype<T>(), static_cast<int32_t>(s.shape.size()), s.shape.empty() ? nullptr : s.shape.data(),
+           s.input.empty() ? nullptr : s.input.data(), s.target.empty() ? nullptr : s.target.data(),
+           s.grad_output ? s.grad_output->data() : nullptr, r.loss.data(), &r.reduced, nullptr, nullptr);
     r.message = bce4j_last_error_message();
     return r;
 }
@@ -137,15 +137,18 @@ void expect_matches_finite_differences(const GradCall<double>& s) {
             const LD down = result_of(probe);
             operand->data[j] = v;
             const double fd = static_cast<double>((up - down) / (2 * h));
-            EXPECT_NEAR(gradient[j], fd, 1e-6 * (1 + std::fabs(fd))) << (pos ? "grad_pos_weight" : "grad_weight")
-                                                                      << " element " << j;
+            EXPECT_NEAR(gradient[j], fd, 1e-6 * (1 + std::fabs(fd)))
+                << (pos ? "grad_pos_weight" : "grad_weight") << " element " << j;
         }
     }
 }
 
-const int32_t kReductions[] = {BCE4J_REDUCTION_NONE,           BCE4J_REDUCTION_MEAN,
-                               BCE4J_REDUCTION_SUM,            BCE4J_REDUCTION_MEAN_BY_WEIGHT,
-                               BCE4J_REDUCTION_MEAN_BY_NONZERO_WEIGHT, BCE4J_REDUCTION_MEAN_VALID};
+const int32_t kReductions[] = {BCE4J_REDUCTION_NONE,
+                               BCE4J_REDUCTION_MEAN,
+                               BCE4J_REDUCTION_SUM,
+                               BCE4J_REDUCTION_MEAN_BY_WEIGHT,
+                               BCE4J_REDUCTION_MEAN_BY_NONZERO_WEIGHT,
+                               BCE4J_REDUCTION_MEAN_VALID};
 
 struct OperandShapes {
     std::vector<int64_t> input;
@@ -479,7 +482,8 @@ TEST(WeightGradients, Float32IsFloat64RoundedOnce) {
             d.target.assign(f.target.begin(), f.target.end());
             if (f.weight) d.weight = Tensor<double>{f.weight->shape, {f.weight->data.begin(), f.weight->data.end()}};
             if (f.pos_weight) {
-                d.pos_weight = Tensor<double>{f.pos_weight->shape, {f.pos_weight->data.begin(), f.pos_weight->data.end()}};
+                d.pos_weight =
+                    Tensor<double>{f.pos_weight->shape, {f.pos_weight->data.begin(), f.pos_weight->data.end()}};
             }
             d.reduction = reduction;
             d.grad_output = std::vector<double>(f.grad_output->begin(), f.grad_output->end());
@@ -564,8 +568,8 @@ void expect_16bit_gradients_are_float64_rounded_once() {
                 const double expected = bce4j::to_double(bce4j::from_double<S>(gd[j]));
                 const double got = bce4j::to_double(gh[j]);
                 if (exact || pos) {
-                    EXPECT_EQ(got, expected) << (pos ? "grad_pos_weight " : "grad_weight ") << j << " reduction "
-                                             << reduction;
+                    EXPECT_EQ(got, expected)
+                        << (pos ? "grad_pos_weight " : "grad_weight ") << j << " reduction " << reduction;
                 } else {
                     const double ulp = std::is_same_v<S, bce4j::Float16> ? 0x1p-10 : 0x1p-7;
                     EXPECT_NEAR(got, gd[j], 2 * ulp * std::fabs(gd[j]) + 1e-7) << "grad_weight " << j;
@@ -610,7 +614,7 @@ TEST(WeightGradients, OnlyTheRequestedOutputIsWritten) {
     EXPECT_TRUE(bitwise_equal(both.pos_weight, pos_only.pos_weight));
 }
 
-// ---- Errors and the struct_size protocol -----------------------------------------------------------------------------
+// ---- Errors and the struct_size protocol ----------------------------------------------------------------------------
 
 TEST(WeightGradients, GradPosWeightIsAnErrorForBCELoss) {
     GradCall<double> s;
@@ -631,14 +635,14 @@ TEST(WeightGradients, OlderStructSizeIgnoresTheOutputs) {
     o.grad_weight = grad_weight.data();
     o.struct_size = offsetof(bce4j_options, grad_weight);
     double reduced = 0;
-    ASSERT_EQ(bce4j_bce_with_logits(&o, BCE4J_FLOAT64, 2, shape.data(), input.data(), target.data(), nullptr,
-                                    nullptr, &reduced, nullptr, nullptr),
+    ASSERT_EQ(bce4j_bce_with_logits(&o, BCE4J_FLOAT64, 2, shape.data(), input.data(), target.data(), nullptr, nullptr,
+                                    &reduced, nullptr, nullptr),
               BCE4J_OK)
         << bce4j_last_error_message();
     EXPECT_EQ(grad_weight[0], -7.0);
     o.struct_size = offsetof(bce4j_options, grad_pos_weight);  // knows grad_weight only
-    ASSERT_EQ(bce4j_bce_with_logits(&o, BCE4J_FLOAT64, 2, shape.data(), input.data(), target.data(), nullptr,
-                                    nullptr, &reduced, nullptr, nullptr),
+    ASSERT_EQ(bce4j_bce_with_logits(&o, BCE4J_FLOAT64, 2, shape.data(), input.data(), target.data(), nullptr, nullptr,
+                                    &reduced, nullptr, nullptr),
               BCE4J_OK)
         << bce4j_last_error_message();
     EXPECT_NEAR(grad_weight[0], reduced, 1e-15) << "mean, no weight: the derivative is the mean loss";

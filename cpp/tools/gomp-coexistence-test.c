@@ -106,8 +106,7 @@ static double loss_with(int threads) {
     double loss = NAN;
     options_init(&options);
     options.num_threads = threads;
-    if (bce_with_logits(&options, BCE4J_FLOAT32, 1, shape, logits, labels, NULL, NULL, &loss, NULL, NULL) !=
-        BCE4J_OK) {
+    if (bce_with_logits(&options, BCE4J_FLOAT32, 1, shape, logits, labels, NULL, NULL, &loss, NULL, NULL) != BCE4J_OK) {
         fail("bce4j_bce_with_logits returned an error");
     }
     return loss;
@@ -138,14 +137,23 @@ int main(int argc, char** argv) {
     const int other_local = strcmp(argv[3], "other-local-first") == 0;
     const int other_first = other_local || strcmp(argv[3], "other-first") == 0;
     void* first = dlopen(other_first ? argv[2] : argv[1], RTLD_NOW | (other_local ? RTLD_LOCAL : RTLD_GLOBAL));
-    if (!first) { fprintf(stderr, "dlopen: %s\n", dlerror()); return 2; }
+    if (!first) {
+        fprintf(stderr, "dlopen: %s\n", dlerror());
+        return 2;
+    }
     void* second = dlopen(other_first ? argv[1] : argv[2], RTLD_NOW | RTLD_GLOBAL);
-    if (!second) { fprintf(stderr, "dlopen: %s\n", dlerror()); return 2; }
+    if (!second) {
+        fprintf(stderr, "dlopen: %s\n", dlerror());
+        return 2;
+    }
     void* bce4j = other_first ? second : first;
     void* other = other_first ? first : second;
     /* The bundled runtime, found by its SONAME among the loaded objects. */
     void* bundled = dlopen("libgomp-bce4j.so.1", RTLD_NOW | RTLD_NOLOAD);
-    if (!bundled) { fprintf(stderr, "libgomp-bce4j.so.1 is not loaded: %s\n", dlerror()); return 2; }
+    if (!bundled) {
+        fprintf(stderr, "libgomp-bce4j.so.1 is not loaded: %s\n", dlerror());
+        return 2;
+    }
 
     other_gomp_parallel = (gomp_parallel_fn)need(other, "GOMP_parallel");
     other_thread_num = (omp_int_fn)need(other, "omp_get_thread_num");
@@ -156,7 +164,8 @@ int main(int argc, char** argv) {
     bce_with_logits = (bce_with_logits_fn)need(bce4j, "bce4j_bce_with_logits");
 
     printf("order: %s, %s\n", argv[3],
-           other_local ? "the other RTLD_NOW | RTLD_LOCAL, libbce4j RTLD_NOW | RTLD_GLOBAL" : "both RTLD_NOW | RTLD_GLOBAL");
+           other_local ? "the other RTLD_NOW | RTLD_LOCAL, libbce4j RTLD_NOW | RTLD_GLOBAL"
+                       : "both RTLD_NOW | RTLD_GLOBAL");
     dl_iterate_phdr(list_runtime, NULL);
 
     const int bundled_default = bundled_max_threads();
@@ -194,7 +203,9 @@ int main(int argc, char** argv) {
     pthread_join(a, NULL);
     pthread_join(b, NULL);
     pthread_join(c, NULL);
-    printf("concurrently: %d rounds of 3-thread teams on the other runtime and 2 x %d bce4j calls with "
-           "num_threads 2 (loss %.17g): %s\n", ROUNDS, ROUNDS, reference_loss, failures ? "FAILED" : "ok");
+    printf(
+        "concurrently: %d rounds of 3-thread teams on the other runtime and 2 x %d bce4j calls with "
+        "num_threads 2 (loss %.17g): %s\n",
+        ROUNDS, ROUNDS, reference_loss, failures ? "FAILED" : "ok");
     return failures ? 1 : 0;
 }

@@ -49,12 +49,7 @@ typedef enum bce4j_status {
 
 /* FLOAT16 (IEEE binary16) and BFLOAT16 are storage types: every tensor of the call, weight and pos_weight
    included, holds 16-bit values, the math runs in float32, and results are rounded to nearest even. */
-typedef enum bce4j_dtype {
-    BCE4J_FLOAT32 = 0,
-    BCE4J_FLOAT64 = 1,
-    BCE4J_FLOAT16 = 2,
-    BCE4J_BFLOAT16 = 3
-} bce4j_dtype;
+typedef enum bce4j_dtype { BCE4J_FLOAT32 = 0, BCE4J_FLOAT64 = 1, BCE4J_FLOAT16 = 2, BCE4J_BFLOAT16 = 3 } bce4j_dtype;
 
 /* Values match PyTorch's reduction enum. */
 typedef enum bce4j_reduction {
@@ -92,36 +87,36 @@ typedef enum bce4j_pos_weight_mode {
  * must stay valid for the duration of each call that uses the options.
  */
 typedef struct bce4j_options {
-    size_t struct_size;           /* sizeof(bce4j_options) as the caller compiled it */
-    int32_t reduction;            /* a bce4j_reduction; default MEAN */
-    int32_t num_threads;          /* OpenMP threads for this call, 0 to BCE4J_MAX_THREADS; 0 = the library default.
-                                     A call never uses more threads than it has 8192-element blocks. */
-    const void* weight;           /* per-element rescaling weight; NULL = 1 */
+    size_t struct_size;  /* sizeof(bce4j_options) as the caller compiled it */
+    int32_t reduction;   /* a bce4j_reduction; default MEAN */
+    int32_t num_threads; /* OpenMP threads for this call, 0 to BCE4J_MAX_THREADS; 0 = the library default.
+                            A call never uses more threads than it has 8192-element blocks. */
+    const void* weight;  /* per-element rescaling weight; NULL = 1 */
     int32_t weight_ndim;
     const int64_t* weight_shape;
-    const void* pos_weight;       /* positive-class weight (logits loss only); NULL = 1 */
+    const void* pos_weight; /* positive-class weight (logits loss only); NULL = 1 */
     int32_t pos_weight_ndim;
     const int64_t* pos_weight_shape;
-    int32_t pos_weight_mode;      /* a bce4j_pos_weight_mode; default TORCH. Logits loss only. */
-    int32_t has_ignore_index;     /* nonzero: elements whose target equals ignore_index exactly get loss 0 and
-                                     gradients 0 (and are not range-checked); they still count in MEAN */
-    double ignore_index;          /* default -100 (Paddle's), used only with has_ignore_index; not NaN */
-    double label_smoothing;       /* E in [0, 1]: targets become y*(1-E) + E/K before the loss; grad_target stays
-                                     the gradient with respect to the given y. Default 0 */
-    int32_t smoothing_classes;    /* K >= 1; default 2 (Keras' binary form); the class count gives timm's form */
-    int32_t validate_targets;     /* logits loss: nonzero = a target outside [0, 1] (other than an ignored one) is
-                                     BCE4J_ERROR_OUT_OF_RANGE naming its index, checked in the same pass. Default
-                                     0. The probabilities loss always checks its inputs and targets. */
-    int32_t has_focal;            /* logits loss: nonzero = sigmoid focal loss as torchvision defines it,
-                                     l = alpha_t * (1-p_t)^focal_gamma * bce, p_t = sigmoid(x)*y + sigmoid(-x)*(1-y),
-                                     alpha_t = a*y + (1-a)*(1-y) for a = focal_alpha >= 0 (1 when focal_alpha < 0),
-                                     bce the loss above (weight, pos_weight, smoothing included). Default 0 */
-    double focal_gamma;           /* >= 0; default 2 (torchvision's) */
-    double focal_alpha;           /* in [0, 1], or < 0 for no alpha (not NaN); default -1 */
-    void* grad_weight;            /* optional output (NULL = not wanted): d(result)/d(weight), summed over the
-                                     broadcast to weight's own shape, in the call's dtype. With weight NULL it is
-                                     one element: the derivative with respect to an implicit scalar weight of 1 */
-    void* grad_pos_weight;        /* likewise for pos_weight (logits loss only) */
+    int32_t pos_weight_mode;   /* a bce4j_pos_weight_mode; default TORCH. Logits loss only. */
+    int32_t has_ignore_index;  /* nonzero: elements whose target equals ignore_index exactly get loss 0 and
+                                  gradients 0 (and are not range-checked); they still count in MEAN */
+    double ignore_index;       /* default -100 (Paddle's), used only with has_ignore_index; not NaN */
+    double label_smoothing;    /* E in [0, 1]: targets become y*(1-E) + E/K before the loss; grad_target stays
+                                  the gradient with respect to the given y. Default 0 */
+    int32_t smoothing_classes; /* K >= 1; default 2 (Keras' binary form); the class count gives timm's form */
+    int32_t validate_targets;  /* logits loss: nonzero = a target outside [0, 1] (other than an ignored one) is
+                                  BCE4J_ERROR_OUT_OF_RANGE naming its index, checked in the same pass. Default
+                                  0. The probabilities loss always checks its inputs and targets. */
+    int32_t has_focal;         /* logits loss: nonzero = sigmoid focal loss as torchvision defines it,
+                                  l = alpha_t * (1-p_t)^focal_gamma * bce, p_t = sigmoid(x)*y + sigmoid(-x)*(1-y),
+                                  alpha_t = a*y + (1-a)*(1-y) for a = focal_alpha >= 0 (1 when focal_alpha < 0),
+                                  bce the loss above (weight, pos_weight, smoothing included). Default 0 */
+    double focal_gamma;        /* >= 0; default 2 (torchvision's) */
+    double focal_alpha;        /* in [0, 1], or < 0 for no alpha (not NaN); default -1 */
+    void* grad_weight;         /* optional output (NULL = not wanted): d(result)/d(weight), summed over the
+                                  broadcast to weight's own shape, in the call's dtype. With weight NULL it is
+                                  one element: the derivative with respect to an implicit scalar weight of 1 */
+    void* grad_pos_weight;     /* likewise for pos_weight (logits loss only) */
 } bce4j_options;
 
 /* Fills `options` with the defaults: reduction MEAN, default threads, no weights, pos_weight_mode TORCH, no
@@ -152,10 +147,9 @@ BCE4J_API bce4j_status bce4j_check_options(const bce4j_options* options, int32_t
  * All pointers are to `dtype` data. Output buffers must not overlap the inputs. After an out-of-range error
  * (options->validate_targets) the outputs' contents are undefined.
  */
-BCE4J_API bce4j_status bce4j_bce_with_logits(const bce4j_options* options, bce4j_dtype dtype,
-                                             int32_t ndim, const int64_t* shape,
-                                             const void* input, const void* target, const void* grad_output,
-                                             void* loss, double* reduced_loss,
+BCE4J_API bce4j_status bce4j_bce_with_logits(const bce4j_options* options, bce4j_dtype dtype, int32_t ndim,
+                                             const int64_t* shape, const void* input, const void* target,
+                                             const void* grad_output, void* loss, double* reduced_loss,
                                              void* grad_input, void* grad_target);
 
 /*
@@ -166,11 +160,9 @@ BCE4J_API bce4j_status bce4j_bce_with_logits(const bce4j_options* options, bce4j
  * Inputs and targets outside [0, 1] give BCE4J_ERROR_OUT_OF_RANGE naming the first offending index (checked in
  * the same pass; NaN propagates). options->pos_weight must be NULL. Arguments otherwise as bce4j_bce_with_logits.
  */
-BCE4J_API bce4j_status bce4j_bce(const bce4j_options* options, bce4j_dtype dtype,
-                                 int32_t ndim, const int64_t* shape,
-                                 const void* input, const void* target, const void* grad_output,
-                                 void* loss, double* reduced_loss,
-                                 void* grad_input, void* grad_target);
+BCE4J_API bce4j_status bce4j_bce(const bce4j_options* options, bce4j_dtype dtype, int32_t ndim, const int64_t* shape,
+                                 const void* input, const void* target, const void* grad_output, void* loss,
+                                 double* reduced_loss, void* grad_input, void* grad_target);
 
 /* The calling thread's message for its last failed call ("" if none). Valid until its next bce4j call. */
 BCE4J_API const char* bce4j_last_error_message(void);
@@ -206,11 +198,11 @@ BCE4J_API int32_t bce4j_default_num_threads(void);
  */
 typedef enum bce4j_cuda_state {
     BCE4J_CUDA_AVAILABLE = 0,
-    BCE4J_CUDA_LIBRARY_ABSENT = 1,   /* built without CUDA, or libbce4j_cuda could not be loaded */
-    BCE4J_CUDA_NO_DRIVER = 2,        /* no CUDA driver (libcuda) on this machine */
-    BCE4J_CUDA_DRIVER_TOO_OLD = 3,   /* the driver is older than the CUDA runtime bce4j was built with */
-    BCE4J_CUDA_NO_DEVICE = 4,        /* a driver, but no usable device */
-    BCE4J_CUDA_ERROR = 5             /* any other failure; see bce4j_cuda_description */
+    BCE4J_CUDA_LIBRARY_ABSENT = 1, /* built without CUDA, or libbce4j_cuda could not be loaded */
+    BCE4J_CUDA_NO_DRIVER = 2,      /* no CUDA driver (libcuda) on this machine */
+    BCE4J_CUDA_DRIVER_TOO_OLD = 3, /* the driver is older than the CUDA runtime bce4j was built with */
+    BCE4J_CUDA_NO_DEVICE = 4,      /* a driver, but no usable device */
+    BCE4J_CUDA_ERROR = 5           /* any other failure; see bce4j_cuda_description */
 } bce4j_cuda_state;
 
 /* Whether CUDA calls can run here (a bce4j_cuda_state). Probed once, on the first call. */
@@ -233,29 +225,25 @@ BCE4J_API int32_t bce4j_cuda_device_count(void);
  * is ignored. float32 is computed in float (elements whose result is not finite again in double), float64 in
  * double. Not on the CUDA path yet (BCE4J_ERROR_INVALID_OPTION): FLOAT16/BFLOAT16, grad_weight, grad_pos_weight.
  */
-BCE4J_API bce4j_status bce4j_cuda_bce_with_logits(const bce4j_options* options, bce4j_dtype dtype,
-                                                  int32_t ndim, const int64_t* shape,
-                                                  const void* input, const void* target, const void* grad_output,
-                                                  void* loss, double* reduced_loss,
+BCE4J_API bce4j_status bce4j_cuda_bce_with_logits(const bce4j_options* options, bce4j_dtype dtype, int32_t ndim,
+                                                  const int64_t* shape, const void* input, const void* target,
+                                                  const void* grad_output, void* loss, double* reduced_loss,
                                                   void* grad_input, void* grad_target, void* stream);
-BCE4J_API bce4j_status bce4j_cuda_bce(const bce4j_options* options, bce4j_dtype dtype,
-                                      int32_t ndim, const int64_t* shape,
-                                      const void* input, const void* target, const void* grad_output,
-                                      void* loss, double* reduced_loss,
-                                      void* grad_input, void* grad_target, void* stream);
+BCE4J_API bce4j_status bce4j_cuda_bce(const bce4j_options* options, bce4j_dtype dtype, int32_t ndim,
+                                      const int64_t* shape, const void* input, const void* target,
+                                      const void* grad_output, void* loss, double* reduced_loss, void* grad_input,
+                                      void* grad_target, void* stream);
 
 /* The same on host buffers, exactly as bce4j_bce_with_logits / bce4j_bce take them: copied to the current
    device, computed there, and the outputs copied back. Worth it for large inputs only. */
-BCE4J_API bce4j_status bce4j_cuda_bce_with_logits_host(const bce4j_options* options, bce4j_dtype dtype,
-                                                       int32_t ndim, const int64_t* shape,
-                                                       const void* input, const void* target,
+BCE4J_API bce4j_status bce4j_cuda_bce_with_logits_host(const bce4j_options* options, bce4j_dtype dtype, int32_t ndim,
+                                                       const int64_t* shape, const void* input, const void* target,
                                                        const void* grad_output, void* loss, double* reduced_loss,
                                                        void* grad_input, void* grad_target);
-BCE4J_API bce4j_status bce4j_cuda_bce_host(const bce4j_options* options, bce4j_dtype dtype,
-                                           int32_t ndim, const int64_t* shape,
-                                           const void* input, const void* target, const void* grad_output,
-                                           void* loss, double* reduced_loss,
-                                           void* grad_input, void* grad_target);
+BCE4J_API bce4j_status bce4j_cuda_bce_host(const bce4j_options* options, bce4j_dtype dtype, int32_t ndim,
+                                           const int64_t* shape, const void* input, const void* target,
+                                           const void* grad_output, void* loss, double* reduced_loss, void* grad_input,
+                                           void* grad_target);
 
 /*
  * Choosing the CUDA library file, for where it does not sit beside libbce4j (e.g. unpacked from a jar of its own).

@@ -1,6 +1,6 @@
 // The private interface between libbce4j and libbce4j_cuda: plain C++ types only, no CUDA headers, so that the
-// core compiles without a CUDA toolkit. The core checks every argument and option and plans the broadcast (cuda_call.cpp);
-// the CUDA library receives that prepared description and only executes it.
+// core compiles without a CUDA toolkit. The core checks every argument and option and plans the broadcast
+// (cuda_call.cpp); the CUDA library receives that prepared description and only executes it.
 #pragma once
 
 #include <cstddef>
@@ -19,27 +19,27 @@ constexpr int32_t kInterfaceVersion = 2;
 constexpr size_t kMessageCapacity = 512;
 
 struct DeviceCall {
-    int32_t dtype;               // BCE4J_FLOAT32 or BCE4J_FLOAT64
-    bool host_memory;            // true: every tensor pointer is host memory, to be staged through the device
-    void* stream;                // cudaStream_t (device memory only)
-    int64_t count;               // elements of the input (> 0)
-    BroadcastPlan plan;          // weight and pos_weight over the input's index space
+    int32_t dtype;       // BCE4J_FLOAT32 or BCE4J_FLOAT64
+    bool host_memory;    // true: every tensor pointer is host memory, to be staged through the device
+    void* stream;        // cudaStream_t (device memory only)
+    int64_t count;       // elements of the input (> 0)
+    BroadcastPlan plan;  // weight and pos_weight over the input's index space
     const void* input;
     const void* target;
-    const void* grad_output;     // NULL = 1
+    const void* grad_output;       // NULL = 1
     bool grad_output_per_element;  // reduction NONE: input-shaped; otherwise one element
-    const void* weight;          // NULL = 1
-    int64_t weight_count;        // elements of weight's own shape
-    const void* pos_weight;      // NULL = 1
+    const void* weight;            // NULL = 1
+    int64_t weight_count;          // elements of weight's own shape
+    const void* pos_weight;        // NULL = 1
     int64_t pos_weight_count;
-    void* loss;                  // NONE: input-shaped; otherwise one element for the reduced loss; NULL = not wanted
+    void* loss;  // NONE: input-shaped; otherwise one element for the reduced loss; NULL = not wanted
     bool loss_per_element;
-    void* grad_input;            // NULL = not wanted
-    void* grad_target;           // NULL = not wanted
-    bool reduces;                // the loss is summed (every reduction but NONE)
-    Denominator denominator;     // reduction.h; the normalised means' data-dependent ones computed on the device
+    void* grad_input;         // NULL = not wanted
+    void* grad_target;        // NULL = not wanted
+    bool reduces;             // the loss is summed (every reduction but NONE)
+    Denominator denominator;  // reduction.h; the normalised means' data-dependent ones computed on the device
     bool zero_for_zero_denominator;
-    ElementParams params;        // the per-element options (element_math.h)
+    ElementParams params;  // the per-element options (element_math.h)
 };
 
 // libbce4j and libbce4j_cuda must agree on this layout, ElementParams included: a new per-element option changes
@@ -47,15 +47,15 @@ struct DeviceCall {
 static_assert(sizeof(void*) != 8 || sizeof(DeviceCall) == 968, "DeviceCall changed: raise kInterfaceVersion");
 
 struct DeviceOutcome {
-    double reduced_loss;      // the reduced loss (only when call.reduces)
-    int64_t first_invalid;    // flat index of the first input or target outside [0, 1], or -1
-    double invalid_input;     // the input and target at first_invalid
+    double reduced_loss;    // the reduced loss (only when call.reduces)
+    int64_t first_invalid;  // flat index of the first input or target outside [0, 1], or -1
+    double invalid_input;   // the input and target at first_invalid
     double invalid_target;
     char message[kMessageCapacity];  // for a failed run: what the CUDA runtime said
 };
 
 struct Probe {
-    int32_t state;            // a bce4j_cuda_state
+    int32_t state;  // a bce4j_cuda_state
     int32_t device_count;
     char description[kMessageCapacity];  // "available (...)" or "unavailable (...)"
 };

@@ -15,10 +15,10 @@ namespace bce4j::cuda {
 
 template <typename R>
 struct ElementValues {
-    R loss;         // weighted
-    R grad_input;   // times weight and upstream gradient
+    R loss;        // weighted
+    R grad_input;  // times weight and upstream gradient
     R grad_target;
-    bool invalid;   // input (probabilities) or target outside [0, 1]: nothing else is meaningful
+    bool invalid;  // input (probabilities) or target outside [0, 1]: nothing else is meaningful
 };
 
 // Element (x, y) with weight w, positive-class weight p and upstream gradient g, composed by element_math.h's
@@ -60,7 +60,7 @@ struct PassArgs {
     T* grad_target;
     int64_t count;
     BroadcastPlan plan;
-    bool broadcasts;       // weight or pos_weight present: offsets come from the plan
+    bool broadcasts;  // weight or pos_weight present: offsets come from the plan
     ElementParams params;
 };
 

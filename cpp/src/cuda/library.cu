@@ -50,8 +50,9 @@ void probe_devices(Probe* probe) {
         return;
     }
     if (error != cudaSuccess) {
-        describe(probe, BCE4J_CUDA_ERROR, std::string("unavailable (CUDA failed to count the devices: ") +
-                                              cudaGetErrorString(error) + " (" + cudaGetErrorName(error) + "))");
+        describe(probe, BCE4J_CUDA_ERROR,
+                 std::string("unavailable (CUDA failed to count the devices: ") + cudaGetErrorString(error) + " (" +
+                     cudaGetErrorName(error) + "))");
         return;
     }
     std::string names;
@@ -171,8 +172,8 @@ int32_t run_on_host_buffers(const DeviceCall& call, DeviceOutcome* out) {
         if (cudaError_t e = buffers[i].allocate(staged[i].bytes)) return device_failure(out, "allocate", e);
         device[i] = buffers[i].get();
         if (staged[i].output || staged[i].bytes == 0) continue;
-        if (cudaError_t e = cudaMemcpyAsync(device[i], staged[i].host, staged[i].bytes, cudaMemcpyHostToDevice,
-                                            stream)) {
+        if (cudaError_t e =
+                cudaMemcpyAsync(device[i], staged[i].host, staged[i].bytes, cudaMemcpyHostToDevice, stream)) {
             return device_failure(out, "copy to the device", e);
         }
     }
@@ -212,7 +213,7 @@ __attribute__((visibility("default"))) int32_t bce4j_cuda_impl_probe(bce4j::cuda
 }
 
 __attribute__((visibility("default"))) int32_t bce4j_cuda_impl_run(const bce4j::cuda::DeviceCall* call,
-                                                                    bce4j::cuda::DeviceOutcome* outcome) {
+                                                                   bce4j::cuda::DeviceOutcome* outcome) {
     try {
         return call->host_memory ? bce4j::cuda::run_on_host_buffers(*call, outcome)
                                  : bce4j::cuda::run_on_device(*call, outcome);

@@ -48,8 +48,8 @@ __device__ double block_sum(double value) {
 // The upstream gradient of a reduced call, divided by its denominator, as the CPU computes it (in double).
 template <typename T>
 struct GradScale {
-    const T* upstream;             // one element, or nullptr: 1
-    const double* denominator;     // on the device, or nullptr: denominator_value
+    const T* upstream;          // one element, or nullptr: 1
+    const double* denominator;  // on the device, or nullptr: denominator_value
     double denominator_value;
     bool zero_for_zero_denominator;
 
@@ -75,8 +75,8 @@ __device__ void vector_group(const PassArgs<T>& a, int64_t first, double grad_sc
         T w;
         T p;
         operands_at(a, first + j, &w, &p);
-        const ElementValues<T> v = element_values(a, x.lane[j], y.lane[j], w, p, a.grad_output ? g.lane[j] : T(0),
-                                                  grad_scale);
+        const ElementValues<T> v =
+            element_values(a, x.lane[j], y.lane[j], w, p, a.grad_output ? g.lane[j] : T(0), grad_scale);
         if (v.invalid) {
             if (static_cast<unsigned long long>(first + j) < *invalid) *invalid = first + j;
             *sum += 0.0;  // as run_element returns for it
@@ -178,8 +178,8 @@ cudaError_t enqueue(const DeviceCall& call, cudaStream_t stream, DeviceScratch* 
         int64_t n = 0;
         const T* operand = static_cast<const T*>(denominator_operand(call, &n));
         const int blocks = blocks_for(n);
-        denominator_pass<T><<<blocks, kBlockThreads, 0, stream>>>(operand, n, call.denominator, call.params.ignored_target,
-                                                                  scratch->denominator_partials);
+        denominator_pass<T><<<blocks, kBlockThreads, 0, stream>>>(
+            operand, n, call.denominator, call.params.ignored_target, scratch->denominator_partials);
         finish_denominator<<<1, kBlockThreads, 0, stream>>>(scratch->denominator_partials, blocks, call.denominator,
                                                             call.count, call.weight_count, &scratch->denominator);
         denominator = &scratch->denominator;
@@ -200,9 +200,9 @@ cudaError_t enqueue(const DeviceCall& call, cudaStream_t stream, DeviceScratch* 
         if (cudaError_t e = cudaGetLastError()) return e;
     }
     if (call.reduces) {
-        finish_loss<T><<<1, kBlockThreads, 0, stream>>>(scratch->loss_partials, blocks, denominator,
-                                                        denominator_value, call.zero_for_zero_denominator,
-                                                        static_cast<T*>(call.loss), &scratch->result);
+        finish_loss<T><<<1, kBlockThreads, 0, stream>>>(scratch->loss_partials, blocks, denominator, denominator_value,
+                                                        call.zero_for_zero_denominator, static_cast<T*>(call.loss),
+                                                        &scratch->result);
         if (cudaError_t e = cudaGetLastError()) return e;
     }
     return cudaSuccess;

@@ -24,7 +24,9 @@ struct Lanes<float> {
     static V splat(float v) { return _mm256_set1_ps(v); }
     static V load(const float* p) { return _mm256_loadu_ps(p); }
     static void store(float* p, V v) { _mm256_storeu_ps(p, v); }
-    static __m256i prefix(int n) { return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)); }
+    static __m256i prefix(int n) {
+        return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    }
     static V load_prefix(const float* p, int n) { return _mm256_maskload_ps(p, prefix(n)); }
     static void store_prefix(float* p, int n, V v) { _mm256_maskstore_ps(p, prefix(n), v); }
     static V keep_prefix(V v, int n) { return _mm256_and_ps(v, _mm256_castsi256_ps(prefix(n))); }
@@ -60,7 +62,8 @@ struct Lanes<float> {
         const __m256i half = _mm256_srai_epi32(whole, 1);
         const __m256i bias = _mm256_set1_epi32(127);
         const V first = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(half, bias), 23));
-        const V second = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_sub_epi32(whole, half), bias), 23));
+        const V second =
+            _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_sub_epi32(whole, half), bias), 23));
         return _mm256_mul_ps(_mm256_mul_ps(v, first), second);
     }
     static V split_exponent(V v, V& exponent) {
@@ -196,8 +199,7 @@ void narrow_row(const float* source, BFloat16* destination, int64_t n) {
         const __m256i result = _mm256_castps_si256(_mm256_blendv_ps(
             _mm256_castsi256_ps(rounded), _mm256_castsi256_ps(quiet_nan), _mm256_cmp_ps(v, v, _CMP_UNORD_Q)));
         // Pack the 32-bit lanes' low halves (each < 2^16, so unsigned saturation keeps them) in order.
-        const __m128i packed =
-            _mm_packus_epi32(_mm256_castsi256_si128(result), _mm256_extracti128_si256(result, 1));
+        const __m128i packed = _mm_packus_epi32(_mm256_castsi256_si128(result), _mm256_extracti128_si256(result, 1));
         _mm_storeu_si128(reinterpret_cast<__m128i*>(destination + i), packed);
     }
     for (; i < n; ++i) destination[i] = narrow<BFloat16>(source[i]);

@@ -15,16 +15,16 @@ template <typename T>
 struct RowArgs {
     const T* input;
     const T* target;
-    const T* weight;           // nullptr: weight 1
-    int64_t weight_stride;     // 0 or 1
-    const T* pos_weight;       // nullptr: pos_weight 1
-    int64_t pos_weight_stride; // 0 or 1
-    const T* grad_output;      // per-element upstream gradient (reduction NONE); nullptr: use grad_scale
-    double grad_scale;         // upstream gradient when grad_output is null (divided by the count for MEAN)
-    T* loss;                   // per-element weighted losses; nullptr: not stored
-    T* grad_input;             // nullptr: not wanted
-    T* grad_target;            // nullptr: not wanted
-    ElementParams params;      // the call's per-element options (element_math.h)
+    const T* weight;            // nullptr: weight 1
+    int64_t weight_stride;      // 0 or 1
+    const T* pos_weight;        // nullptr: pos_weight 1
+    int64_t pos_weight_stride;  // 0 or 1
+    const T* grad_output;       // per-element upstream gradient (reduction NONE); nullptr: use grad_scale
+    double grad_scale;          // upstream gradient when grad_output is null (divided by the count for MEAN)
+    T* loss;                    // per-element weighted losses; nullptr: not stored
+    T* grad_input;              // nullptr: not wanted
+    T* grad_target;             // nullptr: not wanted
+    ElementParams params;       // the call's per-element options (element_math.h)
 };
 
 struct RowResult {
@@ -69,13 +69,21 @@ struct KernelTable {
 template <typename T>
 RowKernel<T> kernel_of(const KernelTable& t);
 template <>
-inline RowKernel<float> kernel_of<float>(const KernelTable& t) { return t.f32; }
+inline RowKernel<float> kernel_of<float>(const KernelTable& t) {
+    return t.f32;
+}
 template <>
-inline RowKernel<double> kernel_of<double>(const KernelTable& t) { return t.f64; }
+inline RowKernel<double> kernel_of<double>(const KernelTable& t) {
+    return t.f64;
+}
 template <>
-inline RowKernel<Float16> kernel_of<Float16>(const KernelTable& t) { return t.f16; }
+inline RowKernel<Float16> kernel_of<Float16>(const KernelTable& t) {
+    return t.f16;
+}
 template <>
-inline RowKernel<BFloat16> kernel_of<BFloat16>(const KernelTable& t) { return t.bf16; }
+inline RowKernel<BFloat16> kernel_of<BFloat16>(const KernelTable& t) {
+    return t.bf16;
+}
 
 // `a` moved on by i elements in the operands that have the input's shape; weight and pos_weight are left to the
 // caller, whose offsets depend on the broadcast.
@@ -103,8 +111,8 @@ const KernelTable& avx2_kernel_table();
 const KernelTable& avx512_kernel_table();
 #endif
 
-// The table of the instruction set named `isa` ("scalar", "avx2", "avx512"), or nullptr if it is not compiled in or this
-// CPU lacks it.
+// The table of the instruction set named `isa` ("scalar", "avx2", "avx512"), or nullptr if it is not compiled in or
+// this CPU lacks it.
 const KernelTable* kernel_table_for(const char* isa);
 
 // The table for a BCE4J_ISA value: the named one if kernel_table_for has it, otherwise (null, unknown or

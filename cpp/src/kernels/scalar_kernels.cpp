@@ -19,14 +19,14 @@ RowResult row(int64_t n, const RowArgs<T>& a) {
     double sum = 0.0;
     for (int64_t i = 0; i < n; ++i) {
         const double p = weight_at(a.pos_weight, a.pos_weight_stride, i);
-        const math::Element<double> e =
-            math::element_terms(a.params, to_double(a.input[i]), to_double(a.target[i]), p);
+        const math::Element<double> e = math::element_terms(a.params, to_double(a.input[i]), to_double(a.target[i]), p);
         if (e.state == math::ElementState::kInvalid) return {sum, i};
         const double w = weight_at(a.weight, a.weight_stride, i);
         const double g = a.grad_output == nullptr ? a.grad_scale : to_double(a.grad_output[i]);
         // An ignored element stores exact zeros, whatever its other operands hold.
-        const math::ElementOutputs<double> out =
-            e.state == math::ElementState::kIgnored ? math::ElementOutputs<double>{0, 0, 0} : math::weighted(e.terms, w, g);
+        const math::ElementOutputs<double> out = e.state == math::ElementState::kIgnored
+                                                     ? math::ElementOutputs<double>{0, 0, 0}
+                                                     : math::weighted(e.terms, w, g);
         if (a.loss) a.loss[i] = from_double<T>(out.loss);
         if (a.grad_input) a.grad_input[i] = from_double<T>(out.grad_input);
         if (a.grad_target) a.grad_target[i] = from_double<T>(out.grad_target);
@@ -49,12 +49,9 @@ void narrow_row(const float* source, S* destination, int64_t n) {
 
 const KernelTable& scalar_kernel_table() {
     static const KernelTable table = {
-        "scalar",
-        row<float>,
-        row<double>,
-        row<Float16>,
-        row<BFloat16>,
-        {widen_row<Float16>, narrow_row<Float16>, widen_row<BFloat16>, narrow_row<BFloat16>},
+        "scalar",      row<float>,
+        row<double>,   row<Float16>,
+        row<BFloat16>, {widen_row<Float16>, narrow_row<Float16>, widen_row<BFloat16>, narrow_row<BFloat16>},
         {nullptr, 0},
     };
     return table;

@@ -41,10 +41,11 @@ namespace bce4j::BCE4J_SIMD_NAMESPACE {
 namespace {
 
 // The compile-time variants: only what changes the inner loop's loads and formulas, the weight's stride and the
-// pos_weight's stride and mode, plus the plain training call (Variant::kGradInputOnly). Everything else a row may ask for is a branch on a row constant (which outputs are
-// stored, a per-element upstream gradient, target validation, whether gradients are computed at all) or a per-vector
-// mask (ignore_index, label smoothing), so that one instantiation serves every such combination: kVariants below
-// lists the kVariantCount instantiations per dtype, each with its name.
+// pos_weight's stride and mode, plus the plain training call (Variant::kGradInputOnly). Everything else a row may ask
+// for is a branch on a row constant (which outputs are stored, a per-element upstream gradient, target validation,
+// whether gradients are computed at all) or a per-vector mask (ignore_index, label smoothing), so that one
+// instantiation serves every such combination: kVariants below lists the kVariantCount instantiations per dtype, each
+// with its name.
 enum class PosWeight { kNone, kConstant, kPerElement };
 
 template <bool kWeightPerElementV, PosWeight kPosWeightV, bool kPaddleLegacyV, bool kGradInputOnlyV = false>
@@ -213,8 +214,8 @@ template <typename Vt, typename T, typename Access>
         const V<T> plain = L::fma(L::select(negative, y, one_minus_y), magnitude, log_term);
         loss = L::mul(coefficient, plain);
         grad_input = L::mul(coefficient, L::fnma(y, sigmoid_minus_x, L::mul(sigmoid_x, one_minus_y)));
-        grad_target = L::fma(p_minus_one, plain,
-                             L::mul(L::select(negative, coefficient, L::negate(coefficient)), magnitude));
+        grad_target =
+            L::fma(p_minus_one, plain, L::mul(L::select(negative, coefficient, L::negate(coefficient)), magnitude));
     } else {
         const V<T> p = Vt::kPosWeight == PosWeight::kPerElement ? io.load(a.pos_weight + i) : c.pos_weight;
         const V<T> p_minus_one = L::sub(p, one);
@@ -252,13 +253,12 @@ template <typename Vt, typename T, typename Access>
     // whenever 1 - x < 0.5, so dividing by max(1 - x, 0.5) avoids 0/0 at x = 1.
     const V<T> one_minus_x = L::sub(one, x);
     const V<T> rounding_error = L::sub(L::sub(one, one_minus_x), x);
-    const V<T> log_one_minus_x = L::max(
-        clamp, L::add(log_unit<T>(one_minus_x), L::div(rounding_error, L::max(L::splat(T(0.5)), one_minus_x))));
+    const V<T> log_one_minus_x =
+        L::max(clamp, L::add(log_unit<T>(one_minus_x), L::div(rounding_error, L::max(L::splat(T(0.5)), one_minus_x))));
     const V<T> loss = L::negate(L::fma(y, log_x, L::mul(L::sub(one, y), log_one_minus_x)));
     V<T> grad_input = one;
     if (stores_grad_input<Vt>(c)) {
-        const V<T> variance =
-            L::max(L::splat(math::kProbabilityGradEpsilon<T>), L::mul(x, one_minus_x));
+        const V<T> variance = L::max(L::splat(math::kProbabilityGradEpsilon<T>), L::mul(x, one_minus_x));
         grad_input = L::div(L::sub(x, y), variance);
     }
     return weighted<Vt>(a, i, io, c, targets, loss, grad_input, L::sub(log_one_minus_x, log_x));
@@ -368,7 +368,7 @@ template <typename T, typename Vt>
 RowResult logits_row(int64_t n, const RowArgs<T>& args) {
     using L = Lanes<T>;
     if (n <= 0) return {0.0, -1};  // its operand pointers may all point past the end
-    const RowArgs<T> a = args;  // a local copy: the stores below cannot alias it, so its pointers stay in registers
+    const RowArgs<T> a = args;     // a local copy: the stores below cannot alias it, so its pointers stay in registers
     const RowKernel<T> reference = kernel_of<T>(scalar_kernel_table());
     if (a.params.focal) return reference(n, a);  // not vectorised (yet)
     const RowConstants<T> constants(a);
@@ -402,9 +402,9 @@ RowResult logits_row(int64_t n, const RowArgs<T>& args) {
     }
     if (i < n) {
         if (invalid_target(a, i, FirstLanes<T>{static_cast<int>(n - i)}, constants)) return rest_by_reference(i);
-        exact_sum += partial_vector<Vt>(a, i, static_cast<int>(n - i), constants, reference, [&](const FirstLanes<T>& io) {
-            return logits_vector<Vt>(a, i, io, constants);
-        });
+        exact_sum +=
+            partial_vector<Vt>(a, i, static_cast<int>(n - i), constants, reference,
+                               [&](const FirstLanes<T>& io) { return logits_vector<Vt>(a, i, io, constants); });
     }
     return {L::total(sums) + exact_sum, -1};
 }
@@ -413,15 +413,15 @@ template <typename T, typename Vt>
 RowResult probabilities_row(int64_t n, const RowArgs<T>& args) {
     using L = Lanes<T>;
     if (n <= 0) return {0.0, -1};  // its operand pointers may all point past the end
-    const RowArgs<T> a = args;  // see logits_row
+    const RowArgs<T> a = args;     // see logits_row
     const RowKernel<T> reference = kernel_of<T>(scalar_kernel_table());
     const RowConstants<T> constants(a);
     // An input or target outside [0, 1] (NaN is not), apart from ignored elements.
     const auto any_invalid = [&](int64_t at, const auto& io) {
         const V<T> y = io.load(a.target + at);
         const auto ignored = L::equal(y, constants.ignored_target);
-        return L::any(L::mask_or(outside_unit_interval<T>(io.load(a.input + at), ignored),
-                                 outside_unit_interval<T>(y, ignored)));
+        return L::any(
+            L::mask_or(outside_unit_interval<T>(io.load(a.input + at), ignored), outside_unit_interval<T>(y, ignored)));
     };
     const WholeVectors<T> whole;
     typename L::Sum sums = L::zero_sum();
@@ -452,8 +452,8 @@ RowResult probabilities_row(int64_t n, const RowArgs<T>& args) {
     return {L::total(sums) + exact_sum, -1};
 }
 
-// The variants, by name (variant_of picks one for a row). "[i]" marks an operand read per element; an operand without it is
-// one value for the whole row (absent: 1).
+// The variants, by name (variant_of picks one for a row). "[i]" marks an operand read per element; an operand without
+// it is one value for the whole row (absent: 1).
 template <typename T>
 struct NamedKernel {
     const char* name;

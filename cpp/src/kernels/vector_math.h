@@ -34,26 +34,26 @@ struct Polynomials<float> {
     static constexpr float kSmallestNormal = 1.17549435e-38f;
     static constexpr float kSubnormalScale = 16777216.0f;  // 2^24
     static constexpr float kSubnormalExponent = 24.0f;
-    static constexpr float kExpLowerBound = -104.0f;        // e^-104 is below half the smallest subnormal
+    static constexpr float kExpLowerBound = -104.0f;  // e^-104 is below half the smallest subnormal
 };
 
 template <>
 struct Polynomials<double> {
     static constexpr double exp_tail[] = {
-        0.50000000000000010211,   0.16666666666666667452,   0.041666666666624161903,  0.0083333333333300644495,
+        0.50000000000000010211,   0.16666666666666667452,    0.041666666666624161903,    0.0083333333333300644495,
         0.0013888888917196719077, 0.00019841269863040545271, 0.000024801521322368693266, 2.7557268480310025526e-6,
         2.7620075879983366586e-7, 2.5100375832561233664e-8};
-    static constexpr double atanh2[] = {
-        2.0000000000000000024,  0.66666666666666149594, 0.40000000000185747468, 0.28571428545454114534,
-        0.22222224080747673173, 0.1818174083250480451,  0.15386614042304007762, 0.13300374032674624337,
-        0.12110168728069217655, 0.083245065118608205757, 0.17044163562781398129};
+    static constexpr double atanh2[] = {2.0000000000000000024,   0.66666666666666149594, 0.40000000000185747468,
+                                        0.28571428545454114534,  0.22222224080747673173, 0.1818174083250480451,
+                                        0.15386614042304007762,  0.13300374032674624337, 0.12110168728069217655,
+                                        0.083245065118608205757, 0.17044163562781398129};
     // fdlibm's split: n * kLn2High is exact for |n| < 2^20.
     static constexpr double kLn2High = 6.93147180369123816490e-01;
     static constexpr double kLn2Low = 1.90821492927058770002e-10;
     static constexpr double kSmallestNormal = 2.2250738585072014e-308;
     static constexpr double kSubnormalScale = 18014398509481984.0;  // 2^54
     static constexpr double kSubnormalExponent = 54.0;
-    static constexpr double kExpLowerBound = -746.0;                // e^-746 is below half the smallest subnormal
+    static constexpr double kExpLowerBound = -746.0;  // e^-746 is below half the smallest subnormal
 };
 
 template <typename T>
@@ -95,9 +95,9 @@ template <typename T>
     return L::mul(s, polynomial<T>(L::mul(s, s), Polynomials<T>::atanh2));
 }
 
-// log v for v in [0, 2] (-0 counts as 0); 0 gives a value below -100 (the kernels clamp there) instead of -inf. v = 2^k m with
-// m in [sqrt(1/2), sqrt(2)), log m = 2 atanh((m-1)/(m+1)). Not NaN-safe: the callers' finiteness check sees the
-// NaN input instead.
+// log v for v in [0, 2] (-0 counts as 0); 0 gives a value below -100 (the kernels clamp there) instead of -inf.
+// v = 2^k m with m in [sqrt(1/2), sqrt(2)), log m = 2 atanh((m-1)/(m+1)). Not NaN-safe: the callers' finiteness
+// check sees the NaN input instead.
 // Contract: valid for v in (0, 2], subnormals included (1 gives 0); +-0 give a finite value below -100. Maximum
 // error against the correctly rounded log v: 3 ULP, float (every float input measured) and double (3 measured).
 // Both ISAs.

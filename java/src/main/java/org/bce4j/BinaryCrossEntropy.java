@@ -60,7 +60,8 @@ public abstract class BinaryCrossEntropy implements AutoCloseable {
         if (device == Device.CUDA) {
             CudaAvailability cuda = Bce4j.cuda();
             if (!cuda.available()) {
-                throw new CudaUnavailableException("device CUDA was requested, but CUDA is " + cuda.description(), cuda);
+                throw new CudaUnavailableException("device CUDA was requested, but CUDA is " + cuda.description(),
+                        cuda);
             }
         }
         NativeOptions options = new NativeOptions(reduction, numThreads, builder.weight, ignoreIndex, labelSmoothing,

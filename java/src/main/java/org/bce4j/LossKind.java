@@ -46,7 +46,8 @@ abstract class LossKind {
 
         @Override
         void setOptions(NativeLibrary.Options nativeOptions, DType dtype, NativeOptions owner) {
-            nativeOptions.pos_weight_mode(options.posWeightMode().code).validate_targets(options.validateTargets() ? 1 : 0);
+            nativeOptions.pos_weight_mode(options.posWeightMode().code)
+                    .validate_targets(options.validateTargets() ? 1 : 0);
             if (options.focalGamma() != null) {
                 nativeOptions.has_focal(1).focal_gamma(options.focalGamma()).focal_alpha(options.focalAlpha());
             }

@@ -84,7 +84,8 @@ class BCELossTest {
         long[] shape = {2, 3};
         double[] x = {0.125, 0.25, 0.375, 0.5, 0.625, 0.75};
         double[] y = {0, 1, 0, 1, 0, 1};
-        if (argument.equals("input")) x[4] = bad; else y[4] = bad;
+        if (argument.equals("input")) x[4] = bad;
+        else y[4] = bad;
         try (BCELoss loss = new BCELoss(Reduction.MEAN)) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> run(kind, loss, shape, x, y, null, 0));
@@ -95,7 +96,8 @@ class BCELossTest {
             // the loss still works afterwards
             x[4] = 0.5;
             y[4] = 0;
-            assertOutcome(expected(false, Reduction.MEAN, x, y, null, null, null), run(kind, loss, shape, x, y, null, 0),
+            assertOutcome(expected(false, Reduction.MEAN, x, y, null, null, null),
+                    run(kind, loss, shape, x, y, null, 0),
                     kind.dtype, "after the failure");
         }
     }
@@ -147,7 +149,8 @@ class BCELossTest {
         double[] y = {0, 1, 0.5, 1};
         double[] probabilities = new double[4];
         for (int i = 0; i < 4; i++) probabilities[i] = sigmoid(logits[i]);
-        try (BCELoss bce = new BCELoss(Reduction.SUM); BCEWithLogitsLoss logitsLoss = new BCEWithLogitsLoss(Reduction.SUM)) {
+        try (BCELoss bce = new BCELoss(Reduction.SUM);
+                BCEWithLogitsLoss logitsLoss = new BCEWithLogitsLoss(Reduction.SUM)) {
             double a = run(BufferKind.DOUBLE_ARRAY, bce, new long[] {4}, probabilities, y, null, 0).returned;
             double b = run(BufferKind.DOUBLE_ARRAY, logitsLoss, new long[] {4}, logits, y, null, 0).returned;
             assertEquals(b, a, 1e-12);

@@ -47,7 +47,8 @@ class BCEWithLogitsLossTest {
     }
 
     static Expected multiExpected(Reduction reduction, double[] gradOutput) {
-        return expected(true, reduction, multiLogits(), multiLabels(), expand(MULTI_WEIGHT, new long[] {7}, MULTI_SHAPE),
+        return expected(true, reduction, multiLogits(), multiLabels(),
+                expand(MULTI_WEIGHT, new long[] {7}, MULTI_SHAPE),
                 expand(MULTI_POS_WEIGHT, new long[] {7}, MULTI_SHAPE), gradOutput);
     }
 
@@ -57,7 +58,8 @@ class BCEWithLogitsLossTest {
         try (BCEWithLogitsLoss loss = new BCEWithLogitsLoss(Reduction.MEAN); PointerScope scope = new PointerScope()) {
             Tensor gi = Tensor.allocate(DType.FLOAT32, 3);
             Tensor gt = Tensor.allocate(DType.FLOAT32, 3);
-            double mean = loss.compute(Tensor.of(new FloatPointer(5f, 1f, 3f), 3), Tensor.of(new FloatPointer(1f, 0f, 1f), 3),
+            double mean = loss.compute(Tensor.of(new FloatPointer(5f, 1f, 3f), 3),
+                    Tensor.of(new FloatPointer(1f, 0f, 1f), 3),
                     new Outputs().gradInput(gi).gradTarget(gt));
             assertClose(0.45618813, mean, 0, 1e-7, "seed mean");
             // float32 data is summed in double: with the scalar kernels the result is the exact value, not Paddle's
@@ -164,8 +166,8 @@ class BCEWithLogitsLossTest {
     @DisplayName("empty input: NONE writes nothing, MEAN is NaN, SUM and the normalised means are 0")
     void emptyInput(String shapeText, Reduction reduction, BufferKind kind) {
         long[] shape = shapeText.equals("[0]") ? new long[] {0} : new long[] {2, 0, 3};
-        try (BCEWithLogitsLoss loss =
-                BCEWithLogitsLoss.builder().reduction(reduction).weight(new double[] {2}, 1).build()) {
+        try (BCEWithLogitsLoss loss = BCEWithLogitsLoss.builder().reduction(reduction).weight(new double[] {2}, 1)
+                .build()) {
             Outcome o = run(kind, loss, shape, new double[0], new double[0], null, 2);
             switch (reduction) {
                 case NONE -> assertTrue(Double.isNaN(o.returned));
@@ -290,7 +292,8 @@ class BCEWithLogitsLossTest {
             }
             for (int t = 1; t < 3; t++) {
                 String what = reduction + " threads " + threads[t] + " vs 1";
-                assertEquals(Double.doubleToLongBits(outcomes[0].returned), Double.doubleToLongBits(outcomes[t].returned),
+                assertEquals(Double.doubleToLongBits(outcomes[0].returned),
+                        Double.doubleToLongBits(outcomes[t].returned),
                         what);
                 assertArrayEquals(outcomes[0].loss, outcomes[t].loss, 0.0, what);
                 assertArrayEquals(outcomes[0].gradInput, outcomes[t].gradInput, 0.0, what);
@@ -324,7 +327,8 @@ class BCEWithLogitsLossTest {
             }
             for (int t = 1; t < 3; t++) {
                 String what = (logits ? "logits " : "probabilities ") + reduction + " threads " + threads[t] + " vs 1";
-                assertEquals(Double.doubleToLongBits(outcomes[0].returned), Double.doubleToLongBits(outcomes[t].returned),
+                assertEquals(Double.doubleToLongBits(outcomes[0].returned),
+                        Double.doubleToLongBits(outcomes[t].returned),
                         what);
                 assertArrayEquals(outcomes[0].loss, outcomes[t].loss, 0.0, what);
                 assertArrayEquals(outcomes[0].gradInput, outcomes[t].gradInput, 0.0, what);

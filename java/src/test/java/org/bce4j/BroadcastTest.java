@@ -64,7 +64,8 @@ class BroadcastTest {
         SplittableRandom random = new SplittableRandom(2024);
         for (int round = 0; round < 300; round++) {
             long[] inputShape = new long[random.nextInt(5)];
-            for (int d = 0; d < inputShape.length; d++) inputShape[d] = random.nextInt(4) == 0 ? 1 : 1 + random.nextInt(5);
+            for (int d = 0; d < inputShape.length; d++)
+                inputShape[d] = random.nextInt(4) == 0 ? 1 : 1 + random.nextInt(5);
             long[] weightShape = randomOperandShape(random, inputShape);
             long[] posWeightShape = randomOperandShape(random, inputShape);
             int n = count(inputShape);
@@ -128,7 +129,8 @@ class BroadcastTest {
     void nonBroadcastableWeight() {
         try (BCEWithLogitsLoss loss = BCEWithLogitsLoss.builder().weight(new float[5], 5).build()) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> run(BufferKind.FLOAT_POINTER, loss, new long[] {4, 7}, new double[28], new double[28], null, 0));
+                    () -> run(BufferKind.FLOAT_POINTER, loss, new long[] {4, 7}, new double[28], new double[28], null,
+                            0));
             assertTrue(e.getMessage().contains("weight"), e.getMessage());
             assertTrue(e.getMessage().contains("[5]"), e.getMessage());
             assertTrue(e.getMessage().contains("[4, 7]"), e.getMessage());
@@ -140,7 +142,8 @@ class BroadcastTest {
     void nonBroadcastablePosWeight() {
         try (BCEWithLogitsLoss loss = BCEWithLogitsLoss.builder().posWeight(new double[] {1, 2}, 2, 1).build()) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> run(BufferKind.DOUBLE_BUFFER, loss, new long[] {3, 2}, new double[6], new double[6], null, 0));
+                    () -> run(BufferKind.DOUBLE_BUFFER, loss, new long[] {3, 2}, new double[6], new double[6], null,
+                            0));
             String m = e.getMessage();
             assertTrue(m.contains("pos_weight") || m.contains("posWeight"), m);
             assertTrue(m.contains("[2, 1]") && m.contains("[3, 2]"), m);

@@ -154,7 +154,8 @@ class FocalLossTest {
             assertEquals(OptionalDouble.of(0.25), loss.focalAlpha());
             // x = 0, y = 1: p_t = 1/2, so l = 0.25 * (1/2)^2 * log 2.
             Tensor out = Tensor.allocate(DType.FLOAT64, 1);
-            loss.compute(Tensor.copyOf(new double[] {0}, 1), Tensor.copyOf(new double[] {1}, 1), new Outputs().loss(out));
+            loss.compute(Tensor.copyOf(new double[] {0}, 1), Tensor.copyOf(new double[] {1}, 1),
+                    new Outputs().loss(out));
             assertClose(0.25 * 0.25 * Math.log(2), out.toDoubleArray()[0], 1e-15, 0, "x 0, y 1");
         }
         check(2, 0.25, true, false, "torchvision defaults, hard");

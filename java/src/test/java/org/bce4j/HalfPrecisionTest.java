@@ -42,7 +42,8 @@ class HalfPrecisionTest {
         int exponent = (bits >> m) & ((1 << exponentBits(dtype)) - 1);
         int mantissa = bits & ((1 << m) - 1);
         double sign = (bits & 0x8000) != 0 ? -1 : 1;
-        if (exponent == (1 << exponentBits(dtype)) - 1) return mantissa != 0 ? Double.NaN : sign * Double.POSITIVE_INFINITY;
+        if (exponent == (1 << exponentBits(dtype)) - 1)
+            return mantissa != 0 ? Double.NaN : sign * Double.POSITIVE_INFINITY;
         if (exponent == 0) return sign * Math.scalb((double) mantissa, 1 - bias - m);
         return sign * Math.scalb((double) (mantissa + (1 << m)), exponent - bias - m);
     }
@@ -86,7 +87,8 @@ class HalfPrecisionTest {
             if (Double.isNaN(want)) {
                 assertTrue(Float.isNaN(wide), Integer.toHexString(b));
                 assertTrue(isNaNBits(dtype, bits(back)), Integer.toHexString(b));
-                assertTrue((bits(back) & (1 << (mantissaBits(dtype) - 1))) != 0, "quiet NaN from " + Integer.toHexString(b));
+                assertTrue((bits(back) & (1 << (mantissaBits(dtype) - 1))) != 0,
+                        "quiet NaN from " + Integer.toHexString(b));
                 continue;
             }
             assertEquals(Double.doubleToRawLongBits(want), Double.doubleToRawLongBits(wide), Integer.toHexString(b));

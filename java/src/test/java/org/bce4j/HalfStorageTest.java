@@ -79,7 +79,8 @@ class HalfStorageTest {
         switch (kind) {
             case SHORT_BUFFER -> {
                 ShortBuffer l = directShorts(results), gi = directShorts(n), gt = directShorts(n);
-                ShortBuffer g = gradOutput == null ? null : directShorts(gradOutput.length).put(bitsOf(dtype, gradOutput)).flip();
+                ShortBuffer g = gradOutput == null ? null
+                        : directShorts(gradOutput.length).put(bitsOf(dtype, gradOutput)).flip();
                 long[] resultShape = results == n ? shape : new long[0];
                 returned = loss.compute(Tensor.of(dtype, directShorts(n).put(bitsOf(dtype, x)).flip(), shape),
                         Tensor.of(dtype, directShorts(n).put(bitsOf(dtype, y)).flip(), shape),
@@ -99,7 +100,8 @@ class HalfStorageTest {
                             ? loss.compute(Tensor.of(dtype, in, shape), Tensor.of(dtype, tg, shape),
                                     g == null ? null : Tensor.of(dtype, g, results == n ? shape : new long[0]),
                                     new Outputs().loss(Tensor.of(dtype, l, results == n ? shape : new long[0]))
-                                            .gradInput(Tensor.of(dtype, gi, shape)).gradTarget(Tensor.of(dtype, gt, shape)))
+                                            .gradInput(Tensor.of(dtype, gi, shape))
+                                            .gradTarget(Tensor.of(dtype, gt, shape)))
                             : loss.computeAt(dtype, shape, in.address(), tg.address(), g == null ? 0 : g.address(),
                                     l.address(), gi.address(), gt.address());
                     l.get(lossBits);
@@ -230,7 +232,8 @@ class HalfStorageTest {
             assertMessage(IllegalArgumentException.class, "data is a heap buffer",
                     () -> Tensor.of(DType.FLOAT16, ShortBuffer.allocate(N), SHAPE));
             ShortBuffer bigEndian = ByteBuffer.allocateDirect(2 * N)
-                    .order(ByteOrder.nativeOrder() == ByteOrder.BIG_ENDIAN ? ByteOrder.LITTLE_ENDIAN : ByteOrder.BIG_ENDIAN)
+                    .order(ByteOrder.nativeOrder() == ByteOrder.BIG_ENDIAN ? ByteOrder.LITTLE_ENDIAN
+                            : ByteOrder.BIG_ENDIAN)
                     .asShortBuffer();
             assertMessage(IllegalArgumentException.class, "data has byte order",
                     () -> Tensor.of(DType.FLOAT16, bigEndian, SHAPE));

@@ -75,8 +75,8 @@ class HeaderConstantsTest {
     private static final Pattern ENUMERATOR = Pattern.compile("\\s*(\\w+)\\s*(?:=\\s*(.+?))?\\s*");
     /** An object-like macro with a value (function-like ones have "(" right after the name). */
     private static final Pattern MACRO = Pattern.compile("(?m)^[ \\t]*#[ \\t]*define[ \\t]+(\\w+)[ \\t]+(.*?)[ \\t]*$");
-    private static final Pattern INTEGER =
-            Pattern.compile("(\\()?\\s*([-+]?)\\s*(0[xX][0-9a-fA-F]+|\\d+)[uUlL]*\\s*(\\))?");
+    private static final Pattern INTEGER = Pattern
+            .compile("(\\()?\\s*([-+]?)\\s*(0[xX][0-9a-fA-F]+|\\d+)[uUlL]*\\s*(\\))?");
 
     /** An integer literal, possibly signed, suffixed or parenthesised; null for anything else. */
     static Integer integer(String text) {

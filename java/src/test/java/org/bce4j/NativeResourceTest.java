@@ -134,12 +134,14 @@ class NativeResourceTest {
         double[] x = floatValues(n, 95, -5, 5);
         double[] y = labels(n, 96);
         try (BCEWithLogitsLoss loss = BCEWithLogitsLoss.builder().reduction(Reduction.MEAN)
-                .weight(filled(8, 0.5), 8).posWeight(filled(4, 2), 4, 1).build(); PointerScope scope = new PointerScope()) {
+                .weight(filled(8, 0.5), 8).posWeight(filled(4, 2), 4, 1).build();
+                PointerScope scope = new PointerScope()) {
             Tensor input = Tensor.of(new FloatPointer(toFloats(x)), shape);
             Tensor target = Tensor.of(directFloats(y), shape);
             Tensor gradOutput = Tensor.copyOf(new float[] {0.5f});
             Tensor half = Tensor.allocate(DType.BFLOAT16, shape);
-            Outputs all = new Outputs().loss(Tensor.allocate(DType.FLOAT32)).gradInput(Tensor.allocate(DType.FLOAT32, shape))
+            Outputs all = new Outputs().loss(Tensor.allocate(DType.FLOAT32))
+                    .gradInput(Tensor.allocate(DType.FLOAT32, shape))
                     .gradTarget(Tensor.allocate(DType.FLOAT32, shape)).gradWeight(Tensor.allocate(DType.FLOAT32, 8))
                     .gradPosWeight(Tensor.allocate(DType.FLOAT32, 4, 1));
             Outputs halfOutputs = new Outputs().gradInput(Tensor.allocate(DType.BFLOAT16, shape));
@@ -338,7 +340,8 @@ class NativeResourceTest {
         String javaBin = System.getProperty("java.home") + "/bin/java";
         String classPath = System.getProperty("java.class.path");
         String command = "ulimit -v 8000000 && exec '" + javaBin + "' -Xmx256m -XX:CompressedClassSpaceSize=64m"
-                + " -XX:ReservedCodeCacheSize=64m -cp '" + classPath + "' '" + HugeThreadCountChild.class.getName() + "'";
+                + " -XX:ReservedCodeCacheSize=64m -cp '" + classPath + "' '" + HugeThreadCountChild.class.getName()
+                + "'";
         // Output to a file and a time limit: a child that hangs fails the test (with what it printed), not the build.
         ChildJvm.Result child = ChildJvm.runProcess(new ProcessBuilder("/bin/sh", "-c", command), work, 60);
         String output = child.output();

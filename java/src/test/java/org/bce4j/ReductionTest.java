@@ -81,7 +81,7 @@ class ReductionTest {
     @DisplayName("legacyReduction(null, null) withdraws an earlier legacy choice; the default without flags is mean")
     void builderWithdrawAndDefault() {
         try (BCELoss withdrawn = BCELoss.builder().reduction(NONE).legacyReduction(false, true)
-                        .legacyReduction(null, null).build();
+                .legacyReduction(null, null).build();
                 BCELoss legacyOnly = BCELoss.builder().legacyReduction(false, null).build();
                 BCELoss plain = BCELoss.builder().legacyReduction(null, null).build()) {
             assertEquals(NONE, withdrawn.reduction());

@@ -338,7 +338,8 @@ class TargetConventionsTest {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> BCEWithLogitsLoss.builder().labelSmoothing(epsilon).build());
             assertEquals(message, e.getMessage());
-            e = assertThrows(IllegalArgumentException.class, () -> BCELoss.builder().labelSmoothing(epsilon, 2).build());
+            e = assertThrows(IllegalArgumentException.class,
+                    () -> BCELoss.builder().labelSmoothing(epsilon, 2).build());
             assertEquals(message, e.getMessage());
         }
         for (int classes : new int[] {0, -3}) {

@@ -32,8 +32,8 @@ class ValidateTargetsTest {
             assertTrue(loss.validatesTargets());
             for (int at : new int[] {0, 9, 17, N - 1}) {
                 double[] y = targets(at, at % 2 == 0 ? -0.5 : 1.25);
-                IllegalArgumentException e =
-                        assertThrows(IllegalArgumentException.class, () -> run(kind, loss, SHAPE, x, y, null, 0));
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                        () -> run(kind, loss, SHAPE, x, y, null, 0));
                 assertTrue(e.getMessage().contains("target element " + at + " "), e.getMessage());
             }
         }

@@ -79,7 +79,8 @@ class WeightGradientsTest {
         return sum;
     }
 
-    private static WeightGradientCalls.Gradients analytic(LossFactory factory, double[] x, double[] w, long[] ws, double[] p,
+    private static WeightGradientCalls.Gradients analytic(LossFactory factory, double[] x, double[] w, long[] ws,
+            double[] p,
             long[] ps, Reduction reduction) {
         try (BinaryCrossEntropy bce = factory.build(w, ws, p, ps)) {
             double[] loss = new double[reduction == Reduction.NONE ? N : 1]; // required for NONE
@@ -178,7 +179,8 @@ class WeightGradientsTest {
                 .posWeight(new float[] {3f}, 1).reduction(Reduction.SUM).build();
                 PointerScope scope = new PointerScope()) {
             WeightGradientCalls.Gradients arrays = WeightGradientCalls.compute(bce, SHAPE, x, y);
-            WeightGradientCalls.Gradients pointers = WeightGradientCalls.compute(bce, SHAPE, new FloatPointer(x), new FloatPointer(y));
+            WeightGradientCalls.Gradients pointers = WeightGradientCalls.compute(bce, SHAPE, new FloatPointer(x),
+                    new FloatPointer(y));
             FloatBuffer xb = BceTestSupport.directFloats(X);
             FloatBuffer yb = BceTestSupport.directFloats(Y);
             WeightGradientCalls.Gradients buffers = WeightGradientCalls.compute(bce, SHAPE, xb, yb);
@@ -220,8 +222,10 @@ class WeightGradientsTest {
         try (BCEWithLogitsLoss bce = BCEWithLogitsLoss.builder().weight(new double[] {0.5, 1, 2}, 3)
                 .posWeight(new double[] {3, 0.25, 1.5, 2}, 4, 1).reduction(Reduction.MEAN).build();
                 PointerScope scope = new PointerScope()) {
-            WeightGradientCalls.Gradients reference = WeightGradientCalls.compute(bce, SHAPE, xw, yw, null, null, null, null);
-            WeightGradientCalls.Gradients pointers = WeightGradientCalls.compute(bce, dtype, SHAPE, new ShortPointer(x), new ShortPointer(y));
+            WeightGradientCalls.Gradients reference = WeightGradientCalls.compute(bce, SHAPE, xw, yw, null, null, null,
+                    null);
+            WeightGradientCalls.Gradients pointers = WeightGradientCalls.compute(bce, dtype, SHAPE, new ShortPointer(x),
+                    new ShortPointer(y));
             ShortBuffer xb = directShorts(x);
             ShortBuffer yb = directShorts(y);
             WeightGradientCalls.Gradients buffers = WeightGradientCalls.compute(bce, dtype, SHAPE, xb, yb);
@@ -257,7 +261,8 @@ class WeightGradientsTest {
             double[] expectedLoss = new double[N];
             double[] expectedGradInput = new double[N];
             WeightGradientCalls.plain(bce, SHAPE, X, Y, GRAD_OUTPUT_NONE, expectedLoss, expectedGradInput, null);
-            WeightGradientCalls.Gradients g = WeightGradientCalls.compute(bce, SHAPE, X, Y, GRAD_OUTPUT_NONE, loss, gradInput, null);
+            WeightGradientCalls.Gradients g = WeightGradientCalls.compute(bce, SHAPE, X, Y, GRAD_OUTPUT_NONE, loss,
+                    gradInput, null);
             assertArrayEquals(expectedLoss, loss);
             assertArrayEquals(expectedGradInput, gradInput);
             assertTrue(Double.isNaN(g.reducedLoss()));
@@ -306,7 +311,8 @@ class WeightGradientsTest {
         double[] y = labels(n, 42);
         try (BCEWithLogitsLoss bce = BCEWithLogitsLoss.builder().weight(floatValues(64, 43, 0, 2), 64)
                 .posWeight(floatValues(256, 44, 0.5, 3), 256, 1).numThreads(1).build()) {
-            WeightGradientCalls.Gradients reference = WeightGradientCalls.compute(bce, shape, x, y, null, null, null, null);
+            WeightGradientCalls.Gradients reference = WeightGradientCalls.compute(bce, shape, x, y, null, null, null,
+                    null);
             double[] referenceGrad = new double[n];
             WeightGradientCalls.plain(bce, shape, x, y, null, null, referenceGrad, null);
             ExecutorService pool = Executors.newFixedThreadPool(4);
@@ -318,7 +324,8 @@ class WeightGradientsTest {
                         boolean same = true;
                         for (int k = 0; k < 20; k++) {
                             if (gradients) {
-                                WeightGradientCalls.Gradients g = WeightGradientCalls.compute(bce, shape, x, y, null, null, null, null);
+                                WeightGradientCalls.Gradients g = WeightGradientCalls.compute(bce, shape, x, y, null,
+                                        null, null, null);
                                 same &= java.util.Arrays.equals(g.weight(), reference.weight())
                                         && java.util.Arrays.equals(g.posWeight(), reference.posWeight());
                             } else {

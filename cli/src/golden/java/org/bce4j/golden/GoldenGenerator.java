@@ -174,9 +174,11 @@ public final class GoldenGenerator {
         // Soft labels.
         for (DType dtype : GOLDEN_DTYPES) {
             int red = dtype == DType.FLOAT32 ? 1 : 0;
-            cases.add(new Case("soft_labels_" + tag(dtype) + "_" + REDUCTIONS[red], dtype, true, red, new long[] {10, 4})
-                    .data(uniform(40, seed++, -8, 8), uniform(40, seed++, 0, 1))
-                    .posWeight(new long[] {4}, uniform(4, seed++, 0.3, 4)).gradOutput(upstream(red, 40, seed++)));
+            cases.add(
+                    new Case("soft_labels_" + tag(dtype) + "_" + REDUCTIONS[red], dtype, true, red, new long[] {10, 4})
+                            .data(uniform(40, seed++, -8, 8), uniform(40, seed++, 0, 1))
+                            .posWeight(new long[] {4}, uniform(4, seed++, 0.3, 4))
+                            .gradOutput(upstream(red, 40, seed++)));
         }
         // 3-D inputs.
         for (DType dtype : GOLDEN_DTYPES) {
@@ -346,7 +348,8 @@ public final class GoldenGenerator {
             Tensor target = tensor(y, c.shape, f64);
             input.requires_grad_(true);
             target.requires_grad_(true);
-            TensorOptional weight = w == null ? new TensorOptional() : new TensorOptional(tensor(w, c.weightShape, f64));
+            TensorOptional weight = w == null ? new TensorOptional()
+                    : new TensorOptional(tensor(w, c.weightShape, f64));
             Tensor loss;
             if (c.logits) {
                 TensorOptional posWeight = p == null ? new TensorOptional()
@@ -372,7 +375,8 @@ public final class GoldenGenerator {
     static void write(Path file, DType dtype, long[] shape, double[] values) throws IOException {
         Npy.Array a = Npy.Array.allocate(dtype, shape);
         for (int i = 0; i < values.length; i++) {
-            if (dtype == DType.FLOAT32) a.floats().put(i, (float) values[i]); else a.doubles().put(i, values[i]);
+            if (dtype == DType.FLOAT32) a.floats().put(i, (float) values[i]);
+            else a.doubles().put(i, values[i]);
         }
         Npy.write(file, a);
     }

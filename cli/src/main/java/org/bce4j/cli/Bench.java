@@ -243,8 +243,8 @@ final class Bench {
         int count = 0;
         long measureStart = System.nanoTime();
         // MIN_BATCHES batches, except where calls are so long that they would take more than MAX_MEASURE_NANOS.
-        for (long elapsed = 0; elapsed < MIN_MEASURE_NANOS || (count < MIN_BATCHES && elapsed < MAX_MEASURE_NANOS);
-                elapsed = System.nanoTime() - measureStart) {
+        for (long elapsed = 0; elapsed < MIN_MEASURE_NANOS
+                || (count < MIN_BATCHES && elapsed < MAX_MEASURE_NANOS); elapsed = System.nanoTime() - measureStart) {
             if (count == perCall.length) perCall = Arrays.copyOf(perCall, 2 * count);
             perCall[count++] = (double) time(call, batch) / batch;
         }

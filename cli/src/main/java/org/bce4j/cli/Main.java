@@ -151,7 +151,8 @@ public final class Main {
 
     private static void printRows(PrintStream out, String label, float[] values, int columns) {
         for (int start = 0; start < values.length; start += columns) {
-            out.println("  " + (start == 0 ? label : " ".repeat(label.length())) + " " + format(values, start, columns));
+            out.println(
+                    "  " + (start == 0 ? label : " ".repeat(label.length())) + " " + format(values, start, columns));
         }
     }
 

@@ -65,8 +65,9 @@ final class NpyReader {
                         + dataBytes + " bytes but the file holds " + (size - dataStart));
             }
             if (size - dataStart > dataBytes) {
-                throw new NpyException(file, (size - dataStart - dataBytes) + " unexpected bytes after the data of shape "
-                        + Arrays.toString(h.shape()));
+                throw new NpyException(file,
+                        (size - dataStart - dataBytes) + " unexpected bytes after the data of shape "
+                                + Arrays.toString(h.shape()));
             }
             if (dataBytes > Integer.MAX_VALUE) {
                 throw new NpyException(file, "data of " + dataBytes + " bytes is over the 2 GiB supported");

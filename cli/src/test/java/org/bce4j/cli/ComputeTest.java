@@ -37,7 +37,6 @@ class ComputeTest {
     @TempDir
     Path dir;
 
-
     /** Writes values of a dtype and shape as a .npy file in the temp dir. */
     Path npy(String name, DType dtype, long[] shape, double[] values) throws IOException {
         Npy.Array a = Npy.Array.allocate(dtype, shape);
@@ -102,8 +101,10 @@ class ComputeTest {
             for (int i = 0; i < n; i++) {
                 double terms = wide[i] * (1 + Math.abs(x[i])) * 2;
                 double gScale = reduction == Reduction.NONE ? Math.abs(g[i]) : scale;
-                assertRounded16(DType.FLOAT16, e.gradInput[i], gi.toDoubleArray()[i], terms * gScale, "grad_input " + i);
-                assertRounded16(DType.FLOAT16, e.gradTarget[i], gt.toDoubleArray()[i], terms * gScale, "grad_target " + i);
+                assertRounded16(DType.FLOAT16, e.gradInput[i], gi.toDoubleArray()[i], terms * gScale,
+                        "grad_input " + i);
+                assertRounded16(DType.FLOAT16, e.gradTarget[i], gt.toDoubleArray()[i], terms * gScale,
+                        "grad_target " + i);
                 if (reduction == Reduction.NONE) {
                     assertRounded16(DType.FLOAT16, e.loss[i], loss.toDoubleArray()[i], terms, "loss " + i);
                 }
@@ -202,13 +203,15 @@ class ComputeTest {
                 "--target", npy("t.npy", DType.FLOAT64, new long[0], new double[] {0.25}).toString(),
                 "--reduction", "sum", "--out", out.toString());
         assertEquals(0, r.exitCode(), r.err());
-        assertAllClose(expected(true, Reduction.SUM, new double[] {-2}, new double[] {0.25}, null, null, null)
-                .gradInput, Npy.read(out.resolve("grad_input.npy")).toDoubleArray(), DType.FLOAT64, "0-d");
+        assertAllClose(
+                expected(true, Reduction.SUM, new double[] {-2}, new double[] {0.25}, null, null, null).gradInput,
+                Npy.read(out.resolve("grad_input.npy")).toDoubleArray(), DType.FLOAT64, "0-d");
         assertEquals(0, Npy.read(out.resolve("grad_input.npy")).shape().length);
 
         // empty: sum is 0, mean is NaN, none is empty
         for (String red : new String[] {"none", "mean", "sum"}) {
-            r = CliRun.of("compute", "--input", npy("e.npy", DType.FLOAT32, new long[] {0, 4}, new double[0]).toString(),
+            r = CliRun.of("compute", "--input",
+                    npy("e.npy", DType.FLOAT32, new long[] {0, 4}, new double[0]).toString(),
                     "--target", dir.resolve("e.npy").toString(), "--reduction", red, "--out", out.toString());
             assertEquals(0, r.exitCode(), r.err());
             double[] l = Npy.read(out.resolve("loss.npy")).toDoubleArray();
@@ -225,7 +228,8 @@ class ComputeTest {
         npy("bx.npy", DType.FLOAT32, new long[] {n}, bx);
         npy("by.npy", DType.FLOAT32, new long[] {n}, by);
         for (String t : new String[] {"1", "2"}) {
-            r = CliRun.of("compute", "--input", dir.resolve("bx.npy").toString(), "--target", dir.resolve("by.npy").toString(),
+            r = CliRun.of("compute", "--input", dir.resolve("bx.npy").toString(), "--target",
+                    dir.resolve("by.npy").toString(),
                     "--threads", t, "--out", dir.resolve("t" + t).toString());
             assertEquals(0, r.exitCode(), r.err());
         }
@@ -347,7 +351,8 @@ class ComputeTest {
         assertEquals("an earlier result", Files.readString(dir.resolve("out").resolve("loss.npy")));
         assertEquals(List.of("loss.npy"), listing(dir.resolve("out")));
         assertFalse(Files.exists(dir.resolve("never")));
-        assertFails(new String[] {"compute", "--input", missing, "--target", y, "--out", dir.resolve("never").toString()},
+        assertFails(
+                new String[] {"compute", "--input", missing, "--target", y, "--out", dir.resolve("never").toString()},
                 "no such file");
         assertFalse(Files.exists(dir.resolve("never")), "a failed run creates no output directory");
     }
@@ -546,7 +551,8 @@ class ComputeTest {
         for (String v : new String[] {"abc", "nan", ""}) {
             assertFails(concat(base, "--ignore-index", v), "--ignore-index is '" + v + "'; expected a number");
         }
-        assertFails(concat(base, "--ignore-index", "NaN"), "--ignore-index: options.ignore_index is nan; no target equals NaN");
+        assertFails(concat(base, "--ignore-index", "NaN"),
+                "--ignore-index: options.ignore_index is nan; no target equals NaN");
         assertFails(concat(base, "--label-smoothing", "x"), "--label-smoothing is 'x'", "[0, 1]");
         for (String[] v : new String[][] {{"-0.1", "-0.1"}, {"1.5", "1.5"}, {"NaN", "nan"}, {"Infinity", "inf"}}) {
             assertFails(concat(base, "--label-smoothing", v[0]),
@@ -588,11 +594,11 @@ class ComputeTest {
                 dir.resolve("dev_cpu").toString());
         assertEquals(0, cpu.exitCode(), cpu.err());
         assertFails(new String[] {"compute", "--input", in, "--target", tg, "--device", "gpu", "--out",
-                dir.resolve("out").toString()}, "--device is 'gpu'; expected cpu or cuda");
+            dir.resolve("out").toString()}, "--device is 'gpu'; expected cpu or cuda");
         org.bce4j.CudaAvailability cuda = org.bce4j.Bce4j.cuda();
         if (!cuda.available()) {
             assertFails(new String[] {"compute", "--input", in, "--target", tg, "--device", "cuda", "--out",
-                    dir.resolve("out").toString()}, "--device cuda: CUDA is " + cuda.description());
+                dir.resolve("out").toString()}, "--device cuda: CUDA is " + cuda.description());
             return;
         }
         CliRun gpu = CliRun.of("compute", "--input", in, "--target", tg, "--device", "cuda", "--out",
@@ -766,6 +772,6 @@ class ComputeTest {
         assertFails(new String[] {"compute", "--input", x, "--target", y, "--grad-weights=true", "--out", out},
                 "--grad-weights takes no value");
         assertFails(new String[] {"compute", "--input", x, "--target", y, "--grad-weights", "--grad-weights",
-                "--out", out}, "--grad-weights is given twice");
+            "--out", out}, "--grad-weights is given twice");
     }
 }

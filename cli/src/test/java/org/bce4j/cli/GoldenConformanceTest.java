@@ -100,7 +100,8 @@ class GoldenConformanceTest {
             weight = optional("weight.npy");
             posWeight = optional("pos_weight.npy");
             gradOutput = optional("grad_output.npy");
-            for (int k = 0; k < 3; k++) truth[k] = Npy.read(dir.resolve("expected_" + OUTPUTS[k] + ".npy")).toDoubleArray();
+            for (int k = 0; k < 3; k++)
+                truth[k] = Npy.read(dir.resolve("expected_" + OUTPUTS[k] + ".npy")).toDoubleArray();
             shape = input.shape();
             x = input.toDoubleArray();
             y = target.toDoubleArray();
@@ -308,7 +309,8 @@ class GoldenConformanceTest {
 
     /** The documented differences appear exactly where expected: never in ordinary cases. */
     static void checkDocumentedCount(GoldenCase c, int documented) {
-        if (c.name.startsWith("nan_inf") || c.name.startsWith("inf_zero_coefficients") || (c.name.startsWith("probabilities_") && !c.name.contains("random"))) {
+        if (c.name.startsWith("nan_inf") || c.name.startsWith("inf_zero_coefficients")
+                || (c.name.startsWith("probabilities_") && !c.name.contains("random"))) {
             assertTrue(documented > 0, c.name + ": expected documented differences");
         } else {
             assertEquals(0, documented, c.name + ": documented differences in an ordinary case");

@@ -28,7 +28,6 @@ class MainTest {
         assertEquals(0.45618813, Double.parseDouble(m.group(1)), 1e-6, out);
     }
 
-
     @Test
     @DisplayName("demo returns 0 and prints the seed mean 0.45618813")
     void demo() {
@@ -63,7 +62,8 @@ class MainTest {
         assertFile("openmp: ", "omp", lines.get(5));
         assertEquals("threads: " + Bce4j.defaultNumThreads(), lines.get(6));
         assertEquals("cuda library: " + info.cudaLibraryPath(), lines.get(7));
-        assertTrue(lines.get(8).matches("cuda: (available \\(\\d+ devices?: .+\\)|unavailable \\(.+\\))"), lines.get(8));
+        assertTrue(lines.get(8).matches("cuda: (available \\(\\d+ devices?: .+\\)|unavailable \\(.+\\))"),
+                lines.get(8));
         assertEquals("cuda: " + Bce4j.cuda().description(), lines.get(8));
         assertEquals(2, CliRun.of("info", "extra").exitCode());
         assertTrue(CliRun.of("info", "--help").out().contains("usage: java -jar bce4j.jar info"));

@@ -36,7 +36,8 @@ class NpyTest {
         int total = (preamble + header.length() + 1 + 63) / 64 * 64;
         int len = total - preamble;
         ByteBuffer l = ByteBuffer.allocate(major == 1 ? 2 : 4).order(ByteOrder.LITTLE_ENDIAN);
-        if (major == 1) l.putShort((short) len); else l.putInt(len);
+        if (major == 1) l.putShort((short) len);
+        else l.putInt(len);
         b.writeBytes(l.array());
         b.writeBytes((header + " ".repeat(len - header.length() - 1) + "\n").getBytes(StandardCharsets.ISO_8859_1));
         b.writeBytes(data);
@@ -104,7 +105,8 @@ class NpyTest {
     void headerMatchesNumpy() {
         String expected = "\u0093NUMPY\u0001\u0000v\u0000{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }"
                 + " ".repeat(58) + "\n";
-        assertEquals(expected, new String(NpyHeader.encode(DType.FLOAT32, new long[] {2, 3}), StandardCharsets.ISO_8859_1));
+        assertEquals(expected,
+                new String(NpyHeader.encode(DType.FLOAT32, new long[] {2, 3}), StandardCharsets.ISO_8859_1));
         String oneD = new String(NpyHeader.encode(DType.FLOAT64, new long[] {7}), StandardCharsets.ISO_8859_1);
         assertTrue(oneD.contains("{'descr': '<f8', 'fortran_order': False, 'shape': (7,), }"), oneD);
         String zeroD = new String(NpyHeader.encode(DType.FLOAT64, new long[0]), StandardCharsets.ISO_8859_1);

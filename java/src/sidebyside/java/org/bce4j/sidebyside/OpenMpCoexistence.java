@@ -236,7 +236,8 @@ public final class OpenMpCoexistence {
                 if (!comm.startsWith(prefix) || syscall.length < 9) continue;
                 long pc = Long.parseUnsignedLong(syscall[8].substring(2), 16);
                 for (Mapping r : runtimes) {
-                    if (r.contains(pc)) out.computeIfAbsent(comm, k -> new TreeMap<>()).merge(r.label(), 1, Integer::sum);
+                    if (r.contains(pc))
+                        out.computeIfAbsent(comm, k -> new TreeMap<>()).merge(r.label(), 1, Integer::sum);
                 }
             }
         } catch (IOException e) {
@@ -317,7 +318,8 @@ public final class OpenMpCoexistence {
         System.out.printf(Locale.ROOT, "OpenMP coexistence: order %s, %d Java threads x %d iterations, N=%d, "
                 + "%d OpenMP threads per call%n", s.order(), s.threads(), s.iterations(), s.n(), s.ompThreads());
         printRuntimes("start");
-        for (String lib : s.order().equals("torch-first") ? List.of("libtorch", "bce4j") : List.of("bce4j", "libtorch")) {
+        for (String lib : s.order().equals("torch-first") ? List.of("libtorch", "bce4j")
+                : List.of("bce4j", "libtorch")) {
             phase = "loading " + lib;
             if (lib.equals("libtorch")) {
                 Loader.load(torch.class);
@@ -330,7 +332,8 @@ public final class OpenMpCoexistence {
 
         // 2. What each library sees: thread counts, and whether an ICV set through libtorch reaches bce4j.
         phase = "probing";
-        System.out.printf(Locale.ROOT, "bce4j %s: Bce4j.defaultNumThreads() = %d (omp_get_max_threads in its runtime)%n",
+        System.out.printf(Locale.ROOT,
+                "bce4j %s: Bce4j.defaultNumThreads() = %d (omp_get_max_threads in its runtime)%n",
                 Bce4j.version(), Bce4j.defaultNumThreads());
         System.out.printf(Locale.ROOT, "libtorch: at::get_num_threads() = %d, intraop_default_num_threads() = %d%n",
                 torch.get_num_threads(), torch.intraop_default_num_threads());
@@ -422,7 +425,8 @@ public final class OpenMpCoexistence {
             census.forEach((thread, byRuntime) -> System.out.println("idle OpenMP workers of " + thread + ": "
                     + counts(byRuntime)));
             Map<String, Integer> all = new TreeMap<>();
-            idleWorkersByRuntime("", runtimes).values().forEach(m -> m.forEach((k, v) -> all.merge(k, v, Integer::sum)));
+            idleWorkersByRuntime("", runtimes).values()
+                    .forEach(m -> m.forEach((k, v) -> all.merge(k, v, Integer::sum)));
             System.out.println("idle OpenMP workers in the whole process: " + (all.isEmpty() ? "none" : counts(all)));
             release.countDown();
             for (Thread thread : workers) thread.join();

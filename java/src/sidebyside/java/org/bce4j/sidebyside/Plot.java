@@ -138,7 +138,8 @@ final class Plot {
                 if (Double.isNaN(ns) || ns <= 0) continue;
                 double x = px.applyAsDouble(n);
                 double y = py.applyAsDouble(ns);
-                if (started) line.lineTo(x, y); else line.moveTo(x, y);
+                if (started) line.lineTo(x, y);
+                else line.moveTo(x, y);
                 started = true;
                 marker(g, c, x, y);
             }

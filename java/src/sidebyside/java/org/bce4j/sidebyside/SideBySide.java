@@ -130,8 +130,8 @@ public final class SideBySide {
         threads = threads.stream().sorted().distinct().toList();
         Timer timer = new Timer(warmupS, capS, batches);
 
-        String started =
-                ZonedDateTime.now().truncatedTo(ChronoUnit.SECONDS).format(DateTimeFormatter.ISO_OFFSET_DATE_TIME);
+        String started = ZonedDateTime.now().truncatedTo(ChronoUnit.SECONDS)
+                .format(DateTimeFormatter.ISO_OFFSET_DATE_TIME);
         String loadAtStart = loadAverage();
         String cpu = firstLine(Paths.get("/proc/cpuinfo"), "model name");
         int maxN = sizes.get(sizes.size() - 1);
