@@ -5,6 +5,7 @@
 #   cpp/tools/format.sh --apply   formats every C/C++ and Java file in place
 #   cpp/tools/format.sh --check   fails, naming them and showing the changes, if a C/C++ file is not formatted
 #
+# mvn verify runs --check and the Java formatter's own check (formatter:validate); `mvn -N verify` runs just those.
 # clang-format is pinned to one major version, because each formats a little differently: set CLANG_FORMAT to its
 # path where it is not on PATH as clang-format-14 (it must still be version 14).
 set -euo pipefail
