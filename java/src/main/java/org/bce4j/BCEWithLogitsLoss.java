@@ -34,18 +34,8 @@ public final class BCEWithLogitsLoss extends BinaryCrossEntropy {
         this(builder().reduction(reduction));
     }
 
-    private final PosWeightMode posWeightMode;
-    private final boolean validatesTargets;
-    private final Double focalGamma;
-    private final double focalAlpha;
-
     private BCEWithLogitsLoss(Builder builder) {
-        super(builder, LossKind.logits(new LogitsOptions(builder.posWeight, builder.posWeightMode,
-                builder.validateTargets, builder.focalGamma, builder.focalAlpha)));
-        this.posWeightMode = builder.posWeightMode;
-        this.validatesTargets = builder.validateTargets;
-        this.focalGamma = builder.focalGamma;
-        this.focalAlpha = builder.focalAlpha;
+        super(builder, LossKind.logits(builder.posWeight));
     }
 
     /**
@@ -53,7 +43,7 @@ public final class BCEWithLogitsLoss extends BinaryCrossEntropy {
      * one; empty without focal loss}
      */
     public OptionalDouble focalGamma() {
-        return focalGamma == null ? OptionalDouble.empty() : OptionalDouble.of(focalGamma);
+        return settings().has_focal() == 0 ? OptionalDouble.empty() : OptionalDouble.of(settings().focal_gamma());
     }
 
     /**
@@ -61,12 +51,13 @@ public final class BCEWithLogitsLoss extends BinaryCrossEntropy {
      * loss or without alpha}
      */
     public OptionalDouble focalAlpha() {
-        return focalGamma == null || focalAlpha < 0 ? OptionalDouble.empty() : OptionalDouble.of(focalAlpha);
+        double alpha = settings().focal_alpha();
+        return settings().has_focal() == 0 || alpha < 0 ? OptionalDouble.empty() : OptionalDouble.of(alpha);
     }
 
     /** {@return whether a target outside [0, 1] is an error ({@link Builder#validateTargets(boolean)})} */
     public boolean validatesTargets() {
-        return validatesTargets;
+        return settings().validate_targets() != 0;
     }
 
     /**
@@ -74,7 +65,7 @@ public final class BCEWithLogitsLoss extends BinaryCrossEntropy {
      * otherwise}
      */
     public PosWeightMode posWeightMode() {
-        return posWeightMode;
+        return PosWeightMode.ofCode(settings().pos_weight_mode());
     }
 
     /** {@return a new builder with reduction {@link Reduction#MEAN}, no weights and the default thread count} */
@@ -82,13 +73,12 @@ public final class BCEWithLogitsLoss extends BinaryCrossEntropy {
         return new Builder();
     }
 
-    /** Configures a {@link BCEWithLogitsLoss}. */
+    /**
+     * Configures a {@link BCEWithLogitsLoss}. (A new logits-only scalar option is a setter here that writes its
+     * field in {@code options}, and a getter above that reads it from {@code settings()}.)
+     */
     public static final class Builder extends BinaryCrossEntropy.Builder<Builder> {
         private WeightTensor posWeight;
-        private PosWeightMode posWeightMode = PosWeightMode.TORCH;
-        private boolean validateTargets;
-        private Double focalGamma; // null: no focal loss
-        private double focalAlpha = -1; // < 0: no alpha
 
         private Builder() {}
 
@@ -139,7 +129,7 @@ public final class BCEWithLogitsLoss extends BinaryCrossEntropy {
          * @throws NullPointerException if {@code mode} is null
          */
         public Builder posWeightMode(PosWeightMode mode) {
-            this.posWeightMode = java.util.Objects.requireNonNull(mode, "posWeightMode");
+            options.pos_weight_mode(java.util.Objects.requireNonNull(mode, "posWeightMode").code);
             return this;
         }
 
@@ -152,7 +142,7 @@ public final class BCEWithLogitsLoss extends BinaryCrossEntropy {
          * @return this builder
          */
         public Builder validateTargets(boolean validate) {
-            this.validateTargets = validate;
+            options.validate_targets(validate ? 1 : 0);
             return this;
         }
 
@@ -180,8 +170,7 @@ public final class BCEWithLogitsLoss extends BinaryCrossEntropy {
          * @return this builder
          */
         public Builder focal(double gamma, double alpha) {
-            this.focalGamma = gamma;
-            this.focalAlpha = alpha < 0 ? -1 : alpha + 0.0; // + 0.0: -0.0 becomes 0
+            options.has_focal(1).focal_gamma(gamma).focal_alpha(alpha < 0 ? -1 : alpha + 0.0); // + 0.0: -0.0 is 0
             return this;
         }
 

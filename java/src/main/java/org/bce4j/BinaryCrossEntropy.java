@@ -40,22 +40,15 @@ import java.util.OptionalDouble;
  * calls, which keep it reachable until they return.
  */
 public abstract class BinaryCrossEntropy implements AutoCloseable {
-    private final Reduction reduction;
-    private final int numThreads;
-    private final Double ignoreIndex;
-    private final double labelSmoothing;
-    private final int smoothingClasses;
+    // The builder's scalar options, copied; the getters read them (also after close(), which does not free them).
+    private final NativeLibrary.Options settings;
     private final Device device;
     private final LossCalls calls;
 
     /** A loss of {@code kind} configured by {@code builder}, whose options the native library has checked. */
     BinaryCrossEntropy(Builder<?> builder, LossKind kind) {
         NativeLoader.ensureLoaded(); // where the natives cannot load, the error that says why, every time
-        this.reduction = builder.effectiveReduction();
-        this.numThreads = builder.numThreads;
-        this.ignoreIndex = builder.ignoreIndex;
-        this.labelSmoothing = builder.labelSmoothing;
-        this.smoothingClasses = builder.smoothingClasses;
+        this.settings = builder.options.collectableCopy();
         this.device = builder.device;
         if (device == Device.CUDA) {
             CudaAvailability cuda = Bce4j.cuda();
@@ -64,15 +57,19 @@ public abstract class BinaryCrossEntropy implements AutoCloseable {
                         cuda);
             }
         }
-        NativeOptions options = new NativeOptions(reduction, numThreads, builder.weight, ignoreIndex, labelSmoothing,
-                smoothingClasses, kind);
-        this.calls = new LossCalls(kind, options, reduction, device == Device.CUDA,
+        NativeOptions options = new NativeOptions(settings, builder.weight, kind);
+        this.calls = new LossCalls(kind, options, reduction(), device == Device.CUDA,
                 builder.weight == null ? null : builder.weight.shape, getClass().getSimpleName());
     }
 
     /** {@return the reduction this loss applies} */
     public Reduction reduction() {
-        return reduction;
+        return Reduction.ofCode(settings.reduction());
+    }
+
+    /** The scalar options as the builder set them (no weights). */
+    NativeLibrary.Options settings() {
+        return settings;
     }
 
     /**
@@ -80,12 +77,12 @@ public abstract class BinaryCrossEntropy implements AutoCloseable {
      * one; empty otherwise}
      */
     public OptionalDouble ignoreIndex() {
-        return ignoreIndex == null ? OptionalDouble.empty() : OptionalDouble.of(ignoreIndex);
+        return settings.has_ignore_index() == 0 ? OptionalDouble.empty() : OptionalDouble.of(settings.ignore_index());
     }
 
     /** {@return the label smoothing epsilon, in [0, 1]; 0 (the default) means none} */
     public double labelSmoothing() {
-        return labelSmoothing;
+        return settings.label_smoothing();
     }
 
     /**
@@ -93,7 +90,7 @@ public abstract class BinaryCrossEntropy implements AutoCloseable {
      * default}
      */
     public int smoothingClasses() {
-        return smoothingClasses;
+        return settings.smoothing_classes();
     }
 
     /** {@return where this loss computes; {@link Device#CPU} unless the builder chose otherwise} */
@@ -106,7 +103,7 @@ public abstract class BinaryCrossEntropy implements AutoCloseable {
      * ({@link Bce4j#defaultNumThreads()})}
      */
     public int numThreads() {
-        return numThreads;
+        return settings.num_threads();
     }
 
     /**
@@ -254,17 +251,19 @@ public abstract class BinaryCrossEntropy implements AutoCloseable {
      * @param <B> the concrete builder, returned by every setter
      */
     public abstract static class Builder<B extends Builder<B>> {
+        // The scalar options, the native defaults until a setter writes them; build() copies them. A new one: its
+        // setter here, its getter above (reading settings), its field's pair in NativeLibrary.Options.
+        final NativeLibrary.Options options;
         Reduction reduction = Reduction.MEAN;
         // Null unless a legacy flag is given; then it wins over reduction, as in PyTorch's losses.
         Reduction legacyReduction;
-        int numThreads;
         WeightTensor weight;
-        Double ignoreIndex; // null: no element is ignored
-        double labelSmoothing;
-        int smoothingClasses = 2;
         Device device = Device.CPU;
 
-        Builder() {}
+        Builder() {
+            NativeLoader.ensureLoaded(); // where the natives cannot load, the error that says why, every time
+            this.options = NativeLibrary.Options.collectable();
+        }
 
         abstract B self();
 
@@ -278,6 +277,7 @@ public abstract class BinaryCrossEntropy implements AutoCloseable {
          */
         public B reduction(Reduction reduction) {
             this.reduction = Checks.notNull(reduction, "reduction");
+            options.reduction(effectiveReduction().code);
             return self();
         }
 
@@ -296,6 +296,7 @@ public abstract class BinaryCrossEntropy implements AutoCloseable {
         public B legacyReduction(Boolean sizeAverage, Boolean reduce) {
             this.legacyReduction = sizeAverage == null && reduce == null ? null
                     : Reduction.fromLegacyFlags(sizeAverage, reduce);
+            options.reduction(effectiveReduction().code);
             return self();
         }
 
@@ -312,7 +313,7 @@ public abstract class BinaryCrossEntropy implements AutoCloseable {
          * @return this builder
          */
         public B numThreads(int numThreads) {
-            this.numThreads = numThreads;
+            options.num_threads(numThreads);
             return self();
         }
 
@@ -373,7 +374,7 @@ public abstract class BinaryCrossEntropy implements AutoCloseable {
          * @return this builder
          */
         public B ignoreIndex(double value) {
-            this.ignoreIndex = value;
+            options.has_ignore_index(1).ignore_index(value);
             return self();
         }
 
@@ -398,8 +399,7 @@ public abstract class BinaryCrossEntropy implements AutoCloseable {
          * @return this builder
          */
         public B labelSmoothing(double epsilon, int classes) {
-            this.labelSmoothing = epsilon;
-            this.smoothingClasses = classes;
+            options.label_smoothing(epsilon).smoothing_classes(classes);
             return self();
         }
     }

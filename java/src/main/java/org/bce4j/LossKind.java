@@ -1,20 +1,20 @@
 package org.bce4j;
 
 /**
- * What distinguishes the two losses below their common options: the native entry points, the options only the
- * logits loss takes, and whether there is a positive-class weight. One object per loss, held by
+ * What distinguishes the two losses below their options (which their builders write into the native options
+ * directly): the native entry points and the positive-class weight. One object per loss, held by
  * {@link BinaryCrossEntropy}.
  */
 abstract class LossKind {
     /** BCELoss, on probabilities. */
     static final LossKind PROBABILITIES = new Probabilities();
 
-    /** BCEWithLogitsLoss with its own options. */
-    static LossKind logits(LogitsOptions options) {
-        return new Logits(options);
+    /** BCEWithLogitsLoss with the given positive-class weight, or null for none. */
+    static LossKind logits(WeightTensor posWeight) {
+        return new Logits(posWeight);
     }
 
-    /** Sets the options of this kind in {@code options}, for {@code dtype}, through {@code owner}'s memory. */
+    /** Sets the weights of this kind in {@code options}, for {@code dtype}, in {@code owner}'s memory. */
     abstract void setOptions(NativeLibrary.Options options, DType dtype, NativeOptions owner);
 
     /** {@code bce4j_check_options} for this kind. */
@@ -38,20 +38,14 @@ abstract class LossKind {
             long gradOutput, long loss, long reducedLoss, long gradInput, long gradTarget, long stream);
 
     private static final class Logits extends LossKind {
-        private final LogitsOptions options;
+        private final WeightTensor posWeight; // null: none
 
-        Logits(LogitsOptions options) {
-            this.options = options;
+        Logits(WeightTensor posWeight) {
+            this.posWeight = posWeight;
         }
 
         @Override
         void setOptions(NativeLibrary.Options nativeOptions, DType dtype, NativeOptions owner) {
-            nativeOptions.pos_weight_mode(options.posWeightMode().code)
-                    .validate_targets(options.validateTargets() ? 1 : 0);
-            if (options.focalGamma() != null) {
-                nativeOptions.has_focal(1).focal_gamma(options.focalGamma()).focal_alpha(options.focalAlpha());
-            }
-            WeightTensor posWeight = options.posWeight();
             if (posWeight != null) {
                 nativeOptions.pos_weight(owner.own(posWeight.toNative(dtype))).pos_weight_ndim(posWeight.shape.length)
                         .pos_weight_shape(owner.shapeOf(posWeight));
@@ -65,17 +59,17 @@ abstract class LossKind {
 
         @Override
         long posWeightGradientCount() {
-            return options.posWeight() == null ? 1 : options.posWeight().values.length;
+            return posWeight == null ? 1 : posWeight.values.length;
         }
 
         @Override
         boolean hasPosWeight() {
-            return options.posWeight() != null;
+            return posWeight != null;
         }
 
         @Override
         long[] posWeightGradientShape() {
-            return options.posWeight() == null ? new long[0] : options.posWeight().shape.clone();
+            return posWeight == null ? new long[0] : posWeight.shape.clone();
         }
 
         @Override

@@ -1,5 +1,7 @@
 package org.bce4j;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.annotation.Cast;
@@ -31,7 +33,11 @@ final class NativeLibrary {
     /** Does nothing but make sure this class, and so the native libraries, are initialised (see NativeLoader). */
     static void initialize() {}
 
-    /** {@code bce4j_options}: allocated once per loss object and dtype, read by every call. */
+    /**
+     * {@code bce4j_options}, with a getter and a setter per scalar field (a new scalar option: its pair here, and its
+     * setter and getter beside its builder's). Allocated once per loss object and dtype, read by every call; the
+     * builders and losses keep their settings in {@link #collectable()} ones.
+     */
     @Name("bce4j_options")
     @NoException
     static final class Options extends Pointer {
@@ -39,12 +45,79 @@ final class NativeLibrary {
             Loader.load();
         }
 
+        private final ByteBuffer memory; // collectable options' memory, kept reachable with them; else null
+
+        /** New options with the defaults ({@code bce4j_options_init}), in JavaCPP memory (see {@link Pointer}). */
         Options() {
+            this.memory = null;
             allocate();
             bce4j_options_init(this);
         }
 
+        private Options(ByteBuffer memory) {
+            super(memory);
+            this.memory = memory;
+        }
+
         private native void allocate();
+
+        /**
+         * New options with the defaults ({@code bce4j_options_init}) in a direct buffer: memory that the garbage
+         * collector frees with this object, which no PointerScope holds, {@link Pointer#totalBytes()} does not count
+         * and nothing needs to close.
+         */
+        static Options collectable() {
+            ByteBuffer memory = ByteBuffer.allocateDirect((int) Loader.sizeof(Options.class))
+                    .order(ByteOrder.nativeOrder());
+            Options options = new Options(memory);
+            bce4j_options_init(options);
+            return options;
+        }
+
+        /** {@return a {@link #collectable()} copy of these options} */
+        Options collectableCopy() {
+            Options copy = collectable();
+            copyInto(copy);
+            return copy;
+        }
+
+        /** Copies these options into {@code target}, which then points at the same weights. */
+        void copyInto(Options target) {
+            Pointer.memcpy(target, this, sizeof());
+        }
+
+        @MemberGetter
+        native int reduction();
+
+        @MemberGetter
+        native int num_threads();
+
+        @MemberGetter
+        native int pos_weight_mode();
+
+        @MemberGetter
+        native int validate_targets();
+
+        @MemberGetter
+        native int has_ignore_index();
+
+        @MemberGetter
+        native double ignore_index();
+
+        @MemberGetter
+        native double label_smoothing();
+
+        @MemberGetter
+        native int smoothing_classes();
+
+        @MemberGetter
+        native int has_focal();
+
+        @MemberGetter
+        native double focal_gamma();
+
+        @MemberGetter
+        native double focal_alpha();
 
         @MemberSetter
         native Options reduction(int reduction);

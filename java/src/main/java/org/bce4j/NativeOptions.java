@@ -17,20 +17,16 @@ final class NativeOptions implements AutoCloseable {
     private final NativeLibrary.Options[] optionsByDType = new NativeLibrary.Options[DType.values().length];
 
     /**
-     * {@code ignoreIndex}: null for none.
+     * Per dtype, a copy of {@code settings} (the loss' scalar options) with native copies of the weights in that
+     * dtype, and {@code kind}'s own (the positive-class weight).
      *
      * @throws IllegalArgumentException with the native library's message where it rejects an option
      */
-    NativeOptions(Reduction reduction, int numThreads, WeightTensor weight, Double ignoreIndex, double labelSmoothing,
-            int smoothingClasses, LossKind kind) {
+    NativeOptions(NativeLibrary.Options settings, WeightTensor weight, LossKind kind) {
         try {
             for (DType dtype : DType.values()) {
                 NativeLibrary.Options options = own(new NativeLibrary.Options());
-                options.reduction(reduction.code).num_threads(numThreads).label_smoothing(labelSmoothing)
-                        .smoothing_classes(smoothingClasses);
-                if (ignoreIndex != null) {
-                    options.has_ignore_index(1).ignore_index(ignoreIndex);
-                }
+                settings.copyInto(options);
                 if (weight != null) {
                     options.weight(own(weight.toNative(dtype))).weight_ndim(weight.shape.length)
                             .weight_shape(shapeOf(weight));
@@ -69,8 +65,7 @@ final class NativeOptions implements AutoCloseable {
      * held here are read by other threads at the same time). The copy points at this object's weights.
      */
     void copyInto(DType dtype, NativeLibrary.Options copy) {
-        NativeLibrary.Options source = optionsByDType[dtype.ordinal()];
-        Pointer.memcpy(copy, source, source.sizeof());
+        optionsByDType[dtype.ordinal()].copyInto(copy);
     }
 
     /** Frees the memory, whatever other references (a PointerScope's) remain; their later release does nothing. */

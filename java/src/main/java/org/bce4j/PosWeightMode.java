@@ -20,4 +20,14 @@ public enum PosWeightMode {
     PosWeightMode(int code) {
         this.code = code;
     }
+
+    /** The value whose {@link #code} is {@code code}. */
+    static PosWeightMode ofCode(int code) {
+        for (PosWeightMode value : values()) {
+            if (value.code == code) {
+                return value;
+            }
+        }
+        throw new IllegalArgumentException("no PosWeightMode has code " + code);
+    }
 }

@@ -36,6 +36,16 @@ public enum Reduction {
         this.code = code;
     }
 
+    /** The value whose {@link #code} is {@code code}. */
+    static Reduction ofCode(int code) {
+        for (Reduction value : values()) {
+            if (value.code == code) {
+                return value;
+            }
+        }
+        throw new IllegalArgumentException("no Reduction has code " + code);
+    }
+
     /**
      * The reduction that PyTorch's legacy {@code size_average} and {@code reduce} arguments select, mapped as
      * {@code torch.nn._reduction.legacy_get_string} maps them. A flag that is not given (null) counts as true;
