@@ -7,8 +7,6 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import org.bce4j.BCELoss;
-import org.bce4j.BCEWithLogitsLoss;
 import org.bce4j.BinaryCrossEntropy;
 import org.bce4j.CudaUnavailableException;
 import org.bce4j.DType;
@@ -82,7 +80,7 @@ final class Compute {
                 ? Npy.Array.allocate(dtype, shapeOf(posWeight)) : null;
         Outputs wanted = new Outputs().loss(view(loss)).gradInput(view(gradInput)).gradTarget(view(gradTarget))
                 .gradWeight(view(gradWeight)).gradPosWeight(view(gradPosWeight));
-        try (BinaryCrossEntropy bce = build(flags, weight, posWeight)) {
+        try (BinaryCrossEntropy bce = flags.buildLoss(weight, posWeight)) {
             bce.compute(view(input), view(target), view(gradOutput), wanted);
         } catch (IllegalArgumentException e) {
             throw flags.libraryError(e.getMessage());
@@ -110,28 +108,6 @@ final class Compute {
     /** {@return the array's shape, or 0-d for no array} */
     private static long[] shapeOf(Npy.Array array) {
         return array == null ? new long[0] : array.shape();
-    }
-
-    /** The loss the flags describe, with the weights read from their files. */
-    private static BinaryCrossEntropy build(ComputeFlags flags, Npy.Array weight, Npy.Array posWeight) {
-        if (flags.logits) {
-            BCEWithLogitsLoss.Builder b = BCEWithLogitsLoss.builder().posWeightMode(flags.posWeightMode)
-                    .validateTargets(flags.validateTargets);
-            if (posWeight != null) b.posWeight(posWeight.toDoubleArray(), posWeight.shape());
-            if (flags.focal != null) b.focal(flags.focal.gamma(), flags.focal.alpha());
-            return configure(b, flags, weight).build();
-        }
-        return configure(BCELoss.builder(), flags, weight).build();
-    }
-
-    /** The options both losses have. */
-    private static <B extends BinaryCrossEntropy.Builder<B>> B configure(B builder, ComputeFlags flags,
-            Npy.Array weight) {
-        builder.reduction(flags.reduction).numThreads(flags.threads).device(flags.device)
-                .labelSmoothing(flags.labelSmoothing, flags.smoothingClasses);
-        if (flags.ignoreIndex != null) builder.ignoreIndex(flags.ignoreIndex);
-        if (weight != null) builder.weight(weight.toDoubleArray(), weight.shape());
-        return builder;
     }
 
     private static void sameDtype(Npy.Array input, Path inputFile, Npy.Array other, Path otherFile)

@@ -7,7 +7,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.bce4j.BCELoss;
+import org.bce4j.BCEWithLogitsLoss;
 import org.bce4j.Bce4j;
+import org.bce4j.BinaryCrossEntropy;
 import org.bce4j.CudaAvailability;
 import org.bce4j.Device;
 import org.bce4j.PosWeightMode;
@@ -207,6 +210,27 @@ final class ComputeFlags {
     /** {@return the reduction's name as --reduction takes it} */
     static String name(Reduction r) {
         return r.name().toLowerCase(Locale.ROOT);
+    }
+
+    /** The loss these flags describe, with the weights read from their files (each flag is applied here). */
+    BinaryCrossEntropy buildLoss(Npy.Array weight, Npy.Array posWeight) {
+        if (logits) {
+            BCEWithLogitsLoss.Builder b = BCEWithLogitsLoss.builder().posWeightMode(posWeightMode)
+                    .validateTargets(validateTargets);
+            if (posWeight != null) b.posWeight(posWeight.toDoubleArray(), posWeight.shape());
+            if (focal != null) b.focal(focal.gamma(), focal.alpha());
+            return configure(b, weight).build();
+        }
+        return configure(BCELoss.builder(), weight).build();
+    }
+
+    /** The options both losses have. */
+    private <B extends BinaryCrossEntropy.Builder<B>> B configure(B builder, Npy.Array weight) {
+        builder.reduction(reduction).numThreads(threads).device(device)
+                .labelSmoothing(labelSmoothing, smoothingClasses);
+        if (ignoreIndex != null) builder.ignoreIndex(ignoreIndex);
+        if (weight != null) builder.weight(weight.toDoubleArray(), weight.shape());
+        return builder;
     }
 
     /**
