@@ -542,8 +542,7 @@ TEST(KernelDispatch, RequestedIsaIsHonouredOrTheBestAvailableIsUsed) {
     EXPECT_EQ(&bce4j::choose_kernel_table(""), &best);
     const KernelTable* avx512 = bce4j::kernel_table_for("avx512");
     const KernelTable* avx2 = bce4j::kernel_table_for("avx2");
-    // avx512 is chosen only on request until it has been verified on AVX-512 hardware (dispatch.cpp).
-    EXPECT_EQ(&best, avx2 ? avx2 : &bce4j::scalar_kernel_table()) << "the best available by default";
+    EXPECT_EQ(&best, avx512 ? avx512 : avx2 ? avx2 : &bce4j::scalar_kernel_table()) << "the widest by default";
     // A named ISA this CPU has is used; one it lacks falls back to the best available.
     EXPECT_EQ(&bce4j::choose_kernel_table("avx2"), avx2 ? avx2 : &best);
     EXPECT_EQ(&bce4j::choose_kernel_table("avx512"), avx512 ? avx512 : &best);

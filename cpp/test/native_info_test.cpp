@@ -9,6 +9,7 @@
 #include <gnu/libc-version.h>
 #endif
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <cstring>
@@ -91,6 +92,38 @@ bool built_with(const std::string& isa) {
     if (isa == "avx512") return true;
 #endif
     return isa == "scalar";
+}
+
+// The CPU features Linux reports for this machine (the "flags" line of /proc/cpuinfo, which leaves out the AVX-512
+// ones where the OS does not save their registers); empty where there is none.
+std::vector<std::string> cpu_flags() {
+    std::ifstream in("/proc/cpuinfo");
+    for (std::string line; std::getline(in, line);) {
+        if (line.rfind("flags", 0) != 0) continue;
+        return split(line.substr(line.find(':') + 1), ' ');
+    }
+    return {};
+}
+
+bool cpu_has(const std::string& flag) {
+    static const std::vector<std::string> flags = cpu_flags();
+    return std::find(flags.begin(), flags.end(), flag) != flags.end();
+}
+
+// The default kernels and the reason given for them, from the CPU's flags and this build's kernels alone.
+struct ExpectedDefault {
+    std::string isa, reason;
+};
+
+ExpectedDefault expected_default() {
+    const bool avx2 = built_with("avx2") && cpu_has("avx2") && cpu_has("fma") && cpu_has("f16c");
+    if (built_with("avx512") && cpu_has("avx512f")) return {"avx512", "the default for this CPU, which has AVX-512F"};
+    if (avx2 && built_with("avx512")) {
+        return {"avx2", "the default for this CPU, which has AVX2, FMA and F16C but not AVX-512F"};
+    }
+    if (avx2) return {"avx2", "the default for this CPU, which has AVX2, FMA and F16C"};
+    if (built_with("avx2")) return {"scalar", "the default for this CPU, which lacks AVX2, FMA or F16C"};
+    return {"scalar", "the default for this build, which has no SIMD kernels"};
 }
 
 // ---- Where the parts were loaded from ------------------------------------------------------------------------------
@@ -183,15 +216,28 @@ TEST(NativeInfo, IsaRequestAndReasonAreThoseOfThisProcesssChoice) {
     EXPECT_STREQ(bce4j_cpu_isa(), expected.table->isa);
 }
 
+TEST(NativeInfo, TheDefaultKernelsAreTheWidestTheCpuFlagsAllow) {
+#if defined(__linux__) && defined(__x86_64__)
+    ASSERT_FALSE(cpu_flags().empty()) << "no flags line in /proc/cpuinfo";
+    const bce4j::KernelChoice choice = bce4j::choose_kernels(nullptr);
+    EXPECT_STREQ(choice.table->isa, expected_default().isa.c_str());
+    EXPECT_EQ(choice.reason, expected_default().reason);
+#else
+    GTEST_SKIP() << "the CPU's flags are read from Linux's /proc/cpuinfo on x86-64";
+#endif
+}
+
 TEST(KernelDispatch, TheChoiceSaysWhy) {
-    const std::string kDefault = "the default for this CPU";
     const bce4j::KernelTable* best = &bce4j::choose_kernel_table(nullptr);
+    const std::string kDefault = bce4j::choose_kernels(nullptr).reason;
+    const std::string kRunning = std::string("running ") + best->isa + ", " + kDefault;
     for (const char* none : {static_cast<const char*>(nullptr), ""}) {
         const bce4j::KernelChoice c = bce4j::choose_kernels(none);
         EXPECT_EQ(c.table, best);
         EXPECT_EQ(c.request, "");
         EXPECT_EQ(c.reason, kDefault);
     }
+    EXPECT_EQ(kDefault.rfind("the default for this ", 0), 0u) << kDefault;
     const bce4j::KernelChoice scalar = bce4j::choose_kernels("scalar");
     EXPECT_EQ(scalar.table, &bce4j::scalar_kernel_table());
     EXPECT_EQ(scalar.request, "scalar");
@@ -200,8 +246,7 @@ TEST(KernelDispatch, TheChoiceSaysWhy) {
     const bce4j::KernelChoice unknown = bce4j::choose_kernels("AVX2");
     EXPECT_EQ(unknown.table, best);
     EXPECT_EQ(unknown.request, "AVX2");
-    EXPECT_EQ(unknown.reason,
-              "BCE4J_ISA=AVX2 ignored: not a kernel name (scalar, avx2, avx512); the default for this CPU");
+    EXPECT_EQ(unknown.reason, "BCE4J_ISA=AVX2 ignored: not a kernel name (scalar, avx2, avx512); " + kRunning);
 
     for (const char* isa : {"avx2", "avx512"}) {
         const bce4j::KernelChoice c = bce4j::choose_kernels(isa);
@@ -212,9 +257,22 @@ TEST(KernelDispatch, TheChoiceSaysWhy) {
             EXPECT_EQ(c.table, best);
             const std::string why = built_with(isa) ? std::string("this CPU cannot run the ") + isa + " kernels"
                                                     : std::string("this build has no ") + isa + " kernels";
-            EXPECT_EQ(c.reason, std::string("BCE4J_ISA=") + isa + " ignored: " + why + "; " + kDefault);
+            EXPECT_EQ(c.reason, std::string("BCE4J_ISA=") + isa + " ignored: " + why + "; " + kRunning);
         }
     }
+}
+
+// Run by CTest in a process of its own, with BCE4J_ISA=sse9, so that the kernels are chosen in this test.
+TEST(KernelRequestIgnored, OneLineOnStderrAtTheFirstChoice) {
+    const char* request = std::getenv("BCE4J_ISA");
+    ASSERT_TRUE(request != nullptr && std::string(request) == "sse9") << "CTest runs this test with BCE4J_ISA=sse9";
+    testing::internal::CaptureStderr();
+    const std::string reason = bce4j_cpu_isa_reason();
+    bce4j_cpu_isa();
+    const std::string printed = testing::internal::GetCapturedStderr();
+    EXPECT_EQ(reason, "BCE4J_ISA=sse9 ignored: not a kernel name (scalar, avx2, avx512); running " +
+                          std::string(bce4j_cpu_isa()) + ", " + bce4j::choose_kernels(nullptr).reason);
+    EXPECT_EQ(printed, "bce4j: " + reason + "\n") << "once, and nothing more";
 }
 
 // ---- bce4j_cuda_use_library ---------------------------------------------------------------------------------------

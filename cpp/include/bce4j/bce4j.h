@@ -174,12 +174,12 @@ BCE4J_API const char* bce4j_status_name(bce4j_status status);
 BCE4J_API const char* bce4j_version(void);
 
 /* The instruction set of the kernels in use: "avx2" (x86-64 with AVX2, FMA and F16C), "avx512" (AVX-512F) or
-   "scalar". They are chosen once, on the first call that needs them: "avx2" where the CPU has it, otherwise
-   "scalar", unless the environment variable BCE4J_ISA, read at that moment, names another one the CPU supports
-   ("scalar", "avx2" or "avx512"; the AVX-512 kernels are used only when asked for, until they have been verified
-   on AVX-512 hardware). An unknown name, or one the CPU lacks, is ignored; this function always reports the
-   instruction set really used, and bce4j_cpu_isa_reason() says why (declared at the end, with the kernels
-   available).
+   "scalar". They are chosen once, on the first call that needs them: "avx512" where the CPU (and the OS) support
+   AVX-512F, otherwise "avx2" where the CPU has it, otherwise "scalar", unless the environment variable BCE4J_ISA,
+   read at that moment, names another one the CPU supports ("scalar", "avx2" or "avx512"). An unknown name, or one
+   the CPU lacks, is ignored, and one line on stderr says so (the reason below, after "bce4j: "); this function
+   always reports the instruction set really used, and bce4j_cpu_isa_reason() says why (declared at the end, with
+   the kernels available).
 
    Accuracy: "scalar" computes float32 in double and rounds once. "avx2" and "avx512" compute float32 in float32
    lanes with polynomial exp/log: within 4 float epsilons of the terms that make up each value (measured worst
@@ -291,10 +291,12 @@ BCE4J_API const char* bce4j_cpu_isas_available(void);
    empty. Calling this makes that choice, if no call has yet. */
 BCE4J_API const char* bce4j_cpu_isa_request(void);
 
-/* Why bce4j_cpu_isa() is the one in use, one line for people: "the default for this CPU", "forced by
+/* Why bce4j_cpu_isa() is the one in use, one line for people: "the default for this CPU, which has AVX-512F" (or
+   "..., which has AVX2, FMA and F16C but not AVX-512F", "..., which lacks AVX2, FMA or F16C"), "forced by
    BCE4J_ISA=scalar", or for a request that was ignored "BCE4J_ISA=avx512 ignored: this CPU cannot run the avx512
-   kernels; the default for this CPU" (likewise "not a kernel name (scalar, avx2, avx512)" and "this build has no
-   avx2 kernels"). Calling this makes the choice, if no call has yet. */
+   kernels; running avx2, the default for this CPU, which has AVX2, FMA and F16C but not AVX-512F" (likewise "not
+   a kernel name (scalar, avx2, avx512)" and "this build has no avx2 kernels"). Calling this makes the choice, if
+   no call has yet. */
 BCE4J_API const char* bce4j_cpu_isa_reason(void);
 
 #ifdef __cplusplus

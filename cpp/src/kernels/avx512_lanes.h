@@ -1,6 +1,7 @@
 // AVX-512 lane operations: simd_kernels.h's Lanes<T> on 512-bit vectors (16 float or 8 double lanes) with mask
-// registers, and the AVX-512F conversions for 16-bit storage. Only AVX-512F instructions are used. Included only by
-// files compiled with -mavx512f (see CMakeLists.txt) whose code runs only where the CPU and the OS support it.
+// registers, and the conversions for 16-bit storage. Only AVX-512F instructions are used, except in the one function
+// marked with AVX512_BF16's target, called only where the CPU has it. Included only by files compiled with
+// -mavx512f (see CMakeLists.txt) whose code runs only where the CPU and the OS support it.
 #pragma once
 
 #include <immintrin.h>
@@ -145,8 +146,10 @@ struct Lanes<double> {
     }
 };
 
-// 16-bit storage conversions, 16 elements per vector (AVX-512F only); a row's last n % 16 go through the
-// portable ones, which round the same way. bf16 is the upper half of a float, rounded with integer arithmetic.
+// 16-bit storage conversions, 16 elements per vector; a row's last n % 16 go through the portable ones, which round
+// the same way. Float16 uses AVX-512F's vcvtph2ps/vcvtps2ph (AVX512_FP16's vcvtps2phx rounds the same, so it would
+// add nothing). bf16 is the upper half of a float: rounded with integer arithmetic (AVX-512F), or with
+// vcvtneps2bf16 where the CPU has AVX512_BF16.
 void widen_row(const Float16* source, float* destination, int64_t n) {
     int64_t i = 0;
     for (; i + 16 <= n; i += 16) {
@@ -174,21 +177,55 @@ void widen_row(const BFloat16* source, float* destination, int64_t n) {
     for (; i < n; ++i) destination[i] = widen(source[i]);
 }
 
-void narrow_row(const float* source, BFloat16* destination, int64_t n) {
+// 16 floats to bf16 by integer rounding to nearest even (as avx2_lanes.h explains); NaN is truncated and made quiet.
+__m256i bf16_by_integer_rounding(__m512 v) {
+    const __m512i bits = _mm512_castps_si512(v);
+    const __m512i lowest_kept = _mm512_and_si512(_mm512_srli_epi32(bits, 16), _mm512_set1_epi32(1));
+    const __m512i rounded =
+        _mm512_srli_epi32(_mm512_add_epi32(bits, _mm512_add_epi32(lowest_kept, _mm512_set1_epi32(0x7fff))), 16);
+    const __m512i quiet_nan = _mm512_or_si512(_mm512_srli_epi32(bits, 16), _mm512_set1_epi32(0x40));
+    const __mmask16 nan = _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+    return _mm512_cvtepi32_epi16(_mm512_mask_mov_epi32(rounded, nan, quiet_nan));
+}
+
+void narrow_bf16_row_by_integer_rounding(const float* source, BFloat16* destination, int64_t n) {
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const __m256i h = bf16_by_integer_rounding(_mm512_loadu_ps(source + i));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(destination + i), h);
+    }
+    for (; i < n; ++i) destination[i] = narrow<BFloat16>(source[i]);
+}
+
+// vcvtneps2bf16 rounds to nearest even and quiets NaN as the portable conversion does, but reads subnormal inputs
+// as zero: a vector holding one goes through the integer rounding instead (subnormal floats are rare in losses and
+// gradients, so the branch is almost never taken). Call only where cpu_has_avx512_bf16().
+__attribute__((target("avx512bf16"))) void narrow_bf16_row_by_instruction(const float* source, BFloat16* destination,
+                                                                          int64_t n) {
     int64_t i = 0;
     for (; i + 16 <= n; i += 16) {
         const __m512 v = _mm512_loadu_ps(source + i);
-        const __m512i bits = _mm512_castps_si512(v);
-        // Round to nearest even (see avx2_kernels.cpp); NaN is truncated and made quiet instead.
-        const __m512i lowest_kept = _mm512_and_si512(_mm512_srli_epi32(bits, 16), _mm512_set1_epi32(1));
-        const __m512i rounded =
-            _mm512_srli_epi32(_mm512_add_epi32(bits, _mm512_add_epi32(lowest_kept, _mm512_set1_epi32(0x7fff))), 16);
-        const __m512i quiet_nan = _mm512_or_si512(_mm512_srli_epi32(bits, 16), _mm512_set1_epi32(0x40));
-        const __mmask16 nan = _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
-        const __m512i result = _mm512_mask_mov_epi32(rounded, nan, quiet_nan);
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(destination + i), _mm512_cvtepi32_epi16(result));
+        // Subnormal: the magnitude's bits in [1, 0x7fffff], i.e. magnitude - 1 below 0x7fffff as unsigned.
+        const __m512i magnitude_less_one =
+            _mm512_sub_epi32(_mm512_castps_si512(_mm512_abs_ps(v)), _mm512_set1_epi32(1));
+        const __mmask16 subnormal =
+            _mm512_cmp_epu32_mask(magnitude_less_one, _mm512_set1_epi32(0x007fffff), _MM_CMPINT_LT);
+        const __m256i h = subnormal ? bf16_by_integer_rounding(v) : reinterpret_cast<__m256i>(_mm512_cvtneps_pbh(v));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(destination + i), h);
     }
     for (; i < n; ++i) destination[i] = narrow<BFloat16>(source[i]);
+}
+
+bool cpu_has_avx512_bf16() {
+    // The 512-bit form needs AVX512_BF16 beside AVX-512F (which the caller has); no VL form is used.
+    static const bool has = __builtin_cpu_supports("avx512bf16");
+    return has;
+}
+
+void narrow_row(const float* source, BFloat16* destination, int64_t n) {
+    static const auto narrow_bf16_row =
+        cpu_has_avx512_bf16() ? narrow_bf16_row_by_instruction : narrow_bf16_row_by_integer_rounding;
+    narrow_bf16_row(source, destination, n);
 }
 
 }  // namespace

@@ -1,7 +1,10 @@
-// Chooses the kernels once: the best instruction set this CPU supports, unless the environment variable
-// BCE4J_ISA names another available one (e.g. BCE4J_ISA=scalar to compare against the reference).
+// Chooses the kernels once: the widest instruction set this CPU supports (avx512 where it has AVX-512F, else avx2
+// where it has AVX2, FMA and F16C, else scalar), unless the environment variable BCE4J_ISA names another available
+// one (e.g. BCE4J_ISA=scalar to compare against the reference). A BCE4J_ISA value that cannot be followed is
+// reported once on stderr.
 #include "dispatch.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -19,7 +22,8 @@ bool cpu_has_avx2() {
 
 #ifdef BCE4J_HAVE_AVX512
 bool cpu_has_avx512() {
-    // libgcc's check includes the OS's support for the AVX-512 register state (XCR0).
+    // The avx512 kernels are compiled with -mavx512f alone (AVX512_BF16 is checked where it is used). libgcc's check
+    // includes the OS's support for the AVX-512 register state (XCR0).
     static const bool has = __builtin_cpu_supports("avx512f");
     return has;
 }
@@ -51,14 +55,27 @@ bool built_with(const char* isa) {
     return false;
 }
 
+// Widest first. The avx512 kernels were faster than avx2 on every AVX-512 CPU measured (AMD Zen 4, an Intel
+// Sapphire Rapids class Xeon; see the README), so the CPU's features alone decide.
+constexpr const char* kDefaultOrder[] = {"avx512", "avx2"};
+
 const KernelTable& default_kernel_table() {
-    // avx512 is left out until its kernels have passed the test suite on an AVX-512 CPU (none was available when
-    // they were written): until then it runs only when BCE4J_ISA=avx512 asks for it.
-    static constexpr const char* kBestFirst[] = {"avx2"};
-    for (const char* isa : kBestFirst) {
+    for (const char* isa : kDefaultOrder) {
         if (const KernelTable* table = kernel_table_for(isa)) return *table;
     }
     return scalar_kernel_table();
+}
+
+// Why the default is what it is: the CPU features its kernels need, or what the CPU lacks for wider ones.
+std::string default_reason() {
+    const std::string isa = default_kernel_table().isa;
+    if (isa == "avx512") return "the default for this CPU, which has AVX-512F";
+    if (isa == "avx2") {
+        return built_with("avx512") ? "the default for this CPU, which has AVX2, FMA and F16C but not AVX-512F"
+                                    : "the default for this CPU, which has AVX2, FMA and F16C";
+    }
+    return built_with("avx2") ? "the default for this CPU, which lacks AVX2, FMA or F16C"
+                              : "the default for this build, which has no SIMD kernels";
 }
 
 }  // namespace
@@ -76,8 +93,7 @@ const KernelTable* kernel_table_for(const char* isa) {
 }
 
 KernelChoice choose_kernels(const char* request) {
-    static const std::string kDefault = "the default for this CPU";
-    if (request == nullptr || request[0] == '\0') return {&default_kernel_table(), "", kDefault};
+    if (request == nullptr || request[0] == '\0') return {&default_kernel_table(), "", default_reason()};
     const std::string named = request;
     if (const KernelTable* forced = kernel_table_for(request)) return {forced, named, "forced by BCE4J_ISA=" + named};
     bool known = false;
@@ -90,13 +106,21 @@ KernelChoice choose_kernels(const char* request) {
     } else {
         why = "this CPU cannot run the " + named + " kernels";
     }
-    return {&default_kernel_table(), named, "BCE4J_ISA=" + named + " ignored: " + why + "; " + kDefault};
+    const KernelTable& fallback = default_kernel_table();
+    return {&fallback, named,
+            "BCE4J_ISA=" + named + " ignored: " + why + "; running " + fallback.isa + ", " + default_reason()};
 }
 
 const KernelTable& choose_kernel_table(const char* requested) { return *choose_kernels(requested).table; }
 
 const KernelChoice& active_kernel_choice() {
-    static const KernelChoice choice = choose_kernels(std::getenv("BCE4J_ISA"));
+    static const KernelChoice choice = [] {
+        KernelChoice c = choose_kernels(std::getenv("BCE4J_ISA"));
+        // A request that was not followed is never silent: one line, once per process.
+        if (!c.request.empty() && kernel_table_for(c.request.c_str()) == nullptr)
+            std::fprintf(stderr, "bce4j: %s\n", c.reason.c_str());
+        return c;
+    }();
     return choice;
 }
 

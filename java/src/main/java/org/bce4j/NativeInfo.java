@@ -22,8 +22,10 @@ import java.util.Objects;
  * @param availableCpuIsas the instruction sets whose kernels the library has and this CPU can run, "scalar" first;
  *     the environment variable BCE4J_ISA can force any of them
  * @param cpuIsaRequest the value of BCE4J_ISA when the kernels were chosen, empty where it was unset
- * @param cpuIsaReason why {@code cpuIsa} is the one in use: "the default for this CPU", "forced by BCE4J_ISA=scalar",
- *     or why a request was ignored
+ * @param cpuIsaReason why {@code cpuIsa} is the one in use: "the default for this CPU, which has AVX-512F" (or what
+ *     it lacks for wider kernels), "forced by BCE4J_ISA=scalar", or why a request was ignored and what runs instead
+ *     ("BCE4J_ISA=sse9 ignored: not a kernel name (scalar, avx2, avx512); running avx512, the default for this CPU,
+ *     which has AVX-512F"; the native library also prints that once on stderr)
  * @param openMpLibraryPath the file of the OpenMP runtime the native library runs on
  * @param defaultNumThreads the OpenMP thread count of a call configured with 0 threads
  *     ({@link Bce4j#defaultNumThreads()})
@@ -79,7 +81,7 @@ public record NativeInfo(String version, String platform, String nativePlatform,
      * platform: linux-x86_64 (glibc baseline 2.17, GCC 12.2.0)
      * library: /root/.javacpp/cache/.../libbce4j.so.1
      * jni: /root/.javacpp/cache/.../libjnibce4j.so
-     * cpu: avx2 (available: scalar, avx2, avx512; the default for this CPU)
+     * cpu: avx512 (available: scalar, avx2, avx512; the default for this CPU, which has AVX-512F)
      * openmp: /root/.javacpp/cache/.../libgomp-bce4j.so.1
      * threads: 2
      * cuda library: /root/.javacpp/cache/.../libbce4j_cuda.so
