@@ -266,27 +266,24 @@ final class ComputeFlags {
 
     /** --device, checked; cuda only where it can run. */
     private static Device device(String value) throws UsageException {
-        switch (value) {
-            case "cpu":
-                return Device.CPU;
-            case "cuda":
+        return switch (value) {
+            case "cpu" -> Device.CPU;
+            case "cuda" -> {
                 CudaAvailability cuda = Bce4j.cuda();
                 if (!cuda.available()) throw new UsageException("--device cuda: CUDA is " + cuda.description());
-                return Device.CUDA;
-            default:
-                throw new UsageException("--device is '" + value + "'; expected cpu or cuda");
-        }
+                yield Device.CUDA;
+            }
+            default -> throw new UsageException("--device is '" + value + "'; expected cpu or cuda");
+        };
     }
 
     private static PosWeightMode posWeightMode(String value) throws UsageException {
-        switch (value) {
-            case "torch":
-                return PosWeightMode.TORCH;
-            case "paddle-legacy":
-                return PosWeightMode.PADDLE_LEGACY;
-            default:
+        return switch (value) {
+            case "torch" -> PosWeightMode.TORCH;
+            case "paddle-legacy" -> PosWeightMode.PADDLE_LEGACY;
+            default ->
                 throw new UsageException("--pos-weight-mode is '" + value + "'; expected torch or paddle-legacy");
-        }
+        };
     }
 
     /** The focal options, or null when --focal-gamma is not given. */
@@ -352,37 +349,28 @@ final class ComputeFlags {
     }
 
     private static Reduction reduction(String value) throws UsageException {
-        switch (value) {
-            case "none":
-                return Reduction.NONE;
-            case "mean":
-                return Reduction.MEAN;
-            case "sum":
-                return Reduction.SUM;
-            case "mean_by_weight":
-                return Reduction.MEAN_BY_WEIGHT;
-            case "mean_by_nonzero_weight":
-                return Reduction.MEAN_BY_NONZERO_WEIGHT;
-            case "mean_valid":
-                return Reduction.MEAN_VALID;
-            default:
+        return switch (value) {
+            case "none" -> Reduction.NONE;
+            case "mean" -> Reduction.MEAN;
+            case "sum" -> Reduction.SUM;
+            case "mean_by_weight" -> Reduction.MEAN_BY_WEIGHT;
+            case "mean_by_nonzero_weight" -> Reduction.MEAN_BY_NONZERO_WEIGHT;
+            case "mean_valid" -> Reduction.MEAN_VALID;
+            default ->
                 throw new UsageException("--reduction is '" + value + "'; expected none, mean, sum, mean_by_weight, "
                         + "mean_by_nonzero_weight or mean_valid");
-        }
+        };
     }
 
     /** A true|false flag's value; null when it is not given. */
     private Boolean booleanFlag(String flag) throws UsageException {
         String value = given.get(flag);
         if (value == null) return null;
-        switch (value) {
-            case "true":
-                return true;
-            case "false":
-                return false;
-            default:
-                throw new UsageException(flag + " is '" + value + "'; expected true or false");
-        }
+        return switch (value) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw new UsageException(flag + " is '" + value + "'; expected true or false");
+        };
     }
 
     private static int threads(String value) throws UsageException {
