@@ -6,50 +6,84 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
-import java.util.SplittableRandom;
-import java.util.function.DoubleSupplier;
 import org.bce4j.BCEWithLogitsLoss;
-import org.bce4j.Bce4j;
 import org.bce4j.DType;
-import org.bce4j.HalfPrecision;
-import org.bce4j.Reduction;
-import org.bytedeco.javacpp.DoublePointer;
-import org.bytedeco.javacpp.FloatPointer;
-import org.bytedeco.javacpp.Pointer;
-import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.javacpp.ShortPointer;
 
 /**
- * The {@code bench} command: the median time of one BCEWithLogitsLoss call (reduction mean) on off-heap data through
- * the raw-address path, for the loss alone and for the loss with grad_input, printed as one line for scripts.
+ * The {@code bench} command: the median time of one BCEWithLogitsLoss call (reduction mean) on off-heap data
+ * through one of the Java API's paths (JavaCPP pointer views, NIO buffer views, raw addresses) and one of the
+ * loss' variants, for the loss alone and for the loss with its gradients, printed as one line for scripts.
+ * {@link BenchCalls} builds the loss, the data and the timed calls.
  */
 final class Bench {
     static final String USAGE = String.join(System.lineSeparator(),
             "usage: java -jar bce4j.jar bench [--n N] [--threads T] [--dtype float32|float64|float16|bfloat16]",
+            "           [--path pointer|buffer|address]",
+            "           [--variant plain|focal|weight-grads|paddle-legacy|smoothing|ignore]",
             "",
-            "Times BCEWithLogitsLoss(reduction=mean) on N random logits, uniform in [-6, 6], against 0/1 labels,",
-            "through computeAt on off-heap memory, and prints one line:",
+            "Times BCEWithLogitsLoss(reduction=mean) on N random logits, uniform in [-6, 6], against 0/1 labels",
+            "in off-heap memory, and prints one line:",
             "",
-            "  bce4j n=N threads=T isa=ISA fwd_ns=F fwdbwd_ns=B",
+            "  bce4j n=N threads=T isa=ISA path=P variant=V fwd_ns=F fwdbwd_ns=B",
             "",
             "F is the median time of one call computing the mean loss only, B of one call computing the mean loss",
-            "and grad_input, in nanoseconds. Each is measured after a warm-up (at least 0.3 s and 5 calls), over",
-            "batches of calls lasting at least 1 ms each: for at least 0.5 s, and 15 batches unless that takes",
-            "over 1 s.",
+            "and grad_input (and grad_weight for weight-grads), in nanoseconds. Each is measured after a warm-up",
+            "(at least 0.3 s and 5 calls), over batches of calls lasting at least 1 ms each: for at least 0.5 s,",
+            "and 15 batches unless that takes over 1 s. Views, outputs and memory are made before timing, so no",
+            "timed call allocates.",
             "",
             "  --n N          elements per call, at least 1; a K, M or G suffix multiplies by 1024, 1024^2 or",
             "                 1024^3 (64K, 1M, 16M); 1M by default",
             "  --threads T    OpenMP threads per call, 0 to 1024; 1 by default. 0 is the library default, and the",
             "                 line reports that count. Calls under 32768 elements run on the calling thread.",
             "  --dtype D      float32 (the default), float64, or the 16-bit storage types float16 and bfloat16",
+            "  --path P       how the call reaches the library:",
+            "                   address  computeAt on raw addresses (the default)",
+            "                   pointer  compute on Tensor views of JavaCPP pointers",
+            "                   buffer   compute on Tensor views of direct native-order NIO buffers (each buffer",
+            "                            at most 2^31-1 bytes)",
+            "                 prepared (prepared calls) is not available yet: it comes with issue 14 item 2.",
+            "  --variant V    what the loss computes:",
+            "                   plain          the mean loss on 0/1 labels (the default)",
+            "                   focal          focal loss, gamma 2, alpha 0.25",
+            "                   weight-grads   a random weight [16] over the shape [N/16, 16], and fwdbwd also",
+            "                                  computes grad_weight; N a multiple of 16, --path pointer or buffer",
+            "                                  (computeAt has no weight-gradient output)",
+            "                   paddle-legacy  a random pos_weight [16] over [N/16, 16] in Paddle's legacy form",
+            "                                  (PosWeightMode.PADDLE_LEGACY); N a multiple of 16",
+            "                   smoothing      label smoothing 0.1",
+            "                   ignore         ignore index -100, with about 5% of the targets set to -100",
             "",
             "Bad arguments: one line on stderr naming the argument, exit code 2. Memory that cannot be",
             "allocated: one line on stderr, exit code 1.");
 
-    /** The parsed arguments. */
-    record Options(long n, int threads, DType dtype) {}
+    /** How a timed call reaches the library. */
+    enum Path {
+        POINTER, BUFFER, ADDRESS;
 
-    private static final List<String> FLAGS = List.of("--n", "--threads", "--dtype");
+        String cliName() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /** What the loss computes. */
+    enum Variant {
+        PLAIN, FOCAL, WEIGHT_GRADS, PADDLE_LEGACY, SMOOTHING, IGNORE;
+
+        String cliName() {
+            return name().toLowerCase(Locale.ROOT).replace('_', '-');
+        }
+
+        /** Whether the call's shape is [n/C, C], for a weight or pos_weight of shape [C]. */
+        boolean perClass() {
+            return this == WEIGHT_GRADS || this == PADDLE_LEGACY;
+        }
+    }
+
+    /** The parsed arguments. */
+    record Options(long n, int threads, DType dtype, Path path, Variant variant) {}
+
+    private static final List<String> FLAGS = List.of("--n", "--threads", "--dtype", "--path", "--variant");
     private static final long WARMUP_NANOS = 300_000_000L;
     private static final int WARMUP_CALLS = 5;
     private static final long BATCH_NANOS = 1_000_000L;
@@ -57,8 +91,6 @@ final class Bench {
     private static final int MIN_BATCHES = 15;
     private static final long MIN_MEASURE_NANOS = 500_000_000L;
     private static final long MAX_MEASURE_NANOS = 1_000_000_000L;
-    private static final int FILL_CHUNK = 1 << 16;
-    private static final long SEED = 0x5eed_bce4L;
 
     private Bench() {}
 
@@ -78,13 +110,13 @@ final class Bench {
         }
         BCEWithLogitsLoss loss;
         try {
-            loss = BCEWithLogitsLoss.builder().reduction(Reduction.MEAN).numThreads(options.threads).build();
+            loss = BenchCalls.loss(options);
         } catch (IllegalArgumentException e) { // the library's range of threads: the one option given here
             err.println("bce4j bench: --threads: " + e.getMessage());
             return 2;
         }
         try (loss) {
-            out.println(measure(options, loss));
+            out.println(BenchCalls.measure(options, loss));
             return 0;
         } catch (OutOfMemoryError e) {
             err.println("bce4j bench: cannot allocate 3 x " + options.n + " "
@@ -97,6 +129,8 @@ final class Bench {
         long n = 1 << 20;
         int threads = 1;
         DType dtype = DType.FLOAT32;
+        Path path = Path.ADDRESS;
+        Variant variant = Variant.PLAIN;
         Set<String> seen = new HashSet<>();
         for (int i = 0; i < args.length; i++) {
             String name = args[i];
@@ -122,11 +156,56 @@ final class Bench {
                 case "--threads":
                     threads = threads(value);
                     break;
-                default:
+                case "--dtype":
                     dtype = dtype(value);
+                    break;
+                case "--path":
+                    path = path(value);
+                    break;
+                default:
+                    variant = variant(value);
             }
         }
-        return new Options(n, threads, dtype);
+        return checked(new Options(n, threads, dtype, path, variant));
+    }
+
+    /** The checks between arguments. */
+    private static Options checked(Options o) throws UsageException {
+        if (o.variant.perClass() && o.n % BenchCalls.CLASSES != 0) {
+            throw new UsageException("--n is " + o.n + "; --variant " + o.variant.cliName() + " needs a multiple of "
+                    + BenchCalls.CLASSES + " (the shape is [N/" + BenchCalls.CLASSES + ", " + BenchCalls.CLASSES
+                    + "])");
+        }
+        if (o.variant == Variant.WEIGHT_GRADS && o.path == Path.ADDRESS) {
+            throw new UsageException("--variant weight-grads needs --path pointer or buffer (computeAt, the address"
+                    + " path and the default, has no weight-gradient output)");
+        }
+        int bytes = o.dtype == DType.FLOAT32 ? Float.BYTES : o.dtype == DType.FLOAT64 ? Double.BYTES : Short.BYTES;
+        if (o.path == Path.BUFFER && o.n > Integer.MAX_VALUE / bytes) {
+            throw new UsageException("--n is " + o.n + "; --path buffer holds at most " + Integer.MAX_VALUE / bytes
+                    + " " + o.dtype.name().toLowerCase(Locale.ROOT)
+                    + " elements (2^31-1 bytes per buffer)");
+        }
+        return o;
+    }
+
+    private static Path path(String value) throws UsageException {
+        if (value.equals("prepared")) {
+            throw new UsageException("--path prepared is not available yet (prepared calls arrive with issue 14"
+                    + " item 2); expected pointer, buffer or address");
+        }
+        for (Path p : Path.values()) {
+            if (p.cliName().equals(value)) return p;
+        }
+        throw new UsageException("--path is '" + value + "'; expected pointer, buffer or address");
+    }
+
+    private static Variant variant(String value) throws UsageException {
+        for (Variant v : Variant.values()) {
+            if (v.cliName().equals(value)) return v;
+        }
+        throw new UsageException("--variant is '" + value
+                + "'; expected plain, focal, weight-grads, paddle-legacy, smoothing or ignore");
     }
 
     private static long count(String value) throws UsageException {
@@ -174,64 +253,12 @@ final class Bench {
         }
     }
 
-    /** Allocates and fills the data once, times both calls of {@code loss} and returns the result line. */
-    private static String measure(Options o, BCEWithLogitsLoss loss) {
-        try (PointerScope scope = new PointerScope()) {
-            Pointer input = allocate(o.dtype, o.n);
-            Pointer target = allocate(o.dtype, o.n);
-            Pointer gradInput = allocate(o.dtype, o.n);
-            SplittableRandom random = new SplittableRandom(SEED);
-            fill(o.dtype, input, o.n, () -> random.nextDouble(-6, 6));
-            fill(o.dtype, target, o.n, () -> random.nextBoolean() ? 1 : 0);
-
-            long[] shape = {o.n};
-            long in = input.address();
-            long tg = target.address();
-            long gi = gradInput.address();
-            // A native call is never elided by the JIT, so the returned losses need no sink.
-            long fwd = medianNanos(() -> loss.computeAt(o.dtype, shape, in, tg, 0, 0, 0, 0));
-            long fwdBwd = medianNanos(() -> loss.computeAt(o.dtype, shape, in, tg, 0, 0, gi, 0));
-            int threads = o.threads == 0 ? Bce4j.defaultNumThreads() : o.threads;
-            return String.format(Locale.ROOT, "bce4j n=%d threads=%d isa=%s fwd_ns=%d fwdbwd_ns=%d", o.n, threads,
-                    Bce4j.cpuIsa(), fwd, fwdBwd);
-        }
-    }
-
-    private static Pointer allocate(DType dtype, long n) {
-        return switch (dtype) {
-            case FLOAT32 -> new FloatPointer(n);
-            case FLOAT64 -> new DoublePointer(n);
-            case FLOAT16, BFLOAT16 -> new ShortPointer(n);
-        };
-    }
-
-    /** Writes n values of {@code next} through a heap chunk: one JNI copy per chunk rather than one per element. */
-    private static void fill(DType dtype, Pointer p, long n, DoubleSupplier next) {
-        double[] chunk = new double[FILL_CHUNK];
-        float[] floats = new float[FILL_CHUNK];
-        short[] shorts = new short[FILL_CHUNK];
-        for (long start = 0; start < n; start += FILL_CHUNK) {
-            int length = (int) Math.min(FILL_CHUNK, n - start);
-            for (int i = 0; i < length; i++) chunk[i] = next.getAsDouble();
-            if (p instanceof FloatPointer f) {
-                for (int i = 0; i < length; i++) floats[i] = (float) chunk[i];
-                f.position(start).put(floats, 0, length);
-            } else if (p instanceof ShortPointer h) {
-                for (int i = 0; i < length; i++) shorts[i] = HalfPrecision.fromDouble(dtype, chunk[i]);
-                h.position(start).put(shorts, 0, length);
-            } else {
-                ((DoublePointer) p).position(start).put(chunk, 0, length);
-            }
-        }
-        p.position(0);
-    }
-
     /**
      * The median time of one call in nanoseconds, after a warm-up (for the JIT, and for the first writes to fault
      * the output's pages in). Calls are timed in batches of at least BATCH_NANOS: a call on a few elements takes
      * about 100 ns, close to the cost and granularity of System.nanoTime itself.
      */
-    private static long medianNanos(Runnable call) {
+    static long medianNanos(Runnable call) {
         long start = System.nanoTime();
         for (int calls = 0; calls < WARMUP_CALLS || System.nanoTime() - start < WARMUP_NANOS; calls++) {
             call.run();

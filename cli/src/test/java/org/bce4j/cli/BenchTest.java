@@ -3,9 +3,16 @@ package org.bce4j.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.sun.management.ThreadMXBean;
+import java.lang.management.ManagementFactory;
+import java.util.List;
 import java.util.regex.Pattern;
+import org.bce4j.BCEWithLogitsLoss;
 import org.bce4j.Bce4j;
 import org.bce4j.DType;
+import org.bytedeco.javacpp.PointerScope;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -14,12 +21,18 @@ import org.junit.jupiter.params.provider.CsvSource;
 /** The bench command: its one output line and its argument checks. Timings are never asserted on. */
 class BenchTest {
 
-    /** Asserts that a run succeeded and printed exactly the result line, with these n and threads. */
+    /** Asserts that a run succeeded and printed exactly the result line, with these n and threads (address, plain). */
     private static void assertLine(CliRun r, long n, int threads) {
+        assertLine(r, n, threads, "address", "plain");
+    }
+
+    /** Asserts that a run succeeded and printed exactly the result line, with these n, threads, path and variant. */
+    private static void assertLine(CliRun r, long n, int threads, String path, String variant) {
         assertEquals(0, r.exitCode(), "exit code; stderr: " + r.err());
         assertEquals("", r.err());
-        String line = "bce4j n=" + n + " threads=" + threads + " isa=" + Pattern.quote(Bce4j.cpuIsa())
-                + " fwd_ns=[0-9]+ fwdbwd_ns=[0-9]+" + Pattern.quote(System.lineSeparator());
+        String line = "bce4j n=" + n + " threads=" + threads + " isa=" + Pattern.quote(Bce4j.cpuIsa()) + " path="
+                + path + " variant=" + variant + " fwd_ns=[0-9]+ fwdbwd_ns=[0-9]+"
+                + Pattern.quote(System.lineSeparator());
         assertTrue(Pattern.matches(line, r.out()), "stdout is not one result line: " + r.out());
     }
 
@@ -44,6 +57,46 @@ class BenchTest {
         assertEquals(DType.BFLOAT16, Bench.parse(new String[] {"--dtype", "bfloat16"}).dtype());
     }
 
+    @ParameterizedTest(name = "--path {0}")
+    @CsvSource({"pointer", "buffer", "address"})
+    @DisplayName("every path runs (plain, float32 and float16) and names itself in the line")
+    void paths(String path) {
+        assertLine(CliRun.of("bench", "--n", "64", "--path", path), 64, 1, path, "plain");
+        assertLine(CliRun.of("bench", "--n=48", "--dtype=float16", "--path=" + path), 48, 1, path, "plain");
+    }
+
+    @ParameterizedTest(name = "--variant {0} --path {1}")
+    @CsvSource({
+        "plain, address", "focal, address", "paddle-legacy, address", "smoothing, address", "ignore, address",
+        "weight-grads, pointer", "weight-grads, buffer", "focal, pointer", "ignore, buffer",
+    })
+    @DisplayName("every variant runs and names itself in the line; weight-grads on both view paths")
+    void variants(String variant, String path) {
+        assertLine(CliRun.of("bench", "--n", "64", "--variant", variant, "--path", path), 64, 1, path, variant);
+        assertLine(CliRun.of("bench", "--n", "32", "--dtype", "float64", "--variant", variant, "--path", path), 32,
+                1, path, variant);
+    }
+
+    @ParameterizedTest(name = "--path {0} --variant {1}")
+    @CsvSource({"pointer, plain", "buffer, plain", "address, plain", "pointer, weight-grads", "buffer, ignore"})
+    @DisplayName("the timed calls allocate nothing on the Java heap once warm")
+    void callsAllocateNothing(String path, String variant) throws UsageException {
+        Bench.Options o = Bench.parse(new String[] {"--n", "64", "--path", path, "--variant", variant});
+        ThreadMXBean threads = (ThreadMXBean) ManagementFactory.getThreadMXBean();
+        assumeTrue(threads.isThreadAllocatedMemorySupported() && threads.isThreadAllocatedMemoryEnabled());
+        try (BCEWithLogitsLoss loss = BenchCalls.loss(o); PointerScope scope = new PointerScope()) {
+            BenchCalls.Calls calls = BenchCalls.calls(o, loss);
+            for (Runnable call : List.of(calls.fwd(), calls.fwdBwd())) {
+                for (int i = 0; i < 20_000; i++) call.run(); // warm-up: the JIT's escape analysis
+                long before = threads.getCurrentThreadAllocatedBytes();
+                for (int i = 0; i < 10_000; i++) call.run();
+                long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+                // Far below one object per call; the bean's own bookkeeping may account a few bytes.
+                assertTrue(allocated < 10_000, allocated + " bytes allocated in 10000 calls");
+            }
+        }
+    }
+
     @Test
     @DisplayName("--threads 0 reports the library's default thread count")
     void defaultThreads() {
@@ -51,9 +104,12 @@ class BenchTest {
     }
 
     @Test
-    @DisplayName("defaults: n = 1M, one thread, float32; K, M and G suffixes are powers of 1024")
+    @DisplayName("defaults: n = 1M, one thread, float32, address, plain; K, M and G suffixes are powers of 1024")
     void parsing() throws UsageException {
-        assertEquals(new Bench.Options(1 << 20, 1, DType.FLOAT32), Bench.parse(new String[0]));
+        assertEquals(new Bench.Options(1 << 20, 1, DType.FLOAT32, Bench.Path.ADDRESS, Bench.Variant.PLAIN),
+                Bench.parse(new String[0]));
+        assertEquals(Bench.Path.BUFFER, Bench.parse(new String[] {"--path", "buffer"}).path());
+        assertEquals(Bench.Variant.PADDLE_LEGACY, Bench.parse(new String[] {"--variant", "paddle-legacy"}).variant());
         assertEquals(64L << 10, Bench.parse(new String[] {"--n", "64K"}).n());
         assertEquals(16L << 20, Bench.parse(new String[] {"--n", "16M"}).n());
         assertEquals(3L << 30, Bench.parse(new String[] {"--n", "3g"}).n());
@@ -73,6 +129,17 @@ class BenchTest {
         "--threads 1025  | --threads",
         "--threads two   | --threads",
         "--dtype int8    | --dtype",
+        "--path prepared | --path prepared",
+        "--path heap     | --path",
+        "--path          | --path",
+        "--path buffer --path pointer | --path",
+        "--variant fancy | --variant",
+        "--variant focal --variant plain | --variant",
+        "--variant weight-grads | --variant weight-grads",
+        "--variant weight-grads --path address | --variant weight-grads",
+        "--variant weight-grads --path pointer --n 100 | --n",
+        "--variant paddle-legacy --n 40 | --n",
+        "--path buffer --n 1G | --n",
         "--bogus 1       | --bogus",
         "extra           | extra",
     })
