@@ -99,11 +99,8 @@ const OptionSet kOptionSets[] = {
 
 // Every output a call can write, the weight gradients included.
 template <typename T>
-struct EveryOutput {
-    bce4j_status status = BCE4J_ERROR_INTERNAL;
-    std::string message;
-    double reduced = kNaN;
-    std::vector<T> loss, grad_input, grad_target, grad_weight, grad_pos_weight;
+struct EveryOutput : Outcome<T> {
+    std::vector<T> grad_weight, grad_pos_weight;
 };
 
 template <typename T>
@@ -152,12 +149,7 @@ EveryOutput<T> run_every_output(const Call<T>& c, const OptionSet& s) {
 
 template <typename T>
 void expect_every_output_identical(const EveryOutput<T>& a, const EveryOutput<T>& b, const std::string& what) {
-    ASSERT_EQ(a.status, BCE4J_OK) << a.message;
-    ASSERT_EQ(b.status, BCE4J_OK) << b.message;
-    EXPECT_TRUE(bitwise_equal(a.reduced, b.reduced)) << what << ": reduced " << a.reduced << " vs " << b.reduced;
-    EXPECT_TRUE(bitwise_equal(a.loss, b.loss)) << what << ": loss";
-    EXPECT_TRUE(bitwise_equal(a.grad_input, b.grad_input)) << what << ": grad_input";
-    EXPECT_TRUE(bitwise_equal(a.grad_target, b.grad_target)) << what << ": grad_target";
+    expect_identical<T>(a, b, what);
     EXPECT_TRUE(bitwise_equal(a.grad_weight, b.grad_weight)) << what << ": grad_weight";
     EXPECT_TRUE(bitwise_equal(a.grad_pos_weight, b.grad_pos_weight)) << what << ": grad_pos_weight";
 }
