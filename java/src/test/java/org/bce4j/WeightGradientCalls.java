@@ -24,34 +24,36 @@ final class WeightGradientCalls {
     /** A call on views of copies of float64 arrays; the loss, gradInput and gradTarget arrays (null: none) are written. */
     static Gradients compute(BinaryCrossEntropy bce, long[] shape, double[] x, double[] y, double[] gradOutput,
             double[] loss, double[] gradInput, double[] gradTarget) {
-        long[] resultShape = bce.reduction() == Reduction.NONE ? shape : new long[0];
-        Outputs outputs = new Outputs();
-        outputs.loss(loss == null ? null : Tensor.allocate(DType.FLOAT64, resultShape));
-        outputs.gradInput(gradInput == null ? null : Tensor.allocate(DType.FLOAT64, shape));
-        outputs.gradTarget(gradTarget == null ? null : Tensor.allocate(DType.FLOAT64, shape));
-        Gradients g = compute(bce, Tensor.copyOf(x, shape), Tensor.copyOf(y, shape),
-                gradOutput == null ? null : Tensor.copyOf(gradOutput, resultShape), outputs);
-        copy(outputs.loss(), loss);
-        copy(outputs.gradInput(), gradInput);
-        copy(outputs.gradTarget(), gradTarget);
-        return g;
+        return onArrays(bce, shape, x, y, gradOutput, loss, gradInput, gradTarget,
+                (tx, ty, tg, outputs) -> compute(bce, tx, ty, tg, outputs));
     }
 
     /** As {@link #compute(BinaryCrossEntropy, long[], double[], double[], double[], double[], double[], double[])},
      *  without weight-gradient outputs; returns the reduced loss. */
     static double plain(BinaryCrossEntropy bce, long[] shape, double[] x, double[] y, double[] gradOutput,
             double[] loss, double[] gradInput, double[] gradTarget) {
+        return onArrays(bce, shape, x, y, gradOutput, loss, gradInput, gradTarget, bce::compute);
+    }
+
+    /** One call on float64 views of the arrays, with outputs. */
+    private interface ViewCall<R> {
+        R run(Tensor x, Tensor y, Tensor gradOutput, Outputs outputs);
+    }
+
+    /** Runs {@code call} on views of copies of the arrays and writes its outputs into those given (null: none). */
+    private static <R> R onArrays(BinaryCrossEntropy bce, long[] shape, double[] x, double[] y, double[] gradOutput,
+            double[] loss, double[] gradInput, double[] gradTarget, ViewCall<R> call) {
         long[] resultShape = bce.reduction() == Reduction.NONE ? shape : new long[0];
         Outputs outputs = new Outputs();
         outputs.loss(loss == null ? null : Tensor.allocate(DType.FLOAT64, resultShape));
         outputs.gradInput(gradInput == null ? null : Tensor.allocate(DType.FLOAT64, shape));
         outputs.gradTarget(gradTarget == null ? null : Tensor.allocate(DType.FLOAT64, shape));
-        double reduced = bce.compute(Tensor.copyOf(x, shape), Tensor.copyOf(y, shape),
+        R result = call.run(Tensor.copyOf(x, shape), Tensor.copyOf(y, shape),
                 gradOutput == null ? null : Tensor.copyOf(gradOutput, resultShape), outputs);
         copy(outputs.loss(), loss);
         copy(outputs.gradInput(), gradInput);
         copy(outputs.gradTarget(), gradTarget);
-        return reduced;
+        return result;
     }
 
     static Gradients compute(BinaryCrossEntropy bce, long[] shape, float[] x, float[] y) {
