@@ -1,8 +1,7 @@
 // The cost of a JDK 22+ FFM downcall to bce4j_prepared_run beside the JNI path (PreparedCall.runAt) in one process,
 // float32, reduction mean, loss + grad_input, one thread; alternating rounds, medians. Not part of the build. Run
-// (after mvn install; LIB is a libbce4j.so.1, e.g. target/cmake/linux-x86_64/libbce4j.so.1):
-//   /usr/lib/jvm/temurin-25-jdk-amd64/bin/java --enable-native-access=ALL-UNNAMED -cp "$(cat CP)" java/src/ffm/PreparedFfm.java LIB
-// where CP lists java/target/bce4j-*.jar, its linux-x86_64 natives jar and the two javacpp 1.5.13 jars.
+// from the repository root after mvn install (the argument is the libbce4j the downcalls load):
+// J=~/.m2/repository/org/bytedeco/javacpp/1.5.13; /usr/lib/jvm/temurin-25-jdk-amd64/bin/java --enable-native-access=ALL-UNNAMED -cp java/target/bce4j-0.1.0-SNAPSHOT.jar:java/target/bce4j-0.1.0-SNAPSHOT-linux-x86_64.jar:$J/javacpp-1.5.13.jar:$J/javacpp-1.5.13-linux-x86_64.jar java/src/ffm/PreparedFfm.java target/cmake/linux-x86_64/libbce4j.so.1
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
