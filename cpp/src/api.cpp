@@ -1,8 +1,9 @@
-// The C entry points: each hands its arguments to dispatch(), which picks the dtype, checks the call
-// (call_checks.cpp) and runs it on the CPU (cpu_call.cpp) or through the CUDA library (cuda_call.cpp); and the
-// small informational functions.
+// The C entry points: an unprepared call prepares on its stack (call_checks.cpp) and runs once on the CPU
+// (cpu_call.cpp) or through the CUDA library (cuda_call.cpp); bce4j_prepare keeps the prepared call on the heap for
+// bce4j_prepared_run; and the small informational functions.
 #include <omp.h>
 
+#include <memory>
 #include <new>
 #include <string>
 
@@ -11,35 +12,29 @@
 #include "call_errors.h"
 #include "cuda_loader.h"
 #include "kernels/row_kernel.h"
-#include "storage_types.h"
+
+// The library's side of the opaque bce4j_prepared: a Prepared on the heap.
+struct bce4j_prepared {
+    bce4j::Prepared prepared;
+};
 
 namespace bce4j {
 namespace {
 
-template <typename T>
-bce4j_status run(const Call& call, bce4j_dtype dtype) {
-    Checked c;
-    if (bce4j_status s = check_call(call, dtype, &c)) return s;
-    return call.device == Device::kCpu ? run_on_cpu<T>(call, c) : run_on_cuda(call, c, dtype);
-}
-
-bce4j_status dispatch(bce4j_dtype dtype, const Call& call) {
+// An unprepared call: prepared on the stack, then run once over the whole shape.
+bce4j_status call(LossKind kind, Device device, void* stream, const bce4j_options* options, bce4j_dtype dtype,
+                  int32_t ndim, const int64_t* shape, const void* input, const void* target, const void* grad_output,
+                  void* loss, double* reduced_loss, void* grad_input, void* grad_target) {
     clear_last_error();
     try {
-        switch (dtype) {
-            case BCE4J_FLOAT32: return run<float>(call, dtype);
-            case BCE4J_FLOAT64: return run<double>(call, dtype);
-            case BCE4J_FLOAT16:
-            case BCE4J_BFLOAT16:
-                if (call.device != Device::kCpu) {
-                    return fail(BCE4J_ERROR_INVALID_OPTION, "dtype %s is not supported on the CUDA path yet",
-                                dtype == BCE4J_FLOAT16 ? "float16" : "bfloat16");
-                }
-                return dtype == BCE4J_FLOAT16 ? run<Float16>(call, dtype) : run<BFloat16>(call, dtype);
-        }
-        return fail(BCE4J_ERROR_INVALID_OPTION,
-                    "dtype is %d; expected 0 (float32), 1 (float64), 2 (float16) or 3 (bfloat16)",
-                    static_cast<int>(dtype));
+        Prepared p;
+        if (bce4j_status s = prepare_call(kind, device, options, dtype, ndim, shape, &p)) return s;
+        const RunArgs run = {p.max_batch,  input,      target,      grad_output,     loss,
+                             reduced_loss, grad_input, grad_target, p.o.grad_weight, p.o.grad_pos_weight};
+        if (device != Device::kCpu) return run_on_cuda(p, run, device, stream);
+        int64_t count = 0;
+        if (bce4j_status s = check_run(p, run, &count)) return s;
+        return run_on_cpu(p, run, count);
     } catch (const std::bad_alloc&) {
         return fail(BCE4J_ERROR_INTERNAL, "out of memory");
     }
@@ -48,7 +43,6 @@ bce4j_status dispatch(bce4j_dtype dtype, const Call& call) {
 }  // namespace
 }  // namespace bce4j
 
-using bce4j::Call;
 using bce4j::Device;
 using bce4j::LossKind;
 
@@ -57,46 +51,90 @@ extern "C" {
 bce4j_status bce4j_bce_with_logits(const bce4j_options* options, bce4j_dtype dtype, int32_t ndim, const int64_t* shape,
                                    const void* input, const void* target, const void* grad_output, void* loss,
                                    double* reduced_loss, void* grad_input, void* grad_target) {
-    return bce4j::dispatch(dtype, Call{LossKind::kLogits, Device::kCpu, nullptr, options, ndim, shape, input, target,
-                                       grad_output, loss, reduced_loss, grad_input, grad_target});
+    return bce4j::call(LossKind::kLogits, Device::kCpu, nullptr, options, dtype, ndim, shape, input, target,
+                       grad_output, loss, reduced_loss, grad_input, grad_target);
 }
 
 bce4j_status bce4j_bce(const bce4j_options* options, bce4j_dtype dtype, int32_t ndim, const int64_t* shape,
                        const void* input, const void* target, const void* grad_output, void* loss, double* reduced_loss,
                        void* grad_input, void* grad_target) {
-    return bce4j::dispatch(dtype, Call{LossKind::kProbabilities, Device::kCpu, nullptr, options, ndim, shape, input,
-                                       target, grad_output, loss, reduced_loss, grad_input, grad_target});
+    return bce4j::call(LossKind::kProbabilities, Device::kCpu, nullptr, options, dtype, ndim, shape, input, target,
+                       grad_output, loss, reduced_loss, grad_input, grad_target);
 }
 
 bce4j_status bce4j_cuda_bce_with_logits(const bce4j_options* options, bce4j_dtype dtype, int32_t ndim,
                                         const int64_t* shape, const void* input, const void* target,
                                         const void* grad_output, void* loss, double* reduced_loss, void* grad_input,
                                         void* grad_target, void* stream) {
-    return bce4j::dispatch(dtype, Call{LossKind::kLogits, Device::kCuda, stream, options, ndim, shape, input, target,
-                                       grad_output, loss, reduced_loss, grad_input, grad_target});
+    return bce4j::call(LossKind::kLogits, Device::kCuda, stream, options, dtype, ndim, shape, input, target,
+                       grad_output, loss, reduced_loss, grad_input, grad_target);
 }
 
 bce4j_status bce4j_cuda_bce(const bce4j_options* options, bce4j_dtype dtype, int32_t ndim, const int64_t* shape,
                             const void* input, const void* target, const void* grad_output, void* loss,
                             double* reduced_loss, void* grad_input, void* grad_target, void* stream) {
-    return bce4j::dispatch(dtype, Call{LossKind::kProbabilities, Device::kCuda, stream, options, ndim, shape, input,
-                                       target, grad_output, loss, reduced_loss, grad_input, grad_target});
+    return bce4j::call(LossKind::kProbabilities, Device::kCuda, stream, options, dtype, ndim, shape, input, target,
+                       grad_output, loss, reduced_loss, grad_input, grad_target);
 }
 
 bce4j_status bce4j_cuda_bce_with_logits_host(const bce4j_options* options, bce4j_dtype dtype, int32_t ndim,
                                              const int64_t* shape, const void* input, const void* target,
                                              const void* grad_output, void* loss, double* reduced_loss,
                                              void* grad_input, void* grad_target) {
-    return bce4j::dispatch(dtype, Call{LossKind::kLogits, Device::kCudaHostBuffers, nullptr, options, ndim, shape,
-                                       input, target, grad_output, loss, reduced_loss, grad_input, grad_target});
+    return bce4j::call(LossKind::kLogits, Device::kCudaHostBuffers, nullptr, options, dtype, ndim, shape, input, target,
+                       grad_output, loss, reduced_loss, grad_input, grad_target);
 }
 
 bce4j_status bce4j_cuda_bce_host(const bce4j_options* options, bce4j_dtype dtype, int32_t ndim, const int64_t* shape,
                                  const void* input, const void* target, const void* grad_output, void* loss,
                                  double* reduced_loss, void* grad_input, void* grad_target) {
-    return bce4j::dispatch(dtype, Call{LossKind::kProbabilities, Device::kCudaHostBuffers, nullptr, options, ndim,
-                                       shape, input, target, grad_output, loss, reduced_loss, grad_input, grad_target});
+    return bce4j::call(LossKind::kProbabilities, Device::kCudaHostBuffers, nullptr, options, dtype, ndim, shape, input,
+                       target, grad_output, loss, reduced_loss, grad_input, grad_target);
 }
+
+bce4j_status bce4j_prepare(const bce4j_options* options, int32_t logits, bce4j_dtype dtype, int32_t ndim,
+                           const int64_t* shape, bce4j_prepared** prepared) {
+    using namespace bce4j;
+    clear_last_error();
+    if (prepared == nullptr) return fail(BCE4J_ERROR_NULL_ARGUMENT, "prepared is NULL");
+    *prepared = nullptr;
+    try {
+        std::unique_ptr<bce4j_prepared> made(new bce4j_prepared);
+        Prepared& p = made->prepared;
+        const LossKind kind = logits ? LossKind::kLogits : LossKind::kProbabilities;
+        if (bce4j_status s = prepare_call(kind, Device::kCpu, options, dtype, ndim, shape, &p)) return s;
+        if (p.o.grad_weight != nullptr || p.o.grad_pos_weight != nullptr) {
+            const char* name = p.o.grad_weight != nullptr ? "grad_weight" : "grad_pos_weight";
+            return fail(BCE4J_ERROR_INVALID_OPTION,
+                        "options.%s is set; a prepared call takes %s at each run (bce4j_prepared_run), so "
+                        "bce4j_prepare wants it NULL",
+                        name, name);
+        }
+        *prepared = made.release();
+        return BCE4J_OK;
+    } catch (const std::bad_alloc&) {
+        return fail(BCE4J_ERROR_INTERNAL, "out of memory");
+    }
+}
+
+bce4j_status bce4j_prepared_run(const bce4j_prepared* prepared, int64_t batch, const void* input, const void* target,
+                                const void* grad_output, void* loss, double* reduced_loss, void* grad_input,
+                                void* grad_target, void* grad_weight, void* grad_pos_weight) {
+    using namespace bce4j;
+    clear_last_error();
+    if (prepared == nullptr) return fail(BCE4J_ERROR_NULL_ARGUMENT, "prepared is NULL");
+    const RunArgs run = {batch,        input,      target,      grad_output, loss,
+                         reduced_loss, grad_input, grad_target, grad_weight, grad_pos_weight};
+    try {
+        int64_t count = 0;
+        if (bce4j_status s = check_run(prepared->prepared, run, &count)) return s;
+        return run_on_cpu(prepared->prepared, run, count);
+    } catch (const std::bad_alloc&) {
+        return fail(BCE4J_ERROR_INTERNAL, "out of memory");
+    }
+}
+
+void bce4j_prepared_destroy(bce4j_prepared* prepared) { delete prepared; }
 
 const char* bce4j_last_error_message(void) { return bce4j::last_error_message(); }
 

@@ -1,5 +1,6 @@
 // Every rule about a call's arguments and options, each checked once, here, with the message users see (the Java
-// API relies on these). bce4j_check_options applies the rules that need no tensor.
+// API relies on these): prepare_call those that need no tensor data, check_run those of each run.
+// bce4j_check_options applies the rules that need no input shape either.
 #include <cmath>
 #include <limits>
 #include <string>
@@ -148,35 +149,95 @@ ElementParams element_params(const bce4j_options& o, LossKind kind, bce4j_dtype 
     return p;
 }
 
+// Copies a checked operand shape into `dims`.
+ShapeRef copy_shape(int32_t ndim, const int64_t* shape, int64_t* dims) {
+    for (int i = 0; i < ndim; ++i) dims[i] = shape[i];
+    return {ndim, dims};
+}
+
+// Whether an operand of `shape` broadcast to `input` has dimension 0's size there, with more than one row: a run of
+// fewer rows reads only its first ones.
+bool spans_rows(ShapeRef shape, ShapeRef input) {
+    return shape.ndim == input.ndim && input.ndim > 0 && input.dims[0] > 1 && shape.dims[0] == input.dims[0];
+}
+
+bce4j_status check_dtype(bce4j_dtype dtype, Device device) {
+    switch (dtype) {
+        case BCE4J_FLOAT32:
+        case BCE4J_FLOAT64: return BCE4J_OK;
+        case BCE4J_FLOAT16:
+        case BCE4J_BFLOAT16:
+            if (device == Device::kCpu) return BCE4J_OK;
+            return fail(BCE4J_ERROR_INVALID_OPTION, "dtype %s is not supported on the CUDA path yet",
+                        dtype == BCE4J_FLOAT16 ? "float16" : "bfloat16");
+    }
+    return fail(BCE4J_ERROR_INVALID_OPTION,
+                "dtype is %d; expected 0 (float32), 1 (float64), 2 (float16) or 3 (bfloat16)", static_cast<int>(dtype));
+}
+
 }  // namespace
 
-bce4j_status check_call(const Call& call, bce4j_dtype dtype, Checked* c) {
-    bce4j_options& o = c->o;
-    if (bce4j_status s = read_options(call.options, &o)) return s;
+bce4j_status prepare_call(LossKind kind, Device device, const bce4j_options* options, bce4j_dtype dtype, int32_t ndim,
+                          const int64_t* shape, Prepared* p) {
+    if (bce4j_status s = check_dtype(dtype, device)) return s;
+    p->kind = kind;
+    p->dtype = dtype;
+    bce4j_options& o = p->o;
+    if (bce4j_status s = read_options(options, &o)) return s;
     if (bce4j_status s = check_option_values(o)) return s;
 
-    if (bce4j_status s = check_shape("input", call.ndim, call.shape, &c->count)) return s;
-    c->input = {call.ndim, call.shape};
-    if (c->count > 0 && call.input == nullptr) return fail(BCE4J_ERROR_NULL_ARGUMENT, "input is NULL");
-    if (c->count > 0 && call.target == nullptr) return fail(BCE4J_ERROR_NULL_ARGUMENT, "target is NULL");
+    if (bce4j_status s = check_shape("input", ndim, shape, &p->count)) return s;
+    p->input = copy_shape(ndim, shape, p->dims);
+    p->max_batch = ndim == 0 ? 1 : shape[0];
+    // Dimension 0 may be 0 beside dimensions whose product overflows: count / dimension 0 only where it is not.
+    p->row_count = ndim == 0 ? 1 : p->count == 0 ? 0 : p->count / shape[0];
 
-    if (bce4j_status s = check_loss_kind(call.kind, o)) return s;
-    c->weight_shape = {0, nullptr};
-    c->pos_weight_shape = {0, nullptr};
+    if (bce4j_status s = check_loss_kind(kind, o)) return s;
+    p->weight_shape = {0, nullptr};
+    p->pos_weight_shape = {0, nullptr};
+    p->weight_count = 1;
+    p->pos_weight_count = 1;
     if (o.weight != nullptr) {
-        int64_t count = 0;
-        if (bce4j_status s = check_shape("weight", o.weight_ndim, o.weight_shape, &count)) return s;
-        c->weight_shape = {o.weight_ndim, o.weight_shape};
-        if (bce4j_status s = check_broadcasts("weight", c->weight_shape, c->input)) return s;
+        if (bce4j_status s = check_shape("weight", o.weight_ndim, o.weight_shape, &p->weight_count)) return s;
+        p->weight_shape = copy_shape(o.weight_ndim, o.weight_shape, p->weight_dims);
+        o.weight_shape = p->weight_dims;
+        if (bce4j_status s = check_broadcasts("weight", p->weight_shape, p->input)) return s;
     }
     if (o.pos_weight != nullptr) {
-        int64_t count = 0;
-        if (bce4j_status s = check_shape("pos_weight", o.pos_weight_ndim, o.pos_weight_shape, &count)) return s;
-        c->pos_weight_shape = {o.pos_weight_ndim, o.pos_weight_shape};
-        if (bce4j_status s = check_broadcasts("pos_weight", c->pos_weight_shape, c->input)) return s;
+        if (bce4j_status s = check_shape("pos_weight", o.pos_weight_ndim, o.pos_weight_shape, &p->pos_weight_count)) {
+            return s;
+        }
+        p->pos_weight_shape = copy_shape(o.pos_weight_ndim, o.pos_weight_shape, p->pos_weight_dims);
+        o.pos_weight_shape = p->pos_weight_dims;
+        if (bce4j_status s = check_broadcasts("pos_weight", p->pos_weight_shape, p->input)) return s;
     }
-    c->reduces = o.reduction != BCE4J_REDUCTION_NONE;
-    c->params = element_params(o, call.kind, dtype);
+    p->weight_spans_rows = o.weight != nullptr && spans_rows(p->weight_shape, p->input);
+    p->pos_weight_spans_rows = o.pos_weight != nullptr && spans_rows(p->pos_weight_shape, p->input);
+    p->reduces = o.reduction != BCE4J_REDUCTION_NONE;
+    p->denominator = denominator_of(o.reduction, o.weight != nullptr, o.has_ignore_index != 0);
+    p->zero_when_empty = zero_for_zero_denominator(o.reduction);
+    p->params = element_params(o, kind, dtype);
+    if (device == Device::kCpu) prepare_cpu_run(p);
+    return BCE4J_OK;
+}
+
+bce4j_status check_run(const Prepared& p, const RunArgs& run, int64_t* count) {
+    if (run.batch < 0 || run.batch > p.max_batch || (p.input.ndim == 0 && run.batch != 1)) {
+        if (p.input.ndim == 0) {
+            return fail(BCE4J_ERROR_INVALID_SHAPE, "batch is %lld; expected 1 (the prepared input is a scalar)",
+                        static_cast<long long>(run.batch));
+        }
+        return fail(
+            BCE4J_ERROR_INVALID_SHAPE, "batch is %lld; expected 0 to %lld (dimension 0 of the prepared shape %s)",
+            static_cast<long long>(run.batch), static_cast<long long>(p.max_batch), format_shape(p.input).c_str());
+    }
+    *count = run.batch == p.max_batch ? p.count : run.batch * p.row_count;
+    if (*count > 0 && run.input == nullptr) return fail(BCE4J_ERROR_NULL_ARGUMENT, "input is NULL");
+    if (*count > 0 && run.target == nullptr) return fail(BCE4J_ERROR_NULL_ARGUMENT, "target is NULL");
+    if (p.kind == LossKind::kProbabilities && run.grad_pos_weight != nullptr) {
+        return fail(BCE4J_ERROR_INVALID_OPTION,
+                    "grad_pos_weight applies to the logits loss only, not to BCELoss (it has no pos_weight)");
+    }
     return BCE4J_OK;
 }
 

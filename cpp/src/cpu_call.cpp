@@ -1,5 +1,5 @@
-// A checked call on the CPU: the reduction's denominator, the element pass through the active kernels, the reduced
-// loss, then the weight gradients when asked for.
+// A prepared call on the CPU: what preparing resolves for it (kernels, threads, plan), and each run: the reduction's
+// denominator, the element pass through the active kernels, the reduced loss, then the weight gradients when asked.
 #include <omp.h>
 
 #include "call.h"
@@ -12,78 +12,97 @@
 namespace bce4j {
 namespace {
 
+// The operand elements a run of `batch` rows reads: the first `batch` rows of one that spans dimension 0.
+int64_t operand_count(const Prepared& p, int64_t count, bool spans_rows, int64_t batch) {
+    return spans_rows ? count / p.max_batch * batch : count;
+}
+
 // The reduction's denominator, computed before the pass (from the weight alone or from one read of the targets) so
 // that the gradients can be scaled as they are written.
 template <typename T>
-double denominator_for(Denominator kind, const Checked& c, const T* target) {
-    const int64_t weight_count = c.o.weight ? element_count(c.weight_shape) : 1;
+double denominator_for(const Prepared& p, int64_t count, int64_t weight_count, const T* target) {
     double total = 0;
-    if (denominator_reads_data(kind, c.count)) {
-        const bool of_targets = kind == Denominator::kNotIgnored;
-        const T* operand = of_targets ? target : static_cast<const T*>(c.o.weight);
-        const int64_t n = of_targets ? c.count : weight_count;
-        for (int64_t i = 0; i < n; ++i) total += denominator_term(kind, to_double(operand[i]), c.params.ignored_target);
+    if (denominator_reads_data(p.denominator, count)) {
+        const bool of_targets = p.denominator == Denominator::kNotIgnored;
+        const T* operand = of_targets ? target : static_cast<const T*>(p.o.weight);
+        const int64_t n = of_targets ? count : weight_count;
+        for (int64_t i = 0; i < n; ++i) {
+            total += denominator_term(p.denominator, to_double(operand[i]), p.params.ignored_target);
+        }
     }
-    return denominator_from_total(kind, c.count, weight_count, total);
+    return denominator_from_total(p.denominator, count, weight_count, total);
 }
 
-}  // namespace
+// The prepared plan for a run of `batch` rows: dimension 0 of the input sits in the plan's outermost dimension
+// (merged with the ones after it, or alone), so fewer rows only shorten that one; the strides stay.
+BroadcastPlan plan_for_batch(const Prepared& p, int64_t batch) {
+    BroadcastPlan plan;
+    plan.ndim = p.plan.ndim;
+    for (int i = 0; i < plan.ndim; ++i) {
+        plan.dims[i] = p.plan.dims[i];
+        plan.weight_strides[i] = p.plan.weight_strides[i];
+        plan.pos_weight_strides[i] = p.plan.pos_weight_strides[i];
+    }
+    if (batch != p.max_batch) plan.dims[0] = plan.dims[0] / p.max_batch * batch;
+    return plan;
+}
+
+// The plan of `count` elements without weights, for the calls prepared without one: one row.
+BroadcastPlan contiguous_plan(int64_t count) {
+    BroadcastPlan plan;
+    plan.ndim = 1;
+    plan.dims[0] = count;
+    plan.weight_strides[0] = 0;
+    plan.pos_weight_strides[0] = 0;
+    return plan;
+}
 
 template <typename T>
-bce4j_status run_on_cpu(const Call& call, const Checked& c) {
-    const bce4j_options& o = c.o;
-    const int64_t count = c.count;
-    const bool reduces = c.reduces;
-    const double upstream = reduces && call.grad_output ? to_double(*static_cast<const T*>(call.grad_output)) : 1.0;
-    const double denominator =
-        denominator_for<T>(denominator_of(o.reduction, o.weight != nullptr, o.has_ignore_index != 0), c,
-                           static_cast<const T*>(call.target));
-    const bool zero_when_empty = zero_for_zero_denominator(o.reduction);
+bce4j_status run_typed(const Prepared& p, const RunArgs& run, int64_t count) {
+    const bce4j_options& o = p.o;
+    const bool reduces = p.reduces;
+    const int64_t weight_count = operand_count(p, p.weight_count, p.weight_spans_rows, run.batch);
+    const int64_t pos_weight_count = operand_count(p, p.pos_weight_count, p.pos_weight_spans_rows, run.batch);
+    const double upstream = reduces && run.grad_output ? to_double(*static_cast<const T*>(run.grad_output)) : 1.0;
+    const double denominator = denominator_for<T>(p, count, weight_count, static_cast<const T*>(run.target));
     RowArgs<T> args;
-    args.input = static_cast<const T*>(call.input);
-    args.target = static_cast<const T*>(call.target);
+    args.input = static_cast<const T*>(run.input);
+    args.target = static_cast<const T*>(run.target);
     args.weight = static_cast<const T*>(o.weight);
     args.weight_stride = 0;
     args.pos_weight = static_cast<const T*>(o.pos_weight);
     args.pos_weight_stride = 0;
-    args.grad_output = reduces ? nullptr : static_cast<const T*>(call.grad_output);
-    args.grad_scale = normalise(upstream, denominator, zero_when_empty);
-    args.loss = reduces ? nullptr : static_cast<T*>(call.loss);
-    args.grad_input = static_cast<T*>(call.grad_input);
-    args.grad_target = static_cast<T*>(call.grad_target);
-    args.params = c.params;
+    args.grad_output = reduces ? nullptr : static_cast<const T*>(run.grad_output);
+    args.grad_scale = normalise(upstream, denominator, p.zero_when_empty);
+    args.loss = reduces ? nullptr : static_cast<T*>(run.loss);
+    args.grad_input = static_cast<T*>(run.grad_input);
+    args.grad_target = static_cast<T*>(run.grad_target);
+    args.params = p.params;
 
-    const RowKernel<T> kernel = kernel_of<T>(active_kernel_table());
+    const RowKernel<T> kernel = kernel_of<T>(*p.kernels);
     ExecutionResult r = {0.0, -1};
-    // Asking OpenMP for its default costs more than a small call; such calls stay on this thread anyway.
-    const auto thread_count = [&] {
-        return o.num_threads > 0 ? o.num_threads : count >= kParallelThreshold ? omp_get_max_threads() : 1;
-    };
-    const auto broadcast_plan = [&] {
-        return plan_broadcast(c.input, o.weight ? &c.weight_shape : nullptr,
-                              o.pos_weight ? &c.pos_weight_shape : nullptr);
-    };
-    if (count > 0 && count <= kReductionBlock && o.weight == nullptr && o.pos_weight == nullptr) {
-        // One contiguous row, as the executor would run it, without building a plan: small calls are common.
+    const int threads = o.num_threads > 0 || count >= kParallelThreshold ? p.max_threads : 1;
+    if (count > 0 && !p.has_plan) {
+        // One contiguous row, as the executor would run it, without a plan: small calls are common.
         const RowResult row = kernel(count, args);
         r = {row.loss_sum, row.first_invalid};
     } else if (count > 0) {  // an empty input has nothing to plan (its other dimensions may not even have a product)
-        r = execute<T>(broadcast_plan(), count, args, kernel, thread_count());
+        r = execute<T>(plan_for_batch(p, run.batch), count, args, kernel, threads);
     }
 
     if (r.first_invalid >= 0) {
-        return fail_out_of_range(call.kind, c.input, r.first_invalid, to_double(args.input[r.first_invalid]),
+        int64_t dims[kMaxDims];
+        const ShapeRef shape = {p.input.ndim, dims};
+        for (int i = 0; i < p.input.ndim; ++i) dims[i] = i == 0 ? run.batch : p.dims[i];
+        return fail_out_of_range(p.kind, shape, r.first_invalid, to_double(args.input[r.first_invalid]),
                                  to_double(args.target[r.first_invalid]));
     }
-    const double reduced = normalise(r.loss_sum, denominator, zero_when_empty);
+    const double reduced = normalise(r.loss_sum, denominator, p.zero_when_empty);
     if (reduces) {
-        if (call.reduced_loss) *call.reduced_loss = reduced;
-        if (call.loss) *static_cast<T*>(call.loss) = from_double<T>(reduced);
+        if (run.reduced_loss) *run.reduced_loss = reduced;
+        if (run.loss) *static_cast<T*>(run.loss) = from_double<T>(reduced);
     }
-    if (o.grad_weight != nullptr || o.grad_pos_weight != nullptr) {
-        // An absent operand is an implicit scalar 1: one gradient element, at stride 0 in the plan.
-        const int64_t weight_count = o.weight ? element_count(c.weight_shape) : 1;
-        const int64_t pos_weight_count = o.pos_weight ? element_count(c.pos_weight_shape) : 1;
+    if (run.grad_weight != nullptr || run.grad_pos_weight != nullptr) {
         WeightGradientTerms terms;
         terms.scale = args.grad_scale;
         // d(S/W)/dw_j = (sum over j's elements of the unweighted losses - R * m_j) / W, with W the sum of the
@@ -91,25 +110,54 @@ bce4j_status run_on_cpu(const Call& call, const Checked& c) {
         terms.weight_sum_offset = o.reduction == BCE4J_REDUCTION_MEAN_BY_WEIGHT && count > 0
                                       ? reduced * static_cast<double>(count / weight_count)
                                       : 0.0;
-        T* grad_weight = static_cast<T*>(o.grad_weight);
+        T* grad_weight = static_cast<T*>(run.grad_weight);
+        T* grad_pos_weight = static_cast<T*>(run.grad_pos_weight);
+        // The rows a shorter run does not read have gradient 0.
+        if (grad_weight != nullptr) {
+            for (int64_t i = weight_count; i < p.weight_count; ++i) grad_weight[i] = from_double<T>(0.0);
+        }
+        if (grad_pos_weight != nullptr) {
+            for (int64_t i = pos_weight_count; i < p.pos_weight_count; ++i) grad_pos_weight[i] = from_double<T>(0.0);
+        }
         if (grad_weight != nullptr && o.reduction == BCE4J_REDUCTION_MEAN_BY_WEIGHT && weight_count == 1) {
             // One weight scales S and W alike: S/W does not depend on it (and is 0 for W = 0). Exactly 0, where
             // the formula above would leave the rounding noise of sum - R*m.
             *grad_weight = from_double<T>(0.0);
             grad_weight = nullptr;
         }
-        if (grad_weight != nullptr || o.grad_pos_weight != nullptr) {
-            const BroadcastPlan plan = count > 0 ? broadcast_plan() : BroadcastPlan{};
+        if (grad_weight != nullptr || grad_pos_weight != nullptr) {
+            const BroadcastPlan plan = count == 0   ? BroadcastPlan{}
+                                       : p.has_plan ? plan_for_batch(p, run.batch)
+                                                    : contiguous_plan(count);
             compute_weight_gradients<T>(plan, count, args, terms, {grad_weight, weight_count},
-                                        {static_cast<T*>(o.grad_pos_weight), pos_weight_count}, thread_count());
+                                        {grad_pos_weight, pos_weight_count}, threads);
         }
     }
     return BCE4J_OK;
 }
 
-template bce4j_status run_on_cpu<float>(const Call&, const Checked&);
-template bce4j_status run_on_cpu<double>(const Call&, const Checked&);
-template bce4j_status run_on_cpu<Float16>(const Call&, const Checked&);
-template bce4j_status run_on_cpu<BFloat16>(const Call&, const Checked&);
+}  // namespace
+
+void prepare_cpu_run(Prepared* p) {
+    const bce4j_options& o = p->o;
+    p->kernels = &active_kernel_table();
+    // Asking OpenMP for its default costs more than a small call; such calls stay on this thread anyway.
+    p->max_threads = o.num_threads > 0 ? o.num_threads : p->count >= kParallelThreshold ? omp_get_max_threads() : 1;
+    p->has_plan = p->count > 0 && (p->count > kReductionBlock || o.weight != nullptr || o.pos_weight != nullptr);
+    if (p->has_plan) {
+        p->plan = plan_broadcast(p->input, o.weight ? &p->weight_shape : nullptr,
+                                 o.pos_weight ? &p->pos_weight_shape : nullptr);
+    }
+}
+
+bce4j_status run_on_cpu(const Prepared& p, const RunArgs& run, int64_t count) {
+    switch (p.dtype) {
+        case BCE4J_FLOAT32: return run_typed<float>(p, run, count);
+        case BCE4J_FLOAT64: return run_typed<double>(p, run, count);
+        case BCE4J_FLOAT16: return run_typed<Float16>(p, run, count);
+        case BCE4J_BFLOAT16: return run_typed<BFloat16>(p, run, count);
+    }
+    return BCE4J_ERROR_INTERNAL;  // prepare_call accepts no other dtype
+}
 
 }  // namespace bce4j

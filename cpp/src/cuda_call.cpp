@@ -1,5 +1,5 @@
-// A checked call through libbce4j_cuda: the prepared description it executes (cuda/device_call.h), and its outcome
-// turned into the call's status and outputs.
+// A prepared call through libbce4j_cuda, over its whole shape: the description the device executes
+// (cuda/device_call.h), and its outcome turned into the call's status and outputs.
 #include "call.h"
 #include "call_errors.h"
 #include "cuda/device_call.h"
@@ -7,21 +7,23 @@
 
 namespace bce4j {
 
-bce4j_status run_on_cuda(const Call& call, const Checked& c, bce4j_dtype dtype) {
+bce4j_status run_on_cuda(const Prepared& c, const RunArgs& call, Device device, void* stream) {
     const bce4j_options& o = c.o;
-    if (o.grad_weight != nullptr || o.grad_pos_weight != nullptr) {
+    int64_t count = 0;
+    if (bce4j_status s = check_run(c, call, &count)) return s;
+    if (call.grad_weight != nullptr || call.grad_pos_weight != nullptr) {
         return fail(BCE4J_ERROR_INVALID_OPTION, "options.%s is not supported on the CUDA path yet",
-                    o.grad_weight != nullptr ? "grad_weight" : "grad_pos_weight");
+                    call.grad_weight != nullptr ? "grad_weight" : "grad_pos_weight");
     }
     const cuda::Loaded& library = cuda::loaded();
     if (library.run == nullptr) return fail(BCE4J_ERROR_UNAVAILABLE, "CUDA is %s", library.description.c_str());
 
     cuda::DeviceCall d{};
-    d.dtype = dtype;
-    d.host_memory = call.device == Device::kCudaHostBuffers;
-    d.stream = call.stream;
-    d.count = c.count;
-    if (c.count > 0) {
+    d.dtype = c.dtype;
+    d.host_memory = device == Device::kCudaHostBuffers;
+    d.stream = stream;
+    d.count = count;
+    if (count > 0) {
         d.plan =
             plan_broadcast(c.input, o.weight ? &c.weight_shape : nullptr, o.pos_weight ? &c.pos_weight_shape : nullptr);
     }
@@ -38,8 +40,8 @@ bce4j_status run_on_cuda(const Call& call, const Checked& c, bce4j_dtype dtype) 
     d.grad_input = call.grad_input;
     d.grad_target = call.grad_target;
     d.reduces = c.reduces;
-    d.denominator = denominator_of(o.reduction, o.weight != nullptr, o.has_ignore_index != 0);
-    d.zero_for_zero_denominator = zero_for_zero_denominator(o.reduction);
+    d.denominator = c.denominator;
+    d.zero_for_zero_denominator = c.zero_when_empty;
     d.params = c.params;
 
     cuda::DeviceOutcome outcome{};
@@ -50,8 +52,7 @@ bce4j_status run_on_cuda(const Call& call, const Checked& c, bce4j_dtype dtype) 
         return fail(static_cast<bce4j_status>(status), "%s", outcome.message);
     }
     if (outcome.first_invalid >= 0) {
-        return fail_out_of_range(call.kind, c.input, outcome.first_invalid, outcome.invalid_input,
-                                 outcome.invalid_target);
+        return fail_out_of_range(c.kind, c.input, outcome.first_invalid, outcome.invalid_input, outcome.invalid_target);
     }
     if (c.reduces && call.reduced_loss) *call.reduced_loss = outcome.reduced_loss;
     return BCE4J_OK;

@@ -34,6 +34,12 @@ bool splits_a_field(size_t size) {
 }  // namespace
 
 bce4j_status read_options(const bce4j_options* given, bce4j_options* options) {
+    if (given != nullptr && given->struct_size == sizeof(bce4j_options)) {
+        // This header's size, the common case: every field is the caller's, so no defaults to fill first (about a
+        // tenth of a small call's time went to the defaults and the field-boundary check).
+        std::memcpy(options, given, sizeof(bce4j_options));
+        return BCE4J_OK;
+    }
     bce4j_options_init(options);
     if (given == nullptr) return BCE4J_OK;
     if (given->struct_size < offsetof(bce4j_options, reduction) + sizeof(int32_t) ||

@@ -260,6 +260,85 @@ TEST(ApiErrors, CheckOptionsAgreesWithACall) {
     EXPECT_EQ(bce4j_check_options(nullptr, 1), BCE4J_OK);
 }
 
+// bce4j_prepare checks what a call checks before it reads data, with the same status and message; a prepared call
+// made from valid options and shapes is stored, a failed prepare stores NULL.
+TEST(ApiErrors, PrepareAgreesWithACall) {
+    const int64_t weight_shape[2] = {1, 7};
+    const int64_t wrong_shape[1] = {5};
+    const int64_t negative[2] = {4, -7};
+    const int64_t too_many[1] = {std::numeric_limits<int64_t>::max()};
+    const int64_t huge[2] = {std::numeric_limits<int64_t>::max(), 2};
+    const double weight[7] = {1, 1, 1, 1, 1, 1, 1};
+    struct Case {
+        const char* what;
+        bce4j_dtype dtype;
+        int32_t ndim;
+        const int64_t* shape;
+        int32_t reduction;
+        const int64_t* weight_shape;  // weight of 1 or 2 dimensions (by the shape's first entry), or none
+        int32_t weight_ndim;
+        bool pos_weight;
+    };
+    const Case cases[] = {
+        {"valid", BCE4J_FLOAT64, 2, kShape, BCE4J_REDUCTION_MEAN, nullptr, 0, false},
+        {"valid weights", BCE4J_FLOAT32, 2, kShape, BCE4J_REDUCTION_SUM, weight_shape, 2, true},
+        {"dtype", static_cast<bce4j_dtype>(9), 2, kShape, BCE4J_REDUCTION_MEAN, nullptr, 0, false},
+        {"reduction", BCE4J_FLOAT64, 2, kShape, 17, nullptr, 0, false},
+        {"ndim", BCE4J_FLOAT64, BCE4J_MAX_DIMS + 1, kShape, BCE4J_REDUCTION_MEAN, nullptr, 0, false},
+        {"NULL shape", BCE4J_FLOAT64, 2, nullptr, BCE4J_REDUCTION_MEAN, nullptr, 0, false},
+        {"negative dimension", BCE4J_FLOAT64, 2, negative, BCE4J_REDUCTION_MEAN, nullptr, 0, false},
+        {"too many elements", BCE4J_FLOAT64, 2, huge, BCE4J_REDUCTION_MEAN, nullptr, 0, false},
+        {"weight broadcast", BCE4J_FLOAT64, 2, kShape, BCE4J_REDUCTION_MEAN, wrong_shape, 1, false},
+        {"pos_weight broadcast", BCE4J_FLOAT64, 2, kShape, BCE4J_REDUCTION_MEAN, wrong_shape, 1, true},
+        {"weight shape", BCE4J_FLOAT64, 2, kShape, BCE4J_REDUCTION_MEAN, negative, 2, false},
+        {"weight elements", BCE4J_FLOAT64, 2, kShape, BCE4J_REDUCTION_MEAN, too_many, 1, false},
+    };
+    for (const Case& c : cases) {
+        for (int32_t on_logits : {1, 0}) {
+            bce4j_options o;
+            bce4j_options_init(&o);
+            o.reduction = c.reduction;
+            if (c.weight_shape != nullptr) {
+                (c.pos_weight ? o.pos_weight : o.weight) = weight;
+                (c.pos_weight ? o.pos_weight_ndim : o.weight_ndim) = c.weight_ndim;
+                (c.pos_weight ? o.pos_weight_shape : o.weight_shape) = c.weight_shape;
+            }
+            Fixture f;
+            for (double& p : f.x) p = 0.5;  // valid probabilities for BCELoss
+            const auto call = on_logits ? bce4j_bce_with_logits : bce4j_bce;
+            const bce4j_status status =
+                call(&o, c.dtype, c.ndim, c.shape, f.x, f.y, nullptr, nullptr, &f.reduced, f.gi, nullptr);
+            const std::string call_message = message();
+            bce4j_prepared* prepared = reinterpret_cast<bce4j_prepared*>(&f);  // must be overwritten
+            EXPECT_EQ(bce4j_prepare(&o, on_logits, c.dtype, c.ndim, c.shape, &prepared), status)
+                << c.what << " logits=" << on_logits;
+            EXPECT_EQ(message(), call_message) << c.what << " logits=" << on_logits;
+            EXPECT_EQ(prepared == nullptr, status != BCE4J_OK) << c.what << " logits=" << on_logits;
+            bce4j_prepared_destroy(prepared);
+        }
+    }
+}
+
+TEST(ApiErrors, PrepareWantsNoWeightGradientOutputsAndAPlaceForItsResult) {
+    double g = 0;
+    bce4j_options o;
+    bce4j_options_init(&o);
+    o.grad_weight = &g;
+    bce4j_prepared* prepared = nullptr;
+    EXPECT_EQ(bce4j_prepare(&o, 1, BCE4J_FLOAT64, 2, kShape, &prepared), BCE4J_ERROR_INVALID_OPTION);
+    EXPECT_EQ(message(),
+              "options.grad_weight is set; a prepared call takes grad_weight at each run (bce4j_prepared_run), so "
+              "bce4j_prepare wants it NULL");
+    EXPECT_EQ(prepared, nullptr);
+    o.grad_weight = nullptr;
+    o.grad_pos_weight = &g;
+    EXPECT_EQ(bce4j_prepare(&o, 1, BCE4J_FLOAT64, 2, kShape, &prepared), BCE4J_ERROR_INVALID_OPTION);
+    EXPECT_TRUE(contains(message(), "options.grad_pos_weight is set")) << message();
+    EXPECT_EQ(bce4j_prepare(nullptr, 1, BCE4J_FLOAT64, 2, kShape, nullptr), BCE4J_ERROR_NULL_ARGUMENT);
+    EXPECT_EQ(message(), "prepared is NULL");
+    bce4j_prepared_destroy(nullptr);  // nothing
+}
+
 TEST(ApiErrors, StructSizeTooSmallForReduction) {
     Fixture f;
     bce4j_options o;

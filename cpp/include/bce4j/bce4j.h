@@ -299,6 +299,48 @@ BCE4J_API const char* bce4j_cpu_isa_request(void);
    no call has yet. */
 BCE4J_API const char* bce4j_cpu_isa_reason(void);
 
+/*
+ * Prepared calls (create, then run many times; CPU only): bce4j_prepare does once what every call does before it
+ * reads data (checking the options and shapes, planning the broadcast, choosing the kernels and the thread count),
+ * and bce4j_prepared_run then runs the loss on tensors of the prepared shape, or of fewer rows along dimension 0
+ * (inference batches vary), checking only its own arguments. Results are bit-identical to the unprepared call on
+ * the same data and shape.
+ */
+typedef struct bce4j_prepared bce4j_prepared;
+
+/*
+ * Prepares a loss call: the logits loss (bce4j_bce_with_logits) where `logits` is nonzero, else BCELoss
+ * (bce4j_bce), of `dtype` over an input of shape (ndim, shape). Checks what those calls check before reading data,
+ * with the same statuses and messages, and stores a new prepared call in *prepared (NULL on failure); free it with
+ * bce4j_prepared_destroy. The options and the shape arrays are copied (the caller's may go away), except the data
+ * of options->weight and options->pos_weight: their pointers are kept, so their memory must stay valid while the
+ * prepared call lives; their values are read at each run (a caller may change them between runs).
+ * options->grad_weight and options->grad_pos_weight must be NULL (BCE4J_ERROR_INVALID_OPTION otherwise): a prepared
+ * call takes those outputs at each run. With options->num_threads = 0 the library default is read now.
+ */
+BCE4J_API bce4j_status bce4j_prepare(const bce4j_options* options, int32_t logits, bce4j_dtype dtype, int32_t ndim,
+                                     const int64_t* shape, bce4j_prepared** prepared);
+
+/*
+ * Runs a prepared call on `batch` rows: the input, and every input-shaped argument, has the prepared shape with
+ * dimension 0 replaced by `batch`, 0 to shape[0] (a prepared scalar, ndim 0, takes batch 1). A weight or pos_weight
+ * whose shape has the input's dimension 0 (of size shape[0] > 1) contributes its first `batch` rows; their
+ * gradients' other rows are set to 0. Reductions divide by what the run covers (MEAN by batch * the other
+ * dimensions). The other arguments are those of bce4j_bce_with_logits / bce4j_bce, with grad_weight and
+ * grad_pos_weight the outputs options->grad_weight and options->grad_pos_weight would be (NULL = not wanted;
+ * grad_pos_weight must be NULL for BCELoss). Checks only what depends on these arguments (batch, NULL input or
+ * target for a non-empty run, ...), with messages naming the argument.
+ * Thread-safe: a prepared call is read-only after bce4j_prepare, so any number of threads may run it at once, each
+ * with outputs of its own; each gets the bits a run alone would give.
+ */
+BCE4J_API bce4j_status bce4j_prepared_run(const bce4j_prepared* prepared, int64_t batch, const void* input,
+                                          const void* target, const void* grad_output, void* loss, double* reduced_loss,
+                                          void* grad_input, void* grad_target, void* grad_weight,
+                                          void* grad_pos_weight);
+
+/* Frees a prepared call (NULL: nothing), which no run may be using. */
+BCE4J_API void bce4j_prepared_destroy(bce4j_prepared* prepared);
+
 #ifdef __cplusplus
 }
 #endif

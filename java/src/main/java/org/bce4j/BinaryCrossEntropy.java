@@ -44,12 +44,16 @@ public abstract class BinaryCrossEntropy implements AutoCloseable {
     private final NativeLibrary.Options settings;
     private final Device device;
     private final LossCalls calls;
+    private final LossKind kind;
+    private final WeightTensor weight; // null: none
 
     /** A loss of {@code kind} configured by {@code builder}, whose options the native library has checked. */
     BinaryCrossEntropy(Builder<?> builder, LossKind kind) {
         NativeLoader.ensureLoaded(); // where the natives cannot load, the error that says why, every time
         this.settings = builder.options.collectableCopy();
         this.device = builder.device;
+        this.kind = kind;
+        this.weight = builder.weight;
         if (device == Device.CUDA) {
             CudaAvailability cuda = Bce4j.cuda();
             if (!cuda.available()) {
@@ -198,6 +202,32 @@ public abstract class BinaryCrossEntropy implements AutoCloseable {
     public double computeAt(DType dtype, long[] shape, long input, long target, long gradOutput, long loss,
             long gradInput, long gradTarget) {
         return calls.computeAt(dtype, shape, input, target, gradOutput, loss, gradInput, gradTarget);
+    }
+
+    /**
+     * Prepares this loss for calls on one dtype and shape: the checks, the broadcast plan, the kernels and the thread
+     * count are settled once, so that each {@link PreparedCall#run run} only passes its memory (see
+     * {@link PreparedCall}). The prepared call copies what it needs (the options and the weights), so it stays
+     * usable after this loss is closed; close it when done.
+     *
+     * @param dtype the element type of every tensor the runs take
+     * @param shape the largest input shape, C order, at most 32 dimensions ({@code {}} is a scalar); runs may take
+     *     fewer rows along dimension 0
+     * @return a new prepared call
+     * @throws NullPointerException if {@code dtype} or {@code shape} is null
+     * @throws IllegalArgumentException if the native library rejects the shape (a negative dimension, too many
+     *     elements, a weight that does not broadcast to it, ...)
+     * @throws IllegalStateException if this loss is closed, or computes on {@link Device#CUDA} (prepared calls run
+     *     on the CPU only)
+     */
+    public PreparedCall prepare(DType dtype, long... shape) {
+        Checks.notNull(dtype, "dtype");
+        Checks.notNull(shape, "shape");
+        if (device == Device.CUDA) {
+            throw new IllegalStateException("prepared calls run on the CPU only; this loss computes on CUDA");
+        }
+        return calls.whileOpen(() -> new PreparedCall(kind, settings, weight, reduction(), dtype, shape,
+                calls.weightCount()));
     }
 
     /**

@@ -82,6 +82,21 @@ final class LossCalls {
         return t == null ? 0 : t.address();
     }
 
+    /** Runs {@code action} with the gate open: it throws {@link IllegalStateException} once this loss is closed. */
+    <R> R whileOpen(java.util.function.Supplier<R> action) {
+        gate.acquire();
+        try {
+            return action.get();
+        } finally {
+            release();
+        }
+    }
+
+    /** The elements of a gradWeight output: the weight's, 1 without one. */
+    long weightCount() {
+        return weightCount;
+    }
+
     /** The shape of a gradWeight output: the weight's, {@code []} without one. */
     long[] weightGradientShape() {
         return weightShape == null ? new long[0] : weightShape.clone();

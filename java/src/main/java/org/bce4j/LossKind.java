@@ -20,6 +20,9 @@ abstract class LossKind {
     /** {@code bce4j_check_options} for this kind. */
     abstract int checkOptions(long options);
 
+    /** {@return 1 for the logits loss, 0 for BCELoss: {@code bce4j_prepare}'s {@code logits} argument} */
+    abstract int logitsFlag();
+
     /** The element count of a gradPosWeight output; -1 where the loss has no positive-class weight at all. */
     abstract long posWeightGradientCount();
 
@@ -55,6 +58,11 @@ abstract class LossKind {
         @Override
         int checkOptions(long options) {
             return NativeLibrary.bce4j_check_options(options, 1);
+        }
+
+        @Override
+        int logitsFlag() {
+            return 1;
         }
 
         @Override
@@ -97,6 +105,11 @@ abstract class LossKind {
         @Override
         int checkOptions(long options) {
             return NativeLibrary.bce4j_check_options(options, 0);
+        }
+
+        @Override
+        int logitsFlag() {
+            return 0;
         }
 
         @Override

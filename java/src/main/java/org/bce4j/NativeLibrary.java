@@ -193,6 +193,17 @@ final class NativeLibrary {
             @Cast("const void*") long gradOutput, @Cast("void*") long loss, @Cast("double*") long reducedLoss,
             @Cast("void*") long gradInput, @Cast("void*") long gradTarget);
 
+    static native int bce4j_prepare(@Cast("const bce4j_options*") long options, int logits,
+            @Cast("bce4j_dtype") int dtype, int ndim, @Cast("const int64_t*") long shape,
+            @Cast("bce4j_prepared**") long prepared);
+
+    static native int bce4j_prepared_run(@Cast("const bce4j_prepared*") long prepared, long batch,
+            @Cast("const void*") long input, @Cast("const void*") long target, @Cast("const void*") long gradOutput,
+            @Cast("void*") long loss, @Cast("double*") long reducedLoss, @Cast("void*") long gradInput,
+            @Cast("void*") long gradTarget, @Cast("void*") long gradWeight, @Cast("void*") long gradPosWeight);
+
+    static native void bce4j_prepared_destroy(@Cast("bce4j_prepared*") long prepared);
+
     static native @Cast("const char*") String bce4j_last_error_message();
 
     static native @Cast("const char*") String bce4j_version();

@@ -23,8 +23,13 @@ final class NativeOptions implements AutoCloseable {
      * @throws IllegalArgumentException with the native library's message where it rejects an option
      */
     NativeOptions(NativeLibrary.Options settings, WeightTensor weight, LossKind kind) {
+        this(settings, weight, kind, DType.values());
+    }
+
+    /** As {@link #NativeOptions(NativeLibrary.Options, WeightTensor, LossKind)}, for the given dtypes only. */
+    NativeOptions(NativeLibrary.Options settings, WeightTensor weight, LossKind kind, DType... dtypes) {
         try {
-            for (DType dtype : DType.values()) {
+            for (DType dtype : dtypes) {
                 NativeLibrary.Options options = own(new NativeLibrary.Options());
                 settings.copyInto(options);
                 if (weight != null) {
@@ -36,7 +41,7 @@ final class NativeOptions implements AutoCloseable {
                 optionsByDType[dtype.ordinal()] = options;
             }
             // The dtypes' options differ only in the weights' storage type: checking one checks them all.
-            NativeStatus.check(kind.checkOptions(address(DType.FLOAT32)));
+            NativeStatus.check(kind.checkOptions(address(dtypes[0])));
         } catch (RuntimeException | Error e) {
             close();
             throw e;

@@ -164,6 +164,36 @@ class NativeResourceTest {
         }
     }
 
+    @Test
+    @DisplayName("prepared runs with reused views allocate nothing on the Java heap")
+    void preparedRunsAllocateNothing() throws ReflectiveOperationException {
+        AllocationCounter counter = new AllocationCounter();
+        long[] shape = {4, 8};
+        int n = 32;
+        try (BCEWithLogitsLoss loss = BCEWithLogitsLoss.builder().weight(filled(8, 0.5), 8).build();
+                PreparedCall call = loss.prepare(DType.FLOAT32, shape);
+                PointerScope scope = new PointerScope()) {
+            Tensor input = Tensor.of(new FloatPointer(toFloats(floatValues(n, 97, -5, 5))), shape);
+            Tensor target = Tensor.of(directFloats(labels(n, 98)), shape);
+            Tensor fewerRows = Tensor.ofAddress(DType.FLOAT32, input.address(), 2, 8);
+            Outputs all = new Outputs().loss(Tensor.allocate(DType.FLOAT32))
+                    .gradInput(Tensor.allocate(DType.FLOAT32, shape)).gradWeight(Tensor.allocate(DType.FLOAT32, 8));
+            Outputs half = new Outputs().gradInput(Tensor.allocate(DType.FLOAT32, 2, 8));
+            FloatPointer raw = new FloatPointer(n);
+            Runnable runs = () -> {
+                call.run(input, target, all);
+                call.run(fewerRows, fewerRows, half);
+                call.runAt(3, input.address(), target.address(), 0, 0, raw.address(), 0);
+            };
+            for (int i = 0; i < 20_000; i++) runs.run(); // the JIT compiles the runs first
+            counter.ofThisThread();
+            long before = counter.ofThisThread();
+            for (int i = 0; i < 10_000; i++) runs.run();
+            long allocated = counter.ofThisThread() - before;
+            assertTrue(allocated < 4096, "30 000 prepared runs allocated " + allocated + " bytes on the heap");
+        }
+    }
+
     /**
      * Reads how many bytes a thread has allocated on the heap, from com.sun.management.ThreadMXBean. Through
      * reflection: the tests compile inside module org.bce4j, which does not read jdk.management (they run on the

@@ -42,12 +42,14 @@ final class Bench {
             "                   pointer  compute on Tensor views of JavaCPP pointers",
             "                   buffer   compute on Tensor views of direct native-order NIO buffers (each buffer",
             "                            at most 2^31-1 bytes)",
-            "                 prepared (prepared calls) is not available yet: it comes with issue 14 item 2.",
+            "                   prepared a PreparedCall (loss.prepare(dtype, shape)) run on Tensor views of",
+            "                            JavaCPP pointers",
             "  --variant V    what the loss computes:",
             "                   plain          the mean loss on 0/1 labels (the default)",
             "                   focal          focal loss, gamma 2, alpha 0.25",
             "                   weight-grads   a random weight [16] over the shape [N/16, 16], and fwdbwd also",
-            "                                  computes grad_weight; N a multiple of 16, --path pointer or buffer",
+            "                                  computes grad_weight; N a multiple of 16, --path pointer, buffer or",
+            "                                  prepared",
             "                                  (computeAt has no weight-gradient output)",
             "                   paddle-legacy  a random pos_weight [16] over [N/16, 16] in Paddle's legacy form",
             "                                  (PosWeightMode.PADDLE_LEGACY); N a multiple of 16",
@@ -59,7 +61,7 @@ final class Bench {
 
     /** How a timed call reaches the library. */
     enum Path {
-        POINTER, BUFFER, ADDRESS;
+        POINTER, BUFFER, ADDRESS, PREPARED;
 
         String cliName() {
             return name().toLowerCase(Locale.ROOT);
@@ -177,8 +179,9 @@ final class Bench {
                     + "])");
         }
         if (o.variant == Variant.WEIGHT_GRADS && o.path == Path.ADDRESS) {
-            throw new UsageException("--variant weight-grads needs --path pointer or buffer (computeAt, the address"
-                    + " path and the default, has no weight-gradient output)");
+            throw new UsageException(
+                    "--variant weight-grads needs --path pointer, buffer or prepared (computeAt, the address"
+                            + " path and the default, has no weight-gradient output)");
         }
         int bytes = o.dtype == DType.FLOAT32 ? Float.BYTES : o.dtype == DType.FLOAT64 ? Double.BYTES : Short.BYTES;
         if (o.path == Path.BUFFER && o.n > Integer.MAX_VALUE / bytes) {
@@ -190,14 +193,10 @@ final class Bench {
     }
 
     private static Path path(String value) throws UsageException {
-        if (value.equals("prepared")) {
-            throw new UsageException("--path prepared is not available yet (prepared calls arrive with issue 14"
-                    + " item 2); expected pointer, buffer or address");
-        }
         for (Path p : Path.values()) {
             if (p.cliName().equals(value)) return p;
         }
-        throw new UsageException("--path is '" + value + "'; expected pointer, buffer or address");
+        throw new UsageException("--path is '" + value + "'; expected pointer, buffer, address or prepared");
     }
 
     private static Variant variant(String value) throws UsageException {

@@ -9,6 +9,7 @@ import org.bce4j.DType;
 import org.bce4j.HalfPrecision;
 import org.bce4j.Outputs;
 import org.bce4j.PosWeightMode;
+import org.bce4j.PreparedCall;
 import org.bce4j.Reduction;
 import org.bce4j.Tensor;
 import org.bytedeco.javacpp.DoublePointer;
@@ -104,8 +105,15 @@ final class BenchCalls {
             Outputs lossOnly = new Outputs();
             Outputs grads = new Outputs().gradInput(view(o, gradInput, shape));
             if (o.variant() == Bench.Variant.WEIGHT_GRADS) grads.gradWeight(view(o, gradWeight, CLASSES));
-            fwd = () -> loss.compute(in, tg, lossOnly);
-            fwdBwd = () -> loss.compute(in, tg, grads);
+            if (o.path() == Bench.Path.PREPARED) {
+                // Freed by its cleaner once these calls are dropped (close() would only mark it closed).
+                PreparedCall prepared = loss.prepare(o.dtype(), shape);
+                fwd = () -> prepared.run(in, tg, lossOnly);
+                fwdBwd = () -> prepared.run(in, tg, grads);
+            } else {
+                fwd = () -> loss.compute(in, tg, lossOnly);
+                fwdBwd = () -> loss.compute(in, tg, grads);
+            }
         }
         return new Calls(fwd, fwdBwd);
     }

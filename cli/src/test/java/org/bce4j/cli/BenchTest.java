@@ -58,7 +58,7 @@ class BenchTest {
     }
 
     @ParameterizedTest(name = "--path {0}")
-    @CsvSource({"pointer", "buffer", "address"})
+    @CsvSource({"pointer", "buffer", "address", "prepared"})
     @DisplayName("every path runs (plain, float32 and float16) and names itself in the line")
     void paths(String path) {
         assertLine(CliRun.of("bench", "--n", "64", "--path", path), 64, 1, path, "plain");
@@ -69,8 +69,10 @@ class BenchTest {
     @CsvSource({
         "plain, address", "focal, address", "paddle-legacy, address", "smoothing, address", "ignore, address",
         "weight-grads, pointer", "weight-grads, buffer", "focal, pointer", "ignore, buffer",
+        "plain, prepared", "focal, prepared", "weight-grads, prepared", "paddle-legacy, prepared",
+        "smoothing, prepared", "ignore, prepared",
     })
-    @DisplayName("every variant runs and names itself in the line; weight-grads on both view paths")
+    @DisplayName("every variant runs and names itself in the line; weight-grads on the view and prepared paths")
     void variants(String variant, String path) {
         assertLine(CliRun.of("bench", "--n", "64", "--variant", variant, "--path", path), 64, 1, path, variant);
         assertLine(CliRun.of("bench", "--n", "32", "--dtype", "float64", "--variant", variant, "--path", path), 32,
@@ -78,7 +80,8 @@ class BenchTest {
     }
 
     @ParameterizedTest(name = "--path {0} --variant {1}")
-    @CsvSource({"pointer, plain", "buffer, plain", "address, plain", "pointer, weight-grads", "buffer, ignore"})
+    @CsvSource({"pointer, plain", "buffer, plain", "address, plain", "pointer, weight-grads", "buffer, ignore",
+        "prepared, plain", "prepared, weight-grads"})
     @DisplayName("the timed calls allocate nothing on the Java heap once warm")
     void callsAllocateNothing(String path, String variant) throws UsageException {
         Bench.Options o = Bench.parse(new String[] {"--n", "64", "--path", path, "--variant", variant});
@@ -129,7 +132,6 @@ class BenchTest {
         "--threads 1025  | --threads",
         "--threads two   | --threads",
         "--dtype int8    | --dtype",
-        "--path prepared | --path prepared",
         "--path heap     | --path",
         "--path          | --path",
         "--path buffer --path pointer | --path",
