@@ -7,6 +7,7 @@
 #include "kernels/row_kernel.h"
 #include "reduction.h"
 #include "storage_types.h"
+#include "thread_budget.h"
 #include "weight_gradients.h"
 
 namespace bce4j {
@@ -81,7 +82,10 @@ bce4j_status run_typed(const Prepared& p, const RunArgs& run, int64_t count) {
 
     const RowKernel<T> kernel = kernel_of<T>(*p.kernels);
     ExecutionResult r = {0.0, -1};
-    const int threads = o.num_threads > 0 || count >= kParallelThreshold ? p.max_threads : 1;
+    // A run large enough for a parallel region takes its threads from the process's budget (thread_budget.h), so
+    // that calls running at once share the cores; a smaller one stays on its caller's thread.
+    const ThreadLease lease(count >= kParallelThreshold ? p.max_threads : 1, o.num_threads > 0);
+    const int threads = lease.threads();
     if (count > 0 && !p.has_plan) {
         // One contiguous row, as the executor would run it, without a plan: small calls are common.
         const RowResult row = kernel(count, args);

@@ -40,11 +40,15 @@ private:
 // The process's budget: the OpenMP default thread count (bce4j_default_num_threads) at first use.
 ThreadBudget& process_thread_budget();
 
-// Threads taken from the process's budget for the duration of one call.
+// Threads taken from the process's budget for the duration of one call. A call that wants one thread (its caller's)
+// takes nothing: it opens no parallel region, and small calls must not pay for an atomic.
 class ThreadLease {
 public:
-    ThreadLease(int wanted, bool chosen) : threads_(process_thread_budget().take(wanted, chosen)) {}
-    ~ThreadLease() { process_thread_budget().give_back(threads_); }
+    ThreadLease(int wanted, bool chosen)
+        : threads_(wanted > 1 ? process_thread_budget().take(wanted, chosen) : 1), held_(wanted > 1) {}
+    ~ThreadLease() {
+        if (held_) process_thread_budget().give_back(threads_);
+    }
     ThreadLease(const ThreadLease&) = delete;
     ThreadLease& operator=(const ThreadLease&) = delete;
 
@@ -52,6 +56,7 @@ public:
 
 private:
     const int threads_;
+    const bool held_;
 };
 
 }  // namespace bce4j

@@ -89,8 +89,12 @@ typedef enum bce4j_pos_weight_mode {
 typedef struct bce4j_options {
     size_t struct_size;  /* sizeof(bce4j_options) as the caller compiled it */
     int32_t reduction;   /* a bce4j_reduction; default MEAN */
-    int32_t num_threads; /* OpenMP threads for this call, 0 to BCE4J_MAX_THREADS; 0 = the library default.
-                            A call never uses more threads than it has 8192-element blocks. */
+    int32_t num_threads; /* OpenMP threads for this call, 0 to BCE4J_MAX_THREADS; 0 = the library default:
+                            bce4j_default_num_threads() less the threads that calls running at that moment
+                            hold, and at least the caller's own (so that many calling threads do not
+                            oversubscribe the cores). A count given here is used as given (and held).
+                            A call never uses more threads than it has 8192-element blocks, and calls under
+                            32768 elements run on the caller's thread. Results never depend on the count. */
     const void* weight;  /* per-element rescaling weight; NULL = 1 */
     int32_t weight_ndim;
     const int64_t* weight_shape;
