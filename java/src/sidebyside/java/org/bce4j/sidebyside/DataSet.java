@@ -7,7 +7,7 @@ import org.bytedeco.javacpp.FloatPointer;
  * [-8, 8), labels 0 or 1, both a pure function of the element index (so the Vector API child process, which has a
  * copy of {@link #value} and {@link #label}, builds the same values). Held twice: off-heap in JavaCPP
  * {@link FloatPointer}s (for bce4j, libtorch and ND4J, which read that memory in place) and in {@code float[]}
- * (for the plain-Java loop and the copy floor).
+ * (for the plain-Java loop).
  */
 final class DataSet implements AutoCloseable {
     static final long SEED = 0x5EED_B0CE_4BL;

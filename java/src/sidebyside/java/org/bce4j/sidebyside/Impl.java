@@ -17,7 +17,7 @@ interface Impl extends AutoCloseable {
     /** One call: returns the mean loss (NaN where there is none) and leaves grad_input in its output buffer. */
     double call();
 
-    /** A copy of grad_input from the last call, or null where there is none (the copy floor). */
+    /** A copy of grad_input from the last call. */
     float[] gradInput();
 
     @Override

@@ -11,7 +11,7 @@ import java.util.concurrent.Future;
  * with {@link Math#exp} and {@link Math#log1p}, and grad_input {@code (sigmoid(x) - y) / n} from the same
  * {@code exp(-|x|)}. With T threads the range is split into T chunks: T-1 go to a fixed pool, the last runs on the
  * calling thread; each chunk has at least {@link #MIN_PER_THREAD} elements, so calls under 32768 elements stay on
- * the calling thread (as bce4j's do). Subclasses replace {@link #kernel} (the copy floor).
+ * the calling thread (as bce4j's do).
  */
 class PlainJavaImpl implements Impl {
     static final int MIN_PER_THREAD = 16384;

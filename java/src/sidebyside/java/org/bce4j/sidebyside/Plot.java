@@ -126,7 +126,7 @@ final class Plot {
         g.drawString(yLabel, -(y0 + y1 + fm.stringWidth(yLabel)) / 2, 18);
         g.setTransform(saved);
 
-        // One line per implementation; the copy floor dashed.
+        // One line per implementation; the memory floor dashed.
         for (int c = 0; c < columns.size(); c++) {
             String impl = columns.get(c);
             Color color = COLORS[c % COLORS.length];
@@ -143,7 +143,7 @@ final class Plot {
                 started = true;
                 marker(g, c, x, y);
             }
-            g.setStroke(impl.equals("copy floor")
+            g.setStroke(impl.equals(FloorChild.NAME)
                     ? new BasicStroke(2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_ROUND, 1f, new float[] {6f, 4f}, 0f)
                     : new BasicStroke(2f));
             g.draw(line);
@@ -164,7 +164,7 @@ final class Plot {
         for (int c = 0; c < columns.size(); c++) {
             int y = ly + 16 + c * 18;
             g.setColor(COLORS[c % COLORS.length]);
-            g.setStroke(columns.get(c).equals("copy floor")
+            g.setStroke(columns.get(c).equals(FloorChild.NAME)
                     ? new BasicStroke(2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_ROUND, 1f, new float[] {6f, 4f}, 0f)
                     : new BasicStroke(2f));
             g.drawLine(lx + 6, y - 4, lx + 34, y - 4);

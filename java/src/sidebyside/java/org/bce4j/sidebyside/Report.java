@@ -37,7 +37,7 @@ final class Report {
         StringBuilder s = new StringBuilder();
         s.append("| N | T |");
         for (String c : columns) s.append(' ').append(c).append(" |");
-        s.append(" libtorch ÷ bce4j | Vector API ÷ bce4j | bce4j ÷ copy floor |\n|--:|--:|");
+        s.append(" libtorch ÷ bce4j | Vector API ÷ bce4j | bce4j ÷ memory floor |\n|--:|--:|");
         s.append("--:|".repeat(columns.size() + 3)).append('\n');
         for (int n : sizes) {
             for (int t : threads) {
@@ -52,7 +52,7 @@ final class Report {
                 double bce = ns(points, "bce4j", n, t);
                 s.append(' ').append(ratio(ns(points, "libtorch", n, t), bce)).append(" |");
                 s.append(' ').append(ratio(ns(points, VectorApiChild.NAME, n, t), bce)).append(" |");
-                s.append(' ').append(ratio(bce, ns(points, "copy floor", n, t))).append(" |\n");
+                s.append(' ').append(ratio(bce, ns(points, FloorChild.NAME, n, t))).append(" |\n");
             }
         }
         return s.toString();

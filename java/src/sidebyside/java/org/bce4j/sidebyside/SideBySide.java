@@ -23,15 +23,18 @@ import org.bytedeco.javacpp.Loader;
 
 /**
  * The side-by-side benchmark: the same job (BCE with logits, float32, hard labels, reduction mean, mean loss and
- * grad_input) on the same data, by bce4j, libtorch, ND4J, a plain Java loop, a Java Vector API loop (JDK 25 child
- * process) and a copy of the same bytes (the memory floor), for each N and thread count, in one run. Writes
+ * grad_input) on the same data, by bce4j (its default kernels through {@code computeAt} and through a prepared call;
+ * each other instruction set it can run here in a child JVM), libtorch, ND4J, a plain Java loop, a Java Vector API
+ * loop (JDK 25 child process) and the memory floor (a vectorised C loop over the same bytes, a child process), for
+ * each N and thread count, in one run. Writes
  * {@code side-by-side.md} and {@code side-by-side.png} and prints the table. Run through Maven:
  *
  * <pre>mvn -B -Psidebyside -DskipTests package exec:exec@sidebyside [-Dsidebyside.args="--quick"]</pre>
  *
  * Arguments: {@code --quick} (N up to 64K, 1 thread, short timings), {@code --sizes 64,1K,4M},
- * {@code --threads 1,2}, {@code --impls bce4j,libtorch,nd4j,java,vector,copy}, {@code --out DIR},
- * {@code --warmup-s S}, {@code --cap-s S}, {@code --batches B}, {@code --jdk25 DIR}. The full default grid writes to
+ * {@code --threads 1,2}, {@code --impls bce4j,prepared,isas,libtorch,nd4j,java,vector,floor} ({@code isas}: bce4j on
+ * the other instruction sets), {@code --out DIR}, {@code --warmup-s S}, {@code --cap-s S}, {@code --batches B},
+ * {@code --jdk25 DIR}, {@code --floor PROGRAM} (default {@code target/cmake/linux-x86_64/bce4j_memory_floor}). The full default grid writes to
  * docs/bench; any other selection to target/sidebyside unless {@code --out} says otherwise.
  */
 public final class SideBySide {
@@ -40,7 +43,8 @@ public final class SideBySide {
     static final List<Integer> DEFAULT_SIZES = List.of(64, 256, 1 << 10, 4 << 10, 16 << 10, 64 << 10, 256 << 10,
             1 << 20, 4 << 20, 16 << 20);
     static final List<Integer> DEFAULT_THREADS = List.of(1, 2);
-    static final List<String> ALL_IMPLS = List.of("bce4j", "libtorch", "nd4j", "java", "vector", "copy");
+    static final List<String> ALL_IMPLS = List.of("bce4j", "prepared", "isas", "libtorch", "nd4j", "java", "vector",
+            "floor");
 
     static void printPoint(Point p) {
         String check = !p.checked() ? ""
@@ -93,6 +97,8 @@ public final class SideBySide {
         Path jdk25 = Paths.get(System.getProperty("sidebyside.jdk25", "/usr/lib/jvm/temurin-25-jdk-amd64"));
         Path vectorSource = Paths.get(System.getProperty("sidebyside.vectorSource",
                 "java/src/sidebyside/vector/VectorApiBaseline.java"));
+        Path floor = Paths.get(System.getProperty("sidebyside.floor",
+                "target/cmake/linux-x86_64/bce4j_memory_floor"));
         boolean custom = false;
         List<String> argList = new ArrayList<>();
         for (String a : args) if (!a.isBlank()) argList.addAll(Arrays.asList(a.trim().split("\\s+")));
@@ -115,12 +121,13 @@ public final class SideBySide {
                 case "--cap-s" -> capS = Double.parseDouble(argList.get(++i));
                 case "--batches" -> batches = Integer.parseInt(argList.get(++i));
                 case "--jdk25" -> jdk25 = Paths.get(argList.get(++i));
+                case "--floor" -> floor = Paths.get(argList.get(++i));
                 default -> {
                     System.err.println("unknown argument " + a + "; see the class description of " + SideBySide.class);
                     System.exit(2);
                 }
             }
-            if (!a.equals("--out") && !a.equals("--jdk25")) custom = true;
+            if (!a.equals("--out") && !a.equals("--jdk25") && !a.equals("--floor")) custom = true;
         }
         for (String impl : impls) {
             if (!ALL_IMPLS.contains(impl)) throw new IllegalArgumentException("unknown implementation " + impl);
@@ -150,10 +157,10 @@ public final class SideBySide {
         List<Impl> running = new ArrayList<>();
         Map<String, Function<DataSet, Impl>> makers = new LinkedHashMap<>();
         makers.put("bce4j", Bce4jImpl::new);
+        makers.put("prepared", Bce4jPreparedImpl::new);
         makers.put("libtorch", TorchImpl::new);
         makers.put("nd4j", Nd4jImpl::new);
         makers.put("java", d -> new PlainJavaImpl(d, pool));
-        makers.put("copy", d -> new CopyFloorImpl(d, pool));
         String nd4jInfo = "";
         for (var e : makers.entrySet()) {
             if (!e.getKey().equals("bce4j") && !impls.contains(e.getKey())) continue;
@@ -211,26 +218,34 @@ public final class SideBySide {
         }
         for (Impl impl : running) impl.close();
 
+        List<String> columns = new ArrayList<>();
+        for (Impl impl : running) columns.add(impl.name());
+        if (impls.contains("isas")) {
+            for (String isa : Bce4j.nativeInfo().availableCpuIsas()) {
+                if (isa.equals("scalar") || isa.equals(Bce4j.cpuIsa())) continue;
+                ChildRun child = IsaChild.run(isa, sizes, threads, timer);
+                points.addAll(child.points);
+                // Beside the in-process bce4j columns, which come first.
+                columns.add((int) columns.stream().filter(c -> c.startsWith("bce4j")).count(), child.name);
+                notes.put(child.name, child.info);
+            }
+        }
         VectorApiChild vector = new VectorApiChild();
         if (impls.contains("vector")) {
             vector.run(jdk25, vectorSource, sizes, threads, timer, bce4jLoss, data);
-            points.addAll(vector.points);
-            for (Point p : vector.points) {
-                if (p.failed()) {
-                    System.out.printf(Locale.ROOT,
-                            "WARNING: %s N=%d T=%d: loss rel. diff vs bce4j %.2e, max|grad diff|·N %.2e%n",
-                            p.impl(), p.n(), p.t(), p.lossRelDiff(), p.gradErr());
-                }
-            }
+            points.addAll(vector.child.points);
+            columns.add(VectorApiChild.NAME);
         }
         data.close();
+        if (impls.contains("floor")) {
+            ChildRun child = FloorChild.run(floor, sizes, threads, timer);
+            points.addAll(child.points);
+            if (!child.points.isEmpty()) columns.add(FloorChild.NAME);
+            notes.put(FloorChild.NAME, child.info);
+        }
 
-        List<String> columns = new ArrayList<>();
-        for (Impl impl : running) if (!impl.name().equals("copy floor")) columns.add(impl.name());
-        if (impls.contains("vector")) columns.add(VectorApiChild.NAME);
-        if (impls.contains("copy") && !notes.containsKey("copy")) columns.add("copy floor");
-
-        String header = header(started, cpu, loadAtStart, loadAverage(), vector.info, nd4jInfo, notes, timer, quick);
+        String header = header(started, cpu, loadAtStart, loadAverage(), vector.child.info, nd4jInfo, notes, timer,
+                quick);
         String table = Report.table(points, columns, sizes, threads, batches);
         String checks = Report.checks(points, columns);
         String md = header + "\n" + table + "\n† fewer than " + batches
@@ -298,7 +313,7 @@ public final class SideBySide {
                 .append(loadEnd).append(" at the end\n");
         s.append("- bce4j ").append(Bce4j.version()).append(", kernels (Bce4j.cpuIsa()): ").append(Bce4j.cpuIsa())
                 .append('\n');
-        s.append("- JDK (harness: bce4j, libtorch, ND4J, Java scalar, copy floor): ")
+        s.append("- JDK (harness: bce4j, libtorch, ND4J, Java scalar): ")
                 .append(System.getProperty("java.version")).append(" (").append(System.getProperty("java.vm.name"))
                 .append(")\n");
         s.append("- JDK (Vector API child): ").append(vectorInfo.isEmpty() ? "not run" : vectorInfo).append('\n');
@@ -310,18 +325,21 @@ public final class SideBySide {
         s.append('\n');
         s.append("Job: the same logits (uniform in [-8, 8)) and hard labels (0/1), float32, reduction mean, computing "
                 + "the mean loss and grad_input. bce4j: `BCEWithLogitsLoss.computeAt` on off-heap memory, one fused "
-                + "call. libtorch: `binary_cross_entropy_with_logits` + autograd `backward()` on tensors made with "
+                + "call, on the default kernels; bce4j prepared: `PreparedCall.run` on `Tensor` views, the call "
+                + "prepared once per N; bce4j ISA: `computeAt` on that instruction set's kernels, in a child JVM "
+                + "with BCE4J_ISA set, checked there against the Java scalar loop. libtorch: `binary_cross_entropy_with_logits` + autograd `backward()` on tensors made with "
                 + "`from_blob` over the same memory, grad set to none before each call, `at::set_num_threads(T)`. "
                 + "ND4J: one `sigm_cross_entropy_loss_grad` custom op (outputs grad_input, dL/dweight = the mean "
                 + "loss for a scalar weight 1, and dL/dlabels) on arrays over the same memory, "
                 + "`setMaxMasterThreads(T)`. Java scalar: a double-precision loop with `Math.exp`/`Math.log1p` on "
                 + "float[]. Vector API: a hand-fused `FloatVector` loop (lanewise EXP, LOG1P) on float[], in a JDK 25 "
-                + "child process. Copy floor: `g[i] = x[i] + y[i]` on float[] (the bytes a fused pass moves). The "
+                + "child process. Memory floor: bce4j_memory_floor, a vectorised C loop that reads input and target and "
+                + "writes one output (the bytes a fused pass moves), OpenMP-threaded, a child process. The "
                 + "Java loops split T threads over a fixed pool, one chunk per thread, and stay on one thread below "
                 + "2 × 16384 elements (bce4j: below 32768).\n\n");
         s.append(String.format(Locale.ROOT, "Timing: per point, %.2g s of warm-up, then batches of calls sized to "
                 + "≥ 1 ms; the median per-call time over %d batches (fewer where that would pass %.2g s). "
-                + "Ratios: libtorch ÷ bce4j and Vector API ÷ bce4j > 1 mean bce4j is faster; bce4j ÷ copy floor is "
+                + "Ratios: libtorch ÷ bce4j and Vector API ÷ bce4j > 1 mean bce4j is faster; bce4j ÷ memory floor is "
                 + "how many times the memory floor bce4j takes. Checks, once per point before timing: the mean "
                 + "loss within %.0e relative of bce4j's, max|grad_input − bce4j's| · N ≤ %.0e.%n",
                 timer.warmupS, timer.batches, timer.capS, Point.LOSS_TOLERANCE, Point.GRAD_TOLERANCE));
