@@ -47,13 +47,19 @@ struct Lanes<float> {
     static M mask_or(M a, M b) { return _mm256_or_ps(a, b); }
     static bool any(M m) { return _mm256_movemask_ps(m) != 0; }
     static V select(M m, V yes, V no) { return _mm256_blendv_ps(no, yes, m); }
-    static V round_nearest(V v) { return _mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
     static V reciprocal(V v) {
         // 12-bit estimate and two Newton steps (about 23 and then 24+ bits), on the FMA units.
         const V one = _mm256_set1_ps(1.0f);
         V estimate = _mm256_rcp_ps(v);
         estimate = _mm256_fmadd_ps(_mm256_fnmadd_ps(v, estimate, one), estimate, estimate);
         return _mm256_fmadd_ps(_mm256_fnmadd_ps(v, estimate, one), estimate, estimate);
+    }
+    static V quotient(V a, V b) {
+        // a * (1 / b) and one correction by the remainder a - q b (exact in an FMA): nearly correctly rounded, and
+        // pipelined, where vdivps takes the divider for about 5 cycles per vector.
+        const V r = reciprocal(b);
+        const V q = _mm256_mul_ps(a, r);
+        return _mm256_fmadd_ps(_mm256_fnmadd_ps(q, b, a), r, q);
     }
     static V ldexp(V v, V n) {
         // Two factors 2^(n/2) and 2^(n - n/2), each a normal number for n >= -252, so that a subnormal result
@@ -123,8 +129,8 @@ struct Lanes<double> {
     static M mask_or(M a, M b) { return _mm256_or_pd(a, b); }
     static bool any(M m) { return _mm256_movemask_pd(m) != 0; }
     static V select(M m, V yes, V no) { return _mm256_blendv_pd(no, yes, m); }
-    static V round_nearest(V v) { return _mm256_round_pd(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
     static V reciprocal(V v) { return _mm256_div_pd(_mm256_set1_pd(1.0), v); }  // no fast estimate for doubles
+    static V quotient(V a, V b) { return _mm256_div_pd(a, b); }
     static V ldexp(V v, V n) {
         // As for float: two normal factors 2^(n/2) and 2^(n - n/2) for n >= -2044. n + (2^52 + 1023) puts the
         // biased exponent in the low mantissa bits, which the shift moves into the exponent field.

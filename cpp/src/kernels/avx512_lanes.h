@@ -50,11 +50,17 @@ struct Lanes<float> {
     static M mask_or(M a, M b) { return static_cast<M>(a | b); }
     static bool any(M m) { return m != 0; }
     static V select(M m, V yes, V no) { return _mm512_mask_blend_ps(m, no, yes); }
-    static V round_nearest(V v) { return _mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
     static V reciprocal(V v) {
         // 14-bit estimate and one Newton step: about 28 bits, rounded.
         const V estimate = _mm512_rcp14_ps(v);
         return _mm512_fmadd_ps(_mm512_fnmadd_ps(v, estimate, _mm512_set1_ps(1.0f)), estimate, estimate);
+    }
+    static V quotient(V a, V b) {
+        // a * (1 / b) and one correction by the remainder a - q b (exact in an FMA): nearly correctly rounded, in
+        // 6 uops on the FMA ports, where vdivps occupies the divider for about 10 cycles per vector.
+        const V r = reciprocal(b);
+        const V q = _mm512_mul_ps(a, r);
+        return _mm512_fmadd_ps(_mm512_fnmadd_ps(q, b, a), r, q);
     }
     static V ldexp(V v, V n) { return _mm512_scalef_ps(v, n); }  // rounds a subnormal result once
     static V split_exponent(V v, V& exponent) {
@@ -118,13 +124,18 @@ struct Lanes<double> {
     static M mask_or(M a, M b) { return static_cast<M>(a | b); }
     static bool any(M m) { return m != 0; }
     static V select(M m, V yes, V no) { return _mm512_mask_blend_pd(m, no, yes); }
-    static V round_nearest(V v) { return _mm512_roundscale_pd(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
     static V reciprocal(V v) {
         // 14-bit estimate and two Newton steps: about 56 bits, rounded.
         V estimate = _mm512_rcp14_pd(v);
         const V one = _mm512_set1_pd(1.0);
         estimate = _mm512_fmadd_pd(_mm512_fnmadd_pd(v, estimate, one), estimate, estimate);
         return _mm512_fmadd_pd(_mm512_fnmadd_pd(v, estimate, one), estimate, estimate);
+    }
+    static V quotient(V a, V b) {
+        // As for float: vdivpd takes the divider for about 16 cycles per vector, this 9 uops on the FMA ports.
+        const V r = reciprocal(b);
+        const V q = _mm512_mul_pd(a, r);
+        return _mm512_fmadd_pd(_mm512_fnmadd_pd(q, b, a), r, q);
     }
     static V ldexp(V v, V n) { return _mm512_scalef_pd(v, n); }  // rounds a subnormal result once
     static V split_exponent(V v, V& exponent) {
