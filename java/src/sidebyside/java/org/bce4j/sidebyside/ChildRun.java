@@ -11,19 +11,25 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
- * A column measured in a child process, which prints one {@code RESULT key=value ...} line per point (at least
- * {@code n}, {@code t}, {@code ns}) and optionally {@code INFO text}; other lines are echoed. Used where a column
+ * A column measured in a child process, which prints one {@code RESULT key=value ...} line per point (or another
+ * prefix than {@code RESULT}) and optionally {@code INFO text}; other lines are echoed. Used where a column
  * needs a process of its own: another JDK (the Vector API), another BCE4J_ISA (read once per process), a C program
  * (the memory floor).
  */
 final class ChildRun {
     final String name;
+    private final String resultPrefix;
     /** The child's description from its INFO line, or why it did not run or failed. */
     String info = "";
     final List<Point> points = new ArrayList<>();
 
     ChildRun(String name) {
+        this(name, "RESULT ");
+    }
+
+    ChildRun(String name, String resultPrefix) {
         this.name = name;
+        this.resultPrefix = resultPrefix;
     }
 
     /** Runs {@code command} with {@code environment} added, turning each RESULT line's fields into a point. */
@@ -39,8 +45,8 @@ final class ChildRun {
                 if (line.startsWith("INFO ")) {
                     info = line.substring(5);
                     System.out.println(name + " child: " + info);
-                } else if (line.startsWith("RESULT ")) {
-                    Point p = point.apply(fields(line.substring(7)));
+                } else if (line.startsWith(resultPrefix)) {
+                    Point p = point.apply(fields(line.substring(resultPrefix.length())));
                     points.add(p);
                     SideBySide.printPoint(p);
                 } else {

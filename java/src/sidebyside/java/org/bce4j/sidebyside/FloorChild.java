@@ -7,9 +7,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The memory floor: bce4j_memory_floor (cpp/bench/memory_floor.cpp, built with the C++ tests), a vectorised C loop
- * that moves the bytes of the same job (reads input and target, writes grad_input, float32) with the library's
- * threading, run as a child process over the same sizes and thread counts. Not checked: it computes no loss.
+ * The memory floor: bce4j_memory_floor (cpp/bench/memory_floor.cpp, built with the C++ tests), a vectorised C++ loop
+ * that moves the bytes of the same job (reads input and target, writes one output, float32) with the library's
+ * threading, run as a child process over the same sizes and thread counts; its lines are
+ * {@code floor n= threads= dtype= ns=}. Not checked: it computes no loss.
  */
 final class FloorChild {
     static final String NAME = "memory floor";
@@ -17,17 +18,20 @@ final class FloorChild {
     private FloorChild() {}
 
     static ChildRun run(Path program, List<Integer> sizes, List<Integer> threads, Timer timer) throws Exception {
-        ChildRun child = new ChildRun(NAME);
+        ChildRun child = new ChildRun(NAME, "floor ");
         if (!Files.isExecutable(program)) {
             child.info = "skipped: no " + program + " (built by `mvn -B verify` or any build with -DBCE4J_TESTS=ON; "
                     + "or set -Dsidebyside.floor)";
             System.out.println("NOTE: memory floor " + child.info);
             return child;
         }
-        List<String> command = new ArrayList<>(List.of(program.toString(), "--sizes", VectorApiChild.joined(sizes),
-                "--threads", VectorApiChild.joined(threads), "--warmup-s", String.valueOf(timer.warmupS), "--cap-s",
-                String.valueOf(timer.capS), "--batches", String.valueOf(timer.batches)));
-        child.run(command, Map.of(), child::timing);
+        List<String> command = new ArrayList<>(List.of(program.toString(), "--threads",
+                VectorApiChild.joined(threads), "--dtype", "float32"));
+        sizes.forEach(n -> command.add(String.valueOf(n)));
+        // Its own timing rule: the median of at least 11 timed calls (see memory_floor.cpp), one call per batch.
+        child.run(command, Map.of(), kv -> new Point(NAME, Integer.parseInt(kv.get("n")),
+                Integer.parseInt(kv.get("threads")), Double.parseDouble(kv.get("ns")), timer.batches, 1, Double.NaN,
+                Double.NaN, ""));
         return child;
     }
 }
