@@ -2,6 +2,8 @@
 // loss, then the weight gradients when asked for.
 #include <omp.h>
 
+#include <optional>
+
 #include "call.h"
 #include "executor.h"
 #include "kernels/row_kernel.h"
@@ -63,12 +65,30 @@ bce4j_status run_on_cpu(const Call& call, const Checked& c) {
         return plan_broadcast(c.input, o.weight ? &c.weight_shape : nullptr,
                               o.pos_weight ? &c.pos_weight_shape : nullptr);
     };
-    if (count > 0 && count <= kReductionBlock && o.weight == nullptr && o.pos_weight == nullptr) {
+    // Weight gradients, when asked for: a pass that the executor feeds block by block. An absent operand is an
+    // implicit scalar 1: one gradient element, at stride 0 in the plan.
+    const int64_t weight_count = o.weight ? element_count(c.weight_shape) : 1;
+    const int64_t pos_weight_count = o.pos_weight ? element_count(c.pos_weight_shape) : 1;
+    T* grad_weight = static_cast<T*>(o.grad_weight);
+    // One weight scales S and W alike: S/W does not depend on it (and is 0 for W = 0). Exactly 0, where the
+    // formula below would leave the rounding noise of sum - R*m.
+    const bool weight_cancels =
+        grad_weight != nullptr && o.reduction == BCE4J_REDUCTION_MEAN_BY_WEIGHT && weight_count == 1;
+    if (weight_cancels) grad_weight = nullptr;
+    std::optional<WeightGradientPass<T>> weight_gradients;
+    if (grad_weight != nullptr || o.grad_pos_weight != nullptr) {
+        weight_gradients.emplace(count > 0 ? broadcast_plan() : BroadcastPlan{}, count,
+                                 OperandGradient<T>{grad_weight, weight_count},
+                                 OperandGradient<T>{static_cast<T*>(o.grad_pos_weight), pos_weight_count},
+                                 args.grad_scale, o.reduction == BCE4J_REDUCTION_MEAN_BY_WEIGHT);
+    }
+    if (count > 0 && count <= kReductionBlock && o.weight == nullptr && o.pos_weight == nullptr && !weight_gradients) {
         // One contiguous row, as the executor would run it, without building a plan: small calls are common.
         const RowResult row = kernel(count, args);
         r = {row.loss_sum, row.first_invalid};
     } else if (count > 0) {  // an empty input has nothing to plan (its other dimensions may not even have a product)
-        r = execute<T>(broadcast_plan(), count, args, kernel, thread_count());
+        r = execute<T>(broadcast_plan(), count, args, kernel, thread_count(),
+                       weight_gradients ? &*weight_gradients : nullptr);
     }
 
     if (r.first_invalid >= 0) {
@@ -80,10 +100,8 @@ bce4j_status run_on_cpu(const Call& call, const Checked& c) {
         if (call.reduced_loss) *call.reduced_loss = reduced;
         if (call.loss) *static_cast<T*>(call.loss) = from_double<T>(reduced);
     }
-    if (o.grad_weight != nullptr || o.grad_pos_weight != nullptr) {
-        // An absent operand is an implicit scalar 1: one gradient element, at stride 0 in the plan.
-        const int64_t weight_count = o.weight ? element_count(c.weight_shape) : 1;
-        const int64_t pos_weight_count = o.pos_weight ? element_count(c.pos_weight_shape) : 1;
+    if (weight_cancels) *static_cast<T*>(o.grad_weight) = from_double<T>(0.0);
+    if (weight_gradients) {
         WeightGradientTerms terms;
         terms.scale = args.grad_scale;
         // d(S/W)/dw_j = (sum over j's elements of the unweighted losses - R * m_j) / W, with W the sum of the
@@ -91,18 +109,7 @@ bce4j_status run_on_cpu(const Call& call, const Checked& c) {
         terms.weight_sum_offset = o.reduction == BCE4J_REDUCTION_MEAN_BY_WEIGHT && count > 0
                                       ? reduced * static_cast<double>(count / weight_count)
                                       : 0.0;
-        T* grad_weight = static_cast<T*>(o.grad_weight);
-        if (grad_weight != nullptr && o.reduction == BCE4J_REDUCTION_MEAN_BY_WEIGHT && weight_count == 1) {
-            // One weight scales S and W alike: S/W does not depend on it (and is 0 for W = 0). Exactly 0, where
-            // the formula above would leave the rounding noise of sum - R*m.
-            *grad_weight = from_double<T>(0.0);
-            grad_weight = nullptr;
-        }
-        if (grad_weight != nullptr || o.grad_pos_weight != nullptr) {
-            const BroadcastPlan plan = count > 0 ? broadcast_plan() : BroadcastPlan{};
-            compute_weight_gradients<T>(plan, count, args, terms, {grad_weight, weight_count},
-                                        {static_cast<T*>(o.grad_pos_weight), pos_weight_count}, thread_count());
-        }
+        weight_gradients->finish(terms);
     }
     return BCE4J_OK;
 }
