@@ -195,7 +195,9 @@ void WeightGradientPass<T>::finish(const WeightGradientTerms& terms) {
         if (s->layout == Layout::kPeriodic) {
             for (int64_t b = 0; b < blocks_; ++b) {
                 const double* partial = s->sums.data() + b * s->kept_period;
-                for (int64_t j = 0; j < s->kept_period; ++j) total[j % s->period] += partial[j];
+                for (int64_t row = 0; row < s->kept_period; row += s->period) {
+                    for (int64_t j = 0; j < s->period; ++j) total[j] += partial[row + j];
+                }
             }
         } else {
             for (const std::vector<Segment>& block : s->segments) {
