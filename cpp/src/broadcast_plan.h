@@ -80,4 +80,31 @@ inline void for_each_run(const BroadcastPlan& plan, int64_t begin, int64_t end, 
     }
 }
 
+// How one operand (its strides in `plan`) reads the input's index space, for the passes that take a whole block at
+// once: the same element everywhere (absent operands have stride 0 throughout); the flat index itself (the input's
+// own C-order strides); or the innermost row's column (stride 1 along it, 0 along every other dimension).
+inline bool reads_constant(const BroadcastPlan& plan, const int64_t* strides) {
+    for (int j = 0; j < plan.ndim; ++j) {
+        if (strides[j] != 0) return false;
+    }
+    return true;
+}
+
+inline bool reads_per_element(const BroadcastPlan& plan, const int64_t* strides) {
+    int64_t stride = 1;
+    for (int j = plan.ndim - 1; j >= 0; --j) {
+        if (strides[j] != stride) return false;
+        stride *= plan.dims[j];
+    }
+    return true;
+}
+
+inline bool repeats_each_row(const BroadcastPlan& plan, const int64_t* strides) {
+    if (plan.ndim < 2 || strides[plan.ndim - 1] != 1) return false;
+    for (int j = 0; j < plan.ndim - 1; ++j) {
+        if (strides[j] != 0) return false;
+    }
+    return true;
+}
+
 }  // namespace bce4j

@@ -2,6 +2,8 @@
 // denominator, the element pass through the active kernels, the reduced loss, then the weight gradients when asked.
 #include <omp.h>
 
+#include <optional>
+
 #include "call.h"
 #include "executor.h"
 #include "kernels/row_kernel.h"
@@ -86,12 +88,36 @@ bce4j_status run_typed(const Prepared& p, const RunArgs& run, int64_t count) {
     // that calls running at once share the cores; a smaller one stays on its caller's thread.
     const ThreadLease lease(count >= kParallelThreshold ? p.max_threads : 1, o.num_threads > 0);
     const int threads = lease.threads();
-    if (count > 0 && !p.has_plan) {
+    const auto plan = [&] { return p.has_plan ? plan_for_batch(p, run.batch) : contiguous_plan(count); };
+    // Weight gradients, when asked for: a pass that the executor feeds block by block. An absent operand is an
+    // implicit scalar 1: one gradient element, at stride 0 in the plan.
+    T* grad_weight = static_cast<T*>(run.grad_weight);
+    T* grad_pos_weight = static_cast<T*>(run.grad_pos_weight);
+    // The rows a shorter run does not read have gradient 0.
+    if (grad_weight != nullptr) {
+        for (int64_t i = weight_count; i < p.weight_count; ++i) grad_weight[i] = from_double<T>(0.0);
+    }
+    if (grad_pos_weight != nullptr) {
+        for (int64_t i = pos_weight_count; i < p.pos_weight_count; ++i) grad_pos_weight[i] = from_double<T>(0.0);
+    }
+    // One weight scales S and W alike: S/W does not depend on it (and is 0 for W = 0). Exactly 0, where the
+    // formula below would leave the rounding noise of sum - R*m.
+    const bool weight_cancels =
+        grad_weight != nullptr && o.reduction == BCE4J_REDUCTION_MEAN_BY_WEIGHT && weight_count == 1;
+    if (weight_cancels) grad_weight = nullptr;
+    std::optional<WeightGradientPass<T>> weight_gradients;
+    if (grad_weight != nullptr || grad_pos_weight != nullptr) {
+        weight_gradients.emplace(count > 0 ? plan() : BroadcastPlan{}, count,
+                                 OperandGradient<T>{grad_weight, weight_count},
+                                 OperandGradient<T>{grad_pos_weight, pos_weight_count}, args.grad_scale,
+                                 o.reduction == BCE4J_REDUCTION_MEAN_BY_WEIGHT);
+    }
+    if (count > 0 && !p.has_plan && !weight_gradients) {
         // One contiguous row, as the executor would run it, without a plan: small calls are common.
         const RowResult row = kernel(count, args);
         r = {row.loss_sum, row.first_invalid};
     } else if (count > 0) {  // an empty input has nothing to plan (its other dimensions may not even have a product)
-        r = execute<T>(plan_for_batch(p, run.batch), count, args, kernel, threads);
+        r = execute<T>(plan(), count, args, kernel, threads, weight_gradients ? &*weight_gradients : nullptr);
     }
 
     if (r.first_invalid >= 0) {
@@ -106,7 +132,8 @@ bce4j_status run_typed(const Prepared& p, const RunArgs& run, int64_t count) {
         if (run.reduced_loss) *run.reduced_loss = reduced;
         if (run.loss) *static_cast<T*>(run.loss) = from_double<T>(reduced);
     }
-    if (run.grad_weight != nullptr || run.grad_pos_weight != nullptr) {
+    if (weight_cancels) *static_cast<T*>(run.grad_weight) = from_double<T>(0.0);
+    if (weight_gradients) {
         WeightGradientTerms terms;
         terms.scale = args.grad_scale;
         // d(S/W)/dw_j = (sum over j's elements of the unweighted losses - R * m_j) / W, with W the sum of the
@@ -114,28 +141,7 @@ bce4j_status run_typed(const Prepared& p, const RunArgs& run, int64_t count) {
         terms.weight_sum_offset = o.reduction == BCE4J_REDUCTION_MEAN_BY_WEIGHT && count > 0
                                       ? reduced * static_cast<double>(count / weight_count)
                                       : 0.0;
-        T* grad_weight = static_cast<T*>(run.grad_weight);
-        T* grad_pos_weight = static_cast<T*>(run.grad_pos_weight);
-        // The rows a shorter run does not read have gradient 0.
-        if (grad_weight != nullptr) {
-            for (int64_t i = weight_count; i < p.weight_count; ++i) grad_weight[i] = from_double<T>(0.0);
-        }
-        if (grad_pos_weight != nullptr) {
-            for (int64_t i = pos_weight_count; i < p.pos_weight_count; ++i) grad_pos_weight[i] = from_double<T>(0.0);
-        }
-        if (grad_weight != nullptr && o.reduction == BCE4J_REDUCTION_MEAN_BY_WEIGHT && weight_count == 1) {
-            // One weight scales S and W alike: S/W does not depend on it (and is 0 for W = 0). Exactly 0, where
-            // the formula above would leave the rounding noise of sum - R*m.
-            *grad_weight = from_double<T>(0.0);
-            grad_weight = nullptr;
-        }
-        if (grad_weight != nullptr || grad_pos_weight != nullptr) {
-            const BroadcastPlan plan = count == 0   ? BroadcastPlan{}
-                                       : p.has_plan ? plan_for_batch(p, run.batch)
-                                                    : contiguous_plan(count);
-            compute_weight_gradients<T>(plan, count, args, terms, {grad_weight, weight_count},
-                                        {grad_pos_weight, pos_weight_count}, threads);
-        }
+        weight_gradients->finish(terms);
     }
     return BCE4J_OK;
 }

@@ -1,31 +1,13 @@
 #include "executor.h"
 
 #include <algorithm>
+#include <type_traits>
 #include <vector>
+
+#include "weight_gradients.h"
 
 namespace bce4j {
 namespace {
-
-template <typename T>
-ExecutionResult run_range(const BroadcastPlan& plan, const RowArgs<T>& base, RowKernel<T> kernel, int64_t begin,
-                          int64_t end) {
-    ExecutionResult result = {0.0, -1};
-    for_each_run(plan, begin, end, [&](int64_t flat, int64_t n, int64_t weight_offset, int64_t pos_weight_offset) {
-        RowArgs<T> args = with_element_offset(base, flat);
-        if (args.weight) args.weight += weight_offset;
-        args.weight_stride = plan.weight_strides[plan.ndim - 1];
-        if (args.pos_weight) args.pos_weight += pos_weight_offset;
-        args.pos_weight_stride = plan.pos_weight_strides[plan.ndim - 1];
-        const RowResult r = kernel(n, args);
-        result.loss_sum += r.loss_sum;
-        if (r.first_invalid >= 0) {
-            result.first_invalid = flat + r.first_invalid;
-            return false;
-        }
-        return true;
-    });
-    return result;
-}
 
 // Sums v[begin, end) pairwise: the order is fixed by the length alone.
 double pairwise_sum(const std::vector<double>& v, size_t begin, size_t end) {
@@ -38,25 +20,96 @@ double pairwise_sum(const std::vector<double>& v, size_t begin, size_t end) {
     return pairwise_sum(v, begin, mid) + pairwise_sum(v, mid, end);
 }
 
+// The kernel's outputs for block [begin, end); `terms` (nullptr: none) is the block's weight-gradient scratch, which
+// the kernel fills itself when T is double.
+template <typename T>
+ExecutionResult run_range(const BlockRuns<T>& runs, const RowArgs<T>& base, RowKernel<T> kernel, int64_t begin,
+                          int64_t end, BlockTerms* terms) {
+    ExecutionResult result = {0.0, -1};
+    const auto run_kernel = [&](const KernelRun<T>& run) {
+        RowArgs<T> args = with_element_offset(base, run.flat);
+        args.weight = run.weight;
+        args.weight_stride = run.weight_stride;
+        args.pos_weight = run.pos_weight;
+        args.pos_weight_stride = run.pos_weight_stride;
+        if constexpr (std::is_same_v<T, double>) {
+            if (terms && terms->weight) args.weight_terms = terms->weight + (run.flat - begin);
+            if (terms && terms->pos_weight) args.pos_weight_terms = terms->pos_weight + (run.flat - begin);
+        }
+        const RowResult r = kernel(run.n, args);
+        result.loss_sum += r.loss_sum;
+        if (r.first_invalid >= 0) {
+            result.first_invalid = run.flat + r.first_invalid;
+            return false;
+        }
+        return true;
+    };
+    runs.for_each(begin, end, run_kernel);
+    return result;
+}
+
 }  // namespace
 
 template <typename T>
+BlockRuns<T>::BlockRuns(const BroadcastPlan& plan, int64_t count, const RowArgs<T>& base)
+    : plan_(plan), weight_{base.weight, 0, 0}, pos_weight_{base.pos_weight, 0, 0} {
+    const int64_t row = plan.dims[plan.ndim - 1];
+    whole_blocks_ = true;
+    const auto classify = [&](Operand& operand, const int64_t* strides, std::vector<T>& tile) {
+        if (operand.origin == nullptr || reads_constant(plan, strides)) return;
+        if (reads_per_element(plan, strides)) {
+            operand.stride = 1;
+        } else if (repeats_each_row(plan, strides) && row < kReductionBlock) {
+            // The row repeated until it covers a block starting at any column.
+            tile.resize(static_cast<size_t>(row + std::min(count, kReductionBlock)));
+            for (size_t t = 0; t < tile.size(); ++t) tile[t] = operand.origin[t % row];
+            operand = {tile.data(), 1, row};
+        } else {
+            whole_blocks_ = false;
+        }
+    };
+    classify(weight_, plan.weight_strides, weight_tile_);
+    classify(pos_weight_, plan.pos_weight_strides, pos_weight_tile_);
+    if (!whole_blocks_) {
+        weight_ = {base.weight, 0, 0};
+        pos_weight_ = {base.pos_weight, 0, 0};
+    }
+}
+
+template <typename T>
 ExecutionResult execute(const BroadcastPlan& plan, int64_t count, const RowArgs<T>& base, RowKernel<T> kernel,
-                        int num_threads) {
-    if (count <= kReductionBlock) return run_range(plan, base, kernel, 0, count);
+                        int num_threads, WeightGradientPass<T>* weight_gradients) {
+    const BlockRuns<T> runs(plan, count, base);
     const int64_t blocks = (count + kReductionBlock - 1) / kReductionBlock;
-    std::vector<double> block_sums(static_cast<size_t>(blocks));
-    std::vector<int64_t> block_invalid(static_cast<size_t>(blocks));
     // More threads than blocks would only idle; asking libgomp for them could end the process.
-    const int threads = static_cast<int>(std::min<int64_t>(num_threads, blocks));
+    const int threads = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(num_threads, blocks)));
     const bool parallel = count >= kParallelThreshold && threads > 1;
-#pragma omp parallel for schedule(static) num_threads(threads) if (parallel)
-    for (int64_t b = 0; b < blocks; ++b) {
+    const BlockTermsWanted wanted = weight_gradients ? weight_gradients->wanted() : BlockTermsWanted{};
+    // Block b's kernel calls, then its weight-gradient terms, in `scratch` (one per thread).
+    const auto run_block = [&](int64_t b, BlockTermsScratch& scratch) {
         const int64_t begin = b * kReductionBlock;
         const int64_t end = std::min(count, begin + kReductionBlock);
-        const ExecutionResult r = run_range(plan, base, kernel, begin, end);
-        block_sums[b] = r.loss_sum;
-        block_invalid[b] = r.first_invalid;
+        BlockTerms terms = scratch.terms();
+        const ExecutionResult r = run_range(runs, base, kernel, begin, end, weight_gradients ? &terms : nullptr);
+        // A call with an invalid element fails: its gradients are never read.
+        if (weight_gradients && r.first_invalid < 0) weight_gradients->add_block(b, begin, end, runs, base, terms);
+        return r;
+    };
+    if (blocks == 1) {
+        BlockTermsScratch scratch(wanted);
+        return run_block(0, scratch);
+    }
+    std::vector<double> block_sums(static_cast<size_t>(blocks));
+    std::vector<int64_t> block_invalid(static_cast<size_t>(blocks));
+#pragma omp parallel num_threads(threads) if (parallel)
+    {
+        BlockTermsScratch scratch(wanted);
+#pragma omp for schedule(static)
+        for (int64_t b = 0; b < blocks; ++b) {
+            const ExecutionResult r = run_block(b, scratch);
+            block_sums[b] = r.loss_sum;
+            block_invalid[b] = r.first_invalid;
+        }
     }
     ExecutionResult result = {pairwise_sum(block_sums, 0, block_sums.size()), -1};
     for (int64_t invalid : block_invalid) {
@@ -68,11 +121,18 @@ ExecutionResult execute(const BroadcastPlan& plan, int64_t count, const RowArgs<
     return result;
 }
 
-template ExecutionResult execute<float>(const BroadcastPlan&, int64_t, const RowArgs<float>&, RowKernel<float>, int);
-template ExecutionResult execute<double>(const BroadcastPlan&, int64_t, const RowArgs<double>&, RowKernel<double>, int);
+template class BlockRuns<float>;
+template class BlockRuns<double>;
+template class BlockRuns<Float16>;
+template class BlockRuns<BFloat16>;
+
+template ExecutionResult execute<float>(const BroadcastPlan&, int64_t, const RowArgs<float>&, RowKernel<float>, int,
+                                        WeightGradientPass<float>*);
+template ExecutionResult execute<double>(const BroadcastPlan&, int64_t, const RowArgs<double>&, RowKernel<double>, int,
+                                         WeightGradientPass<double>*);
 template ExecutionResult execute<Float16>(const BroadcastPlan&, int64_t, const RowArgs<Float16>&, RowKernel<Float16>,
-                                          int);
+                                          int, WeightGradientPass<Float16>*);
 template ExecutionResult execute<BFloat16>(const BroadcastPlan&, int64_t, const RowArgs<BFloat16>&, RowKernel<BFloat16>,
-                                           int);
+                                           int, WeightGradientPass<BFloat16>*);
 
 }  // namespace bce4j

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "broadcast_plan.h"
 #include "kernels/row_kernel.h"
@@ -16,14 +17,74 @@ constexpr int64_t kReductionBlock = 8192;
 // Inputs smaller than this run on the calling thread: a parallel region costs more than it saves.
 constexpr int64_t kParallelThreshold = 4 * kReductionBlock;
 
+// One kernel call of a block: elements [flat, flat + n), with the operands' pointers at element flat (nullptr:
+// absent) and their strides along the run (0 or 1).
+template <typename T>
+struct KernelRun {
+    int64_t flat;
+    int64_t n;
+    const T* weight;
+    int64_t weight_stride;
+    const T* pos_weight;
+    int64_t pos_weight_stride;
+};
+
+// How a block of the input is cut into kernel calls. When every operand is absent or constant, read per element
+// (its offset is the flat index) or repeats with each innermost row (a [C] weight over [N, C]), a block is one call:
+// a row-repeating operand is read from a tile, the row written out back to back, at the block's column. Otherwise
+// each innermost row of the plan is a call of its own (for_each_run).
+template <typename T>
+class BlockRuns {
+public:
+    // `base` holds the operands' pointers at element 0. count must be > 0.
+    BlockRuns(const BroadcastPlan& plan, int64_t count, const RowArgs<T>& base);
+
+    // Calls visit(const KernelRun<T>&) for each kernel call of [begin, end), in order; stops when visit returns false.
+    template <typename Visit>
+    void for_each(int64_t begin, int64_t end, Visit&& visit) const {
+        if (whole_blocks_) {
+            visit(KernelRun<T>{begin, end - begin, weight_.at(begin), weight_.stride, pos_weight_.at(begin),
+                               pos_weight_.stride});
+            return;
+        }
+        const int64_t weight_step = plan_.weight_strides[plan_.ndim - 1];
+        const int64_t pos_weight_step = plan_.pos_weight_strides[plan_.ndim - 1];
+        for_each_run(plan_, begin, end, [&](int64_t flat, int64_t n, int64_t weight_offset, int64_t pos_weight_offset) {
+            return visit(KernelRun<T>{flat, n, weight_.origin ? weight_.origin + weight_offset : nullptr, weight_step,
+                                      pos_weight_.origin ? pos_weight_.origin + pos_weight_offset : nullptr,
+                                      pos_weight_step});
+        });
+    }
+
+private:
+    // An operand as a whole-block call reads it: from origin + (period > 0 ? flat % period : flat * stride).
+    struct Operand {
+        const T* origin;
+        int64_t stride;
+        int64_t period;
+        const T* at(int64_t flat) const {
+            if (origin == nullptr) return nullptr;
+            return origin + (period > 0 ? flat % period : flat * stride);
+        }
+    };
+    BroadcastPlan plan_;
+    bool whole_blocks_;
+    Operand weight_, pos_weight_;
+    std::vector<T> weight_tile_, pos_weight_tile_;
+};
+
 struct ExecutionResult {
     double loss_sum;
     int64_t first_invalid;  // flat index of the first element the kernel rejected, or -1
 };
 
-// `base` holds the operands' pointers at element 0; run-specific offsets are added here. count must be > 0.
+template <typename T>
+class WeightGradientPass;  // weight_gradients.h
+
+// `base` holds the operands' pointers at element 0; run-specific offsets are added here. count must be > 0. With
+// `weight_gradients`, each block's weight-gradient terms are handed to it after the block's kernel calls.
 template <typename T>
 ExecutionResult execute(const BroadcastPlan& plan, int64_t count, const RowArgs<T>& base, RowKernel<T> kernel,
-                        int num_threads);
+                        int num_threads, WeightGradientPass<T>* weight_gradients = nullptr);
 
 }  // namespace bce4j

@@ -1,42 +1,22 @@
 #include "weight_gradients.h"
 
 #include <algorithm>
+#include <type_traits>
 #include <vector>
 
 #include "element_math.h"
-#include "executor.h"
 #include "storage_types.h"
 
 namespace bce4j {
 namespace {
 
-// A range [low, high] of operand elements that consecutive runs of one block touch, with their partial sums at
-// OperandSums::sums[start...].
-struct Segment {
-    int64_t low;
-    int64_t high;
-    size_t start;
-};
+template <typename Segment>
+bool continues(const Segment& s, int64_t low, int64_t high) {  // the ranges overlap or are adjacent
+    return low <= s.high + 1 && high + 1 >= s.low;
+}
 
-// Whether a run touching operand elements [low, high] continues `s`: the two ranges overlap or are adjacent.
-inline bool continues(const Segment& s, int64_t low, int64_t high) { return low <= s.high + 1 && high + 1 >= s.low; }
-
-// Where one operand's per-element contributions go. An operand with the input's element count (no broadcast)
-// takes each element's value directly. Otherwise each block keeps partial sums in segments: a run joins the
-// block's last segment when their ranges meet and starts a new one when the broadcast jumps (wraps around a
-// row), so the partials of a block never cover more operand elements than it has elements. The partials are
-// added up in block order, then segment order, afterwards.
-template <typename T>
-struct OperandSums {
-    OperandGradient<T> gradient;
-    bool direct = false;
-    std::vector<std::vector<Segment>> segments;  // per block, in the order its runs reach them
-    std::vector<double> sums;
-
-    bool blocked() const { return gradient.out != nullptr && !direct; }
-};
-
-inline void add_run(std::vector<Segment>& segments, int64_t low, int64_t high) {
+template <typename Segment>
+void add_run(std::vector<Segment>& segments, int64_t low, int64_t high) {
     if (!segments.empty() && continues(segments.back(), low, high)) {
         segments.back().low = std::min(segments.back().low, low);
         segments.back().high = std::max(segments.back().high, high);
@@ -46,132 +26,194 @@ inline void add_run(std::vector<Segment>& segments, int64_t low, int64_t high) {
 }
 
 template <typename T>
-T finished(const WeightGradientTerms& terms, double sum, double offset) {
-    return from_double<T>(math::scaled(terms.scale, sum - offset));
+T finished(double scale, double sum, double offset) {
+    return from_double<T>(math::scaled(scale, sum - offset));
+}
+
+// The terms of block [begin, end) for a dtype whose kernels do not compute in double: the float64 kernel on the
+// block's operands, widened chunk by chunk, with the block's kernel calls (runs) for its weights.
+template <typename T>
+void widened_terms(const BlockRuns<T>& runs, const RowArgs<T>& base, int64_t begin, int64_t end, BlockTerms terms) {
+    const RowKernel<double> kernel = kernel_of<double>(active_kernel_table());
+    constexpr int64_t kChunk = 512;
+    double input[kChunk], target[kChunk], grad_output[kChunk], weight[kChunk], pos_weight[kChunk];
+    const auto widen = [](const T* source, int64_t stride, int64_t m, double* destination) {
+        if (stride == 0) m = 1;
+        for (int64_t k = 0; k < m; ++k) destination[k] = to_double(source[k]);
+    };
+    runs.for_each(begin, end, [&](const KernelRun<T>& run) {
+        for (int64_t start = 0; start < run.n; start += kChunk) {
+            const int64_t m = std::min(kChunk, run.n - start);
+            const int64_t at = run.flat + start;
+            RowArgs<double> a{};
+            widen(base.input + at, 1, m, input);
+            widen(base.target + at, 1, m, target);
+            a.input = input;
+            a.target = target;
+            if (base.grad_output) {
+                widen(base.grad_output + at, 1, m, grad_output);
+                a.grad_output = grad_output;
+            }
+            if (run.weight) {
+                widen(run.weight + start * run.weight_stride, run.weight_stride, m, weight);
+                a.weight = weight;
+                a.weight_stride = run.weight_stride;
+            }
+            if (run.pos_weight) {
+                widen(run.pos_weight + start * run.pos_weight_stride, run.pos_weight_stride, m, pos_weight);
+                a.pos_weight = pos_weight;
+                a.pos_weight_stride = run.pos_weight_stride;
+            }
+            a.grad_scale = 1;
+            a.params = base.params;
+            a.weight_terms = terms.weight ? terms.weight + (at - begin) : nullptr;
+            a.pos_weight_terms = terms.pos_weight ? terms.pos_weight + (at - begin) : nullptr;
+            kernel(m, a);  // the main pass has checked every element
+        }
+        return true;
+    });
 }
 
 }  // namespace
 
 template <typename T>
-void compute_weight_gradients(const BroadcastPlan& plan, int64_t count, const RowArgs<T>& args,
-                              const WeightGradientTerms& terms, OperandGradient<T> weight,
-                              OperandGradient<T> pos_weight, int num_threads) {
-    OperandSums<T> w_sums;
-    OperandSums<T> p_sums;
-    w_sums.gradient = weight;
-    p_sums.gradient = pos_weight;
-    w_sums.direct = weight.out != nullptr && count > 0 && weight.count == count;
-    p_sums.direct = pos_weight.out != nullptr && count > 0 && pos_weight.count == count;
+WeightGradientPass<T>::WeightGradientPass(const BroadcastPlan& plan, int64_t count, OperandGradient<T> weight,
+                                          OperandGradient<T> pos_weight, double scale, bool weight_offset_later)
+    : plan_(plan), count_(count), blocks_((count + kReductionBlock - 1) / kReductionBlock), scale_(scale) {
+    weight_.gradient = weight;
+    pos_weight_.gradient = pos_weight;
+    plan_operand(weight_, plan_.weight_strides, weight_offset_later);
+    plan_operand(pos_weight_, plan_.pos_weight_strides, false);
+}
 
-    const int64_t blocks = (count + kReductionBlock - 1) / kReductionBlock;
-    const int threads = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(num_threads, blocks)));
-    const bool parallel = count >= kParallelThreshold && threads > 1;
-    const auto block_end = [count](int64_t b) { return std::min(count, (b + 1) * kReductionBlock); };
-    // An empty input has no plan (ndim 0) and no runs.
-    const int64_t weight_step = count > 0 ? plan.weight_strides[plan.ndim - 1] : 0;
-    const int64_t pos_weight_step = count > 0 ? plan.pos_weight_strides[plan.ndim - 1] : 0;
-
+template <typename T>
+void WeightGradientPass<T>::plan_operand(OperandSums& s, const int64_t* strides, bool offset_later) {
+    if (s.gradient.out == nullptr) return;
+    if (s.gradient.count == count_) {
+        s.layout = Layout::kDirect;
+        s.finish_later = offset_later;
+        if (offset_later) s.sums.resize(static_cast<size_t>(count_));
+        return;
+    }
+    if (reads_constant(plan_, strides) || repeats_each_row(plan_, strides)) {
+        s.layout = Layout::kPeriodic;
+        s.period = s.gradient.count;  // 1, or the innermost row's length
+        // A short period is kept as several: element j's partials at j, j + period, ..., so that each block adds
+        // at least kMinimumRow terms per row piece, in independent chains.
+        s.kept_period = s.period * ((kMinimumRow + s.period - 1) / s.period);
+        s.sums.assign(static_cast<size_t>(blocks_ * s.kept_period), 0.0);
+        return;
+    }
     // The segments of each block, then room for their partial sums.
-    for (OperandSums<T>* s : {&w_sums, &p_sums}) {
-        if (s->blocked()) s->segments.resize(static_cast<size_t>(blocks));
-    }
-    const bool any_blocked = w_sums.blocked() || p_sums.blocked();
-#pragma omp parallel for schedule(static) num_threads(threads) if (parallel && any_blocked)
-    for (int64_t b = 0; b < (any_blocked ? blocks : 0); ++b) {
-        for_each_run(plan, b * kReductionBlock, block_end(b), [&](int64_t, int64_t n, int64_t wo, int64_t po) {
-            if (w_sums.blocked()) add_run(w_sums.segments[b], wo, wo + (n - 1) * weight_step);
-            if (p_sums.blocked()) add_run(p_sums.segments[b], po, po + (n - 1) * pos_weight_step);
-            return true;
-        });
-    }
-    for (OperandSums<T>* s : {&w_sums, &p_sums}) {
-        size_t total = 0;
-        for (std::vector<Segment>& block : s->segments) {
-            for (Segment& segment : block) {
-                segment.start = total;
-                total += static_cast<size_t>(segment.high - segment.low + 1);
-            }
+    s.layout = Layout::kSegmented;
+    s.step = strides[plan_.ndim - 1];
+    s.segments.resize(static_cast<size_t>(blocks_));
+    size_t total = 0;
+    for (int64_t b = 0; b < blocks_; ++b) {
+        std::vector<Segment>& block = s.segments[b];
+        for_each_run(plan_, b * kReductionBlock, std::min(count_, (b + 1) * kReductionBlock),
+                     [&](int64_t, int64_t n, int64_t wo, int64_t po) {
+                         const int64_t offset = strides == plan_.weight_strides ? wo : po;
+                         add_run(block, offset, offset + (n - 1) * s.step);
+                         return true;
+                     });
+        for (Segment& segment : block) {
+            segment.start = total;
+            total += static_cast<size_t>(segment.high - segment.low + 1);
         }
-        if (s->blocked()) s->sums.assign(total, 0.0);
     }
+    s.sums.assign(total, 0.0);
+}
 
-#pragma omp parallel for schedule(static) num_threads(threads) if (parallel)
-    for (int64_t b = 0; b < blocks; ++b) {
-        // The segment each run joined, found again as the runs come in the same order.
-        size_t w_segment = 0;
-        size_t p_segment = 0;
-        for_each_run(plan, b * kReductionBlock, block_end(b), [&](int64_t flat, int64_t n, int64_t wo, int64_t po) {
-            double* w_partial = nullptr;
-            double* p_partial = nullptr;
-            if (w_sums.blocked()) {
-                const std::vector<Segment>& segments = w_sums.segments[b];
-                if (!continues(segments[w_segment], wo, wo + (n - 1) * weight_step)) ++w_segment;
-                w_partial = w_sums.sums.data() + segments[w_segment].start - segments[w_segment].low;
-            }
-            if (p_sums.blocked()) {
-                const std::vector<Segment>& segments = p_sums.segments[b];
-                if (!continues(segments[p_segment], po, po + (n - 1) * pos_weight_step)) ++p_segment;
-                p_partial = p_sums.sums.data() + segments[p_segment].start - segments[p_segment].low;
-            }
-            for (int64_t k = 0; k < n; ++k) {
-                const int64_t i = flat + k;
-                const int64_t wj = wo + k * weight_step;
-                const int64_t pj = po + k * pos_weight_step;
-                // d l/d w is the element's unweighted loss; d l/d p carries the weight. An ignored element
-                // contributes exactly 0, whatever its weight and upstream gradient.
-                const double p = args.pos_weight ? to_double(args.pos_weight[pj]) : 1.0;
-                const math::Element<double> e =
-                    math::element_terms(args.params, to_double(args.input[i]), to_double(args.target[i]), p);
-                double w_contribution = 0;
-                double p_contribution = 0;
-                if (e.state == math::ElementState::kComputed) {
-                    const double w = args.weight ? to_double(args.weight[wj]) : 1.0;
-                    const double g = args.grad_output ? to_double(args.grad_output[i]) : 1.0;
-                    w_contribution = math::scaled(g, e.terms.loss);
-                    p_contribution = math::scaled(g, math::scaled(w, e.terms.pos_weight_slope));
-                }
-                if (w_partial) {
-                    w_partial[wj] += w_contribution;
-                } else if (w_sums.direct) {
-                    weight.out[i] = finished<T>(terms, w_contribution, terms.weight_sum_offset);
-                }
-                if (p_partial) {
-                    p_partial[pj] += p_contribution;
-                } else if (p_sums.direct) {
-                    pos_weight.out[i] = finished<T>(terms, p_contribution, 0.0);
-                }
-            }
-            return true;
-        });
-    }
+template <typename T>
+void WeightGradientPass<T>::add_block(int64_t b, int64_t begin, int64_t end, const BlockRuns<T>& runs,
+                                      const RowArgs<T>& base, BlockTerms terms) {
+    if constexpr (!std::is_same_v<T, double>) widened_terms(runs, base, begin, end, terms);
+    if (terms.weight) add_terms(weight_, b, begin, end, terms.weight);
+    if (terms.pos_weight) add_terms(pos_weight_, b, begin, end, terms.pos_weight);
+}
 
-    // The operand-shaped sums: each element's partials added in block and segment order, whatever thread
-    // computed them.
-    for (OperandSums<T>* s : {&w_sums, &p_sums}) {
-        if (s->gradient.out == nullptr || s->direct) continue;
-        std::vector<double> total(static_cast<size_t>(s->gradient.count), 0.0);
-        for (const std::vector<Segment>& block : s->segments) {
-            for (const Segment& segment : block) {
-                const double* partial = s->sums.data() + segment.start;
-                for (int64_t j = segment.low; j <= segment.high; ++j) total[j] += partial[j - segment.low];
+template <typename T>
+void WeightGradientPass<T>::add_terms(OperandSums& s, int64_t b, int64_t begin, int64_t end, const double* terms) {
+    const int64_t n = end - begin;
+    switch (s.layout) {
+        case Layout::kDirect:
+            if (s.finish_later) {
+                std::copy(terms, terms + n, s.sums.begin() + begin);
+            } else if (scale_ != 0) {  // math::scaled, with its one branch taken out of the loop
+                for (int64_t k = 0; k < n; ++k) s.gradient.out[begin + k] = from_double<T>(scale_ * terms[k]);
+            } else {
+                for (int64_t k = 0; k < n; ++k) s.gradient.out[begin + k] = finished<T>(scale_, terms[k], 0.0);
             }
+            return;
+        case Layout::kPeriodic: {
+            // Row piece by row piece (of the kept period), each partial taking its terms in flat order.
+            double* partial = s.sums.data() + b * s.kept_period;
+            int64_t column = begin % s.kept_period;
+            for (int64_t k = 0; k < n;) {
+                const int64_t length = std::min(s.kept_period - column, n - k);
+                double* row = partial + column;
+                const double* row_terms = terms + k;
+                for (int64_t j = 0; j < length; ++j) row[j] += row_terms[j];
+                k += length;
+                column = 0;
+            }
+            return;
         }
-        const double offset = s == &w_sums ? terms.weight_sum_offset : 0.0;
-        for (int64_t j = 0; j < s->gradient.count; ++j) s->gradient.out[j] = finished<T>(terms, total[j], offset);
+        case Layout::kSegmented: {
+            // The segment each run joined, found again as the runs come in the same order.
+            const std::vector<Segment>& segments = s.segments[b];
+            const bool is_weight = &s == &weight_;
+            size_t segment = 0;
+            for_each_run(plan_, begin, end, [&](int64_t flat, int64_t length, int64_t wo, int64_t po) {
+                const int64_t offset = is_weight ? wo : po;
+                if (!continues(segments[segment], offset, offset + (length - 1) * s.step)) ++segment;
+                double* partial = s.sums.data() + segments[segment].start - segments[segment].low;
+                const double* run_terms = terms + (flat - begin);
+                for (int64_t k = 0; k < length; ++k) partial[offset + k * s.step] += run_terms[k];
+                return true;
+            });
+            return;
+        }
     }
 }
 
-template void compute_weight_gradients<float>(const BroadcastPlan&, int64_t, const RowArgs<float>&,
-                                              const WeightGradientTerms&, OperandGradient<float>,
-                                              OperandGradient<float>, int);
-template void compute_weight_gradients<double>(const BroadcastPlan&, int64_t, const RowArgs<double>&,
-                                               const WeightGradientTerms&, OperandGradient<double>,
-                                               OperandGradient<double>, int);
-template void compute_weight_gradients<Float16>(const BroadcastPlan&, int64_t, const RowArgs<Float16>&,
-                                                const WeightGradientTerms&, OperandGradient<Float16>,
-                                                OperandGradient<Float16>, int);
-template void compute_weight_gradients<BFloat16>(const BroadcastPlan&, int64_t, const RowArgs<BFloat16>&,
-                                                 const WeightGradientTerms&, OperandGradient<BFloat16>,
-                                                 OperandGradient<BFloat16>, int);
+template <typename T>
+void WeightGradientPass<T>::finish(const WeightGradientTerms& terms) {
+    for (OperandSums* s : {&weight_, &pos_weight_}) {
+        if (s->gradient.out == nullptr) continue;
+        const double offset = s == &weight_ ? terms.weight_sum_offset : 0.0;
+        if (s->layout == Layout::kDirect) {
+            if (s->finish_later) {
+                for (int64_t i = 0; i < count_; ++i) s->gradient.out[i] = finished<T>(terms.scale, s->sums[i], offset);
+            }
+            continue;
+        }
+        // The operand-shaped sums: each element's partials added in block (and segment) order, whatever thread
+        // computed them.
+        std::vector<double> total(static_cast<size_t>(s->gradient.count), 0.0);
+        if (s->layout == Layout::kPeriodic) {
+            for (int64_t b = 0; b < blocks_; ++b) {
+                const double* partial = s->sums.data() + b * s->kept_period;
+                for (int64_t row = 0; row < s->kept_period; row += s->period) {
+                    for (int64_t j = 0; j < s->period; ++j) total[j] += partial[row + j];
+                }
+            }
+        } else {
+            for (const std::vector<Segment>& block : s->segments) {
+                for (const Segment& segment : block) {
+                    const double* partial = s->sums.data() + segment.start;
+                    for (int64_t j = segment.low; j <= segment.high; ++j) total[j] += partial[j - segment.low];
+                }
+            }
+        }
+        for (int64_t j = 0; j < s->gradient.count; ++j) s->gradient.out[j] = finished<T>(terms.scale, total[j], offset);
+    }
+}
+
+template class WeightGradientPass<float>;
+template class WeightGradientPass<double>;
+template class WeightGradientPass<Float16>;
+template class WeightGradientPass<BFloat16>;
 
 }  // namespace bce4j

@@ -195,8 +195,10 @@ INSTANTIATE_TEST_SUITE_P(Sizes, ThreadCounts,
                                            Problem{
                                                {14287, 7}, Shape{7}, Shape{14287, 1}},  // rows cut by block boundaries
                                            Problem{{32768}, Shape{1}, std::nullopt},    // exactly the OpenMP threshold
-                                           Problem{{1024, 1024}, Shape{1024}, Shape{1024, 1}}  // 1 << 20
-                                           ));
+                                           Problem{{1024, 1024}, Shape{1024}, Shape{1024, 1}},  // 1 << 20
+                                           // Operands repeating with each row, read a whole block at a time
+                                           Problem{{6251, 16}, Shape{16}, Shape{1, 16}},
+                                           Problem{{101, 1000}, Shape{101, 1000}, Shape{1000}}));
 
 TEST(Threading, ParallelResultMatchesReference) {
     // Being deterministic is not enough: the parallel result must also be right.

@@ -334,9 +334,15 @@ struct LargeCase {
 };
 
 // At least 4 * 8192 elements, so that calls run in parallel; rows that do not divide the 8192-element blocks,
-// so that an operand element's partial sums are split between blocks.
+// so that an operand element's partial sums are split between blocks. Operands that repeat with each row ([C]
+// over [N, C], read from a tile a whole block at a time) beside per-element ones and other broadcasts.
 const std::vector<LargeCase>& large_cases() {
     static const std::vector<LargeCase> cases = {
+        {{2500, 16}, std::vector<int64_t>{16}, std::vector<int64_t>{1, 16}},
+        {{40, 1000}, std::vector<int64_t>{1000}, std::vector<int64_t>{40, 1000}},
+        {{2, 3, 7000}, std::vector<int64_t>{7000}, std::nullopt},
+        {{6, 7000}, std::vector<int64_t>{7000}, std::vector<int64_t>{6, 1}},
+        {{13000, 3}, std::vector<int64_t>{13000, 3}, std::vector<int64_t>{3}},
         {{64, 1024}, std::vector<int64_t>{1024}, std::vector<int64_t>{64, 1}},
         {{20000, 3}, std::vector<int64_t>{20000, 1}, std::vector<int64_t>{3}},
         {{3, 20000}, std::vector<int64_t>{3, 1}, std::vector<int64_t>{20000}},

@@ -9,7 +9,7 @@
 namespace bce4j::BCE4J_SIMD_NAMESPACE {
 namespace {
 
-// Elements per chunk: eight float arrays of this length (five operands, three outputs) take 16 KiB.
+// Elements per chunk: ten float arrays of this length (five operands, five outputs) take 20 KiB.
 constexpr int64_t kConvertChunk = 512;
 
 // One operand's float view: a constant (stride 0) operand is widened once, a per-element one chunk by chunk.
@@ -42,9 +42,12 @@ RowResult converting_row(int64_t n, const RowArgs<S>& a) {
     WidenedOperand<S> input(a.input, 1), target(a.target, 1), grad_output(a.grad_output, 1);
     WidenedOperand<S> weight(a.weight, a.weight_stride), pos_weight(a.pos_weight, a.pos_weight_stride);
     alignas(64) float loss[kConvertChunk], grad_input[kConvertChunk], grad_target[kConvertChunk];
+    alignas(64) float weight_terms[kConvertChunk], pos_weight_terms[kConvertChunk];
     f.loss = a.loss ? loss : nullptr;
     f.grad_input = a.grad_input ? grad_input : nullptr;
     f.grad_target = a.grad_target ? grad_target : nullptr;
+    f.weight_terms = a.weight_terms ? weight_terms : nullptr;
+    f.pos_weight_terms = a.pos_weight_terms ? pos_weight_terms : nullptr;
 
     double sum = 0;
     for (int64_t start = 0; start < n; start += kConvertChunk) {
@@ -61,6 +64,8 @@ RowResult converting_row(int64_t n, const RowArgs<S>& a) {
         if (a.loss) narrow_row(loss, a.loss + start, m);
         if (a.grad_input) narrow_row(grad_input, a.grad_input + start, m);
         if (a.grad_target) narrow_row(grad_target, a.grad_target + start, m);
+        if (a.weight_terms) narrow_row(weight_terms, a.weight_terms + start, m);
+        if (a.pos_weight_terms) narrow_row(pos_weight_terms, a.pos_weight_terms + start, m);
     }
     return {sum, -1};
 }

@@ -25,6 +25,12 @@ struct RowArgs {
     T* grad_input;              // nullptr: not wanted
     T* grad_target;             // nullptr: not wanted
     ElementParams params;       // the call's per-element options (element_math.h)
+    // The weight-gradient terms (weight_gradients.h), per element; nullptr: not wanted. Both are taken under the
+    // per-element upstream gradient (1 without one; grad_scale is applied to their sums) and are 0 for an ignored
+    // element: d loss/d weight is the unweighted loss (ElementTerms::loss), d loss/d pos_weight is
+    // ElementTerms::pos_weight_slope times the weight.
+    T* weight_terms = nullptr;
+    T* pos_weight_terms = nullptr;
 };
 
 struct RowResult {
@@ -95,6 +101,8 @@ RowArgs<T> with_element_offset(RowArgs<T> a, int64_t i) {
     if (a.loss) a.loss += i;
     if (a.grad_input) a.grad_input += i;
     if (a.grad_target) a.grad_target += i;
+    if (a.weight_terms) a.weight_terms += i;
+    if (a.pos_weight_terms) a.pos_weight_terms += i;
     return a;
 }
 

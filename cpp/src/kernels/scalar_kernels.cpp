@@ -30,6 +30,17 @@ RowResult row(int64_t n, const RowArgs<T>& a) {
         if (a.loss) a.loss[i] = from_double<T>(out.loss);
         if (a.grad_input) a.grad_input[i] = from_double<T>(out.grad_input);
         if (a.grad_target) a.grad_target[i] = from_double<T>(out.grad_target);
+        if (a.weight_terms || a.pos_weight_terms) {
+            // d loss/d weight is the loss at weight 1, d loss/d pos_weight the slope weighted as the loss is; an
+            // ignored element contributes exactly 0, whatever its weight and upstream gradient.
+            const bool computed = e.state == math::ElementState::kComputed;
+            const double g_term = a.grad_output == nullptr ? 1.0 : to_double(a.grad_output[i]);
+            if (a.weight_terms) a.weight_terms[i] = from_double<T>(computed ? math::scaled(g_term, e.terms.loss) : 0.0);
+            if (a.pos_weight_terms) {
+                a.pos_weight_terms[i] =
+                    from_double<T>(computed ? math::scaled(g_term, math::scaled(w, e.terms.pos_weight_slope)) : 0.0);
+            }
+        }
         sum += out.loss;
     }
     return {sum, -1};

@@ -70,22 +70,26 @@ RowArgs<T> advanced(RowArgs<T> a, int64_t i) {
     if (a.loss) a.loss += i;
     if (a.grad_input) a.grad_input += i;
     if (a.grad_target) a.grad_target += i;
+    if (a.weight_terms) a.weight_terms += i;
+    if (a.pos_weight_terms) a.pos_weight_terms += i;
     if (a.weight) a.weight += i * a.weight_stride;
     if (a.pos_weight) a.pos_weight += i * a.pos_weight_stride;
     return a;
 }
 
-// One vector of outputs: the weighted loss (always, for the sum) and the scaled gradients the variant stores.
+// One vector of outputs: the weighted loss (always, for the sum), the scaled gradients the variant stores and the
+// weight-gradient terms the row asks for (RowArgs::weight_terms, pos_weight_terms).
 template <typename T>
 struct VectorTerms {
-    V<T> loss, grad_input, grad_target;
+    V<T> loss, grad_input, grad_target, weight_term, pos_weight_term;
 };
 
 // The operands and choices of a row that do not change from vector to vector.
 template <typename T>
 struct RowConstants {
     V<T> weight, pos_weight, upstream, ignored_target, smoothing_keep, smoothing_shift;
-    bool store_loss, store_grad_input, store_grad_target, wants_gradients, upstream_per_element, validate_targets;
+    bool store_loss, store_grad_input, store_grad_target, wants_gradients, upstream_per_element, validate_targets,
+        store_weight_terms, store_pos_weight_terms;
     // Only a constant operand is read here: a per-element one may point past the end of an empty row.
     explicit RowConstants(const RowArgs<T>& a)
         : weight(Lanes<T>::splat(a.weight && a.weight_stride == 0 ? *a.weight : T(1))),
@@ -99,7 +103,9 @@ struct RowConstants {
           store_grad_target(a.grad_target != nullptr),
           wants_gradients(a.grad_input != nullptr || a.grad_target != nullptr),
           upstream_per_element(a.grad_output != nullptr),
-          validate_targets(a.params.validate_targets) {}
+          validate_targets(a.params.validate_targets),
+          store_weight_terms(a.weight_terms != nullptr),
+          store_pos_weight_terms(a.pos_weight_terms != nullptr) {}
 };
 
 // The row constants' choices as variant Vt sees them: fixed at compile time for kGradInputOnly.
@@ -122,6 +128,14 @@ template <typename Vt, typename T>
 template <typename Vt, typename T>
 [[gnu::always_inline]] inline bool upstream_per_element(const RowConstants<T>& c) {
     return !Vt::kGradInputOnly && c.upstream_per_element;
+}
+template <typename Vt, typename T>
+[[gnu::always_inline]] inline bool stores_weight_terms(const RowConstants<T>& c) {
+    return !Vt::kGradInputOnly && c.store_weight_terms;
+}
+template <typename Vt, typename T>
+[[gnu::always_inline]] inline bool stores_pos_weight_terms(const RowConstants<T>& c) {
+    return !Vt::kGradInputOnly && c.store_pos_weight_terms;
 }
 
 // Lanes outside [0, 1] (NaN is not), of v with the ignored elements' lanes taken as 0.
@@ -154,13 +168,14 @@ template <typename T, typename Access>
     return {y, Lanes<T>::fma(y, c.smoothing_keep, c.smoothing_shift)};
 }
 
-// element_math.h's weighted(), with element_terms' ignore_index and label-smoothing chain rule. An ignored element
-// gets weight 0; where that meets an infinite term the outputs are NaN, and the reference (which writes exact zeros)
-// takes the vector over.
+// element_math.h's weighted(), with element_terms' ignore_index and label-smoothing chain rule, and the
+// weight-gradient terms the row asks for (the scalar reference's, from the loss and pos_weight_slope). An ignored
+// element gets weight 0; where that meets an infinite term the outputs are NaN, and the reference (which writes exact
+// zeros) takes the vector over.
 template <typename Vt, typename T, typename Access>
 [[gnu::always_inline]] inline VectorTerms<T> weighted(const RowArgs<T>& a, int64_t i, const Access& io,
                                                       const RowConstants<T>& c, const Targets<T>& y, V<T> loss,
-                                                      V<T> grad_input, V<T> grad_target) {
+                                                      V<T> grad_input, V<T> grad_target, V<T> pos_weight_slope) {
     using L = Lanes<T>;
     const auto ignored = L::equal(y.given, c.ignored_target);
     const V<T> given_weight = Vt::kWeightPerElement ? io.load(a.weight + i) : c.weight;
@@ -168,7 +183,12 @@ template <typename Vt, typename T, typename Access>
     grad_target = L::mul(grad_target, c.smoothing_keep);
     const V<T> g = upstream_per_element<Vt>(c) ? io.load(a.grad_output + i) : c.upstream;
     const V<T> scale = L::mul(g, w);
-    return {L::mul(w, loss), L::mul(scale, grad_input), L::mul(scale, grad_target)};
+    VectorTerms<T> t = {L::mul(w, loss), L::mul(scale, grad_input), L::mul(scale, grad_target), loss, loss};
+    // The terms take the per-element upstream gradient only: grad_scale is applied to their sums.
+    const V<T> term_upstream = upstream_per_element<Vt>(c) ? g : L::splat(T(1));
+    if (stores_weight_terms<Vt>(c)) t.weight_term = L::select(ignored, L::splat(T(0)), L::mul(term_upstream, loss));
+    if (stores_pos_weight_terms<Vt>(c)) t.pos_weight_term = L::mul(term_upstream, L::mul(w, pos_weight_slope));
+    return t;
 }
 
 // True when every output the row stores is finite (v * 0 is NaN exactly for an infinite or NaN v). A NaN input
@@ -180,6 +200,8 @@ template <typename Vt, typename T>
     V<T> probe = L::mul(t.loss, zero);
     if (stores_grad_input<Vt>(c)) probe = L::fma(t.grad_input, zero, probe);
     if (stores_grad_target<Vt>(c)) probe = L::fma(t.grad_target, zero, probe);
+    if (stores_weight_terms<Vt>(c)) probe = L::fma(t.weight_term, zero, probe);
+    if (stores_pos_weight_terms<Vt>(c)) probe = L::fma(t.pos_weight_term, zero, probe);
     return !L::any(L::unordered(probe));
 }
 
@@ -202,11 +224,20 @@ template <typename Vt, typename T, typename Access>
     const V<T> sigmoid_minus_x = L::select(negative, sigmoid_of_magnitude, sigmoid_of_minus_magnitude);
 
     V<T> loss, grad_input, grad_target;
+    // logits_terms' pos_weight_slope, y * ((x < 0 ? |x| : 0) + L), when the row asks for it (paddle mode: y * l0).
+    const auto slope = [&] {
+        return stores_pos_weight_terms<Vt>(c)
+                   ? L::mul(y, L::add(L::select(negative, magnitude, L::splat(T(0))), log_term))
+                   : L::splat(T(0));
+    };
+    V<T> pos_weight_slope;
     if constexpr (Vt::kPosWeight == PosWeight::kNone) {
         // p = 1: c = 1, and d/dy = -x exactly (0 - x: +0 at x = +-0, as in the reference).
         loss = L::fma(L::select(negative, y, one_minus_y), magnitude, log_term);
         grad_input = L::fnma(y, sigmoid_minus_x, L::mul(sigmoid_x, one_minus_y));
         grad_target = L::sub(L::splat(T(0)), x);
+        // Without a pos_weight the loss is paddle mode's plain loss too, and so is its slope's factor.
+        pos_weight_slope = a.params.paddle_legacy ? L::mul(y, loss) : slope();
     } else if constexpr (Vt::kPaddleLegacy) {
         // logits_terms_paddle_legacy: c times the plain loss l0 and its d/dx; d/dy = (p-1)*l0 + (x >= 0 ? -c : c)*|x|.
         const V<T> p = Vt::kPosWeight == PosWeight::kPerElement ? io.load(a.pos_weight + i) : c.pos_weight;
@@ -217,6 +248,7 @@ template <typename Vt, typename T, typename Access>
         grad_input = L::mul(coefficient, L::fnma(y, sigmoid_minus_x, L::mul(sigmoid_x, one_minus_y)));
         grad_target =
             L::fma(p_minus_one, plain, L::mul(L::select(negative, coefficient, L::negate(coefficient)), magnitude));
+        pos_weight_slope = L::mul(y, plain);
     } else {
         const V<T> p = Vt::kPosWeight == PosWeight::kPerElement ? io.load(a.pos_weight + i) : c.pos_weight;
         const V<T> p_minus_one = L::sub(p, one);
@@ -225,8 +257,9 @@ template <typename Vt, typename T, typename Access>
         loss = L::fma(coefficient, log_term, L::mul(L::select(negative, p_y, one_minus_y), magnitude));
         grad_input = L::fnma(p_y, sigmoid_minus_x, L::mul(sigmoid_x, one_minus_y));
         grad_target = L::fma(p_minus_one, log_term, L::mul(L::select(negative, p, L::splat(T(-1))), magnitude));
+        pos_weight_slope = slope();
     }
-    return weighted<Vt>(a, i, io, c, targets, loss, grad_input, grad_target);
+    return weighted<Vt>(a, i, io, c, targets, loss, grad_input, grad_target, pos_weight_slope);
 }
 
 // The whole of logits_terms on one vector, in registers.
@@ -262,7 +295,8 @@ template <typename Vt, typename T, typename Access>
         const V<T> variance = L::max(L::splat(math::kProbabilityGradEpsilon<T>), L::mul(x, one_minus_x));
         grad_input = L::div(L::sub(x, y), variance);
     }
-    return weighted<Vt>(a, i, io, c, targets, loss, grad_input, L::sub(log_one_minus_x, log_x));
+    // BCELoss has no pos_weight: its slope is 0.
+    return weighted<Vt>(a, i, io, c, targets, loss, grad_input, L::sub(log_one_minus_x, log_x), L::splat(T(0)));
 }
 
 template <typename Vt, typename T, typename Access>
@@ -271,6 +305,8 @@ template <typename Vt, typename T, typename Access>
     if (stores_loss<Vt>(c)) io.store(a.loss + i, t.loss);
     if (stores_grad_input<Vt>(c)) io.store(a.grad_input + i, t.grad_input);
     if (stores_grad_target<Vt>(c)) io.store(a.grad_target + i, t.grad_target);
+    if (stores_weight_terms<Vt>(c)) io.store(a.weight_terms + i, t.weight_term);
+    if (stores_pos_weight_terms<Vt>(c)) io.store(a.pos_weight_terms + i, t.pos_weight_term);
 }
 
 // How the vector functions read and write operands: whole vectors, or the first n lanes of a row's last partial
@@ -499,7 +535,8 @@ int variant_of(const RowArgs<T>& a) {
     const int weight_per_element = a.weight != nullptr && a.weight_stride == 1;
     if (a.params.probabilities) return kProbabilitiesVariants + weight_per_element;
     const int pos_weight_state = a.pos_weight == nullptr ? 0 : a.pos_weight_stride == 0 ? 1 : 2;
-    if (pos_weight_state == 0 && !a.loss && a.grad_input && !a.grad_target && !a.grad_output) {
+    if (pos_weight_state == 0 && !a.loss && a.grad_input && !a.grad_target && !a.grad_output && !a.weight_terms &&
+        !a.pos_weight_terms) {
         return kGradInputOnlyVariants + weight_per_element;
     }
     const int paddle = pos_weight_state > 0 && a.params.paddle_legacy ? 2 : 0;
