@@ -23,8 +23,8 @@
 //
 // Accuracy (measured by isa_kernels_test over random inputs and extremes): float32 outputs within 4 epsilons of
 // the scalar reference's correctly rounded result, relative to the magnitude of each output's own terms
-// (cpp/test/term_magnitudes.h; measured worst about 2.6); float64 within 8 epsilons of them. Loss sums are
-// accumulated in double in a fixed order.
+// (cpp/test/term_magnitudes.h; measured worst about 2.6; focal rows about 3.2, with gamma 0 and label smoothing);
+// float64 within 8 epsilons of them (focal rows: about 3.8). Loss sums are accumulated in double in a fixed order.
 #ifndef BCE4J_SIMD_NAMESPACE
 #error "define BCE4J_SIMD_NAMESPACE and Lanes<T> before including simd_kernels.h"
 #endif
@@ -32,6 +32,8 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <limits>
+#include <type_traits>
 #include <utility>
 
 #include "../element_math.h"
@@ -205,23 +207,38 @@ template <typename Vt, typename T>
     return !L::any(L::unordered(probe));
 }
 
-// The rest of element_math.h's logits_terms on one vector at element i, from those parts; weighted. Without
-// gradients (c.wants_gradients false) sigmoid_of_magnitude is not computed and the gradients are meaningless.
+// element_math.h's logits_terms on one vector at element i, from those parts, before weighted(); with the parts
+// focal_terms_vector reuses. Without gradients (c.wants_gradients false) sigmoid_of_magnitude is not computed and the
+// gradients are meaningless.
+template <typename T>
+struct LogitsTerms {
+    Targets<T> targets;
+    V<T> one_minus_y, sigmoid_of_minus_magnitude, sigmoid_x, sigmoid_minus_x;
+    typename Lanes<T>::M negative;
+    V<T> loss, grad_input, grad_target, pos_weight_slope;
+};
+
 template <typename Vt, typename T, typename Access>
-[[gnu::always_inline]] inline VectorTerms<T> logits_vector(const RowArgs<T>& a, int64_t i, const Access& io,
-                                                           const RowConstants<T>& c, V<T> e, V<T> log_term,
-                                                           V<T> sigmoid_of_magnitude) {
+[[gnu::always_inline]] inline LogitsTerms<T> logits_terms_vector(const RowArgs<T>& a, int64_t i, const Access& io,
+                                                                 const RowConstants<T>& c, V<T> e, V<T> log_term,
+                                                                 V<T> sigmoid_of_magnitude) {
     using L = Lanes<T>;
     const V<T> one = L::splat(T(1));
     const V<T> x = io.load(a.input + i);
-    const Targets<T> targets = load_targets(a, i, io, c);
-    const V<T> y = targets.smoothed;
+    LogitsTerms<T> t;
+    t.targets = load_targets(a, i, io, c);
+    const V<T> y = t.targets.smoothed;
     const V<T> magnitude = L::abs(x);
     const auto negative = L::less(x, L::splat(T(0)));
+    t.negative = negative;
     const V<T> one_minus_y = L::sub(one, y);
+    t.one_minus_y = one_minus_y;
     const V<T> sigmoid_of_minus_magnitude = L::mul(e, sigmoid_of_magnitude);
+    t.sigmoid_of_minus_magnitude = sigmoid_of_minus_magnitude;
     const V<T> sigmoid_x = L::select(negative, sigmoid_of_minus_magnitude, sigmoid_of_magnitude);
     const V<T> sigmoid_minus_x = L::select(negative, sigmoid_of_magnitude, sigmoid_of_minus_magnitude);
+    t.sigmoid_x = sigmoid_x;
+    t.sigmoid_minus_x = sigmoid_minus_x;
 
     V<T> loss, grad_input, grad_target;
     // logits_terms' pos_weight_slope, y * ((x < 0 ? |x| : 0) + L), when the row asks for it (paddle mode: y * l0).
@@ -259,7 +276,20 @@ template <typename Vt, typename T, typename Access>
         grad_target = L::fma(p_minus_one, log_term, L::mul(L::select(negative, p, L::splat(T(-1))), magnitude));
         pos_weight_slope = slope();
     }
-    return weighted<Vt>(a, i, io, c, targets, loss, grad_input, grad_target, pos_weight_slope);
+    t.loss = loss;
+    t.grad_input = grad_input;
+    t.grad_target = grad_target;
+    t.pos_weight_slope = pos_weight_slope;
+    return t;
+}
+
+// The rest of element_math.h's logits_terms on one vector at element i, from those parts; weighted.
+template <typename Vt, typename T, typename Access>
+[[gnu::always_inline]] inline VectorTerms<T> logits_vector(const RowArgs<T>& a, int64_t i, const Access& io,
+                                                           const RowConstants<T>& c, V<T> e, V<T> log_term,
+                                                           V<T> sigmoid_of_magnitude) {
+    const LogitsTerms<T> t = logits_terms_vector<Vt>(a, i, io, c, e, log_term, sigmoid_of_magnitude);
+    return weighted<Vt>(a, i, io, c, t.targets, t.loss, t.grad_input, t.grad_target, t.pos_weight_slope);
 }
 
 // The whole of logits_terms on one vector, in registers.
@@ -412,13 +442,285 @@ double partial_vector(const RowArgs<T>& a, int64_t i, int n, const RowConstants<
     return L::total(sum);
 }
 
+// ---- Sigmoid focal loss ------------------------------------------------------------------------------------------
+// element_math.h's focal_terms on top of logits_terms_vector, in the same instantiations as the plain rows (the
+// variant still fixes weight and pos_weight) behind one row-level branch (logits_row), so that the plain inner loops
+// are unchanged. Everything focal adds is a row constant (FocalConstants): how (1-p_t)^gamma is raised, whether
+// there is an alpha.
+//
+// The reference works in log space; here 1 - p_t = sigmoid(x)(1-y) + sigmoid(-x)y is taken apart as
+// sigmoid(|x|) * ratio, ratio = (1-y) + e*y for x >= 0 and y + e*(1-y) for x < 0 (e = exp(-|x|)): a sum of two
+// non-negative terms, without cancellation. Then
+//   sigmoid(x)sigmoid(-x)/(1-p_t) = sigmoid(-|x|) / ratio,   bce/(1-p_t) = bce * (1+e) / ratio,
+// and (1-p_t)^gamma is a product of 1-p_t with itself for gamma in 1..4, exp(gamma * (log ratio - log1p(e))) for
+// any other gamma > 0. A ratio below twice the smallest normal (a hard label with |x| beyond about 87 in float32,
+// 708 in float64) would carry a subnormal's rounding; such a lane is made NaN, and the reference recomputes its
+// vector, as it does for a target outside [0, 1] (NaN in the reference; kept from ignored elements).
+
+enum class FocalPower { kZero, kOne, kTwo, kThree, kFour, kGeneral };
+
+// The focal options of a row, in T.
+template <typename T>
+struct FocalConstants {
+    FocalPower power;
+    bool has_alpha;
+    V<T> gamma, alpha, one_minus_alpha, alpha_slope, smallest_ratio, not_a_number;
+    explicit FocalConstants(const ElementParams& p)
+        : power(p.focal_gamma == 0   ? FocalPower::kZero
+                : p.focal_gamma == 1 ? FocalPower::kOne
+                : p.focal_gamma == 2 ? FocalPower::kTwo
+                : p.focal_gamma == 3 ? FocalPower::kThree
+                : p.focal_gamma == 4 ? FocalPower::kFour
+                                     : FocalPower::kGeneral),
+          has_alpha(!(p.focal_alpha < 0)),
+          gamma(Lanes<T>::splat(static_cast<T>(p.focal_gamma))),
+          alpha(Lanes<T>::splat(static_cast<T>(p.focal_alpha))),
+          one_minus_alpha(Lanes<T>::splat(T(1) - static_cast<T>(p.focal_alpha))),
+          alpha_slope(Lanes<T>::splat(T(2) * static_cast<T>(p.focal_alpha) - T(1))),  // d alpha_t / dy
+          smallest_ratio(Lanes<T>::splat(T(2) * std::numeric_limits<T>::min())),
+          not_a_number(Lanes<T>::splat(std::numeric_limits<T>::quiet_NaN())) {}
+};
+
+// True when focal loss changes a row's terms: gamma 0 without alpha is the plain loss (focal_terms multiplies by 1).
+inline bool focal_changes_terms(const ElementParams& p) {
+    return p.focal && (p.focal_gamma != 0 || !(p.focal_alpha < 0));
+}
+
+// (1 - p_t) / sigmoid(|x|), from e = exp(-|x|) and the targets: in [e, 1] for a target in [0, 1]. An ignored
+// element's outputs are multiplied by weight 0: a ratio of 1 keeps its factor finite.
+template <typename T>
+[[gnu::always_inline]] inline V<T> focal_ratio(const RowConstants<T>& c, const Targets<T>& y, V<T> one_minus_y,
+                                               typename Lanes<T>::M negative, V<T> e) {
+    using L = Lanes<T>;
+    const V<T> ratio =
+        L::fma(e, L::select(negative, one_minus_y, y.smoothed), L::select(negative, y.smoothed, one_minus_y));
+    return L::select(L::equal(y.given, c.ignored_target), L::splat(T(1)), ratio);
+}
+
+// log v for a normal v in (0, 1] (focal_ratio's values, see above). float: without log_unit's division, with which
+// focal rows of a general gamma took 15-25% longer (avx512, n = 1M): v = 2^k (1 + f), f in [sqrt(1/2) - 1, sqrt(2) -
+// 1), and log(1 + f) = f - f^2/2 + f^3 P(f) with Cephes' logf polynomial P (relative error about 1e-7); double:
+// log_unit.
+template <typename T>
+[[gnu::always_inline]] inline V<T> log_of_normal(V<T> v) {
+    if constexpr (std::is_same_v<T, float>) {
+        using L = Lanes<float>;
+        static constexpr float kLogTail[] = {3.3333331174e-1f,  -2.4999993993e-1f, 2.0000714765e-1f,
+                                             -1.6668057665e-1f, 1.4249322787e-1f,  -1.2420140846e-1f,
+                                             1.1676998740e-1f,  -1.1514610310e-1f, 7.0376836292e-2f};
+        V<T> k;
+        V<T> m = L::split_exponent(v, k);
+        const auto above_sqrt2 = L::greater(m, L::splat(1.41421356f));
+        m = L::select(above_sqrt2, L::mul(m, L::splat(0.5f)), m);
+        k = L::select(above_sqrt2, L::add(k, L::splat(1.0f)), k);
+        const V<T> f = L::sub(m, L::splat(1.0f));
+        const V<T> f2 = L::mul(f, f);
+        // f + (k ln2_low - f^2/2 + f^3 P(f)) + k ln2_high, the small terms first
+        V<T> low =
+            L::fma(L::mul(f, f2), polynomial<float>(f, kLogTail), L::mul(k, L::splat(Polynomials<float>::kLn2Low)));
+        low = L::fnma(L::splat(0.5f), f2, low);
+        return L::fma(k, L::splat(Polynomials<float>::kLn2High), L::add(f, low));
+    } else {
+        return log_unit<T>(v);
+    }
+}
+
+// gamma * log(1 - p_t) = gamma * (log ratio - log1p(e)) <= 0 (for FocalPower::kGeneral); the rounding of a ratio of
+// 1 cannot take it above. A ratio of 1 or e (a hard label; an ignored element) has log 0 or -|x| exactly: a vector
+// of only those needs no log.
+template <typename T>
+[[gnu::always_inline]] inline V<T> focal_exponent(const FocalConstants<T>& f, V<T> ratio, V<T> e, V<T> magnitude,
+                                                  V<T> log_term) {
+    using L = Lanes<T>;
+    const V<T> zero = L::splat(T(0));
+    const auto below_one = L::less(ratio, L::splat(T(1)));
+    V<T> log_ratio = L::select(below_one, L::negate(magnitude), zero);
+    if (L::any(L::greater(L::select(below_one, ratio, e), e))) log_ratio = log_of_normal<T>(ratio);
+    const V<T> exponent = L::mul(f.gamma, L::sub(log_ratio, log_term));
+    return L::select(L::greater(exponent, zero), zero, exponent);
+}
+
+// focal_terms applied to t (logits_terms_vector's), from the logit parts e = exp(-|x|) and sigmoid(|x|), and for
+// FocalPower::kGeneral (1 - p_t)^gamma = exp(focal_exponent) (unused otherwise).
+template <typename Vt, typename T>
+[[gnu::always_inline]] inline void focal_terms_vector(LogitsTerms<T>& t, const RowConstants<T>& c,
+                                                      const FocalConstants<T>& f, V<T> e, V<T> sigmoid_of_magnitude,
+                                                      V<T> general_modulation) {
+    using L = Lanes<T>;
+    const V<T> one = L::splat(T(1));
+    const V<T> y = t.targets.smoothed;
+    V<T> alpha_t = one, alpha_slope = L::splat(T(0));
+    if (f.has_alpha) {
+        alpha_t = L::fma(f.alpha, y, L::mul(f.one_minus_alpha, t.one_minus_y));
+        alpha_slope = L::mul(f.alpha_slope, t.loss);
+    }
+    if (f.power == FocalPower::kZero) {  // (1-p_t)^0 = 1; with an alpha (focal_changes_terms)
+        t.grad_target = L::fma(alpha_t, t.grad_target, alpha_slope);
+        t.grad_input = L::mul(alpha_t, t.grad_input);
+        t.loss = L::mul(alpha_t, t.loss);
+        t.pos_weight_slope = L::mul(alpha_t, t.pos_weight_slope);
+        return;
+    }
+    const V<T> ratio = focal_ratio(c, t.targets, t.one_minus_y, t.negative, e);
+    const auto ignored = L::equal(t.targets.given, c.ignored_target);
+    const auto unusable =
+        L::mask_or(outside_unit_interval<T>(y, ignored), L::less(ratio, f.smallest_ratio));  // see above
+    V<T> modulation = general_modulation;
+    if (f.power != FocalPower::kGeneral) {
+        const V<T> one_minus_p_t = L::mul(sigmoid_of_magnitude, ratio);
+        const V<T> square = L::mul(one_minus_p_t, one_minus_p_t);
+        modulation = f.power == FocalPower::kOne     ? one_minus_p_t
+                     : f.power == FocalPower::kTwo   ? square
+                     : f.power == FocalPower::kThree ? L::mul(square, one_minus_p_t)
+                                                     : L::mul(square, square);
+    }
+    modulation = L::select(unusable, f.not_a_number, modulation);
+    const V<T> factor = f.has_alpha ? L::mul(alpha_t, modulation) : modulation;
+    if (wants_gradients<Vt>(c)) {
+        const V<T> over_ratio = L::reciprocal(ratio);
+        // d/dx: factor * (dbce/dx + gamma * bce * (1-2y) * sigmoid(-|x|)/ratio)
+        const V<T> sigmoid_product_over = L::mul(t.sigmoid_of_minus_magnitude, over_ratio);
+        const V<T> gamma_loss = L::mul(f.gamma, t.loss);
+        t.grad_input = L::mul(
+            factor, L::fma(L::mul(gamma_loss, L::fnma(L::splat(T(2)), y, one)), sigmoid_product_over, t.grad_input));
+        // d/dy: modulation * (alpha_slope + alpha_t * (dbce/dy + gamma * (sigmoid(-x)-sigmoid(x)) * bce/(1-p_t)))
+        const V<T> bce_over = L::mul(L::mul(t.loss, L::add(one, e)), over_ratio);
+        const V<T> inner = L::fma(L::mul(f.gamma, L::sub(t.sigmoid_minus_x, t.sigmoid_x)), bce_over, t.grad_target);
+        t.grad_target = L::mul(modulation, f.has_alpha ? L::fma(alpha_t, inner, alpha_slope) : inner);
+    }
+    t.loss = L::mul(factor, t.loss);
+    // The factor depends on neither weight nor pos_weight: it scales d/dp as it scales the loss (d/dw).
+    t.pos_weight_slope = L::mul(factor, t.pos_weight_slope);
+}
+
+// logits_vector with focal loss, from the logit parts (general_modulation: see focal_terms_vector); weighted.
+template <typename Vt, typename T, typename Access>
+[[gnu::always_inline]] inline VectorTerms<T> focal_vector(const RowArgs<T>& a, int64_t i, const Access& io,
+                                                          const RowConstants<T>& c, const FocalConstants<T>& f, V<T> e,
+                                                          V<T> log_term, V<T> sigmoid_of_magnitude,
+                                                          V<T> general_modulation) {
+    using L = Lanes<T>;
+    LogitsTerms<T> t = logits_terms_vector<Vt>(a, i, io, c, e, log_term, sigmoid_of_magnitude);
+    focal_terms_vector<Vt>(t, c, f, e, sigmoid_of_magnitude, general_modulation);
+    VectorTerms<T> out =
+        weighted<Vt>(a, i, io, c, t.targets, t.loss, t.grad_input, t.grad_target, t.pos_weight_slope);
+    // The reference's ignored element has outputs +0; weight 0 alone leaves -0 after a negative term (its target,
+    // -100 say, is outside [0, 1]) or upstream gradient.
+    const auto ignored = L::equal(t.targets.given, c.ignored_target);
+    out.loss = L::select(ignored, L::splat(T(0)), out.loss);
+    out.grad_input = L::select(ignored, L::splat(T(0)), out.grad_input);
+    out.grad_target = L::select(ignored, L::splat(T(0)), out.grad_target);
+    return out;
+}
+
+// The exponent of FocalPower::kGeneral at element i (focal_exponent), from e and log_term.
+template <typename T, typename Access>
+[[gnu::always_inline]] inline V<T> focal_exponent_at(const RowArgs<T>& a, int64_t i, const Access& io,
+                                                     const RowConstants<T>& c, const FocalConstants<T>& f, V<T> e,
+                                                     V<T> log_term) {
+    using L = Lanes<T>;
+    const Targets<T> targets = load_targets(a, i, io, c);
+    const V<T> x = io.load(a.input + i);
+    const V<T> ratio = focal_ratio(c, targets, L::sub(L::splat(T(1)), targets.smoothed), L::less(x, L::splat(T(0))), e);
+    return focal_exponent(f, ratio, e, L::abs(x), log_term);
+}
+
+// The same, in registers.
+template <typename Vt, typename T, typename Access>
+[[gnu::always_inline]] inline VectorTerms<T> focal_vector(const RowArgs<T>& a, int64_t i, const Access& io,
+                                                          const RowConstants<T>& c, const FocalConstants<T>& f) {
+    const V<T> e = exp_of_minus_magnitude<T>(io.load(a.input + i));
+    const V<T> log_term = log1p_unit<T>(e);
+    const V<T> general_modulation = f.power == FocalPower::kGeneral
+                                        ? exp_nonpositive<T>(focal_exponent_at(a, i, io, c, f, e, log_term))
+                                        : Lanes<T>::splat(T(1));
+    return focal_vector<Vt>(a, i, io, c, f, e, log_term, sigmoid_of_magnitude<T>(e), general_modulation);
+}
+
+// logits_finite_run for focal rows: its passes, the sigmoid always (the loss needs it), and for FocalPower::kGeneral
+// the exponent with them and its exponential in a pass of its own (in one pass with the rest, the chain of log,
+// exp and the rest is too long for the out-of-order window: measured 1.2x the time without gradients, 2.9x with).
+template <typename Vt, typename T>
+int64_t focal_finite_run(int64_t begin, int64_t n, const RowArgs<T>& a, const RowConstants<T>& c,
+                         const FocalConstants<T>& f, typename Lanes<T>::Sum& sums) {
+    using L = Lanes<T>;
+    constexpr int64_t kChunk = 2048 / sizeof(T);
+    alignas(64) T exps[kChunk], log_terms[kChunk], sigmoids[kChunk], modulations[kChunk];
+    const bool general = f.power == FocalPower::kGeneral;
+    const WholeVectors<T> io;
+    typename L::Sum run_sums = L::zero_sum();
+    int64_t i = begin;
+    while (i + L::kCount <= n) {
+        const int64_t count = std::min(kChunk, (n - i) / L::kCount * L::kCount);
+        for (int64_t k = 0; k < count; k += L::kCount) {
+            L::store(exps + k, exp_of_minus_magnitude<T>(L::load(a.input + i + k)));
+        }
+        for (int64_t k = 0; k < count; k += L::kCount) {
+            const V<T> e = L::load(exps + k);
+            const V<T> log_term = log1p_unit<T>(e);
+            L::store(log_terms + k, log_term);
+            L::store(sigmoids + k, sigmoid_of_magnitude<T>(e));
+            if (general) L::store(modulations + k, focal_exponent_at(a, i + k, io, c, f, e, log_term));
+        }
+        if (general) {
+            for (int64_t k = 0; k < count; k += L::kCount) {
+                L::store(modulations + k, exp_nonpositive<T>(L::load(modulations + k)));
+            }
+        }
+        for (int64_t k = 0; k < count; k += L::kCount) {
+            const V<T> modulation = general ? L::load(modulations + k) : L::splat(T(1));
+            const VectorTerms<T> t = focal_vector<Vt>(a, i + k, io, c, f, L::load(exps + k), L::load(log_terms + k),
+                                                      L::load(sigmoids + k), modulation);
+            if (!all_finite<Vt>(t, c) || invalid_target(a, i + k, io, c)) {
+                L::add_sums(sums, run_sums);
+                return i + k;
+            }
+            store<Vt>(a, i + k, io, c, t);
+            L::add_to_sum(run_sums, t.loss);
+        }
+        i += count;
+    }
+    L::add_sums(sums, run_sums);
+    return i;
+}
+
+// logits_row for a row whose terms focal loss changes (focal_changes_terms).
+template <typename T, typename Vt>
+RowResult focal_logits_row(int64_t n, const RowArgs<T>& a, RowKernel<T> reference) {
+    using L = Lanes<T>;
+    const RowConstants<T> constants(a);
+    const FocalConstants<T> focal(a.params);
+    typename L::Sum sums = L::zero_sum();
+    double exact_sum = 0;
+    const auto rest_by_reference = [&](int64_t from) {
+        const RowResult r = reference(n - from, advanced(a, from));
+        return RowResult{L::total(sums) + exact_sum + r.loss_sum, r.first_invalid < 0 ? -1 : from + r.first_invalid};
+    };
+    const WholeVectors<T> whole;
+    int64_t i = 0;
+    while (i + L::kCount <= n) {
+        i = focal_finite_run<Vt>(i, n, a, constants, focal, sums);
+        if (i + L::kCount > n) break;
+        if (invalid_target(a, i, whole, constants)) return rest_by_reference(i);
+        exact_sum += reference(L::kCount, advanced(a, i)).loss_sum;
+        i += L::kCount;
+    }
+    if (i < n) {
+        if (invalid_target(a, i, FirstLanes<T>{static_cast<int>(n - i)}, constants)) return rest_by_reference(i);
+        exact_sum +=
+            partial_vector<Vt>(a, i, static_cast<int>(n - i), constants, reference,
+                               [&](const FirstLanes<T>& io) { return focal_vector<Vt>(a, i, io, constants, focal); });
+    }
+    return {L::total(sums) + exact_sum, -1};
+}
+
 template <typename T, typename Vt>
 RowResult logits_row(int64_t n, const RowArgs<T>& args) {
     using L = Lanes<T>;
     if (n <= 0) return {0.0, -1};  // its operand pointers may all point past the end
     const RowArgs<T> a = args;     // a local copy: the stores below cannot alias it, so its pointers stay in registers
     const RowKernel<T> reference = kernel_of<T>(scalar_kernel_table());
-    if (a.params.focal) return reference(n, a);  // not vectorised (yet)
+    if (focal_changes_terms(a.params)) return focal_logits_row<T, Vt>(n, a, reference);
     const RowConstants<T> constants(a);
     typename L::Sum sums = L::zero_sum();
     double exact_sum = 0;  // of the vectors the reference recomputed, and of the tail
