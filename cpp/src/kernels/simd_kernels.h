@@ -602,8 +602,7 @@ template <typename Vt, typename T, typename Access>
     using L = Lanes<T>;
     LogitsTerms<T> t = logits_terms_vector<Vt>(a, i, io, c, e, log_term, sigmoid_of_magnitude);
     focal_terms_vector<Vt>(t, c, f, e, sigmoid_of_magnitude, general_modulation);
-    VectorTerms<T> out =
-        weighted<Vt>(a, i, io, c, t.targets, t.loss, t.grad_input, t.grad_target, t.pos_weight_slope);
+    VectorTerms<T> out = weighted<Vt>(a, i, io, c, t.targets, t.loss, t.grad_input, t.grad_target, t.pos_weight_slope);
     // The reference's ignored element has outputs +0; weight 0 alone leaves -0 after a negative term (its target,
     // -100 say, is outside [0, 1]) or upstream gradient.
     const auto ignored = L::equal(t.targets.given, c.ignored_target);
