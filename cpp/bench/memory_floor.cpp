@@ -41,8 +41,11 @@ template <typename T>
 void floor_call(const T* x, const T* y, T* out, int64_t count, int threads) {
     const int64_t blocks = (count + kReductionBlock - 1) / kReductionBlock;
     const int used = static_cast<int>(std::min<int64_t>(threads, std::max<int64_t>(blocks, 1)));
-    const bool parallel = count >= kParallelThreshold && used > 1;
-#pragma omp parallel for schedule(static) num_threads(used) if (parallel)
+    if (count < kParallelThreshold || used == 1) {  // as the library, without entering OpenMP at all
+        floor_block(x, y, out, count);
+        return;
+    }
+#pragma omp parallel for schedule(static) num_threads(used)
     for (int64_t b = 0; b < blocks; ++b) {
         const int64_t begin = b * kReductionBlock;
         floor_block(x + begin, y + begin, out + begin, std::min(count, begin + kReductionBlock) - begin);

@@ -36,9 +36,24 @@ double denominator_for(const Prepared& p, int64_t count, int64_t weight_count, c
     return denominator_from_total(p.denominator, count, weight_count, total);
 }
 
-// The prepared plan for a run of `batch` rows: dimension 0 of the input sits in the plan's outermost dimension
-// (merged with the ones after it, or alone), so fewer rows only shorten that one; the strides stay.
+// The plan for a run of `batch` rows. Dimension 0 of the input sits in the prepared plan's outermost dimension
+// (merged with the ones after it, or alone), so fewer rows only shorten that one. An operand that spans dimension 0
+// broadcasts differently over fewer rows, though (over one row it is constant along it), and the plan decides how
+// the runs and the weight-gradient sums are cut: such a run is planned as the unprepared call on its shapes is, so
+// that the bits are the same.
 BroadcastPlan plan_for_batch(const Prepared& p, int64_t batch) {
+    if (batch != p.max_batch && (p.weight_spans_rows || p.pos_weight_spans_rows)) {
+        int64_t dims[kMaxDims], weight_dims[kMaxDims], pos_weight_dims[kMaxDims];
+        const auto with_batch = [&](ShapeRef s, bool spans_rows, int64_t* into) {
+            for (int i = 0; i < s.ndim; ++i) into[i] = s.dims[i];
+            if (spans_rows) into[0] = batch;
+            return ShapeRef{s.ndim, into};
+        };
+        const ShapeRef input = with_batch(p.input, true, dims);
+        const ShapeRef weight = with_batch(p.weight_shape, p.weight_spans_rows, weight_dims);
+        const ShapeRef pos_weight = with_batch(p.pos_weight_shape, p.pos_weight_spans_rows, pos_weight_dims);
+        return plan_broadcast(input, p.o.weight ? &weight : nullptr, p.o.pos_weight ? &pos_weight : nullptr);
+    }
     BroadcastPlan plan;
     plan.ndim = p.plan.ndim;
     for (int i = 0; i < plan.ndim; ++i) {

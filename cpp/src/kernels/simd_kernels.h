@@ -380,6 +380,24 @@ template <typename T>
     __builtin_prefetch(p);
 }
 
+// The last pass over a chunk [i, i + count) of whole vectors: vector_at(k) gives the terms of the vector at
+// i + k, which are checked (all finite, a valid target), stored and summed. Returns the chunk offset of the first
+// vector rejected, or count.
+template <typename Vt, typename T, typename VectorAt>
+[[gnu::always_inline]] inline int64_t finish_chunk(const RowArgs<T>& a, int64_t i, int64_t count,
+                                                   const RowConstants<T>& c, typename Lanes<T>::Sum& run_sums,
+                                                   VectorAt vector_at) {
+    using L = Lanes<T>;
+    const WholeVectors<T> io;
+    for (int64_t k = 0; k < count; k += L::kCount) {
+        const VectorTerms<T> t = vector_at(k);
+        if (!all_finite<Vt>(t, c) || invalid_target(a, i + k, io, c)) return k;
+        store<Vt>(a, i + k, io, c, t);
+        L::add_to_sum(run_sums, t.loss);
+    }
+    return count;
+}
+
 // The vectors of [begin, n) up to the first whose outputs are not all finite, or that holds an invalid target
 // (when the row validates them): computed, stored and summed; returns
 // where it stopped. The work is cut into chunks of kChunk elements, each done in three passes through scratch
@@ -410,16 +428,13 @@ int64_t logits_finite_run(int64_t begin, int64_t n, const RowArgs<T>& a, const R
             L::store(log_terms + k, log1p_unit<T>(e));
             if (wants_gradients<Vt>(c)) L::store(sigmoids + k, sigmoid_of_magnitude<T>(e));
         }
-        for (int64_t k = 0; k < count; k += L::kCount) {
+        const int64_t done = finish_chunk<Vt>(a, i, count, c, run_sums, [&](int64_t k) {
             const V<T> sigmoid = wants_gradients<Vt>(c) ? L::load(sigmoids + k) : L::splat(T(1));
-            const VectorTerms<T> t =
-                logits_vector<Vt>(a, i + k, io, c, L::load(exps + k), L::load(log_terms + k), sigmoid);
-            if (!all_finite<Vt>(t, c) || invalid_target(a, i + k, io, c)) {
-                L::add_sums(sums, run_sums);
-                return i + k;
-            }
-            store<Vt>(a, i + k, io, c, t);
-            L::add_to_sum(run_sums, t.loss);
+            return logits_vector<Vt>(a, i + k, io, c, L::load(exps + k), L::load(log_terms + k), sigmoid);
+        });
+        if (done < count) {
+            L::add_sums(sums, run_sums);
+            return i + done;
         }
         i += count;
     }
@@ -672,16 +687,14 @@ int64_t focal_finite_run(int64_t begin, int64_t n, const RowArgs<T>& a, const Ro
                 L::store(modulations + k, exp_nonpositive<T>(L::load(modulations + k)));
             }
         }
-        for (int64_t k = 0; k < count; k += L::kCount) {
+        const int64_t done = finish_chunk<Vt>(a, i, count, c, run_sums, [&](int64_t k) {
             const V<T> modulation = general ? L::load(modulations + k) : L::splat(T(1));
-            const VectorTerms<T> t = focal_vector<Vt>(a, i + k, io, c, f, L::load(exps + k), L::load(log_terms + k),
-                                                      L::load(sigmoids + k), modulation);
-            if (!all_finite<Vt>(t, c) || invalid_target(a, i + k, io, c)) {
-                L::add_sums(sums, run_sums);
-                return i + k;
-            }
-            store<Vt>(a, i + k, io, c, t);
-            L::add_to_sum(run_sums, t.loss);
+            return focal_vector<Vt>(a, i + k, io, c, f, L::load(exps + k), L::load(log_terms + k),
+                                    L::load(sigmoids + k), modulation);
+        });
+        if (done < count) {
+            L::add_sums(sums, run_sums);
+            return i + done;
         }
         i += count;
     }

@@ -34,7 +34,7 @@ import org.bytedeco.javacpp.Loader;
  * Arguments: {@code --quick} (N up to 64K, 1 thread, short timings), {@code --sizes 64,1K,4M},
  * {@code --threads 1,2}, {@code --impls bce4j,prepared,isas,libtorch,nd4j,java,vector,floor} ({@code isas}: bce4j on
  * the other instruction sets), {@code --out DIR}, {@code --warmup-s S}, {@code --cap-s S}, {@code --batches B},
- * {@code --jdk25 DIR}, {@code --floor PROGRAM} (default {@code target/cmake/linux-x86_64/bce4j_memory_floor}). The full default grid writes to
+ * {@code --jdk25 DIR}, {@code --floor PROGRAM} (default: the {@code sidebyside.floor} property, which Maven sets to the build's {@code bce4j_memory_floor}). The full default grid writes to
  * docs/bench; any other selection to target/sidebyside unless {@code --out} says otherwise.
  */
 public final class SideBySide {
