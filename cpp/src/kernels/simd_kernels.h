@@ -442,11 +442,17 @@ int64_t logits_finite_run(int64_t begin, int64_t n, const RowArgs<T>& a, const R
     return i;
 }
 
+// The scalar reference on n elements, for the rows' fallbacks. Looked up here, when a fallback is taken, rather than
+// at the top of every row: that call (a vzeroupper, spilled vectors) is a measurable part of a short row.
+template <typename T>
+[[gnu::noinline]] RowResult reference(int64_t n, const RowArgs<T>& a) {
+    return kernel_of<T>(scalar_kernel_table())(n, a);
+}
+
 // The row's last n < kCount elements, [i, i + n), through the vector code with partial loads and stores; falls
 // back to the reference when the outputs are not all finite. Returns their loss sum.
 template <typename Vt, typename T, typename VectorFunction>
-double partial_vector(const RowArgs<T>& a, int64_t i, int n, const RowConstants<T>& c, RowKernel<T> reference,
-                      VectorFunction vector_at) {
+double partial_vector(const RowArgs<T>& a, int64_t i, int n, const RowConstants<T>& c, VectorFunction vector_at) {
     using L = Lanes<T>;
     const FirstLanes<T> io{n};
     const VectorTerms<T> t = vector_at(io);
@@ -698,7 +704,7 @@ int64_t focal_finite_run(int64_t begin, int64_t n, const RowArgs<T>& a, const Ro
 
 // logits_row for a row whose terms focal loss changes (focal_changes_terms).
 template <typename T, typename Vt>
-RowResult focal_logits_row(int64_t n, const RowArgs<T>& a, RowKernel<T> reference) {
+RowResult focal_logits_row(int64_t n, const RowArgs<T>& a) {
     using L = Lanes<T>;
     const RowConstants<T> constants(a);
     const FocalConstants<T> focal(a.params);
@@ -719,20 +725,23 @@ RowResult focal_logits_row(int64_t n, const RowArgs<T>& a, RowKernel<T> referenc
     }
     if (i < n) {
         if (invalid_target(a, i, FirstLanes<T>{static_cast<int>(n - i)}, constants)) return rest_by_reference(i);
-        exact_sum +=
-            partial_vector<Vt>(a, i, static_cast<int>(n - i), constants, reference,
-                               [&](const FirstLanes<T>& io) { return focal_vector<Vt>(a, i, io, constants, focal); });
+        exact_sum += partial_vector<Vt>(a, i, static_cast<int>(n - i), constants, [&](const FirstLanes<T>& io) {
+            return focal_vector<Vt>(a, i, io, constants, focal);
+        });
     }
     return {L::total(sums) + exact_sum, -1};
 }
 
+// `a` is read where it is, not copied: its caller has just written it, and a copy (which GCC makes with 64-byte
+// loads) cannot be forwarded from those narrower stores, so it would wait for them to retire, and with them for
+// whatever the previous call still computes: a small call then loses its overlap with the next (about 30 ns of a
+// one-element call on avx512). Stores through the T* outputs cannot change its pointers (another type), so those
+// stay in registers as they would in a copy.
 template <typename T, typename Vt>
-RowResult logits_row(int64_t n, const RowArgs<T>& args) {
+RowResult logits_row(int64_t n, const RowArgs<T>& a) {
     using L = Lanes<T>;
     if (n <= 0) return {0.0, -1};  // its operand pointers may all point past the end
-    const RowArgs<T> a = args;     // a local copy: the stores below cannot alias it, so its pointers stay in registers
-    const RowKernel<T> reference = kernel_of<T>(scalar_kernel_table());
-    if (focal_changes_terms(a.params)) return focal_logits_row<T, Vt>(n, a, reference);
+    if (focal_changes_terms(a.params)) return focal_logits_row<T, Vt>(n, a);
     const RowConstants<T> constants(a);
     typename L::Sum sums = L::zero_sum();
     double exact_sum = 0;  // of the vectors the reference recomputed, and of the tail
@@ -764,19 +773,17 @@ RowResult logits_row(int64_t n, const RowArgs<T>& args) {
     }
     if (i < n) {
         if (invalid_target(a, i, FirstLanes<T>{static_cast<int>(n - i)}, constants)) return rest_by_reference(i);
-        exact_sum +=
-            partial_vector<Vt>(a, i, static_cast<int>(n - i), constants, reference,
-                               [&](const FirstLanes<T>& io) { return logits_vector<Vt>(a, i, io, constants); });
+        exact_sum += partial_vector<Vt>(a, i, static_cast<int>(n - i), constants, [&](const FirstLanes<T>& io) {
+            return logits_vector<Vt>(a, i, io, constants);
+        });
     }
     return {L::total(sums) + exact_sum, -1};
 }
 
 template <typename T, typename Vt>
-RowResult probabilities_row(int64_t n, const RowArgs<T>& args) {
+RowResult probabilities_row(int64_t n, const RowArgs<T>& a) {  // `a` not copied: see logits_row
     using L = Lanes<T>;
     if (n <= 0) return {0.0, -1};  // its operand pointers may all point past the end
-    const RowArgs<T> a = args;     // see logits_row
-    const RowKernel<T> reference = kernel_of<T>(scalar_kernel_table());
     const RowConstants<T> constants(a);
     // An input or target outside [0, 1] (NaN is not), apart from ignored elements.
     const auto any_invalid = [&](int64_t at, const auto& io) {
@@ -803,7 +810,7 @@ RowResult probabilities_row(int64_t n, const RowArgs<T>& args) {
     if (i < n) {
         const int tail = n - i < L::kCount ? static_cast<int>(n - i) : 0;
         if (tail > 0 && !any_invalid(i, FirstLanes<T>{tail})) {
-            exact_sum += partial_vector<Vt>(a, i, tail, constants, reference, [&](const FirstLanes<T>& io) {
+            exact_sum += partial_vector<Vt>(a, i, tail, constants, [&](const FirstLanes<T>& io) {
                 return probabilities_vector<Vt>(a, i, io, constants);
             });
             return {L::total(sums) + exact_sum, -1};
