@@ -18,7 +18,7 @@ import org.bce4j.DType;
 final class Bench {
     static final String USAGE = String.join(System.lineSeparator(),
             "usage: java -jar bce4j.jar bench [--n N] [--threads T] [--dtype float32|float64|float16|bfloat16]",
-            "           [--path pointer|buffer|address]",
+            "           [--path pointer|buffer|address|prepared]",
             "           [--variant plain|focal|weight-grads|paddle-legacy|smoothing|ignore]",
             "",
             "Times BCEWithLogitsLoss(reduction=mean) on N random logits, uniform in [-6, 6], against 0/1 labels",
