@@ -271,7 +271,7 @@ TEST(ApiErrors, PrepareAgreesWithACall) {
     const double weight[7] = {1, 1, 1, 1, 1, 1, 1};
     struct Case {
         const char* what;
-        bce4j_dtype dtype;
+        int32_t dtype;  // a bce4j_dtype, kept as int: an enum object holding 9 is undefined (UBSan says so)
         int32_t ndim;
         const int64_t* shape;
         int32_t reduction;
@@ -282,7 +282,7 @@ TEST(ApiErrors, PrepareAgreesWithACall) {
     const Case cases[] = {
         {"valid", BCE4J_FLOAT64, 2, kShape, BCE4J_REDUCTION_MEAN, nullptr, 0, false},
         {"valid weights", BCE4J_FLOAT32, 2, kShape, BCE4J_REDUCTION_SUM, weight_shape, 2, true},
-        {"dtype", static_cast<bce4j_dtype>(9), 2, kShape, BCE4J_REDUCTION_MEAN, nullptr, 0, false},
+        {"dtype", 9, 2, kShape, BCE4J_REDUCTION_MEAN, nullptr, 0, false},
         {"reduction", BCE4J_FLOAT64, 2, kShape, 17, nullptr, 0, false},
         {"ndim", BCE4J_FLOAT64, BCE4J_MAX_DIMS + 1, kShape, BCE4J_REDUCTION_MEAN, nullptr, 0, false},
         {"NULL shape", BCE4J_FLOAT64, 2, nullptr, BCE4J_REDUCTION_MEAN, nullptr, 0, false},
@@ -306,11 +306,13 @@ TEST(ApiErrors, PrepareAgreesWithACall) {
             Fixture f;
             for (double& p : f.x) p = 0.5;  // valid probabilities for BCELoss
             const auto call = on_logits ? bce4j_bce_with_logits : bce4j_bce;
-            const bce4j_status status =
-                call(&o, c.dtype, c.ndim, c.shape, f.x, f.y, nullptr, nullptr, &f.reduced, f.gi, nullptr);
+            // Converted where passed, never held in a bce4j_dtype object (see Case::dtype).
+            const bce4j_status status = call(&o, static_cast<bce4j_dtype>(c.dtype), c.ndim, c.shape, f.x, f.y, nullptr,
+                                             nullptr, &f.reduced, f.gi, nullptr);
             const std::string call_message = message();
             bce4j_prepared* prepared = reinterpret_cast<bce4j_prepared*>(&f);  // must be overwritten
-            EXPECT_EQ(bce4j_prepare(&o, on_logits, c.dtype, c.ndim, c.shape, &prepared), status)
+            EXPECT_EQ(bce4j_prepare(&o, on_logits, static_cast<bce4j_dtype>(c.dtype), c.ndim, c.shape, &prepared),
+                      status)
                 << c.what << " logits=" << on_logits;
             EXPECT_EQ(message(), call_message) << c.what << " logits=" << on_logits;
             EXPECT_EQ(prepared == nullptr, status != BCE4J_OK) << c.what << " logits=" << on_logits;
