@@ -241,7 +241,7 @@ public final class SideBySide {
             ChildRun child = FloorChild.run(floor, sizes, threads, timer);
             points.addAll(child.points);
             if (!child.points.isEmpty()) columns.add(FloorChild.NAME);
-            notes.put(FloorChild.NAME, child.info);
+            if (!child.info.isEmpty()) notes.put(FloorChild.NAME, child.info);
         }
 
         String header = header(started, cpu, loadAtStart, loadAverage(), vector.child.info, nd4jInfo, notes, timer,
