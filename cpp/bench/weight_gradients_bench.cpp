@@ -114,6 +114,7 @@ int bench(int64_t n, int threads, int rounds, int reps, const std::vector<Librar
         cases.push_back({"weight[C]+grad C=" + c, classes, 1, 0, true, false});
         cases.push_back({"pos_weight[C] C=" + c, classes, 0, 1, false, false});
         cases.push_back({"pos_weight[C]+grad C=" + c, classes, 0, 1, false, true});
+        cases.push_back({"weight[C]+pos_weight[C] C=" + c, classes, 1, 1, false, false});
         cases.push_back({"weight[C]+pos_weight[C]+both grads C=" + c, classes, 1, 1, true, true});
     }
     cases.push_back({"weight[i] C=16", 16, 2, 0, false, false});

@@ -1,7 +1,6 @@
 #include "executor.h"
 
 #include <algorithm>
-#include <type_traits>
 #include <vector>
 
 #include "weight_gradients.h"
@@ -20,11 +19,11 @@ double pairwise_sum(const std::vector<double>& v, size_t begin, size_t end) {
     return pairwise_sum(v, begin, mid) + pairwise_sum(v, mid, end);
 }
 
-// The kernel's outputs for block [begin, end); `terms` (nullptr: none) is the block's weight-gradient scratch, which
-// the kernel fills itself when T is double.
+// The kernel's outputs for block b = [begin, end), with its weight-gradient terms (weight_gradients: nullptr when
+// not wanted) put where the pass says, `terms` being the block's scratch.
 template <typename T>
-ExecutionResult run_range(const BlockRuns<T>& runs, const RowArgs<T>& base, RowKernel<T> kernel, int64_t begin,
-                          int64_t end, BlockTerms* terms) {
+ExecutionResult run_range(const BlockRuns<T>& runs, const RowArgs<T>& base, RowKernel<T> kernel, int64_t b,
+                          int64_t begin, int64_t end, WeightGradientPass<T>* weight_gradients, BlockTerms terms) {
     ExecutionResult result = {0.0, -1};
     const auto run_kernel = [&](const KernelRun<T>& run) {
         RowArgs<T> args = with_element_offset(base, run.flat);
@@ -32,9 +31,13 @@ ExecutionResult run_range(const BlockRuns<T>& runs, const RowArgs<T>& base, RowK
         args.weight_stride = run.weight_stride;
         args.pos_weight = run.pos_weight;
         args.pos_weight_stride = run.pos_weight_stride;
-        if constexpr (std::is_same_v<T, double>) {
-            if (terms && terms->weight) args.weight_terms = terms->weight + (run.flat - begin);
-            if (terms && terms->pos_weight) args.pos_weight_terms = terms->pos_weight + (run.flat - begin);
+        if (weight_gradients) {
+            const typename WeightGradientPass<T>::Sinks sinks = weight_gradients->sinks(b, begin, run.flat, terms);
+            args.weight_terms = sinks.weight;
+            args.pos_weight_terms = sinks.pos_weight;
+            args.weight_gradient = sinks.weight_gradient;
+            args.pos_weight_gradient = sinks.pos_weight_gradient;
+            args.gradient_scale = sinks.gradient_scale;
         }
         const RowResult r = kernel(run.n, args);
         result.loss_sum += r.loss_sum;
@@ -85,14 +88,16 @@ ExecutionResult execute(const BroadcastPlan& plan, int64_t count, const RowArgs<
     const int threads = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(num_threads, blocks)));
     const bool parallel = count >= kParallelThreshold && threads > 1;
     const BlockTermsWanted wanted = weight_gradients ? weight_gradients->wanted() : BlockTermsWanted{};
-    // Block b's kernel calls, then its weight-gradient terms, in `scratch` (one per thread).
+    // Block b's kernel calls, which put its weight-gradient terms in the pass's sinks (`scratch`: one per thread),
+    // then the sums of those in the scratch.
     const auto run_block = [&](int64_t b, BlockTermsScratch& scratch) {
         const int64_t begin = b * kReductionBlock;
         const int64_t end = std::min(count, begin + kReductionBlock);
         BlockTerms terms = scratch.terms();
-        const ExecutionResult r = run_range(runs, base, kernel, begin, end, weight_gradients ? &terms : nullptr);
+        if (weight_gradients) weight_gradients->begin_block(b);
+        const ExecutionResult r = run_range(runs, base, kernel, b, begin, end, weight_gradients, terms);
         // A call with an invalid element fails: its gradients are never read.
-        if (weight_gradients && r.first_invalid < 0) weight_gradients->add_block(b, begin, end, runs, base, terms);
+        if (weight_gradients && r.first_invalid < 0) weight_gradients->add_block(b, begin, end, terms);
         return r;
     };
     if (blocks == 1) {

@@ -82,7 +82,7 @@ template <typename T>
 class WeightGradientPass;  // weight_gradients.h
 
 // `base` holds the operands' pointers at element 0; run-specific offsets are added here. count must be > 0. With
-// `weight_gradients`, each block's weight-gradient terms are handed to it after the block's kernel calls.
+// `weight_gradients`, the kernel calls write each block's weight-gradient terms, which are handed to it after them.
 template <typename T>
 ExecutionResult execute(const BroadcastPlan& plan, int64_t count, const RowArgs<T>& base, RowKernel<T> kernel,
                         int num_threads, WeightGradientPass<T>* weight_gradients = nullptr);

@@ -1,7 +1,6 @@
 #include "weight_gradients.h"
 
 #include <algorithm>
-#include <type_traits>
 #include <vector>
 
 #include "element_math.h"
@@ -30,50 +29,6 @@ T finished(double scale, double sum, double offset) {
     return from_double<T>(math::scaled(scale, sum - offset));
 }
 
-// The terms of block [begin, end) for a dtype whose kernels do not compute in double: the float64 kernel on the
-// block's operands, widened chunk by chunk, with the block's kernel calls (runs) for its weights.
-template <typename T>
-void widened_terms(const BlockRuns<T>& runs, const RowArgs<T>& base, int64_t begin, int64_t end, BlockTerms terms) {
-    const RowKernel<double> kernel = kernel_of<double>(active_kernel_table());
-    constexpr int64_t kChunk = 512;
-    double input[kChunk], target[kChunk], grad_output[kChunk], weight[kChunk], pos_weight[kChunk];
-    const auto widen = [](const T* source, int64_t stride, int64_t m, double* destination) {
-        if (stride == 0) m = 1;
-        for (int64_t k = 0; k < m; ++k) destination[k] = to_double(source[k]);
-    };
-    runs.for_each(begin, end, [&](const KernelRun<T>& run) {
-        for (int64_t start = 0; start < run.n; start += kChunk) {
-            const int64_t m = std::min(kChunk, run.n - start);
-            const int64_t at = run.flat + start;
-            RowArgs<double> a{};
-            widen(base.input + at, 1, m, input);
-            widen(base.target + at, 1, m, target);
-            a.input = input;
-            a.target = target;
-            if (base.grad_output) {
-                widen(base.grad_output + at, 1, m, grad_output);
-                a.grad_output = grad_output;
-            }
-            if (run.weight) {
-                widen(run.weight + start * run.weight_stride, run.weight_stride, m, weight);
-                a.weight = weight;
-                a.weight_stride = run.weight_stride;
-            }
-            if (run.pos_weight) {
-                widen(run.pos_weight + start * run.pos_weight_stride, run.pos_weight_stride, m, pos_weight);
-                a.pos_weight = pos_weight;
-                a.pos_weight_stride = run.pos_weight_stride;
-            }
-            a.grad_scale = 1;
-            a.params = base.params;
-            a.weight_terms = terms.weight ? terms.weight + (at - begin) : nullptr;
-            a.pos_weight_terms = terms.pos_weight ? terms.pos_weight + (at - begin) : nullptr;
-            kernel(m, a);  // the main pass has checked every element
-        }
-        return true;
-    });
-}
-
 }  // namespace
 
 template <typename T>
@@ -98,10 +53,11 @@ void WeightGradientPass<T>::plan_operand(OperandSums& s, const int64_t* strides,
     if (reads_constant(plan_, strides) || repeats_each_row(plan_, strides)) {
         s.layout = Layout::kPeriodic;
         s.period = s.gradient.count;  // 1, or the innermost row's length
-        // A short period is kept as several: element j's partials at j, j + period, ..., so that each block adds
-        // at least kMinimumRow terms per row piece, in independent chains.
+        // A short period is kept as several: element j's partials at j, j + period, ..., so that the kernels'
+        // vectors of up to 16 terms add to at least two in turn, in independent chains (TermSink).
         s.kept_period = s.period * ((kMinimumRow + s.period - 1) / s.period);
-        s.sums.assign(static_cast<size_t>(blocks_ * s.kept_period), 0.0);
+        // Zeroed block by block as each starts (begin_block), by the thread that fills them, in its cache.
+        s.periodic_sums.reset(new double[static_cast<size_t>(blocks_ * s.kept_period)]);
         return;
     }
     // The segments of each block, then room for their partial sums.
@@ -126,11 +82,36 @@ void WeightGradientPass<T>::plan_operand(OperandSums& s, const int64_t* strides,
 }
 
 template <typename T>
-void WeightGradientPass<T>::add_block(int64_t b, int64_t begin, int64_t end, const BlockRuns<T>& runs,
-                                      const RowArgs<T>& base, BlockTerms terms) {
-    if constexpr (!std::is_same_v<T, double>) widened_terms(runs, base, begin, end, terms);
-    if (terms.weight) add_terms(weight_, b, begin, end, terms.weight);
-    if (terms.pos_weight) add_terms(pos_weight_, b, begin, end, terms.pos_weight);
+void WeightGradientPass<T>::begin_block(int64_t b) {
+    for (OperandSums* s : {&weight_, &pos_weight_}) {
+        if (s->gradient.out != nullptr && s->layout == Layout::kPeriodic) {
+            std::fill_n(s->periodic_sums.get() + b * s->kept_period, s->kept_period, 0.0);
+        }
+    }
+}
+
+template <typename T>
+TermSink WeightGradientPass<T>::sink(OperandSums& s, int64_t b, int64_t begin, int64_t flat, double* scratch) {
+    if (s.gradient.out == nullptr || written_by_kernels(s)) return {};
+    // Within a block, the partials' element j is at j + period * k: element `flat`'s term goes to flat % kept_period.
+    if (s.layout == Layout::kPeriodic) {
+        return {s.periodic_sums.get() + b * s.kept_period, s.kept_period, flat % s.kept_period};
+    }
+    return {scratch + (flat - begin), 0, 0};
+}
+
+template <typename T>
+typename WeightGradientPass<T>::Sinks WeightGradientPass<T>::sinks(int64_t b, int64_t begin, int64_t flat,
+                                                                   BlockTerms scratch) {
+    const auto gradient = [&](const OperandSums& s) { return written_by_kernels(s) ? s.gradient.out + flat : nullptr; };
+    return {sink(weight_, b, begin, flat, scratch.weight), sink(pos_weight_, b, begin, flat, scratch.pos_weight),
+            gradient(weight_), gradient(pos_weight_), scale_};
+}
+
+template <typename T>
+void WeightGradientPass<T>::add_block(int64_t b, int64_t begin, int64_t end, BlockTerms scratch) {
+    if (needs_scratch(weight_)) add_terms(weight_, b, begin, end, scratch.weight);
+    if (needs_scratch(pos_weight_)) add_terms(pos_weight_, b, begin, end, scratch.pos_weight);
 }
 
 template <typename T>
@@ -146,20 +127,8 @@ void WeightGradientPass<T>::add_terms(OperandSums& s, int64_t b, int64_t begin, 
                 for (int64_t k = 0; k < n; ++k) s.gradient.out[begin + k] = finished<T>(scale_, terms[k], 0.0);
             }
             return;
-        case Layout::kPeriodic: {
-            // Row piece by row piece (of the kept period), each partial taking its terms in flat order.
-            double* partial = s.sums.data() + b * s.kept_period;
-            int64_t column = begin % s.kept_period;
-            for (int64_t k = 0; k < n;) {
-                const int64_t length = std::min(s.kept_period - column, n - k);
-                double* row = partial + column;
-                const double* row_terms = terms + k;
-                for (int64_t j = 0; j < length; ++j) row[j] += row_terms[j];
-                k += length;
-                column = 0;
-            }
+        case Layout::kPeriodic:  // the kernels added them (sinks)
             return;
-        }
         case Layout::kSegmented: {
             // The segment each run joined, found again as the runs come in the same order.
             const std::vector<Segment>& segments = s.segments[b];
@@ -194,7 +163,7 @@ void WeightGradientPass<T>::finish(const WeightGradientTerms& terms) {
         std::vector<double> total(static_cast<size_t>(s->gradient.count), 0.0);
         if (s->layout == Layout::kPeriodic) {
             for (int64_t b = 0; b < blocks_; ++b) {
-                const double* partial = s->sums.data() + b * s->kept_period;
+                const double* partial = s->periodic_sums.get() + b * s->kept_period;
                 for (int64_t row = 0; row < s->kept_period; row += s->period) {
                     for (int64_t j = 0; j < s->period; ++j) total[j] += partial[row + j];
                 }

@@ -1,16 +1,19 @@
-// Gradients with respect to weight and pos_weight, summed back to each operand's own (broadcast) shape. The
-// executor hands each block's per-element terms (RowArgs::weight_terms, pos_weight_terms) to a WeightGradientPass
-// right after the block's kernel calls, while its operands are still in cache: a float64 kernel writes them itself;
-// for the other dtypes the pass computes them with the float64 kernel from the block's widened operands, so that
-// every dtype's gradients are the float64 ones (of the same values) rounded once.
+// Gradients with respect to weight and pos_weight, summed back to each operand's own (broadcast) shape. The row
+// kernels compute each element's terms (RowArgs::weight_terms, pos_weight_terms) in the pass that computes the
+// losses, each in its own compute type (the SIMD kernels: float32 lanes for float32 and 16-bit storage; the scalar
+// reference: double), and hand them over in double: an operand that repeats with each row (or is one value) has
+// them added to its block's partial sums by the kernel itself; for the others the kernel writes them to the block's
+// scratch, which the executor hands to the WeightGradientPass right after the block's kernel calls, while they are
+// still in cache.
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <type_traits>
 #include <vector>
 
 #include "broadcast_plan.h"
 #include "executor.h"
-#include "kernels/row_kernel.h"
 
 namespace bce4j {
 
@@ -31,7 +34,7 @@ struct WeightGradientTerms {
     double weight_sum_offset;
 };
 
-// Which terms a pass needs per element.
+// Which operands' terms a pass needs per element, in a block's scratch.
 struct BlockTermsWanted {
     bool weight = false;
     bool pos_weight = false;
@@ -66,12 +69,25 @@ public:
     WeightGradientPass(const BroadcastPlan& plan, int64_t count, OperandGradient<T> weight,
                        OperandGradient<T> pos_weight, double scale, bool weight_offset_later);
 
-    BlockTermsWanted wanted() const { return {weight_.gradient.out != nullptr, pos_weight_.gradient.out != nullptr}; }
+    BlockTermsWanted wanted() const { return {needs_scratch(weight_), needs_scratch(pos_weight_)}; }
 
-    // Block b = [begin, end), from any thread, after its kernel calls (`runs` and `base` are theirs): computes its
-    // terms unless the kernel wrote them (float64), and adds them to the block's partial sums.
-    void add_block(int64_t b, int64_t begin, int64_t end, const BlockRuns<T>& runs, const RowArgs<T>& base,
-                   BlockTerms terms);
+    // Where the kernel call at element `flat` of block b (which starts at `begin`) puts each operand's terms: the
+    // block's partial sums for an operand laid out by period, the gradient itself for one whose elements each take
+    // one term (float32 and float64, with a nonzero scale known now), `scratch` otherwise (nothing when not wanted).
+    struct Sinks {
+        TermSink weight, pos_weight;
+        T* weight_gradient;
+        T* pos_weight_gradient;
+        double gradient_scale;
+    };
+    Sinks sinks(int64_t b, int64_t begin, int64_t flat, BlockTerms scratch);
+
+    // Block b, from any thread, before its kernel calls.
+    void begin_block(int64_t b);
+
+    // Block b = [begin, end), from any thread, after its kernel calls: adds the terms they wrote to `scratch` to the
+    // block's partial sums.
+    void add_block(int64_t b, int64_t begin, int64_t end, BlockTerms scratch);
 
     // After every block: the outputs.
     void finish(const WeightGradientTerms& terms);
@@ -86,7 +102,8 @@ private:
     };
     // Where one operand's terms go. An operand with the input's element count (kDirect) takes each element's term
     // directly. One that reads a constant or the innermost row's column (kPeriodic) keeps `kept_period` partial sums
-    // per block, a multiple of its `period` of at least kMinimumRow. Otherwise (kSegmented) each block keeps partial
+    // per block, a multiple of its `period` of at least kMinimumRow, which the kernels add the terms to (TermSink).
+    // Otherwise (kSegmented) each block keeps partial
     // sums in segments: a run joins the block's last segment when their ranges meet and starts a new one when the
     // broadcast jumps, so that the partials of a block never cover more operand elements than it has elements.
     enum class Layout { kDirect, kPeriodic, kSegmented };
@@ -99,8 +116,19 @@ private:
         bool finish_later = false;                   // kDirect: sums kept in `sums` until finish
         std::vector<std::vector<Segment>> segments;  // kSegmented: per block, in the order its runs reach them
         std::vector<double> sums;                    // the partial sums (kDirect: the terms, when finish_later)
+        std::unique_ptr<double[]> periodic_sums;     // kPeriodic: kept_period partial sums per block
     };
     static constexpr int64_t kMinimumRow = 32;
+    // The kernels write the gradient of a kDirect operand themselves, from float32 or float64 lanes (RowArgs::
+    // weight_gradient), unless its sums are finished later or the scale is 0 (math::scaled's exceptions).
+    bool written_by_kernels(const OperandSums& s) const {
+        return s.layout == Layout::kDirect && !s.finish_later && scale_ != 0 &&
+               (std::is_same_v<T, float> || std::is_same_v<T, double>);
+    }
+    bool needs_scratch(const OperandSums& s) const {
+        return s.gradient.out != nullptr && s.layout != Layout::kPeriodic && !written_by_kernels(s);
+    }
+    TermSink sink(OperandSums& s, int64_t b, int64_t begin, int64_t flat, double* scratch);
     void plan_operand(OperandSums& s, const int64_t* strides, bool offset_later);
     void add_terms(OperandSums& s, int64_t b, int64_t begin, int64_t end, const double* terms);
 

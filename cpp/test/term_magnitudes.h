@@ -17,6 +17,10 @@ namespace bce4j_test {
 
 struct Magnitudes {
     double loss, grad_input, grad_target;
+    // Of the loss's derivative in pos_weight (the weight-gradient pass's term, before the upstream gradient): the
+    // weight times y * ((x < 0 ? |x| : 0) + log1p(e^-|x|)), or y times the plain loss in paddle mode, times the
+    // focal factor; 0 for BCELoss.
+    double pos_weight_slope;
 };
 
 // a * b, 0 when either is 0.
@@ -27,14 +31,14 @@ inline double times(double a, double b) { return a == 0 || b == 0 ? 0 : a * b; }
 inline Magnitudes term_magnitudes(const bce4j::ElementParams& o, double x, double y_given, double w, double p,
                                   double g) {
     using std::fabs;
-    if (y_given == o.ignored_target) return {0, 0, 0};  // exact zeros
+    if (y_given == o.ignored_target) return {0, 0, 0, 0};  // exact zeros
     // Without smoothing the target is a stored value and 1 - y is exact or one rounding; with it, y*keep + shift
     // is rounded in the kernel's type, so 1 - y counts as its two terms.
     const bool smoothed = !(o.smoothing_keep == 1 && o.smoothing_shift == 0);
     const double y = y_given * o.smoothing_keep + o.smoothing_shift;
     const double ay = fabs(y);
     const double one_minus_y = smoothed ? 1 + ay : fabs(1 - y);
-    double loss, grad_input, grad_target;
+    double loss, grad_input, grad_target, pos_weight_slope = 0;
     if (o.probabilities) {
         const double log_x = fabs(std::max(std::log(x), -100.0));
         const double log_1mx = fabs(std::max(std::log1p(-x), -100.0));
@@ -55,11 +59,13 @@ inline Magnitudes term_magnitudes(const bce4j::ElementParams& o, double x, doubl
         const double ap_minus_one = fabs(p - 1);
         const double c = 1 + times(ap_minus_one, ay);  // 1 + (p-1)*y
         if (!o.paddle_legacy) {
+            pos_weight_slope = times(ay, (negative ? f.magnitude : 0) + f.log_term);
             loss = times(negative ? times(ap, ay) : one_minus_y, f.magnitude) + times(c, f.log_term);
             grad_input = times(f.sigmoid_x, one_minus_y) + times(times(ap, ay), f.sigmoid_minus_x);
             grad_target = times(negative ? ap : 1, f.magnitude) + times(ap_minus_one, f.log_term);
         } else {
             const double plain = times(negative ? ay : one_minus_y, f.magnitude) + f.log_term;
+            pos_weight_slope = times(ay, plain);
             loss = times(c, plain);
             grad_input = times(c, times(f.sigmoid_x, one_minus_y) + times(ay, f.sigmoid_minus_x));
             grad_target = times(ap_minus_one, plain) + times(c, f.magnitude);
@@ -75,7 +81,7 @@ inline Magnitudes term_magnitudes(const bce4j::ElementParams& o, double x, doubl
                 bce4j::math::log_add_exp(-((negative ? parts.magnitude : 0) + parts.log_term) + std::log1p(-y),
                                          -((negative ? 0 : parts.magnitude) + parts.log_term) + std::log(y));
             const double gamma = o.focal_gamma;
-            if (gamma > 0 && m == -std::numeric_limits<double>::infinity()) return {0, 0, 0};  // exact zeros
+            if (gamma > 0 && m == -std::numeric_limits<double>::infinity()) return {0, 0, 0, 0};  // exact zeros
             const bool has_alpha = !(o.focal_alpha < 0);
             const double alpha_t =
                 has_alpha ? times(fabs(o.focal_alpha), ay) + times(fabs(1 - o.focal_alpha), one_minus_y) : 1;
@@ -89,10 +95,12 @@ inline Magnitudes term_magnitudes(const bce4j::ElementParams& o, double x, doubl
                                         alpha_t * (grad_target + gamma * (f.sigmoid_x + f.sigmoid_minus_x) * bce_over));
             grad_input = times(alpha_t * modulation, grad_input + gamma * loss * (1 + 2 * ay) * (1 + log_terms));
             loss = times(alpha_t * modulation, loss);
+            pos_weight_slope = times(alpha_t * modulation, pos_weight_slope);
         }
     }
     const double scale = times(fabs(g), fabs(w));
-    return {times(fabs(w), loss), times(scale, grad_input), times(times(scale, grad_target), o.smoothing_keep)};
+    return {times(fabs(w), loss), times(scale, grad_input), times(times(scale, grad_target), o.smoothing_keep),
+            times(fabs(w), pos_weight_slope)};
 }
 
 }  // namespace bce4j_test

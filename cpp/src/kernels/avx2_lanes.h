@@ -29,6 +29,21 @@ struct Lanes<float> {
     }
     static V load_prefix(const float* p, int n) { return _mm256_maskload_ps(p, prefix(n)); }
     static void store_prefix(float* p, int n, V v) { _mm256_maskstore_ps(p, prefix(n), v); }
+    // v's lanes widened (exactly) to double, stored at p[0..8) or added to them.
+    static void store_widened(double* p, V v) {
+        _mm256_storeu_pd(p, _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
+        _mm256_storeu_pd(p + 4, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
+    }
+    static void add_widened(double* p, V v) {
+        _mm256_storeu_pd(p, _mm256_add_pd(_mm256_loadu_pd(p), _mm256_cvtps_pd(_mm256_castps256_ps128(v))));
+        _mm256_storeu_pd(p + 4, _mm256_add_pd(_mm256_loadu_pd(p + 4), _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1))));
+    }
+    // v's lanes times `scale` in double, rounded once to float.
+    static void store_scaled(float* p, V v, double scale) {
+        const __m256d s = _mm256_set1_pd(scale);
+        _mm_storeu_ps(p, _mm256_cvtpd_ps(_mm256_mul_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(v)), s)));
+        _mm_storeu_ps(p + 4, _mm256_cvtpd_ps(_mm256_mul_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)), s)));
+    }
     static V keep_prefix(V v, int n) { return _mm256_and_ps(v, _mm256_castsi256_ps(prefix(n))); }
     static V add(V a, V b) { return _mm256_add_ps(a, b); }
     static V sub(V a, V b) { return _mm256_sub_ps(a, b); }

@@ -28,6 +28,25 @@ struct Lanes<float> {
     static M prefix(int n) { return static_cast<M>((1u << n) - 1); }  // n < 16
     static V load_prefix(const float* p, int n) { return _mm512_maskz_loadu_ps(prefix(n), p); }
     static void store_prefix(float* p, int n, V v) { _mm512_mask_storeu_ps(p, prefix(n), v); }
+    // v's lanes widened (exactly) to double, stored at p[0..16) or added to them.
+    static __m512d low_doubles(V v) { return _mm512_cvtps_pd(_mm512_castps512_ps256(v)); }
+    static __m512d high_doubles(V v) {
+        return _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
+    }
+    static void store_widened(double* p, V v) {
+        _mm512_storeu_pd(p, low_doubles(v));
+        _mm512_storeu_pd(p + 8, high_doubles(v));
+    }
+    static void add_widened(double* p, V v) {
+        _mm512_storeu_pd(p, _mm512_add_pd(_mm512_loadu_pd(p), low_doubles(v)));
+        _mm512_storeu_pd(p + 8, _mm512_add_pd(_mm512_loadu_pd(p + 8), high_doubles(v)));
+    }
+    // v's lanes times `scale` in double, rounded once to float.
+    static void store_scaled(float* p, V v, double scale) {
+        const __m512d s = _mm512_set1_pd(scale);
+        _mm256_storeu_ps(p, _mm512_cvtpd_ps(_mm512_mul_pd(low_doubles(v), s)));
+        _mm256_storeu_ps(p + 8, _mm512_cvtpd_ps(_mm512_mul_pd(high_doubles(v), s)));
+    }
     static V keep_prefix(V v, int n) { return _mm512_maskz_mov_ps(prefix(n), v); }
     static V add(V a, V b) { return _mm512_add_ps(a, b); }
     static V sub(V a, V b) { return _mm512_sub_ps(a, b); }

@@ -3,13 +3,14 @@
 //   void widen_row(const S* source, float* destination, int64_t n);   // exact
 //   void narrow_row(const float* source, S* destination, int64_t n);  // round to nearest even, NaN stays NaN
 // A row is walked in chunks small enough to stay in L1: the chunk's operands are widened into float scratch on
-// the stack, the ISA's float32 row kernel runs on it, and the outputs it wrote are narrowed back. Memory is still
-// read and written once; only the scratch is touched twice.
+// the stack, the ISA's float32 row kernel runs on it, and the outputs it wrote are narrowed back (the weight-gradient
+// terms, doubles for every storage type, it writes in place). Memory is still read and written once; only the
+// scratch is touched twice.
 
 namespace bce4j::BCE4J_SIMD_NAMESPACE {
 namespace {
 
-// Elements per chunk: ten float arrays of this length (five operands, five outputs) take 20 KiB.
+// Elements per chunk: eight float arrays of this length (five operands, three outputs) take 16 KiB.
 constexpr int64_t kConvertChunk = 512;
 
 // One operand's float view: a constant (stride 0) operand is widened once, a per-element one chunk by chunk.
@@ -42,12 +43,9 @@ RowResult converting_row(int64_t n, const RowArgs<S>& a) {
     WidenedOperand<S> input(a.input, 1), target(a.target, 1), grad_output(a.grad_output, 1);
     WidenedOperand<S> weight(a.weight, a.weight_stride), pos_weight(a.pos_weight, a.pos_weight_stride);
     alignas(64) float loss[kConvertChunk], grad_input[kConvertChunk], grad_target[kConvertChunk];
-    alignas(64) float weight_terms[kConvertChunk], pos_weight_terms[kConvertChunk];
     f.loss = a.loss ? loss : nullptr;
     f.grad_input = a.grad_input ? grad_input : nullptr;
     f.grad_target = a.grad_target ? grad_target : nullptr;
-    f.weight_terms = a.weight_terms ? weight_terms : nullptr;
-    f.pos_weight_terms = a.pos_weight_terms ? pos_weight_terms : nullptr;
 
     double sum = 0;
     for (int64_t start = 0; start < n; start += kConvertChunk) {
@@ -57,6 +55,9 @@ RowResult converting_row(int64_t n, const RowArgs<S>& a) {
         f.grad_output = grad_output.chunk(start, m);
         f.weight = weight.chunk(start, m);
         f.pos_weight = pos_weight.chunk(start, m);
+        // The weight-gradient terms are doubles for every storage type: put into the row's sinks in place.
+        f.weight_terms = advanced(a.weight_terms, start);
+        f.pos_weight_terms = advanced(a.pos_weight_terms, start);
         const RowResult r = kFloatKernel(m, f);
         sum += r.loss_sum;
         // After an invalid element the outputs are undefined: nothing more is narrowed.
@@ -64,8 +65,6 @@ RowResult converting_row(int64_t n, const RowArgs<S>& a) {
         if (a.loss) narrow_row(loss, a.loss + start, m);
         if (a.grad_input) narrow_row(grad_input, a.grad_input + start, m);
         if (a.grad_target) narrow_row(grad_target, a.grad_target + start, m);
-        if (a.weight_terms) narrow_row(weight_terms, a.weight_terms + start, m);
-        if (a.pos_weight_terms) narrow_row(pos_weight_terms, a.pos_weight_terms + start, m);
     }
     return {sum, -1};
 }

@@ -11,6 +11,18 @@
 
 namespace bce4j {
 
+// Where a row puts one operand's weight-gradient terms (RowArgs::weight_terms, pos_weight_terms), in double for every
+// storage type, since they are summed in double: the scalar reference computes them in double, a SIMD kernel in its
+// compute type's lanes (float32 for float32 and 16-bit storage), widened exactly. values == nullptr: not wanted.
+// period 0: values[i] is element i's term. Otherwise they are added to partial sums that repeat with the period:
+// element i's term to values[(column + i) % period], each sum taking its terms in element order (the weight-gradient
+// pass's partials of an operand that repeats with each row, filled without a second pass over the terms).
+struct TermSink {
+    double* values = nullptr;
+    int64_t period = 0;
+    int64_t column = 0;
+};
+
 template <typename T>
 struct RowArgs {
     const T* input;
@@ -29,8 +41,14 @@ struct RowArgs {
     // per-element upstream gradient (1 without one; grad_scale is applied to their sums) and are 0 for an ignored
     // element: d loss/d weight is the unweighted loss (ElementTerms::loss), d loss/d pos_weight is
     // ElementTerms::pos_weight_slope times the weight.
-    T* weight_terms = nullptr;
-    T* pos_weight_terms = nullptr;
+    TermSink weight_terms;
+    TermSink pos_weight_terms;
+    // Instead of a term sink, an operand's gradient itself where each of its elements has one term (an operand read
+    // per element; float32 and float64 storage): element i's term times gradient_scale, computed in double and rounded
+    // once to T, at weight_gradient[i] (pos_weight_gradient[i]); nullptr: not wanted.
+    T* weight_gradient = nullptr;
+    T* pos_weight_gradient = nullptr;
+    double gradient_scale = 0;
 };
 
 struct RowResult {
@@ -91,8 +109,8 @@ inline RowKernel<BFloat16> kernel_of<BFloat16>(const KernelTable& t) {
     return t.bf16;
 }
 
-// `a` moved on by i elements in the operands that have the input's shape; weight and pos_weight are left to the
-// caller, whose offsets depend on the broadcast.
+// `a` moved on by i elements in the operands that have the input's shape; weight and pos_weight, and the
+// weight-gradient terms, are left to the caller, whose offsets depend on the broadcast.
 template <typename T>
 RowArgs<T> with_element_offset(RowArgs<T> a, int64_t i) {
     a.input += i;
@@ -101,8 +119,6 @@ RowArgs<T> with_element_offset(RowArgs<T> a, int64_t i) {
     if (a.loss) a.loss += i;
     if (a.grad_input) a.grad_input += i;
     if (a.grad_target) a.grad_target += i;
-    if (a.weight_terms) a.weight_terms += i;
-    if (a.pos_weight_terms) a.pos_weight_terms += i;
     return a;
 }
 

@@ -7,6 +7,18 @@
 namespace bce4j {
 namespace {
 
+// Element i's term into its operand's gradient (scaled, rounded once) or sink (row_kernel.h).
+template <typename T>
+void put_term(T* gradient, double gradient_scale, const TermSink& s, int64_t i, double term) {
+    if (gradient) {
+        gradient[i] = from_double<T>(math::scaled(gradient_scale, term));
+    } else if (s.period == 0) {
+        s.values[i] = term;
+    } else {
+        s.values[(s.column + i) % s.period] += term;
+    }
+}
+
 template <typename T>
 double weight_at(const T* weight, int64_t stride, int64_t i) {
     return weight == nullptr ? 1.0 : to_double(weight[i * stride]);
@@ -30,15 +42,18 @@ RowResult row(int64_t n, const RowArgs<T>& a) {
         if (a.loss) a.loss[i] = from_double<T>(out.loss);
         if (a.grad_input) a.grad_input[i] = from_double<T>(out.grad_input);
         if (a.grad_target) a.grad_target[i] = from_double<T>(out.grad_target);
-        if (a.weight_terms || a.pos_weight_terms) {
+        if (a.weight_terms.values || a.pos_weight_terms.values || a.weight_gradient || a.pos_weight_gradient) {
             // d loss/d weight is the loss at weight 1, d loss/d pos_weight the slope weighted as the loss is; an
             // ignored element contributes exactly 0, whatever its weight and upstream gradient.
             const bool computed = e.state == math::ElementState::kComputed;
             const double g_term = a.grad_output == nullptr ? 1.0 : to_double(a.grad_output[i]);
-            if (a.weight_terms) a.weight_terms[i] = from_double<T>(computed ? math::scaled(g_term, e.terms.loss) : 0.0);
-            if (a.pos_weight_terms) {
-                a.pos_weight_terms[i] =
-                    from_double<T>(computed ? math::scaled(g_term, math::scaled(w, e.terms.pos_weight_slope)) : 0.0);
+            if (a.weight_terms.values || a.weight_gradient) {
+                put_term(a.weight_gradient, a.gradient_scale, a.weight_terms, i,
+                         computed ? math::scaled(g_term, e.terms.loss) : 0.0);
+            }
+            if (a.pos_weight_terms.values || a.pos_weight_gradient) {
+                put_term(a.pos_weight_gradient, a.gradient_scale, a.pos_weight_terms, i,
+                         computed ? math::scaled(g_term, math::scaled(w, e.terms.pos_weight_slope)) : 0.0);
             }
         }
         sum += out.loss;

@@ -5,8 +5,9 @@
 // here lives in that per-ISA namespace, so that code compiled with one ISA's flags is
 // never linked in place of another's.
 //
-// Lanes<T> provides: V (a vector of T), M (a lane mask), kCount; splat, load, store; add, sub, mul, div, fma
-// (a*b+c), fnma (c-a*b), max, abs, negate, negative_magnitude (-|v|); less, greater, equal, unordered (-> M),
+// Lanes<T> provides: V (a vector of T), M (a lane mask), kCount; splat, load, store (Lanes<float> also
+// store_widened, add_widened and store_scaled: the lanes as doubles, for the weight-gradient terms); add, sub, mul,
+// div, fma (a*b+c), fnma (c-a*b), max, abs, negate, negative_magnitude (-|v|); less, greater, equal, unordered (-> M),
 // mask_or, any, select(m, yes, no); reciprocal (1/v, as accurate as a division or nearly); quotient (a/b, within
 // about an ULP, without the divider where that is faster); ldexp
 // (v * 2^n for integral n down to the exponent of half the smallest subnormal, rounded once); split_exponent (a
@@ -61,6 +62,16 @@ struct Variant {
     static constexpr bool kGradInputOnly = kGradInputOnlyV;
 };
 
+// A term sink (row_kernel.h) moved on by i elements.
+inline TermSink advanced(TermSink s, int64_t i) {
+    if (s.period != 0) {
+        s.column += i;
+    } else if (s.values) {
+        s.values += i;
+    }
+    return s;
+}
+
 // `a` moved on by i elements, weights included (within a run they step by their stride). Defined here rather
 // than taken from row_kernel.h so that no inline function is compiled with this ISA's flags outside this
 // namespace.
@@ -72,8 +83,10 @@ RowArgs<T> advanced(RowArgs<T> a, int64_t i) {
     if (a.loss) a.loss += i;
     if (a.grad_input) a.grad_input += i;
     if (a.grad_target) a.grad_target += i;
-    if (a.weight_terms) a.weight_terms += i;
-    if (a.pos_weight_terms) a.pos_weight_terms += i;
+    a.weight_terms = advanced(a.weight_terms, i);
+    a.pos_weight_terms = advanced(a.pos_weight_terms, i);
+    if (a.weight_gradient) a.weight_gradient += i;
+    if (a.pos_weight_gradient) a.pos_weight_gradient += i;
     if (a.weight) a.weight += i * a.weight_stride;
     if (a.pos_weight) a.pos_weight += i * a.pos_weight_stride;
     return a;
@@ -106,8 +119,8 @@ struct RowConstants {
           wants_gradients(a.grad_input != nullptr || a.grad_target != nullptr),
           upstream_per_element(a.grad_output != nullptr),
           validate_targets(a.params.validate_targets),
-          store_weight_terms(a.weight_terms != nullptr),
-          store_pos_weight_terms(a.pos_weight_terms != nullptr) {}
+          store_weight_terms(a.weight_terms.values != nullptr || a.weight_gradient != nullptr),
+          store_pos_weight_terms(a.pos_weight_terms.values != nullptr || a.pos_weight_gradient != nullptr) {}
 };
 
 // The row constants' choices as variant Vt sees them: fixed at compile time for kGradInputOnly.
@@ -335,16 +348,82 @@ template <typename Vt, typename T, typename Access>
     if (stores_loss<Vt>(c)) io.store(a.loss + i, t.loss);
     if (stores_grad_input<Vt>(c)) io.store(a.grad_input + i, t.grad_input);
     if (stores_grad_target<Vt>(c)) io.store(a.grad_target + i, t.grad_target);
-    if (stores_weight_terms<Vt>(c)) io.store(a.weight_terms + i, t.weight_term);
-    if (stores_pos_weight_terms<Vt>(c)) io.store(a.pos_weight_terms + i, t.pos_weight_term);
+    if (stores_weight_terms<Vt>(c)) {
+        if (a.weight_gradient) {
+            io.store_scaled(a.weight_gradient + i, t.weight_term, a.gradient_scale);
+        } else {
+            io.put_terms(a.weight_terms, i, t.weight_term);
+        }
+    }
+    if (stores_pos_weight_terms<Vt>(c)) {
+        if (a.pos_weight_gradient) {
+            io.store_scaled(a.pos_weight_gradient + i, t.pos_weight_term, a.gradient_scale);
+        } else {
+            io.put_terms(a.pos_weight_terms, i, t.pos_weight_term);
+        }
+    }
+}
+
+// The first n lanes of v (n <= kCount) into a term sink at element i (row_kernel.h's TermSink) lane by lane, in lane
+// order: for a vector whose partial sums wrap around the period, and for a row's last partial vector.
+template <typename T>
+[[gnu::noinline]] void put_terms_by_lane(const TermSink& s, int64_t i, int n, V<T> v) {
+    alignas(64) T lanes[Lanes<T>::kCount];
+    Lanes<T>::store(lanes, v);
+    if (s.period == 0) {
+        for (int k = 0; k < n; ++k) s.values[i + k] = lanes[k];
+        return;
+    }
+    int64_t column = (s.column + i) % s.period;
+    for (int k = 0; k < n; ++k) {
+        s.values[column] += lanes[k];
+        if (++column == s.period) column = 0;
+    }
+}
+
+// The first n lanes of v times `scale`, in double, rounded once to T (RowArgs::weight_gradient), lane by lane.
+template <typename T>
+[[gnu::noinline]] void store_scaled_by_lane(T* p, int n, V<T> v, double scale) {
+    alignas(64) T lanes[Lanes<T>::kCount];
+    Lanes<T>::store(lanes, v);
+    for (int k = 0; k < n; ++k) p[k] = static_cast<T>(scale * static_cast<double>(lanes[k]));
 }
 
 // How the vector functions read and write operands: whole vectors, or the first n lanes of a row's last partial
-// vector (zeros read beyond n, nothing written there; the loss sum must then skip those lanes).
+// vector (zeros read beyond n, nothing written there; the loss sum must then skip those lanes). put_terms hands
+// weight-gradient terms to their sink, in double for every T: stored, or added to the periodic partial sums;
+// store_scaled writes them as an operand's gradient (RowArgs::weight_gradient).
 template <typename T>
 struct WholeVectors {
     V<T> load(const T* p) const { return Lanes<T>::load(p); }
     void store(T* p, V<T> v) const { Lanes<T>::store(p, v); }
+    void put_terms(const TermSink& s, int64_t i, V<T> v) const {
+        using L = Lanes<T>;
+        if (s.period == 0) {
+            if constexpr (std::is_same_v<T, double>) {
+                L::store(s.values + i, v);
+            } else {
+                L::store_widened(s.values + i, v);
+            }
+            return;
+        }
+        const int64_t column = (s.column + i) % s.period;
+        if (column + L::kCount > s.period) return put_terms_by_lane<T>(s, i, L::kCount, v);
+        double* sums = s.values + column;
+        if constexpr (std::is_same_v<T, double>) {
+            L::store(sums, L::add(L::load(sums), v));
+        } else {
+            L::add_widened(sums, v);
+        }
+    }
+    void store_scaled(T* p, V<T> v, double scale) const {
+        using L = Lanes<T>;
+        if constexpr (std::is_same_v<T, double>) {
+            L::store(p, L::mul(v, L::splat(scale)));
+        } else {
+            L::store_scaled(p, v, scale);
+        }
+    }
 };
 
 template <typename T>
@@ -352,6 +431,8 @@ struct FirstLanes {
     int n;
     V<T> load(const T* p) const { return Lanes<T>::load_prefix(p, n); }
     void store(T* p, V<T> v) const { Lanes<T>::store_prefix(p, n, v); }
+    void put_terms(const TermSink& s, int64_t i, V<T> v) const { put_terms_by_lane<T>(s, i, n, v); }
+    void store_scaled(T* p, V<T> v, double scale) const { store_scaled_by_lane<T>(p, n, v, scale); }
 };
 
 // The vectors of [begin, n) up to the first that vector_at(i, terms) rejects (outputs not all finite, an invalid
@@ -856,8 +937,8 @@ int variant_of(const RowArgs<T>& a) {
     const int weight_per_element = a.weight != nullptr && a.weight_stride == 1;
     if (a.params.probabilities) return kProbabilitiesVariants + weight_per_element;
     const int pos_weight_state = a.pos_weight == nullptr ? 0 : a.pos_weight_stride == 0 ? 1 : 2;
-    if (pos_weight_state == 0 && !a.loss && a.grad_input && !a.grad_target && !a.grad_output && !a.weight_terms &&
-        !a.pos_weight_terms) {
+    if (pos_weight_state == 0 && !a.loss && a.grad_input && !a.grad_target && !a.grad_output &&
+        !a.weight_terms.values && !a.pos_weight_terms.values && !a.weight_gradient && !a.pos_weight_gradient) {
         return kGradInputOnlyVariants + weight_per_element;
     }
     const int paddle = pos_weight_state > 0 && a.params.paddle_legacy ? 2 : 0;
