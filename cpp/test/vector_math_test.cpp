@@ -168,10 +168,11 @@ constexpr double kDoubleExpSweep = 750;  // past e^-745.2, likewise for double
 // random inputs (half uniform in value, half in bit pattern); where the worst error found, as a fraction of an ULP
 // of the exact value, came within 0.25 of rounding to one more ULP, the bound is one more.
 //   function                  float32 worst (fraction)          float64 worst (fraction)
-//   exp_nonpositive           1 (1.32)                          1 (1.31)        -> 2
-//   log1p_unit                2 (v * q(v), both ISAs)           2 (with Lanes::quotient) -> 3
+//   exp_nonpositive           1 (1.32)                          avx2 1 (1.31) -> 2; avx512 1 (1.02, by the table) -> 2
+//   log1p_unit                2 (v * q(v), both ISAs)           avx2 2 (with Lanes::quotient) -> 3;
+//                                                               avx512 1 (1.26, by the table) -> 2
 //   log_unit                  3 (2.93)                          3 (2.87)
-//   sigmoid_of_magnitude      avx2 1 (1.50), avx512 2 (1.51)    1 (1.50)        -> 2
+//   sigmoid_of_magnitude      avx2 1 (1.50), avx512 2 (1.51)    1 (1.50, both; avx2 by vrcpps and a series) -> 2
 // exp_of_minus_magnitude is exp_nonpositive of -|x|: the same bounds.
 const Row kRows[] = {
     {VectorFunction::kExpNonpositive, kFloat32, -kFloatExpSweep, 0, {1, 1}},
@@ -179,7 +180,8 @@ const Row kRows[] = {
     {VectorFunction::kExpOfMinusMagnitude, kFloat32, -kFloatExpSweep, kFloatExpSweep, {1, 1}},
     {VectorFunction::kExpOfMinusMagnitude, kFloat64, -kDoubleExpSweep, kDoubleExpSweep, {2, 2}},
     {VectorFunction::kLog1pUnit, kFloat32, 0, 1, {2, 2}},
-    {VectorFunction::kLog1pUnit, kFloat64, 0, 1, {3, 3}},
+    // avx512 computes double log1p from a table (log1p_by_table), avx2 with a quotient.
+    {VectorFunction::kLog1pUnit, kFloat64, 0, 1, {3, 2}},
     // log_unit's 0 is not log 0 (it gives a finite value below -100 instead); see VectorMathSpecialValues.
     {VectorFunction::kLogUnit, kFloat32, std::numeric_limits<float>::denorm_min(), 2, {3, 3}},
     {VectorFunction::kLogUnit, kFloat64, std::numeric_limits<double>::denorm_min(), 2, {3, 3}},
@@ -207,6 +209,12 @@ std::vector<T> edge_values() {
     for (int n = 0; n <= -limits::min_exponent + limits::digits + 2; ++n) {
         edges.push_back(static_cast<T>((n + 0.5L) * ln2));
     }
+    // Where the table forms change their table entry: exp_by_table's n (steps of ln2/16, through the whole range)
+    // and log1p_by_table's j (steps of 1/15).
+    for (int n = 0; n <= 16 * (-limits::min_exponent + limits::digits + 2); ++n) {
+        edges.push_back(static_cast<T>((n + 0.5L) * ln2 / 16));
+    }
+    for (int j = 0; j < 15; ++j) edges.push_back(static_cast<T>((j + 0.5L) / 15));
     // Where e^-t becomes subnormal, reaches the smallest subnormal, and rounds to 0.
     edges.push_back(static_cast<T>(-std::log(static_cast<LD>(limits::min()))));
     edges.push_back(static_cast<T>(-std::log(static_cast<LD>(limits::denorm_min()))));

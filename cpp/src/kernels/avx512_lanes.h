@@ -156,7 +156,12 @@ struct Lanes<double> {
         const V q = _mm512_mul_pd(a, r);
         return _mm512_fmadd_pd(_mm512_fnmadd_pd(q, b, a), r, q);
     }
-    static V ldexp(V v, V n) { return _mm512_scalef_pd(v, n); }  // rounds a subnormal result once
+    static V ldexp(V v, V n) { return _mm512_scalef_pd(v, n); }        // rounds a subnormal result once
+    static V ldexp_floor(V v, V y) { return _mm512_scalef_pd(v, y); }  // v * 2^floor(y), rounded once
+    static V lookup16(const double (&table)[16], V index) {
+        // vpermt2pd: one uop; the table's two vectors stay in registers across a loop.
+        return _mm512_permutex2var_pd(_mm512_loadu_pd(table), _mm512_castpd_si512(index), _mm512_loadu_pd(table + 8));
+    }
     static V split_exponent(V v, V& exponent) {
         const __m512i bits = _mm512_castpd_si512(v);
         const __m512i biased = _mm512_or_si512(_mm512_srli_epi64(bits, 52), _mm512_set1_epi64(0x4330000000000000));
