@@ -149,8 +149,7 @@ template <typename T, size_t kTerms>
 template <typename L, typename = void>
 struct HasLookup16 : std::false_type {};
 template <typename L>
-struct HasLookup16<
-    L, std::void_t<decltype(L::lookup16(std::declval<const double (&)[16]>(), std::declval<typename L::V>()))>>
+struct HasLookup16<L, std::void_t<decltype((void)L::lookup16(std::declval<const double (&)[16]>(), L::splat(0.0)))>>
     : std::true_type {};
 
 // e^t for t <= 0 (the kernels need e^-|x|). t = n ln2 + r, |r| <= ln2/2, e^t = 2^n e^r with a subnormal result
@@ -274,7 +273,7 @@ template <typename T>
 template <typename L, typename = void>
 struct HasReciprocalInFloatRange : std::false_type {};
 template <typename L>
-struct HasReciprocalInFloatRange<L, std::void_t<decltype(L::reciprocal_in_float_range(std::declval<typename L::V>()))>>
+struct HasReciprocalInFloatRange<L, std::void_t<decltype((void)L::reciprocal_in_float_range(L::splat(0.0)))>>
     : std::true_type {};
 
 // sigmoid_of_magnitude: 1 / (1 + e) for e in [0, 1] (exp_of_minus_magnitude's results), through the ISA's
