@@ -49,6 +49,21 @@ struct Lanes<float> {
         for (int k = 0; k < n; ++k) p[k] = lanes[k];
     }
     static V keep_prefix(V v, int n) { return vreinterpretq_f32_u32(vandq_u32(vreinterpretq_u32_f32(v), prefix(n))); }
+    // v's lanes widened (exactly) to double, stored at p[0..4) or added to them.
+    static void store_widened(double* p, V v) {
+        vst1q_f64(p, vcvt_f64_f32(vget_low_f32(v)));
+        vst1q_f64(p + 2, vcvt_high_f64_f32(v));
+    }
+    static void add_widened(double* p, V v) {
+        vst1q_f64(p, vaddq_f64(vld1q_f64(p), vcvt_f64_f32(vget_low_f32(v))));
+        vst1q_f64(p + 2, vaddq_f64(vld1q_f64(p + 2), vcvt_high_f64_f32(v)));
+    }
+    // v's lanes times `scale` in double, rounded once to float.
+    static void store_scaled(float* p, V v, double scale) {
+        const float64x2_t s = vdupq_n_f64(scale);
+        const float32x2_t low = vcvt_f32_f64(vmulq_f64(vcvt_f64_f32(vget_low_f32(v)), s));
+        vst1q_f32(p, vcvt_high_f32_f64(low, vmulq_f64(vcvt_high_f64_f32(v), s)));
+    }
     static V add(V a, V b) { return vaddq_f32(a, b); }
     static V sub(V a, V b) { return vsubq_f32(a, b); }
     static V mul(V a, V b) { return vmulq_f32(a, b); }
