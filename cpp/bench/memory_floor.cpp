@@ -28,11 +28,15 @@ namespace {
 using bce4j::kParallelThreshold;
 using bce4j::kReductionBlock;
 
-// One block's bytes: out = x - y, compiled for each instruction set the CPU may have (the widest it has runs).
+// One block's bytes: out = x - y, compiled for each instruction set the CPU may have (the widest it has runs). On
+// aarch64 the compiler's baseline, Advanced SIMD, is the only one.
+#if defined(__x86_64__)
+#define BCE4J_FLOOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define BCE4J_FLOOR_CLONES
+#endif
 template <typename T>
-__attribute__((target_clones("avx512f", "avx2", "default"))) void floor_block(const T* __restrict x,
-                                                                              const T* __restrict y, T* __restrict out,
-                                                                              int64_t n) {
+BCE4J_FLOOR_CLONES void floor_block(const T* __restrict x, const T* __restrict y, T* __restrict out, int64_t n) {
     for (int64_t i = 0; i < n; ++i) out[i] = x[i] - y[i];
 }
 

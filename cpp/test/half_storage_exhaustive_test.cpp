@@ -78,6 +78,7 @@ TEST(HalfStorageExhaustive, Avx512Float16NarrowingIsThePortableOneForEveryFloat)
 }
 
 TEST(HalfStorageExhaustive, Avx512BFloat16InstructionNarrowingIsThePortableOneForEveryFloat) {
+#if defined(BCE4J_HAVE_AVX512)
     const KernelTable* avx512 = bce4j::kernel_table_for("avx512");
     if (avx512 == nullptr) GTEST_SKIP() << "no avx512 kernels here (not compiled in, or the CPU lacks AVX-512F)";
     if (!__builtin_cpu_supports("avx512bf16")) {
@@ -85,6 +86,9 @@ TEST(HalfStorageExhaustive, Avx512BFloat16InstructionNarrowingIsThePortableOneFo
                         "(HalfStorageTables covers it)";
     }
     expect_identical_to_portable_for_every_float<BFloat16>(avx512->conversions.narrow_bf16);
+#else
+    GTEST_SKIP() << "no avx512 kernels in this build";
+#endif
 }
 
 }  // namespace
