@@ -11,7 +11,9 @@
 #   cpp/tools/arm64-jvm-test.sh ROOT
 #
 # Needs, in the local Maven repository, both platforms' artifacts: `mvn install` (x86-64; it also leaves the command
-# line's classes and test classes in cli/target) and `mvn -DskipTests -Djavacpp.platform=linux-arm64 install`. The
+# line's classes and test classes in cli/target) and the linux-arm64 release natives, linked against ROOT:
+# `mvn -DskipTests -Djavacpp.platform=linux-arm64 -Dbce4j.link.sysroot=ROOT -Dbce4j.glibc.baseline=2.17 install` (a
+# plain build bundles the cross toolchain's OpenMP runtime, which needs glibc 2.34; the root has 2.31). The
 # class paths are resolved on this machine (the command line's test class path with -Djavacpp.platform=linux-arm64,
 # the JUnit console launcher from the repository); nothing is compiled in the root. Each step prints its time:
 # emulated times, which say nothing about speed on Arm hardware. Needs root (chroot; cpp/tools/bullseye-load-test.sh).
@@ -23,6 +25,10 @@ die() { echo "arm64-jvm-test: $*" >&2; exit 1; }
 root=$1
 [[ -f $root/.bce4j-bullseye-root && -d $root/usr/lib/jvm/java-17-openjdk-arm64 ]] ||
   die "$root is not an arm64 root: make it with cpp/tools/bullseye-root.sh --arch arm64 $root"
+# The root's programs run through qemu-user-static, which bullseye-root.sh registers with binfmt_misc (a
+# registration does not survive a reboot: running bullseye-root.sh again on the complete root renews it).
+grep -qx enabled /proc/sys/fs/binfmt_misc/qemu-aarch64 2>/dev/null ||
+  die "qemu-aarch64 is not registered with binfmt_misc: run cpp/tools/bullseye-root.sh --arch arm64 $root"
 [[ -d cli/target/classes && -d cli/target/test-classes/golden ]] ||
   die "no cli/target/classes or cli/target/test-classes/golden: run mvn -B -DskipTests install first (x86-64)"
 
