@@ -577,7 +577,7 @@ TEST(ApiInfo, StatusNamesVersionAndIsa) {
     EXPECT_EQ(std::string(bce4j_version()), version);
     // The dispatched instruction set (isa_kernels_test.cpp checks which one it must be).
     const std::string isa = bce4j_cpu_isa();
-    EXPECT_TRUE(isa == "scalar" || isa == "avx2" || isa == "avx512") << isa;
+    EXPECT_TRUE(isa == "scalar" || isa == "avx2" || isa == "avx512" || isa == "neon") << isa;
     EXPECT_GE(bce4j_default_num_threads(), 1);
 }
 

@@ -119,7 +119,7 @@ protected:
     const KernelTable* table_ = nullptr;
 };
 
-INSTANTIATE_TEST_SUITE_P(, HalfStorageTables, ::testing::Values("scalar", "avx2", "avx512"),
+INSTANTIATE_TEST_SUITE_P(, HalfStorageTables, ::testing::Values("scalar", "avx2", "avx512", "neon"),
                          [](const auto& info) { return info.param; });
 
 template <typename S>

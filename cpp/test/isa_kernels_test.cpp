@@ -16,6 +16,10 @@
 #include <utility>
 #include <vector>
 
+#if defined(__aarch64__) && defined(__linux__)
+#include <sys/auxv.h>
+#endif
+
 #include "kernels/row_kernel.h"
 #include "term_magnitudes.h"
 #include "test_util.h"
@@ -251,7 +255,7 @@ protected:
     const KernelTable* table_ = nullptr;
 };
 
-INSTANTIATE_TEST_SUITE_P(, IsaKernels, ::testing::Values("avx2", "avx512"),
+INSTANTIATE_TEST_SUITE_P(, IsaKernels, ::testing::Values("avx2", "avx512", "neon"),
                          [](const auto& info) { return info.param; });
 
 // Every combination of operands, outputs and (logits) pos_weight modes on every run length from 0 to 32 (every
@@ -337,9 +341,10 @@ TEST_P(IsaKernels, ProbabilitiesFloat64LongRuns) { long_runs<double>(*table_, Ki
 // Exact values the semantics fix: 0 * inf = 0 under a zero weight or a hard label, NaN propagating through
 // everything, the clamped logs of exact 0 and 1 probabilities.
 TEST_P(IsaKernels, LogitsExtremesMatchTheReferenceBitForBit) {
-    // Four elements per case so that they go through the vector loop, not the scalar tail.
-    const double x[] = {kInf, -kInf, kInf, -kInf, kNaN, 1e4, -1e4, 0.0};
-    const double y[] = {0.0, 1.0, 1.0, 0.0, 1.0, 1.0, 0.0, 0.5};
+    // Four elements per case so that they go through the vector loop, not the scalar tail. The one inexact finite
+    // result (x = 0, y = 0.5: log 2) shares a vector with the NaN at every vector width, 2 lanes (neon float64) to 16.
+    const double x[] = {kInf, -kInf, kInf, -kInf, kNaN, 0.0, 1e4, -1e4};
+    const double y[] = {0.0, 1.0, 1.0, 0.0, 1.0, 0.5, 1.0, 0.0};
     const double w[] = {0.0, 0.0, 1.0, 2.0, 0.0, 1.0, 1.0, 1.0};
     std::vector<double> loss(8), gi(8), gt(8), ref_loss(8), ref_gi(8), ref_gt(8);
     RowArgs<double> a{};
@@ -692,6 +697,17 @@ TEST(KernelDispatch, Avx512IsOfferedExactlyWhenTheCpuHasIt) {
 #endif
 }
 
+TEST(KernelDispatch, NeonIsOfferedExactlyWhenTheCpuHasIt) {
+#if defined(BCE4J_HAVE_NEON)
+    const unsigned long hwcap = getauxval(AT_HWCAP);
+    const KernelTable* neon = bce4j::kernel_table_for("neon");
+    EXPECT_EQ(neon != nullptr, (hwcap & HWCAP_ASIMD) != 0 && (hwcap & HWCAP_FP) != 0);
+    if (neon) EXPECT_STREQ(neon->isa, "neon");
+#else
+    EXPECT_EQ(bce4j::kernel_table_for("neon"), nullptr);
+#endif
+}
+
 TEST(KernelDispatch, RequestedIsaIsHonouredOrTheBestAvailableIsUsed) {
     const KernelTable& best = bce4j::choose_kernel_table(nullptr);
     EXPECT_EQ(&bce4j::choose_kernel_table("scalar"), &bce4j::scalar_kernel_table()) << "BCE4J_ISA=scalar forces it";
@@ -699,10 +715,16 @@ TEST(KernelDispatch, RequestedIsaIsHonouredOrTheBestAvailableIsUsed) {
     EXPECT_EQ(&bce4j::choose_kernel_table(""), &best);
     const KernelTable* avx512 = bce4j::kernel_table_for("avx512");
     const KernelTable* avx2 = bce4j::kernel_table_for("avx2");
-    EXPECT_EQ(&best, avx512 ? avx512 : avx2 ? avx2 : &bce4j::scalar_kernel_table()) << "the widest by default";
+    const KernelTable* neon = bce4j::kernel_table_for("neon");
+    EXPECT_EQ(&best, avx512 ? avx512
+                     : avx2 ? avx2
+                     : neon ? neon
+                            : &bce4j::scalar_kernel_table())
+        << "the widest by default";
     // A named ISA this CPU has is used; one it lacks falls back to the best available.
     EXPECT_EQ(&bce4j::choose_kernel_table("avx2"), avx2 ? avx2 : &best);
     EXPECT_EQ(&bce4j::choose_kernel_table("avx512"), avx512 ? avx512 : &best);
+    EXPECT_EQ(&bce4j::choose_kernel_table("neon"), neon ? neon : &best);
 }
 
 TEST(KernelDispatch, LibraryReportsTheTableItUses) {

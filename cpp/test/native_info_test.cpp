@@ -7,6 +7,9 @@
 #include <sys/stat.h>
 #if defined(__GLIBC__)
 #include <gnu/libc-version.h>
+#if defined(__aarch64__) && defined(__linux__)
+#include <sys/auxv.h>
+#endif
 #endif
 
 #include <algorithm>
@@ -91,8 +94,21 @@ bool built_with(const std::string& isa) {
 #if defined(BCE4J_HAVE_AVX512)
     if (isa == "avx512") return true;
 #endif
+#if defined(BCE4J_HAVE_NEON)
+    if (isa == "neon") return true;
+#endif
     return isa == "scalar";
 }
+
+// The kernel names a build for this architecture knows (BCE4J_ISA's values), as the messages list them, and those
+// of its SIMD kernels.
+#if defined(__aarch64__)
+const std::string kKnownNames = "scalar, neon";
+const std::vector<std::string> kSimdNames = {"neon"};
+#else
+const std::string kKnownNames = "scalar, avx2, avx512";
+const std::vector<std::string> kSimdNames = {"avx2", "avx512"};
+#endif
 
 // The CPU features Linux reports for this machine (the "flags" line of /proc/cpuinfo, which leaves out the AVX-512
 // ones where the OS does not save their registers); empty where there is none.
@@ -116,6 +132,15 @@ struct ExpectedDefault {
 };
 
 ExpectedDefault expected_default() {
+#if defined(__aarch64__) && defined(__linux__)
+    // The auxiliary vector: what the kernel (or qemu-user) says this CPU has; /proc/cpuinfo under qemu-user is the
+    // host's.
+    const unsigned long hwcap = getauxval(AT_HWCAP);
+    if (built_with("neon") && (hwcap & HWCAP_ASIMD) && (hwcap & HWCAP_FP)) {
+        return {"neon", "the default for this CPU, which has Advanced SIMD"};
+    }
+    if (built_with("neon")) return {"scalar", "the default for this CPU, which lacks Advanced SIMD"};
+#endif
     const bool avx2 = built_with("avx2") && cpu_has("avx2") && cpu_has("fma") && cpu_has("f16c");
     if (built_with("avx512") && cpu_has("avx512f")) return {"avx512", "the default for this CPU, which has AVX-512F"};
     if (avx2 && built_with("avx512")) {
@@ -202,7 +227,7 @@ TEST(NativeInfo, AvailableIsasAreTheOnesThisCpuCanRun) {
         has_active = has_active || isa == bce4j_cpu_isa();
     }
     EXPECT_TRUE(has_active) << bce4j_cpu_isa() << " is not among " << list;
-    for (const char* isa : {"scalar", "avx2", "avx512"}) {
+    for (const char* isa : {"scalar", "avx2", "avx512", "neon"}) {
         EXPECT_EQ(bce4j::kernel_table_for(isa) != nullptr, contains("," + list + ",", std::string(",") + isa + ","))
             << isa;
     }
@@ -222,8 +247,12 @@ TEST(NativeInfo, TheDefaultKernelsAreTheWidestTheCpuFlagsAllow) {
     const bce4j::KernelChoice choice = bce4j::choose_kernels(nullptr);
     EXPECT_STREQ(choice.table->isa, expected_default().isa.c_str());
     EXPECT_EQ(choice.reason, expected_default().reason);
+#elif defined(__linux__) && defined(__aarch64__)
+    const bce4j::KernelChoice choice = bce4j::choose_kernels(nullptr);
+    EXPECT_STREQ(choice.table->isa, expected_default().isa.c_str());
+    EXPECT_EQ(choice.reason, expected_default().reason);
 #else
-    GTEST_SKIP() << "the CPU's flags are read from Linux's /proc/cpuinfo on x86-64";
+    GTEST_SKIP() << "the CPU's features are read from Linux's /proc/cpuinfo on x86-64, its auxiliary vector on aarch64";
 #endif
 }
 
@@ -246,9 +275,10 @@ TEST(KernelDispatch, TheChoiceSaysWhy) {
     const bce4j::KernelChoice unknown = bce4j::choose_kernels("AVX2");
     EXPECT_EQ(unknown.table, best);
     EXPECT_EQ(unknown.request, "AVX2");
-    EXPECT_EQ(unknown.reason, "BCE4J_ISA=AVX2 ignored: not a kernel name (scalar, avx2, avx512); " + kRunning);
+    EXPECT_EQ(unknown.reason, "BCE4J_ISA=AVX2 ignored: not a kernel name (" + kKnownNames + "); " + kRunning);
 
-    for (const char* isa : {"avx2", "avx512"}) {
+    for (const std::string& name : kSimdNames) {
+        const char* isa = name.c_str();
         const bce4j::KernelChoice c = bce4j::choose_kernels(isa);
         if (const bce4j::KernelTable* table = bce4j::kernel_table_for(isa)) {
             EXPECT_EQ(c.table, table);
@@ -270,7 +300,7 @@ TEST(KernelRequestIgnored, OneLineOnStderrAtTheFirstChoice) {
     const std::string reason = bce4j_cpu_isa_reason();
     bce4j_cpu_isa();
     const std::string printed = testing::internal::GetCapturedStderr();
-    EXPECT_EQ(reason, "BCE4J_ISA=sse9 ignored: not a kernel name (scalar, avx2, avx512); running " +
+    EXPECT_EQ(reason, "BCE4J_ISA=sse9 ignored: not a kernel name (" + kKnownNames + "); running " +
                           std::string(bce4j_cpu_isa()) + ", " + bce4j::choose_kernels(nullptr).reason);
     EXPECT_EQ(printed, "bce4j: " + reason + "\n") << "once, and nothing more";
 }

@@ -28,6 +28,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "kernels/row_kernel.h"
+
 namespace bce4j_test {
 namespace {
 
@@ -37,7 +39,7 @@ using LD = long double;
 // The instruction sets
 // ---------------------------------------------------------------------------------------------------------------
 
-enum Isa { kAvx2, kAvx512, kIsaCount };
+enum Isa { kAvx2, kAvx512, kNeon, kIsaCount };
 
 struct IsaUnderTest {
     const char* name;
@@ -67,6 +69,14 @@ IsaUnderTest isa_under_test(Isa isa) {
             return {"avx512", nullptr, avx512::evaluate, avx512::evaluate};
 #else
             return {"avx512", "this build has no avx512 kernels", nullptr, nullptr};
+#endif
+        case kNeon:
+#ifdef BCE4J_HAVE_NEON
+            if (bce4j::kernel_table_for("neon") == nullptr)
+                return {"neon", "this CPU lacks Advanced SIMD", nullptr, nullptr};
+            return {"neon", nullptr, neon::evaluate, neon::evaluate};
+#else
+            return {"neon", "this build has no neon kernels", nullptr, nullptr};
 #endif
         case kIsaCount: break;
     }
@@ -155,9 +165,13 @@ enum Dtype { kFloat32, kFloat64 };
 struct Row {
     VectorFunction function;
     Dtype dtype;
-    double low, high;             // the range swept, both ends included
-    uint64_t max_ulp[kIsaCount];  // the bound per ISA (avx2, avx512)
+    double low, high;         // the range swept, both ends included
+    uint64_t max_ulp[kNeon];  // the bound per x86 ISA (avx2, avx512); neon is held to avx2's (bound_of)
 };
+
+// neon's vector math is avx2's formulas with a reciprocal refined to the same accuracy (FRECPE, an FRECPS step, and
+// AVX2's last FMA step): it is held to avx2's bounds.
+uint64_t bound_of(const Row& row, Isa isa) { return row.max_ulp[isa == kNeon ? kAvx2 : isa]; }
 
 constexpr double kFloatExpSweep = 110;   // past e^-104, below half the smallest float subnormal (0 expected)
 constexpr double kDoubleExpSweep = 750;  // past e^-745.2, likewise for double
@@ -295,7 +309,7 @@ TEST_P(VectorMath, WithinTheRowsMaximumUlp) {
     if (isa.cannot_run) GTEST_SKIP() << isa.name << ": " << isa.cannot_run;
     const Row& row = kRows[row_index];
     const Worst worst = row.dtype == kFloat32 ? measure<float>(isa, row) : measure<double>(isa, row);
-    const uint64_t bound = row.max_ulp[isa_id];
+    const uint64_t bound = bound_of(row, isa_id);
     // The measured worst case is printed on every run: the number to put in the table when a function changes.
     std::printf("%s %s %s [%g, %g]: max %" PRIu64 " ULP (bound %" PRIu64
                 ") over %zu inputs, worst at %.17g: got "
@@ -350,7 +364,7 @@ TEST_P(VectorMathSpecialValues, AsTheContractsSay) {
     expect_special_values<double>(isa);
 }
 
-INSTANTIATE_TEST_SUITE_P(Isas, VectorMathSpecialValues, ::testing::Values(kAvx2, kAvx512),
+INSTANTIATE_TEST_SUITE_P(Isas, VectorMathSpecialValues, ::testing::Values(kAvx2, kAvx512, kNeon),
                          [](const ::testing::TestParamInfo<Isa>& info) { return isa_under_test(info.param).name; });
 
 std::string row_name(const ::testing::TestParamInfo<std::tuple<Isa, size_t>>& info) {
@@ -360,7 +374,7 @@ std::string row_name(const ::testing::TestParamInfo<std::tuple<Isa, size_t>>& in
 }
 
 INSTANTIATE_TEST_SUITE_P(Rows, VectorMath,
-                         ::testing::Combine(::testing::Values(kAvx2, kAvx512),
+                         ::testing::Combine(::testing::Values(kAvx2, kAvx512, kNeon),
                                             ::testing::Range<size_t>(0, sizeof kRows / sizeof kRows[0])),
                          row_name);
 

@@ -191,7 +191,7 @@ protected:
     const KernelTable* table_ = nullptr;
 };
 
-INSTANTIATE_TEST_SUITE_P(, WeightTerms, ::testing::Values("avx2", "avx512"),
+INSTANTIATE_TEST_SUITE_P(, WeightTerms, ::testing::Values("avx2", "avx512", "neon"),
                          [](const auto& info) { return info.param; });
 
 template <typename T>

@@ -1,12 +1,16 @@
-// Chooses the kernels once: the widest instruction set this CPU supports (avx512 where it has AVX-512F, else avx2
-// where it has AVX2, FMA and F16C, else scalar), unless the environment variable BCE4J_ISA names another available
-// one (e.g. BCE4J_ISA=scalar to compare against the reference). A BCE4J_ISA value that cannot be followed is
-// reported once on stderr.
+// Chooses the kernels once: the widest instruction set this CPU supports (on x86-64 avx512 where it has AVX-512F,
+// else avx2 where it has AVX2, FMA and F16C; on aarch64 neon where it has Advanced SIMD; else scalar), unless the
+// environment variable BCE4J_ISA names another available one (e.g. BCE4J_ISA=scalar to compare against the
+// reference). A BCE4J_ISA value that cannot be followed is reported once on stderr.
 #include "dispatch.h"
 
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+
+#ifdef BCE4J_HAVE_NEON
+#include <sys/auxv.h>
+#endif
 
 namespace bce4j {
 namespace {
@@ -29,8 +33,21 @@ bool cpu_has_avx512() {
 }
 #endif
 
-// Every kernel name any build knows, in the order they are listed.
+#ifdef BCE4J_HAVE_NEON
+bool cpu_has_neon() {
+    // Advanced SIMD with its floating point (FCVTL/FCVTN for fp16 storage are base AArch64); every AArch64 Linux CPU
+    // has both, the check is for the odd emulator or kernel that says otherwise.
+    static const bool has = (getauxval(AT_HWCAP) & (HWCAP_ASIMD | HWCAP_FP)) == (HWCAP_ASIMD | HWCAP_FP);
+    return has;
+}
+#endif
+
+// Every kernel name a build for this architecture knows, in the order they are listed.
+#if defined(__aarch64__)
+constexpr const char* kKnownIsas[] = {"scalar", "neon"};
+#else
 constexpr const char* kKnownIsas[] = {"scalar", "avx2", "avx512"};
+#endif
 
 // The known names that `keep` accepts, joined by `separator`.
 template <typename Keep>
@@ -52,12 +69,19 @@ bool built_with(const char* isa) {
 #ifdef BCE4J_HAVE_AVX512
     if (std::strcmp(isa, "avx512") == 0) return true;
 #endif
+#ifdef BCE4J_HAVE_NEON
+    if (std::strcmp(isa, "neon") == 0) return true;
+#endif
     return false;
 }
 
 // Widest first. The avx512 kernels were faster than avx2 on every AVX-512 CPU measured (AMD Zen 4, an Intel
 // Sapphire Rapids class Xeon; see the README), so the CPU's features alone decide.
+#if defined(__aarch64__)
+constexpr const char* kDefaultOrder[] = {"neon"};
+#else
 constexpr const char* kDefaultOrder[] = {"avx512", "avx2"};
+#endif
 
 const KernelTable& default_kernel_table() {
     for (const char* isa : kDefaultOrder) {
@@ -69,6 +93,8 @@ const KernelTable& default_kernel_table() {
 // Why the default is what it is: the CPU features its kernels need, or what the CPU lacks for wider ones.
 std::string default_reason() {
     const std::string isa = default_kernel_table().isa;
+    if (isa == "neon") return "the default for this CPU, which has Advanced SIMD";
+    if (built_with("neon")) return "the default for this CPU, which lacks Advanced SIMD";
     if (isa == "avx512") return "the default for this CPU, which has AVX-512F";
     if (isa == "avx2") {
         return built_with("avx512") ? "the default for this CPU, which has AVX2, FMA and F16C but not AVX-512F"
@@ -88,6 +114,9 @@ const KernelTable* kernel_table_for(const char* isa) {
 #endif
 #ifdef BCE4J_HAVE_AVX512
     if (std::strcmp(isa, "avx512") == 0 && cpu_has_avx512()) return &avx512_kernel_table();
+#endif
+#ifdef BCE4J_HAVE_NEON
+    if (std::strcmp(isa, "neon") == 0 && cpu_has_neon()) return &neon_kernel_table();
 #endif
     return nullptr;
 }

@@ -119,8 +119,13 @@ const KernelTable& avx2_kernel_table();
 const KernelTable& avx512_kernel_table();
 #endif
 
-// The table of the instruction set named `isa` ("scalar", "avx2", "avx512"), or nullptr if it is not compiled in or
-// this CPU lacks it.
+#ifdef BCE4J_HAVE_NEON
+// The Advanced SIMD kernels of aarch64 (neon_kernels.cpp). Only for a CPU with HWCAP_ASIMD.
+const KernelTable& neon_kernel_table();
+#endif
+
+// The table of the instruction set named `isa` ("scalar", "avx2", "avx512", "neon"), or nullptr if it is not compiled
+// in or this CPU lacks it.
 const KernelTable* kernel_table_for(const char* isa);
 
 // The table for a BCE4J_ISA value: the named one if kernel_table_for has it, otherwise (null, unknown or

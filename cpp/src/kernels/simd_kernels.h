@@ -475,8 +475,9 @@ double partial_vector(const RowArgs<T>& a, int64_t i, int n, const RowConstants<
 //   sigmoid(x)sigmoid(-x)/(1-p_t) = sigmoid(-|x|) / ratio,   bce/(1-p_t) = bce * (1+e) / ratio,
 // and (1-p_t)^gamma is a product of 1-p_t with itself for gamma in 1..4, exp(gamma * (log ratio - log1p(e))) for
 // any other gamma > 0. A ratio below twice the smallest normal (a hard label with |x| beyond about 87 in float32,
-// 708 in float64) would carry a subnormal's rounding; such a lane is made NaN, and the reference recomputes its
-// vector, as it does for a target outside [0, 1] (NaN in the reference; kept from ignored elements).
+// 708 in float64) would carry a subnormal's rounding; so would an e that small, whose few bits the division by a
+// normal ratio scales up (a nearly hard label: bce/(1-p_t) ~ e/y). Such a lane is made NaN, and the reference
+// recomputes its vector, as it does for a target outside [0, 1] (NaN in the reference; kept from ignored elements).
 
 enum class FocalPower { kZero, kOne, kTwo, kThree, kFour, kGeneral };
 
@@ -584,8 +585,8 @@ template <typename Vt, typename T>
     }
     const V<T> ratio = focal_ratio(c, t.targets, t.one_minus_y, t.negative, e);
     const auto ignored = L::equal(t.targets.given, c.ignored_target);
-    const auto unusable =
-        L::mask_or(outside_unit_interval<T>(y, ignored), L::less(ratio, f.smallest_ratio));  // see above
+    const auto unusable = L::mask_or(outside_unit_interval<T>(y, ignored),  // see above
+                                     L::mask_or(L::less(ratio, f.smallest_ratio), L::less(e, f.smallest_ratio)));
     V<T> modulation = general_modulation;
     if (f.power != FocalPower::kGeneral) {
         const V<T> one_minus_p_t = L::mul(sigmoid_of_magnitude, ratio);
