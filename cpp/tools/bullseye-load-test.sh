@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Loads the natives in an old userland: runs jars inside a Debian bullseye root (glibc 2.31, its own OpenJDK 17),
-# made by cpp/tools/bullseye-root.sh.
+# made by cpp/tools/bullseye-root.sh: an amd64 one, or an arm64 one whose JVM runs under qemu-user (binfmt_misc, as
+# bullseye-root.sh --arch arm64 registers it).
 #
 #   cpp/tools/bullseye-load-test.sh [--demo-jar NAME | --no-demo] ROOT JAR_OR_DIR_OR_CLASSPATH... [-- COMMAND...]
 #
@@ -40,8 +41,10 @@ if [[ $# -gt 0 ]]; then shift; command=("$@"); fi
 [[ $run_demo -eq 1 || ${#command[@]} -gt 0 ]] || die "nothing to run: --no-demo and no COMMAND"
 
 [[ $(id -u) -eq 0 ]] || die "needs root (chroot and mounts)"
-[[ -f $root/.bce4j-bullseye-root && -x $root/usr/lib/jvm/java-17-openjdk-amd64/bin/java ]] ||
+java_home=$(cd "$root" 2>/dev/null && ls -d usr/lib/jvm/java-17-openjdk-* 2>/dev/null | head -1 || true)
+[[ -f $root/.bce4j-bullseye-root && -n $java_home && -x $root/$java_home/bin/java ]] ||
   die "$root is not a complete root: make it with cpp/tools/bullseye-root.sh $root"
+java_home=/$java_home
 root=$(cd "$root" && pwd)
 
 # A folder of its own in the root's /tmp, and a HOME in it (JavaCPP's cache is ~/.javacpp/cache).
@@ -75,7 +78,7 @@ chroot_mount "$root" bind /dev dev
 in_root() {  # runs "$@" in the root, in the work folder, with a clean environment
   mkdir -p "$work/home"
   chroot "$root" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-    HOME="$inside/home" LANG=C.UTF-8 JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64 \
+    HOME="$inside/home" LANG=C.UTF-8 JAVA_HOME="$java_home" \
     JAVA_TOOL_OPTIONS="-Duser.home=$inside/home" \
     /bin/sh -c 'cd "$0" && exec "$@"' "$inside" "$@"
 }

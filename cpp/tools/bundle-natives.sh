@@ -17,10 +17,11 @@
 # extracted. Which runtime (--openmp-runtime overrides):
 #   - a build configured with BCE4J_LINK_SYSROOT (read from CMAKE_BUILD_DIR/CMakeCache.txt): that root's
 #     libgomp.so.1 (bullseye: GCC 10's, needs glibc 2.17 at most);
-#   - else the libgomp.so.1 that libbce4j resolves to here (ldd), else the compiler's (g++ -print-file-name).
+#   - else the libgomp.so.1 that libbce4j resolves to here (ldd), else the compiler's (-print-file-name of $CXX,
+#     else of the build's own compiler where CMAKE_BUILD_DIR is given: a cross build's cross compiler, else g++).
 # Every GOMP_*/OMP_* symbol version libbce4j needs must be defined by that runtime: checked here.
-# The copies lose their debug information (strip --strip-debug). Needs patchelf (Debian package `patchelf`) and
-# binutils.
+# The copies lose their debug information (strip --strip-debug, with the build's CMAKE_STRIP where CMAKE_BUILD_DIR is
+# given: a cross build's aarch64-linux-gnu-strip). Needs patchelf (Debian package `patchelf`) and binutils.
 set -euo pipefail
 
 die() { echo "bundle-natives: $*" >&2; exit 1; }
@@ -48,9 +49,7 @@ out=$2
 
 command -v patchelf >/dev/null ||
   die "patchelf not found: install the Debian package patchelf (apt-get install -y patchelf)"
-for tool in readelf strip; do
-  command -v $tool >/dev/null || die "$tool not found: install the Debian package binutils"
-done
+command -v readelf >/dev/null || die "readelf not found: install the Debian package binutils"
 
 soname_of() { readelf -d "$1" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p'; }
 needed_of() { readelf -d "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'; }
@@ -72,6 +71,19 @@ library_dir=$(dirname "$library_file")
 library_soname=$(soname_of "$library_file")
 [[ $library_soname == libbce4j.so* ]] || die "$library has SONAME '$library_soname', not libbce4j.so*"
 
+# The build's own compiler, its multiarch folder name and strip (a cross build's). The first two are not in the cache
+# where a toolchain file names the compiler: CMake records what it found in CMakeFiles/.
+compiler_value() {
+  cat "${build_dir:-/nonexistent}"/CMakeFiles/*/CMakeCXXCompiler.cmake 2>/dev/null |
+    sed -n "s/^set($1 \"\(.*\)\")\$/\1/p" | head -1 || true
+}
+build_cxx=$(compiler_value CMAKE_CXX_COMPILER)
+build_multiarch=$(compiler_value CMAKE_CXX_LIBRARY_ARCHITECTURE)
+build_strip=$(sed -n 's/^CMAKE_STRIP:[A-Z]*=//p' "${build_dir:-/nonexistent}/CMakeCache.txt" 2>/dev/null || true)
+compiler=${CXX:-${build_cxx:-g++}}
+strip_tool=${build_strip:-strip}
+command -v "$strip_tool" >/dev/null || die "$strip_tool not found (binutils for the target)"
+
 case $cuda in
   auto)
     cuda_library=
@@ -91,15 +103,16 @@ if [[ -n $openmp_runtime ]]; then
   how="given"
 elif [[ -n $build_dir && -f $build_dir/CMakeCache.txt ]] && sysroot=$(sed -n 's/^BCE4J_LINK_SYSROOT:[A-Z]*=//p' "$build_dir/CMakeCache.txt") &&
      [[ -n $sysroot ]]; then
-  multiarch=$(sed -n 's/^CMAKE_LIBRARY_ARCHITECTURE:[A-Z]*=//p' "$build_dir/CMakeCache.txt")
-  openmp_runtime=$sysroot/usr/lib/${multiarch:-$(uname -m)-linux-gnu}/$gomp_needed
+  openmp_runtime=$sysroot/usr/lib/${build_multiarch:-$(uname -m)-linux-gnu}/$gomp_needed
   how="the link sysroot's (BCE4J_LINK_SYSROOT)"
 else
-  openmp_runtime=$(ldd "$library_file" 2>/dev/null | awk -v n="$gomp_needed" '$1 == n && $3 ~ /^\// { print $3 }')
+  # (ldd fails on a cross build's library: then the compiler's.)
+  openmp_runtime=$(ldd "$library_file" 2>/dev/null | awk -v n="$gomp_needed" '$1 == n && $3 ~ /^\// { print $3 }' ||
+    true)
   how="the one libbce4j resolves to here (ldd)"
   if [[ -z $openmp_runtime ]]; then
-    openmp_runtime=$(${CXX:-g++} -print-file-name="$gomp_needed")
-    how="the compiler's (${CXX:-g++} -print-file-name)"
+    openmp_runtime=$("$compiler" -print-file-name="$gomp_needed")
+    how="the compiler's ($compiler -print-file-name)"
   fi
 fi
 [[ -f $openmp_runtime ]] || die "OpenMP runtime $openmp_runtime ($how) not found"
@@ -133,7 +146,7 @@ cp -L "$openmp_runtime" "$staging/$bundled_gomp"
 [[ -n $cuda_library ]] && cp -L "$cuda_library" "$staging/libbce4j_cuda.so"
 chmod u+w "$staging"/*
 # Strip first, patch after: strip rewrites the file, and patchelf's layout is then left as it made it.
-strip --strip-debug "$staging"/lib*
+"$strip_tool" --strip-debug "$staging"/lib*
 patchelf --set-soname "$bundled_gomp" "$staging/$bundled_gomp"
 patchelf --replace-needed "$gomp_needed" "$bundled_gomp" "$staging/$library_soname"
 patchelf --set-rpath '$ORIGIN' "$staging/$library_soname"
