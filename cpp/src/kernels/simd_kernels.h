@@ -567,7 +567,7 @@ template <typename T>
 struct FocalConstants {
     FocalPower power;
     bool has_alpha;
-    V<T> gamma, alpha, one_minus_alpha, alpha_slope, smallest_ratio, not_a_number;
+    V<T> gamma, minus_gamma, alpha, one_minus_alpha, alpha_slope, smallest_ratio, not_a_number;
     explicit FocalConstants(const ElementParams& p)
         : power(p.focal_gamma == 0   ? FocalPower::kZero
                 : p.focal_gamma == 1 ? FocalPower::kOne
@@ -577,6 +577,7 @@ struct FocalConstants {
                                      : FocalPower::kGeneral),
           has_alpha(!(p.focal_alpha < 0)),
           gamma(Lanes<T>::splat(static_cast<T>(p.focal_gamma))),
+          minus_gamma(Lanes<T>::splat(-static_cast<T>(p.focal_gamma))),
           alpha(Lanes<T>::splat(static_cast<T>(p.focal_alpha))),
           one_minus_alpha(Lanes<T>::splat(T(1) - static_cast<T>(p.focal_alpha))),
           alpha_slope(Lanes<T>::splat(T(2) * static_cast<T>(p.focal_alpha) - T(1))),  // d alpha_t / dy
@@ -628,23 +629,8 @@ template <typename T>
     }
 }
 
-// gamma * log(1 - p_t) = gamma * (log ratio - log1p(e)) <= 0 (for FocalPower::kGeneral); the rounding of a ratio of
-// 1 cannot take it above. A ratio of 1 or e (a hard label; an ignored element) has log 0 or -|x| exactly: a vector
-// of only those needs no log.
-template <typename T>
-[[gnu::always_inline]] inline V<T> focal_exponent(const FocalConstants<T>& f, V<T> ratio, V<T> e, V<T> magnitude,
-                                                  V<T> log_term) {
-    using L = Lanes<T>;
-    const V<T> zero = L::splat(T(0));
-    const auto below_one = L::less(ratio, L::splat(T(1)));
-    V<T> log_ratio = L::select(below_one, L::negate(magnitude), zero);
-    if (L::any(L::greater(L::select(below_one, ratio, e), e))) log_ratio = log_of_normal<T>(ratio);
-    const V<T> exponent = L::mul(f.gamma, L::sub(log_ratio, log_term));
-    return L::select(L::greater(exponent, zero), zero, exponent);
-}
-
 // focal_terms applied to t (logits_terms_vector's), from the logit parts e = exp(-|x|) and sigmoid(|x|), and for
-// FocalPower::kGeneral (1 - p_t)^gamma = exp(focal_exponent) (unused otherwise).
+// FocalPower::kGeneral (1 - p_t)^gamma = exp(focal_exponent_at) (unused otherwise).
 template <typename Vt, typename T>
 [[gnu::always_inline]] inline void focal_terms_vector(LogitsTerms<T>& t, const RowConstants<T>& c,
                                                       const FocalConstants<T>& f, V<T> e, V<T> sigmoid_of_magnitude,
@@ -715,16 +701,29 @@ template <typename Vt, typename T, typename Access>
     return out;
 }
 
-// The exponent of FocalPower::kGeneral at element i (focal_exponent), from e and log_term.
+// gamma * log(1 - p_t) = gamma * (log ratio - log1p(e)) <= 0 at element i (for FocalPower::kGeneral), from e and
+// log_term; the rounding of a ratio of 1 cannot take it above. With ratio = first + e * second (focal_ratio's terms,
+// second = 1 - first), a vector of hard labels (first * second = 0 in every lane) has log ratio = -|x| * second
+// exactly and needs neither the ratio nor a log. An ignored lane there gets some exponent <= 0 (or NaN at an
+// infinite x, which the reference then recomputes): its outputs are set to 0.
 template <typename T, typename Access>
 [[gnu::always_inline]] inline V<T> focal_exponent_at(const RowArgs<T>& a, int64_t i, const Access& io,
                                                      const RowConstants<T>& c, const FocalConstants<T>& f, V<T> e,
                                                      V<T> log_term) {
     using L = Lanes<T>;
+    const V<T> zero = L::splat(T(0));
     const Targets<T> targets = load_targets(a, i, io, c);
     const V<T> x = io.load(a.input + i);
-    const V<T> ratio = focal_ratio(c, targets, L::sub(L::splat(T(1)), targets.smoothed), L::less(x, L::splat(T(0))), e);
-    return focal_exponent(f, ratio, e, L::abs(x), log_term);
+    const V<T> one_minus_y = L::sub(L::splat(T(1)), targets.smoothed);
+    const auto negative = L::less(x, zero);
+    const V<T> first = L::select(negative, targets.smoothed, one_minus_y);
+    const V<T> second = L::sub(L::splat(T(1)), first);
+    V<T> log_ratio = L::mul(L::negative_magnitude(x), second);
+    if (L::any(L::greater(L::mul(first, second), zero))) {
+        log_ratio = log_of_normal<T>(focal_ratio(c, targets, one_minus_y, negative, e));
+    }
+    // -gamma * max(0, log1p(e) - log ratio): max's operand order keeps NaN.
+    return L::mul(f.minus_gamma, L::max(zero, L::sub(log_term, log_ratio)));
 }
 
 // The same, in registers.
