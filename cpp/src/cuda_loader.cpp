@@ -65,6 +65,8 @@ Loaded load() {
         return unavailable(BCE4J_CUDA_LIBRARY_ABSENT,
                            "the CUDA library could not be loaded: " + std::string(error ? error : path), path);
     }
+    const auto interface_version =
+        reinterpret_cast<bce4j_cuda_interface_version_fn>(dlsym(handle, BCE4J_CUDA_INTERFACE_VERSION_SYMBOL));
     const auto probe = reinterpret_cast<bce4j_cuda_probe_fn>(dlsym(handle, BCE4J_CUDA_PROBE_SYMBOL));
     const auto run = reinterpret_cast<bce4j_cuda_run_fn>(dlsym(handle, BCE4J_CUDA_RUN_SYMBOL));
     if (probe == nullptr || run == nullptr) {
@@ -72,14 +74,22 @@ Loaded load() {
                            path);
     }
     const std::string file = file_of(reinterpret_cast<const void*>(probe), path);
-    Probe p{};
-    const int32_t version = probe(&p);
+    // Before anything else of the library runs: one of another interface would fill a Probe of another layout.
+    if (interface_version == nullptr) {
+        return unavailable(BCE4J_CUDA_ERROR,
+                           path + " was built for an interface version before 3 and this libbce4j for " +
+                               std::to_string(kInterfaceVersion),
+                           file);
+    }
+    const int32_t version = interface_version();
     if (version != kInterfaceVersion) {
         return unavailable(BCE4J_CUDA_ERROR,
                            path + " was built for interface version " + std::to_string(version) +
                                " and this libbce4j for " + std::to_string(kInterfaceVersion),
                            file);
     }
+    Probe p{};
+    probe(&p);
     p.description[kMessageCapacity - 1] = '\0';
     const bool available = p.state == BCE4J_CUDA_AVAILABLE;
     return {p.state, available ? p.device_count : 0, p.description, available ? run : nullptr, file};

@@ -1,5 +1,6 @@
 // The CUDA availability query and the CUDA entry points as every machine sees them: with or without the CUDA
 // library, driver or device. Arguments are checked before availability, exactly as on the CPU.
+#include <dlfcn.h>
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -181,6 +182,42 @@ TEST(CudaLibraryForeign, ReportedAsAnError) {
     EXPECT_EQ(std::string(bce4j_cuda_description()),
               std::string("unavailable (") + path + " is not a bce4j CUDA library (its entry points are missing))");
     EXPECT_EQ(bce4j_cuda_device_count(), 0);
+}
+
+// How often the stand-in of another build (cuda_fake_library.cpp) that BCE4J_CUDA_LIBRARY names had its probe or run
+// called, read from the copy the loader loaded.
+int32_t fake_library_calls() {
+    void* handle = dlopen(std::getenv("BCE4J_CUDA_LIBRARY"), RTLD_NOW | RTLD_NOLOAD);
+    if (handle == nullptr) return -1;
+    const auto* calls = static_cast<const int32_t*>(dlsym(handle, "bce4j_fake_calls"));
+    return calls == nullptr ? -1 : *calls;
+}
+
+// Run by CTest in a process of its own with BCE4J_CUDA_LIBRARY naming a stand-in built for interface version 99.
+TEST(CudaLibraryOfAnotherInterface, IsRefusedBeforeAnyOfItsCodeRuns) {
+    const char* path = std::getenv("BCE4J_CUDA_LIBRARY");
+    ASSERT_NE(path, nullptr) << "CTest runs this test with BCE4J_CUDA_LIBRARY set to the interface-99 stand-in";
+    EXPECT_EQ(bce4j_cuda_availability(), BCE4J_CUDA_ERROR);
+    EXPECT_EQ(std::string(bce4j_cuda_description()),
+              std::string("unavailable (") + path + " was built for interface version 99 and this libbce4j for 3)");
+    EXPECT_EQ(bce4j_cuda_device_count(), 0);
+    Problem p;
+    EXPECT_EQ(bce4j_cuda_bce_with_logits_host(nullptr, BCE4J_FLOAT64, 2, p.shape, p.x, p.y, nullptr, nullptr,
+                                              &p.reduced, p.gi, nullptr),
+              BCE4J_ERROR_UNAVAILABLE);
+    EXPECT_EQ(fake_library_calls(), 0) << "the loader called the probe or run of a library of another interface";
+}
+
+// Run by CTest in a process of its own with BCE4J_CUDA_LIBRARY naming a stand-in from before the version had an
+// entry point of its own (its probe would have filled a Probe of its own layout).
+TEST(CudaLibraryBeforeTheVersionEntryPoint, IsRefusedBeforeAnyOfItsCodeRuns) {
+    const char* path = std::getenv("BCE4J_CUDA_LIBRARY");
+    ASSERT_NE(path, nullptr) << "CTest runs this test with BCE4J_CUDA_LIBRARY set to the version-less stand-in";
+    EXPECT_EQ(bce4j_cuda_availability(), BCE4J_CUDA_ERROR);
+    EXPECT_EQ(
+        std::string(bce4j_cuda_description()),
+        std::string("unavailable (") + path + " was built for an interface version before 3 and this libbce4j for 3)");
+    EXPECT_EQ(fake_library_calls(), 0) << "the loader called the probe of a library without a version entry point";
 }
 
 }  // namespace

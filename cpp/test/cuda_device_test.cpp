@@ -1,6 +1,7 @@
 // The CUDA entry points on device memory and streams (bce4j_cuda_bce_with_logits / bce4j_cuda_bce). Built only
 // where libbce4j_cuda is, linked with the CUDA runtime to allocate device memory; every test skips, with the reason,
 // where no CUDA device can be used.
+#include <cuda.h>
 #include <cuda_runtime.h>
 #include <gtest/gtest.h>
 
@@ -8,6 +9,7 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "test_util.h"
@@ -18,24 +20,34 @@ using namespace bce4j_test;
 
 #define ASSERT_CUDA(expr) ASSERT_EQ((expr), cudaSuccess) << #expr
 
-// A device copy of a host vector (or an uninitialised device array of n elements).
+// A device copy of a host vector (or an uninitialised device array of n elements). The copies wait until the data
+// has landed: cudaMemcpy from pageable memory may return once the bytes are staged, before the device has them, and a
+// call on a non-blocking stream does not wait for the legacy stream that copy ran on.
 template <typename T>
 class DeviceArray {
 public:
     explicit DeviceArray(size_t n) : n_(n) {
-        if (cudaMalloc(&data_, (n + 1) * sizeof(T)) != cudaSuccess) data_ = nullptr;  // +1: room for offset views
+        error_ = cudaMalloc(&data_, (n + 1) * sizeof(T));  // +1: room for offset views
+        if (error_ != cudaSuccess) data_ = nullptr;
     }
-    explicit DeviceArray(const std::vector<T>& host) : DeviceArray(host.size()) { upload(host); }
+    explicit DeviceArray(const std::vector<T>& host) : DeviceArray(host.size()) {
+        if (error_ == cudaSuccess) error_ = upload(host);
+    }
     DeviceArray(const DeviceArray&) = delete;
     DeviceArray& operator=(const DeviceArray&) = delete;
     ~DeviceArray() { cudaFree(data_); }
 
-    void upload(const std::vector<T>& host, size_t offset = 0) {
-        cudaMemcpy(data_ + offset, host.data(), host.size() * sizeof(T), cudaMemcpyHostToDevice);
+    // cudaSuccess when the allocation and the constructor's upload succeeded.
+    cudaError_t error() const { return error_; }
+    cudaError_t upload(const std::vector<T>& host, size_t offset = 0) {
+        if (cudaError_t e = cudaMemcpy(data_ + offset, host.data(), host.size() * sizeof(T), cudaMemcpyHostToDevice)) {
+            return e;
+        }
+        return cudaDeviceSynchronize();
     }
     std::vector<T> download(size_t offset = 0) const {
         std::vector<T> host(n_);
-        cudaMemcpy(host.data(), data_ + offset, n_ * sizeof(T), cudaMemcpyDeviceToHost);
+        EXPECT_EQ(cudaMemcpy(host.data(), data_ + offset, n_ * sizeof(T), cudaMemcpyDeviceToHost), cudaSuccess);
         return host;
     }
     T* get(size_t offset = 0) const { return data_ + offset; }
@@ -43,6 +55,7 @@ public:
 private:
     size_t n_;
     T* data_ = nullptr;
+    cudaError_t error_ = cudaSuccess;
 };
 
 class CudaDevice : public ::testing::Test {
@@ -115,6 +128,9 @@ TEST_F(CudaDevice, DevicePointersOnAStreamMatchTheCpuAndTheHostEntryPoint) {
     cudaStream_t stream;
     ASSERT_CUDA(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
     DeviceArray<float> dx(x.size()), dy(y.size()), dw(w), dp(p), grad(n), loss(1);
+    for (const cudaError_t e : {dx.error(), dy.error(), dw.error(), dp.error(), grad.error(), loss.error()}) {
+        ASSERT_CUDA(e);
+    }
     // Queued on the stream without waiting: the call must run after these copies.
     ASSERT_CUDA(cudaMemcpyAsync(dx.get(), x.data(), n * sizeof(float), cudaMemcpyHostToDevice, stream));
     ASSERT_CUDA(cudaMemcpyAsync(dy.get(), y.data(), n * sizeof(float), cudaMemcpyHostToDevice, stream));
@@ -144,15 +160,16 @@ TEST_F(CudaDevice, UnalignedPointersGiveTheSameResultsAsAligned) {
     o.reduction = BCE4J_REDUCTION_SUM;
     DeviceArray<double> dx(n), dy(n), grad(n);
     double aligned = 0, unaligned = 0;
-    dx.upload(x);
-    dy.upload(y);
+    for (const cudaError_t e : {dx.error(), dy.error(), grad.error()}) ASSERT_CUDA(e);
+    ASSERT_CUDA(dx.upload(x));
+    ASSERT_CUDA(dy.upload(y));
     ASSERT_EQ(bce4j_cuda_bce_with_logits(&o, BCE4J_FLOAT64, 1, shape, dx.get(), dy.get(), nullptr, nullptr, &aligned,
                                          grad.get(), nullptr, nullptr),
               BCE4J_OK)
         << bce4j_last_error_message();
     const std::vector<double> aligned_grad = grad.download();
-    dx.upload(x, 1);  // 8 bytes past a 16-byte boundary: the scalar path
-    dy.upload(y, 1);
+    ASSERT_CUDA(dx.upload(x, 1));  // 8 bytes past a 16-byte boundary: the scalar path
+    ASSERT_CUDA(dy.upload(y, 1));
     ASSERT_EQ(bce4j_cuda_bce_with_logits(&o, BCE4J_FLOAT64, 1, shape, dx.get(1), dy.get(1), nullptr, nullptr,
                                          &unaligned, grad.get(1), nullptr, nullptr),
               BCE4J_OK)
@@ -166,6 +183,7 @@ TEST_F(CudaDevice, SixteenMillionFloatsTwiceGiveTheSameBitsAndTheCpuMean) {
     const int64_t shape[1] = {n};
     const std::vector<float> x = uniform<float>(n, -8, 8, 7), y = labels<float>(n, 8);
     DeviceArray<float> dx(x), dy(y), grad(n);
+    for (const cudaError_t e : {dx.error(), dy.error(), grad.error()}) ASSERT_CUDA(e);
     double first = 0, second = 0, cpu = 0;
     ASSERT_EQ(bce4j_cuda_bce_with_logits(nullptr, BCE4J_FLOAT32, 1, shape, dx.get(), dy.get(), nullptr, nullptr, &first,
                                          grad.get(), nullptr, nullptr),
@@ -192,6 +210,8 @@ TEST_F(CudaDevice, OutOfRangeProbabilitiesAreReportedAsOnTheCpu) {
     x[4321] = 1.25;
     y[4000] = -1;
     DeviceArray<double> dx(x), dy(y);
+    ASSERT_CUDA(dx.error());
+    ASSERT_CUDA(dy.error());
     double loss = 0;
     ASSERT_EQ(
         bce4j_bce(nullptr, BCE4J_FLOAT64, 1, shape, x.data(), y.data(), nullptr, nullptr, &loss, nullptr, nullptr),
@@ -212,6 +232,171 @@ TEST_F(CudaDevice, DescriptionNamesTheDevices) {
     ASSERT_CUDA(cudaGetDeviceProperties(&properties, 0));
     EXPECT_NE(std::string(bce4j_cuda_description()).find(properties.name), std::string::npos)
         << bce4j_cuda_description();
+}
+
+bool starts_with(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
+
+// A float32 mean call on device arrays of n elements, on `stream`.
+bce4j_status mean_call(const float* x, const float* y, int64_t n, float* grad, double* loss, cudaStream_t stream) {
+    const int64_t shape[1] = {n};
+    return bce4j_cuda_bce_with_logits(nullptr, BCE4J_FLOAT32, 1, shape, x, y, nullptr, nullptr, loss, grad, nullptr,
+                                      stream);
+}
+
+// A host pointer would fault in the kernel and lose the context of every CUDA user in the process: it is refused,
+// naming the argument, before anything runs, and the device keeps working.
+TEST_F(CudaDevice, HostPointersAreRefusedBeforeAnythingRuns) {
+    const int64_t n = 4096;
+    const std::vector<float> x = uniform<float>(n, -8, 8, 11), y = labels<float>(n, 12);
+    DeviceArray<float> dx(x), dy(y), grad(n);
+    for (const cudaError_t e : {dx.error(), dy.error(), grad.error()}) ASSERT_CUDA(e);
+    std::vector<float> host_grad(n);
+    double loss = 0;
+    EXPECT_EQ(mean_call(x.data(), dy.get(), n, grad.get(), &loss, nullptr), BCE4J_ERROR_DEVICE);
+    EXPECT_TRUE(starts_with(bce4j_last_error_message(), "input is not device memory")) << bce4j_last_error_message();
+    EXPECT_EQ(mean_call(dx.get(), dy.get(), n, host_grad.data(), &loss, nullptr), BCE4J_ERROR_DEVICE);
+    EXPECT_TRUE(starts_with(bce4j_last_error_message(), "grad_input is not device memory"))
+        << bce4j_last_error_message();
+    double good = 0;
+    ASSERT_EQ(mean_call(dx.get(), dy.get(), n, grad.get(), &good, nullptr), BCE4J_OK) << bce4j_last_error_message();
+    EXPECT_TRUE(std::isfinite(good));
+}
+
+TEST_F(CudaDevice, MemoryOfAnotherDeviceIsRefused) {
+    int count = 0;
+    ASSERT_CUDA(cudaGetDeviceCount(&count));
+    if (count < 2) GTEST_SKIP() << "one CUDA device here";
+    const int64_t n = 256;
+    ASSERT_CUDA(cudaSetDevice(1));
+    DeviceArray<float> other(uniform<float>(n, -8, 8, 13));
+    ASSERT_CUDA(other.error());
+    ASSERT_CUDA(cudaSetDevice(0));
+    DeviceArray<float> dy(labels<float>(n, 14));
+    ASSERT_CUDA(dy.error());
+    double loss = 0;
+    EXPECT_EQ(mean_call(other.get(), dy.get(), n, nullptr, &loss, nullptr), BCE4J_ERROR_DEVICE);
+    EXPECT_EQ(std::string(bce4j_last_error_message()),
+              "input is memory of CUDA device 1, but the call runs on device 0 (the calling thread's current device)");
+}
+
+// A call on a stream under capture is refused before anything is queued: the capture goes on and ends with an
+// empty graph. So does one on the legacy default stream while a blocking stream captures (the runtime forbids it).
+TEST_F(CudaDevice, AStreamUnderCaptureIsRefusedAndTheCaptureGoesOn) {
+    const int64_t n = 4096;
+    DeviceArray<float> dx(uniform<float>(n, -8, 8, 15)), dy(labels<float>(n, 16)), grad(n);
+    for (const cudaError_t e : {dx.error(), dy.error(), grad.error()}) ASSERT_CUDA(e);
+    double loss = 0;
+    cudaStream_t stream;
+    ASSERT_CUDA(cudaStreamCreate(&stream));  // blocking: it also makes the legacy stream unusable during capture
+    ASSERT_EQ(mean_call(dx.get(), dy.get(), n, grad.get(), &loss, stream), BCE4J_OK) << bce4j_last_error_message();
+    for (const bool on_legacy_stream : {false, true}) {
+        ASSERT_CUDA(cudaStreamBeginCapture(stream, cudaStreamCaptureModeGlobal));
+        const bce4j_status status =
+            mean_call(dx.get(), dy.get(), n, grad.get(), &loss, on_legacy_stream ? nullptr : stream);
+        const std::string message = bce4j_last_error_message();
+        cudaGraph_t graph = nullptr;
+        ASSERT_CUDA(cudaStreamEndCapture(stream, &graph));
+        size_t nodes = 1;
+        ASSERT_CUDA(cudaGraphGetNodes(graph, nullptr, &nodes));
+        ASSERT_CUDA(cudaGraphDestroy(graph));
+        EXPECT_EQ(status, BCE4J_ERROR_DEVICE) << on_legacy_stream;
+        EXPECT_EQ(nodes, 0u) << "the call queued work into the caller's capture";
+        EXPECT_TRUE(starts_with(
+            message, on_legacy_stream ? "stream is the legacy default stream" : "stream is capturing a CUDA graph"))
+            << message;
+    }
+    ASSERT_EQ(mean_call(dx.get(), dy.get(), n, grad.get(), &loss, stream), BCE4J_OK) << bce4j_last_error_message();
+    ASSERT_CUDA(cudaStreamDestroy(stream));
+}
+
+// The thread's current CUDA context (the driver's, which every CUDA runtime copy in the process shares).
+CUcontext current_context() {
+    static const auto get = [] {
+        void* fn = nullptr;
+        cudaDriverEntryPointQueryResult found{};
+        cudaGetDriverEntryPointByVersion("cuCtxGetCurrent", &fn, 4000, cudaEnableDefault, &found);
+        return reinterpret_cast<CUresult (*)(CUcontext*)>(fn);
+    }();
+    CUcontext context = nullptr;
+    EXPECT_NE(get, nullptr);
+    if (get != nullptr) EXPECT_EQ(get(&context), CUDA_SUCCESS);
+    return context;
+}
+
+TEST_F(CudaDevice, TheCallersCurrentContextIsKept) {
+    const int64_t n = 1000;
+    const int64_t shape[1] = {n};
+    const std::vector<float> x = uniform<float>(n, -8, 8, 17), y = labels<float>(n, 18);
+    // A thread that never touched CUDA has no current context, and has none after a call.
+    std::thread fresh([&] {
+        EXPECT_EQ(current_context(), nullptr);
+        double loss = 0;
+        EXPECT_EQ(bce4j_cuda_bce_with_logits_host(nullptr, BCE4J_FLOAT32, 1, shape, x.data(), y.data(), nullptr,
+                                                  nullptr, &loss, nullptr, nullptr),
+                  BCE4J_OK)
+            << bce4j_last_error_message();
+        EXPECT_EQ(current_context(), nullptr);
+    });
+    fresh.join();
+    // One whose current device is set keeps it.
+    int count = 0;
+    ASSERT_CUDA(cudaGetDeviceCount(&count));
+    for (int device = 0; device < count; ++device) {
+        ASSERT_CUDA(cudaSetDevice(device));
+        const CUcontext before = current_context();
+        ASSERT_NE(before, nullptr);
+        double loss = 0;
+        EXPECT_EQ(bce4j_cuda_bce_with_logits_host(nullptr, BCE4J_FLOAT32, 1, shape, x.data(), y.data(), nullptr,
+                                                  nullptr, &loss, nullptr, nullptr),
+                  BCE4J_OK)
+            << bce4j_last_error_message();
+        EXPECT_EQ(current_context(), before) << "device " << device;
+    }
+    ASSERT_CUDA(cudaSetDevice(0));
+}
+
+// The calls allocate from bce4j's own pool: the device's default pool (the caller's, and every other library's) is
+// neither used nor reconfigured.
+TEST_F(CudaDevice, TheDefaultMemoryPoolIsLeftAlone) {
+    int pools_supported = 0;
+    ASSERT_CUDA(cudaDeviceGetAttribute(&pools_supported, cudaDevAttrMemoryPoolsSupported, 0));
+    if (!pools_supported) GTEST_SKIP() << "device 0 has no memory pools";
+    cudaMemPool_t pool;
+    ASSERT_CUDA(cudaDeviceGetDefaultMemPool(&pool, 0));
+    uint64_t zero = 0, threshold_before = 0, threshold_after = 0, used_high = 1;
+    ASSERT_CUDA(cudaMemPoolGetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &threshold_before));
+    ASSERT_CUDA(cudaMemPoolSetAttribute(pool, cudaMemPoolAttrUsedMemHigh, &zero));
+    const int64_t n = 1 << 20;
+    const int64_t shape[1] = {n};
+    const std::vector<float> x = uniform<float>(n, -8, 8, 19), y = labels<float>(n, 20);
+    std::vector<float> grad(n);
+    double loss = 0;
+    ASSERT_EQ(bce4j_cuda_bce_with_logits_host(nullptr, BCE4J_FLOAT32, 1, shape, x.data(), y.data(), nullptr, nullptr,
+                                              &loss, grad.data(), nullptr),
+              BCE4J_OK)
+        << bce4j_last_error_message();
+    DeviceArray<float> dx(x), dy(y), dgrad(n);
+    for (const cudaError_t e : {dx.error(), dy.error(), dgrad.error()}) ASSERT_CUDA(e);
+    ASSERT_EQ(mean_call(dx.get(), dy.get(), n, dgrad.get(), &loss, nullptr), BCE4J_OK) << bce4j_last_error_message();
+    ASSERT_CUDA(cudaMemPoolGetAttribute(pool, cudaMemPoolAttrUsedMemHigh, &used_high));
+    ASSERT_CUDA(cudaMemPoolGetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &threshold_after));
+    EXPECT_EQ(used_high, 0u);
+    EXPECT_EQ(threshold_after, threshold_before);
+}
+
+// Run by CTest in a process of its own: a kernel fault (here: reading far past a small allocation, which the pointer
+// check cannot see) is reported as the kernels' failure, not as the copy of the result that found it. It loses the
+// process's CUDA context, so nothing runs after it.
+class CudaDeviceFault : public CudaDevice {};
+
+TEST_F(CudaDeviceFault, IsReportedAsTheKernelsFailure) {
+    DeviceArray<float> small(64);
+    ASSERT_CUDA(small.error());
+    double loss = 0;
+    EXPECT_EQ(mean_call(small.get(), small.get(), int64_t{1} << 28, nullptr, &loss, nullptr), BCE4J_ERROR_DEVICE);
+    const std::string message = bce4j_last_error_message();
+    EXPECT_TRUE(starts_with(message, "CUDA failed to run the kernels: ")) << message;
+    EXPECT_NE(message.find("context is lost"), std::string::npos) << message;
 }
 
 }  // namespace

@@ -212,9 +212,10 @@ TEST(CudaElementPass, OperandOffsetsFollowTheBroadcastPlan) {
             const bce4j::ShapeRef ws{static_cast<int32_t>(w.size()), w.data()};
             const bce4j::ShapeRef ps{static_cast<int32_t>(p.size()), p.data()};
             const BroadcastPlan plan = bce4j::plan_broadcast(in, &ws, &ps);
+            const bce4j::cuda::PlanDivisors divisors = bce4j::cuda::plan_divisors(plan);
             for (int64_t i = 0; i < numel(input); ++i) {
                 int64_t weight_offset = -1, pos_weight_offset = -1;
-                bce4j::cuda::operand_offsets(plan, i, &weight_offset, &pos_weight_offset);
+                bce4j::cuda::operand_offsets(plan, divisors, i, &weight_offset, &pos_weight_offset);
                 ASSERT_EQ(weight_offset, broadcast_source(input, w, i)) << shape_str(w) << " element " << i;
                 ASSERT_EQ(pos_weight_offset, broadcast_source(input, p, i)) << shape_str(p) << " element " << i;
             }

@@ -55,12 +55,13 @@ int32_t run(const DeviceCall& call, DeviceOutcome* out) {
 
 extern "C" {
 
-__attribute__((visibility("default"))) int32_t bce4j_cuda_impl_probe(Probe* probe) {
+__attribute__((visibility("default"))) int32_t bce4j_cuda_impl_interface_version(void) { return kInterfaceVersion; }
+
+__attribute__((visibility("default"))) void bce4j_cuda_impl_probe(Probe* probe) {
     *probe = Probe{};
     probe->state = BCE4J_CUDA_AVAILABLE;
     probe->device_count = 1;
     std::snprintf(probe->description, kMessageCapacity, "available (1 device: host emulation for tests)");
-    return kInterfaceVersion;
 }
 
 __attribute__((visibility("default"))) int32_t bce4j_cuda_impl_run(const DeviceCall* call, DeviceOutcome* outcome) {

@@ -205,7 +205,7 @@ typedef enum bce4j_cuda_state {
     BCE4J_CUDA_LIBRARY_ABSENT = 1, /* built without CUDA, or libbce4j_cuda could not be loaded */
     BCE4J_CUDA_NO_DRIVER = 2,      /* no CUDA driver (libcuda) on this machine */
     BCE4J_CUDA_DRIVER_TOO_OLD = 3, /* the driver is older than the CUDA runtime bce4j was built with */
-    BCE4J_CUDA_NO_DEVICE = 4,      /* a driver, but no usable device */
+    BCE4J_CUDA_NO_DEVICE = 4,      /* a driver, but no device this build has code for (compute capability) */
     BCE4J_CUDA_ERROR = 5           /* any other failure; see bce4j_cuda_description */
 } bce4j_cuda_state;
 
@@ -215,7 +215,8 @@ BCE4J_API int32_t bce4j_cuda_availability(void);
 /* One line for people: "available (N devices: name, name)" or "unavailable (reason)". */
 BCE4J_API const char* bce4j_cuda_description(void);
 
-/* The number of usable CUDA devices; 0 when unavailable. */
+/* The number of usable CUDA devices (those whose compute capability this build has code for; the description names
+   the others); 0 when unavailable. */
 BCE4J_API int32_t bce4j_cuda_device_count(void);
 
 /*
@@ -228,6 +229,12 @@ BCE4J_API int32_t bce4j_cuda_device_count(void);
  * Arguments are checked as on the CPU (same statuses and messages) before CUDA's availability; options->num_threads
  * is ignored. float32 is computed in float (elements whose result is not finite again in double), float64 in
  * double. Not on the CUDA path yet (BCE4J_ERROR_INVALID_OPTION): FLOAT16/BFLOAT16, grad_weight, grad_pos_weight.
+ * Refused before anything is queued: with BCE4J_ERROR_DEVICE, a pointer the current device cannot reach (host
+ * memory CUDA does not know, unless the device reads pageable memory; another device's memory), naming the argument,
+ * and a stream that is capturing a CUDA graph (the capture goes on; capture is not supported); with
+ * BCE4J_ERROR_UNAVAILABLE, a current device this build has no code for. The calling thread's current device
+ * (context) is the same after every call as before it. Scratch and staging memory come from a memory pool of
+ * bce4j's own, never from the device's default pool.
  */
 BCE4J_API bce4j_status bce4j_cuda_bce_with_logits(const bce4j_options* options, bce4j_dtype dtype, int32_t ndim,
                                                   const int64_t* shape, const void* input, const void* target,

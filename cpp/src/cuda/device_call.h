@@ -12,9 +12,9 @@
 
 namespace bce4j::cuda {
 
-// Raised whenever DeviceCall, DeviceOutcome or Probe change, so that a core never runs a CUDA library of another
-// build.
-constexpr int32_t kInterfaceVersion = 2;
+// Raised whenever DeviceCall, DeviceOutcome, Probe or the entry points change, so that a core never runs a CUDA
+// library of another build. 3: the version has an entry point of its own, asked before the probe.
+constexpr int32_t kInterfaceVersion = 3;
 
 constexpr size_t kMessageCapacity = 512;
 
@@ -22,7 +22,7 @@ struct DeviceCall {
     int32_t dtype;       // BCE4J_FLOAT32 or BCE4J_FLOAT64
     bool host_memory;    // true: every tensor pointer is host memory, to be staged through the device
     void* stream;        // cudaStream_t (device memory only)
-    int64_t count;       // elements of the input (> 0)
+    int64_t count;       // elements of the input (0 for an empty input: only the reduction's value is computed)
     BroadcastPlan plan;  // weight and pos_weight over the input's index space
     const void* input;
     const void* target;
@@ -62,15 +62,18 @@ struct Probe {
 
 }  // namespace bce4j::cuda
 
-// The two symbols libbce4j_cuda exports; the core finds them with dlsym.
+// The symbols libbce4j_cuda exports for libbce4j, which finds them with dlsym.
 extern "C" {
-// Fills `probe`. Returns the interface version the library was built with (the probe is valid only when it
-// equals kInterfaceVersion).
-typedef int32_t (*bce4j_cuda_probe_fn)(bce4j::cuda::Probe* probe);
+// The interface version the library was built with. The core asks it first, and calls nothing else of a library of
+// another version: the other entry points' structures may differ, and a library would write past them.
+typedef int32_t (*bce4j_cuda_interface_version_fn)(void);
+// Fills `probe`.
+typedef void (*bce4j_cuda_probe_fn)(bce4j::cuda::Probe* probe);
 // Runs a prepared call on the calling thread's current device; returns a bce4j_status (OK, OUT_OF_RANGE is left
 // to the caller through outcome->first_invalid, DEVICE or INTERNAL with outcome->message).
 typedef int32_t (*bce4j_cuda_run_fn)(const bce4j::cuda::DeviceCall* call, bce4j::cuda::DeviceOutcome* outcome);
 }
 
+#define BCE4J_CUDA_INTERFACE_VERSION_SYMBOL "bce4j_cuda_impl_interface_version"
 #define BCE4J_CUDA_PROBE_SYMBOL "bce4j_cuda_impl_probe"
 #define BCE4J_CUDA_RUN_SYMBOL "bce4j_cuda_impl_run"

@@ -10,6 +10,7 @@
 #include "../element_math.h"
 #include "../reduction.h"
 #include "device_call.h"
+#include "fast_divmod.h"
 
 namespace bce4j::cuda {
 
@@ -31,20 +32,34 @@ BCE4J_HOST_DEVICE inline ElementValues<R> fused_element(const ElementParams& o, 
     return {out.loss, out.grad_input, out.grad_target, false};
 }
 
-// Offsets of flat input element `flat` in weight and pos_weight under `plan`.
-BCE4J_HOST_DEVICE inline void operand_offsets(const BroadcastPlan& plan, int64_t flat, int64_t* weight_offset,
-                                              int64_t* pos_weight_offset) {
+// The plan's dimensions as divisors, for operand_offsets: entry j divides by plan.dims[j] (j >= 1; the outermost
+// index needs no division). Made once per call on the host.
+struct PlanDivisors {
+    FastDivisor dims[kMaxDims];
+};
+
+inline PlanDivisors plan_divisors(const BroadcastPlan& plan) {
+    PlanDivisors d;
+    for (int j = 1; j < plan.ndim; ++j) d.dims[j] = FastDivisor::of(static_cast<uint64_t>(plan.dims[j]));
+    return d;
+}
+
+// Offsets of flat input element `flat` in weight and pos_weight under `plan`: its index along each dimension by the
+// precomputed divisors (a multiply-high per dimension instead of a 64-bit division and modulo).
+BCE4J_HOST_DEVICE inline void operand_offsets(const BroadcastPlan& plan, const PlanDivisors& divisors, int64_t flat,
+                                              int64_t* weight_offset, int64_t* pos_weight_offset) {
     int64_t w = 0;
     int64_t p = 0;
-    int64_t rest = flat;
+    uint64_t rest = static_cast<uint64_t>(flat);
     for (int j = plan.ndim - 1; j > 0; --j) {
-        const int64_t index = rest % plan.dims[j];
-        rest /= plan.dims[j];
+        const uint64_t outer = divisors.dims[j].quotient(rest);
+        const auto index = static_cast<int64_t>(rest - outer * static_cast<uint64_t>(plan.dims[j]));
+        rest = outer;
         w += index * plan.weight_strides[j];
         p += index * plan.pos_weight_strides[j];
     }
-    *weight_offset = w + rest * plan.weight_strides[0];  // the outermost index needs no division
-    *pos_weight_offset = p + rest * plan.pos_weight_strides[0];
+    *weight_offset = w + static_cast<int64_t>(rest) * plan.weight_strides[0];
+    *pos_weight_offset = p + static_cast<int64_t>(rest) * plan.pos_weight_strides[0];
 }
 
 // Everything one pass over the elements reads and writes. Pointers are device pointers on the device.
@@ -60,7 +75,8 @@ struct PassArgs {
     T* grad_target;
     int64_t count;
     BroadcastPlan plan;
-    bool broadcasts;  // weight or pos_weight present: offsets come from the plan
+    PlanDivisors divisors;  // of plan.dims
+    bool broadcasts;        // weight or pos_weight present: offsets come from the plan
     ElementParams params;
 };
 
@@ -78,6 +94,7 @@ PassArgs<T> pass_args(const DeviceCall& d) {
     a.count = d.count;
     a.plan = d.plan;
     a.broadcasts = d.weight != nullptr || d.pos_weight != nullptr;
+    if (a.broadcasts) a.divisors = plan_divisors(d.plan);
     a.params = d.params;
     return a;
 }
@@ -112,7 +129,7 @@ BCE4J_HOST_DEVICE inline void operands_at(const PassArgs<T>& a, int64_t i, T* w,
     if (!a.broadcasts) return;
     int64_t weight_offset = 0;
     int64_t pos_weight_offset = 0;
-    operand_offsets(a.plan, i, &weight_offset, &pos_weight_offset);
+    operand_offsets(a.plan, a.divisors, i, &weight_offset, &pos_weight_offset);
     if (a.weight) *w = a.weight[weight_offset];
     if (a.pos_weight) *p = a.pos_weight[pos_weight_offset];
 }

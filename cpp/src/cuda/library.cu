@@ -1,73 +1,207 @@
 // libbce4j_cuda: the two entry points libbce4j finds with dlsym. Probes the driver and devices, and runs prepared
 // calls: on device memory on the caller's stream, or on host memory staged through the device.
+#include <cuda.h>  // the driver's types only: its functions come through cudaGetDriverEntryPointByVersion
 #include <cuda_runtime.h>
 
 #include <climits>
 #include <cstdio>
 #include <exception>
+#include <mutex>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include "bce4j/bce4j.h"
 #include "device_call.h"
+#include "device_support.h"
 #include "loss_kernels.h"
 
 namespace bce4j::cuda {
 namespace {
 
+// Errors of the kernels' execution. CUDA reports them at the next call that touches the device (the copy of the
+// result, the synchronisation) and from then on: they are sticky, and the context is lost for the whole process.
+bool is_kernel_fault(cudaError_t error) {
+    switch (error) {
+        case cudaErrorIllegalAddress:
+        case cudaErrorLaunchFailure:
+        case cudaErrorMisalignedAddress:
+        case cudaErrorIllegalInstruction:
+        case cudaErrorInvalidAddressSpace:
+        case cudaErrorInvalidPc:
+        case cudaErrorHardwareStackError:
+        case cudaErrorAssert:
+        case cudaErrorLaunchTimeout: return true;
+        default: return false;
+    }
+}
+
 int32_t device_failure(DeviceOutcome* out, const char* step, cudaError_t error) {
-    std::snprintf(out->message, kMessageCapacity, "CUDA failed to %s: %s (%s)", step, cudaGetErrorString(error),
-                  cudaGetErrorName(error));
+    if (is_kernel_fault(error)) {
+        std::snprintf(out->message, kMessageCapacity,
+                      "CUDA failed to run the kernels: %s (%s); the device's CUDA context is lost for this process",
+                      cudaGetErrorString(error), cudaGetErrorName(error));
+    } else {
+        std::snprintf(out->message, kMessageCapacity, "CUDA failed to %s: %s (%s)", step, cudaGetErrorString(error),
+                      cudaGetErrorName(error));
+    }
     return BCE4J_ERROR_DEVICE;
 }
 
-std::string version_text(int version) {
-    return std::to_string(version / 1000) + "." + std::to_string(version % 1000 / 10);
+int32_t refuse(DeviceOutcome* out, int32_t status, const std::string& why) {
+    std::snprintf(out->message, kMessageCapacity, "%s", why.c_str());
+    return status;
 }
 
-void describe(Probe* probe, int32_t state, const std::string& text) {
-    probe->state = state;
-    std::snprintf(probe->description, kMessageCapacity, "%s", text.c_str());
+// The code this library holds (CMake passes the target's CUDA_ARCHITECTURES).
+const BuiltCode& built_code() {
+    static const BuiltCode code = parse_architectures(BCE4J_CUDA_ARCHITECTURES);
+    return code;
+}
+
+std::string error_text(cudaError_t error) {
+    return std::string(cudaGetErrorString(error)) + " (" + cudaGetErrorName(error) + ")";
+}
+
+DeviceDescription describe_device(int ordinal) {
+    DeviceDescription d;
+    cudaDeviceProp properties;
+    if (cudaGetDeviceProperties(&properties, ordinal) != cudaSuccess) {
+        cudaGetLastError();  // not sticky: clear it
+        d.described = false;
+        return d;
+    }
+    d.name = properties.name;
+    d.major = properties.major;
+    d.minor = properties.minor;
+    return d;
 }
 
 void probe_devices(Probe* probe) {
-    int driver = 0;
-    cudaDriverGetVersion(&driver);  // 0 when no driver is installed
-    if (driver == 0) {
-        describe(probe, BCE4J_CUDA_NO_DRIVER, "unavailable (no CUDA driver is installed)");
-        return;
-    }
+    ProbeFacts facts;
+    facts.runtime_version = CUDART_VERSION;
+    cudaDriverGetVersion(&facts.driver_version);  // 0 when no driver is installed
     int count = 0;
-    const cudaError_t error = cudaGetDeviceCount(&count);
-    if (error == cudaErrorInsufficientDriver || error == cudaErrorCompatNotSupportedOnDevice) {
-        describe(probe, BCE4J_CUDA_DRIVER_TOO_OLD,
-                 "unavailable (the CUDA driver supports CUDA " + version_text(driver) + "; bce4j was built with CUDA " +
-                     version_text(CUDART_VERSION) + ")");
-        return;
+    if (facts.driver_version != 0) {
+        const cudaError_t error = cudaGetDeviceCount(&count);
+        if (error == cudaErrorInsufficientDriver || error == cudaErrorCompatNotSupportedOnDevice) {
+            facts.count_result = DeviceCountResult::kDriverTooOld;
+        } else if (error == cudaErrorNoDevice) {
+            facts.count_result = DeviceCountResult::kNoDevice;
+        } else if (error != cudaSuccess) {
+            facts.count_result = DeviceCountResult::kFailed;
+            facts.count_error = error_text(error);
+        }
+        if (error != cudaSuccess) count = 0;
     }
-    if (error == cudaErrorNoDevice || (error == cudaSuccess && count == 0)) {
-        describe(probe, BCE4J_CUDA_NO_DEVICE, "unavailable (no CUDA device)");
-        return;
-    }
-    if (error != cudaSuccess) {
-        describe(probe, BCE4J_CUDA_ERROR,
-                 std::string("unavailable (CUDA failed to count the devices: ") + cudaGetErrorString(error) + " (" +
-                     cudaGetErrorName(error) + "))");
-        return;
-    }
-    std::string names;
-    for (int i = 0; i < count; ++i) {
-        cudaDeviceProp properties;
-        if (cudaGetDeviceProperties(&properties, i) != cudaSuccess) continue;
-        names += (names.empty() ? "" : ", ") + std::string(properties.name);
-    }
-    probe->device_count = count;
-    describe(probe, BCE4J_CUDA_AVAILABLE,
-             "available (" + std::to_string(count) + (count == 1 ? " device: " : " devices: ") + names + ")");
+    for (int i = 0; i < count; ++i) facts.devices.push_back(describe_device(i));
+    const ProbeVerdict verdict = assess(built_code(), facts);
+    probe->state = verdict.state;
+    probe->device_count = verdict.usable;
+    std::snprintf(probe->description, kMessageCapacity, "%s", verdict.text.c_str());
 }
 
-// Device memory freed when the scope ends: in stream order from the device's memory pool, or, on a device without
-// memory pools, with cudaMalloc and cudaFree (which waits for the device).
+// Keeps the calling thread's current CUDA context (its current device) as the caller had it: the first runtime call
+// on a thread without one makes device 0's primary context current, which the caller's own CUDA runtime (another
+// copy: this library links its own) would then see. The driver's functions come through the runtime, so that this
+// library never links libcuda (a machine without a driver still loads it, and the probe says why).
+class CurrentContextGuard {
+public:
+    CurrentContextGuard() {
+        if (const Driver& d = driver(); d.get != nullptr) ok_ = d.get(&saved_) == CUDA_SUCCESS;
+    }
+    CurrentContextGuard(const CurrentContextGuard&) = delete;
+    CurrentContextGuard& operator=(const CurrentContextGuard&) = delete;
+    ~CurrentContextGuard() {
+        const Driver& d = driver();
+        CUcontext now = nullptr;
+        if (ok_ && d.get(&now) == CUDA_SUCCESS && now != saved_) d.set(saved_);
+    }
+
+private:
+    struct Driver {
+        CUresult (*get)(CUcontext*) = nullptr;
+        CUresult (*set)(CUcontext) = nullptr;
+    };
+    static const Driver& driver() {
+        static const Driver d = [] {
+            Driver found;
+            void* get = nullptr;
+            void* set = nullptr;
+            cudaDriverEntryPointQueryResult get_status{}, set_status{};
+            // cuCtxGetCurrent and cuCtxSetCurrent have kept their signatures since CUDA 4.0.
+            if (cudaGetDriverEntryPointByVersion("cuCtxGetCurrent", &get, 4000, cudaEnableDefault, &get_status) ==
+                    cudaSuccess &&
+                cudaGetDriverEntryPointByVersion("cuCtxSetCurrent", &set, 4000, cudaEnableDefault, &set_status) ==
+                    cudaSuccess &&
+                get_status == cudaDriverEntryPointSuccess && set_status == cudaDriverEntryPointSuccess) {
+                found.get = reinterpret_cast<CUresult (*)(CUcontext*)>(get);
+                found.set = reinterpret_cast<CUresult (*)(CUcontext)>(set);
+            } else {
+                cudaGetLastError();
+            }
+            return found;
+        }();
+        return d;
+    }
+    CUcontext saved_ = nullptr;
+    bool ok_ = false;
+};
+
+// How much freed memory bce4j's pools keep mapped between calls. Calls on device pointers need only their scratch
+// (sizeof(DeviceScratch), 64 KiB); calls on host buffers stage every tensor, and keeping 256 MiB lets repeated calls
+// of up to about 5M float32 elements reuse their memory, while a larger call's mapping costs little beside copying
+// its bytes over PCIe. The caller's (and every other library's) default pool is never touched.
+constexpr uint64_t kPoolKeepsBytes = uint64_t{256} << 20;
+
+// One private memory pool per device, made on first use: nullptr for a device without memory pools.
+class DevicePools {
+public:
+    cudaError_t get(int device, cudaMemPool_t* pool) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (static_cast<size_t>(device) >= pools_.size()) pools_.resize(device + 1);
+        Entry& e = pools_[device];
+        if (!e.made) {
+            if (cudaError_t error = make(device, &e.pool)) return error;
+            e.made = true;
+        }
+        *pool = e.pool;
+        return cudaSuccess;
+    }
+
+private:
+    struct Entry {
+        bool made = false;
+        cudaMemPool_t pool = nullptr;
+    };
+    static cudaError_t make(int device, cudaMemPool_t* pool) {
+        int supported = 0;
+        if (cudaError_t e = cudaDeviceGetAttribute(&supported, cudaDevAttrMemoryPoolsSupported, device)) return e;
+        *pool = nullptr;
+        if (!supported) return cudaSuccess;
+        cudaMemPoolProps props{};
+        props.allocType = cudaMemAllocationTypePinned;
+        props.location.type = cudaMemLocationTypeDevice;
+        props.location.id = device;
+        if (cudaError_t e = cudaMemPoolCreate(pool, &props)) return e;
+        uint64_t keep = kPoolKeepsBytes;
+        // Memory freed on one caller's stream is reused on another's only once the free has completed: never by
+        // making the second stream wait for the first, which would tie together streams the caller keeps apart.
+        int internal_dependencies = 0;
+        if (cudaError_t e = cudaMemPoolSetAttribute(*pool, cudaMemPoolAttrReleaseThreshold, &keep)) return e;
+        return cudaMemPoolSetAttribute(*pool, cudaMemPoolReuseAllowInternalDependencies, &internal_dependencies);
+    }
+    std::mutex mutex_;
+    std::vector<Entry> pools_;
+};
+
+DevicePools& pools() {
+    static DevicePools p;  // never destroyed before the process ends: the runtime tears the pools down then
+    return p;
+}
+
+// Device memory freed when the scope ends, in stream order, from bce4j's pool of the current device; on a device
+// without memory pools, with cudaMalloc and cudaFree (which waits for the device).
 class StreamBuffer {
 public:
     explicit StreamBuffer(cudaStream_t stream) : stream_(stream) {}
@@ -83,11 +217,12 @@ public:
     }
     cudaError_t allocate(size_t bytes) {
         if (bytes == 0) return cudaSuccess;
-        const cudaError_t error = cudaMallocAsync(&pointer_, bytes, stream_);
-        if (error != cudaErrorNotSupported) return error;
-        cudaGetLastError();  // not sticky: clear it
-        pooled_ = false;
-        return cudaMalloc(&pointer_, bytes);
+        int device = 0;
+        cudaMemPool_t pool = nullptr;
+        if (cudaError_t e = cudaGetDevice(&device)) return e;
+        if (cudaError_t e = pools().get(device, &pool)) return e;
+        pooled_ = pool != nullptr;
+        return pooled_ ? cudaMallocFromPoolAsync(&pointer_, bytes, pool, stream_) : cudaMalloc(&pointer_, bytes);
     }
     void* get() const { return pointer_; }
 
@@ -96,6 +231,20 @@ private:
     void* pointer_ = nullptr;
     bool pooled_ = true;
 };
+
+// Benchmark instrumentation (cpp/bench/cuda_bandwidth.cpp): when a thread turns it on, its calls record CUDA events
+// just before the first kernel and just after the last, so that the kernels' own time can be told from the call's.
+struct KernelTimer {
+    bool on = false;
+    bool recorded = false;
+    cudaEvent_t start = nullptr;
+    cudaEvent_t stop = nullptr;
+};
+
+KernelTimer& kernel_timer() {
+    thread_local KernelTimer timer;
+    return timer;
+}
 
 size_t dtype_size(const DeviceCall& call) { return call.dtype == BCE4J_FLOAT32 ? sizeof(float) : sizeof(double); }
 
@@ -108,7 +257,16 @@ int32_t run_on_device(const DeviceCall& call, DeviceOutcome* out) {
     if (cudaError_t e = cudaMemsetAsync(&scratch->result.first_invalid, 0xFF, sizeof(unsigned long long), stream)) {
         return device_failure(out, "initialise", e);
     }
+    KernelTimer& timer = kernel_timer();
+    timer.recorded = false;
+    if (timer.on) {
+        if (cudaError_t e = cudaEventRecord(timer.start, stream)) return device_failure(out, "record an event", e);
+    }
     if (cudaError_t e = enqueue_loss(call, stream, scratch)) return device_failure(out, "launch the kernels", e);
+    if (timer.on) {
+        if (cudaError_t e = cudaEventRecord(timer.stop, stream)) return device_failure(out, "record an event", e);
+        timer.recorded = true;
+    }
     DeviceScratch::Result result;
     if (cudaError_t e = cudaMemcpyAsync(&result, &scratch->result, sizeof result, cudaMemcpyDeviceToHost, stream)) {
         return device_failure(out, "copy the result", e);
@@ -201,30 +359,141 @@ int32_t run_on_host_buffers(const DeviceCall& call, DeviceOutcome* out) {
     return BCE4J_OK;
 }
 
+// What cudaPointerGetAttributes says about `pointer`.
+PointerFacts pointer_facts(const void* pointer) {
+    PointerFacts f;
+    cudaPointerAttributes a;
+    if (cudaPointerGetAttributes(&a, pointer) != cudaSuccess) {
+        cudaGetLastError();  // not sticky: an address CUDA does not know
+        return f;
+    }
+    switch (a.type) {
+        case cudaMemoryTypeDevice:
+            f.kind = MemoryKind::kDevice;
+            f.device = a.device;
+            break;
+        case cudaMemoryTypeManaged: f.kind = MemoryKind::kManaged; break;
+        case cudaMemoryTypeHost:
+            f.kind = MemoryKind::kHost;
+            f.device_address_is_same = a.devicePointer == pointer;
+            break;
+        default: break;
+    }
+    return f;
+}
+
+// Everything that refuses a call before anything is queued on its stream: a stream capturing a CUDA graph (the call
+// waits for its results, which a capture cannot give, and queuing would break the caller's capture), a current
+// device this build has no code for, and (device entry points) a pointer the kernels could not read or write, which
+// would fault with an error that loses the context for every CUDA user in the process.
+int32_t check_before_queuing(const DeviceCall& call, cudaStream_t stream, DeviceOutcome* out) {
+    cudaStreamCaptureStatus capture = cudaStreamCaptureStatusNone;
+    const cudaError_t capturing = cudaStreamIsCapturing(stream, &capture);
+    if (capturing == cudaErrorStreamCaptureImplicit) {
+        cudaGetLastError();
+        return refuse(out, BCE4J_ERROR_DEVICE,
+                      "stream is the legacy default stream, which cannot be used while another stream captures a CUDA "
+                      "graph; nothing was queued");
+    }
+    if (capturing != cudaSuccess) return device_failure(out, "query the stream", capturing);
+    if (capture != cudaStreamCaptureStatusNone) {
+        return refuse(out, BCE4J_ERROR_DEVICE,
+                      "stream is capturing a CUDA graph: bce4j's CUDA calls wait for their results and cannot be "
+                      "captured; nothing was queued, and the capture goes on");
+    }
+    int device = 0;
+    if (cudaError_t e = cudaGetDevice(&device)) return device_failure(out, "find the current device", e);
+    DeviceDescription d;
+    if (cudaError_t e = cudaDeviceGetAttribute(&d.major, cudaDevAttrComputeCapabilityMajor, device)) {
+        return device_failure(out, "describe the device", e);
+    }
+    if (cudaError_t e = cudaDeviceGetAttribute(&d.minor, cudaDevAttrComputeCapabilityMinor, device)) {
+        return device_failure(out, "describe the device", e);
+    }
+    if (!runs_on(built_code(), d.major, d.minor)) {
+        d.name = describe_device(device).name;
+        return refuse(out, BCE4J_ERROR_UNAVAILABLE, device_unusable(built_code(), device, d));
+    }
+    if (call.host_memory) return BCE4J_OK;
+    int pageable_access = 0;
+    if (cudaError_t e = cudaDeviceGetAttribute(&pageable_access, cudaDevAttrPageableMemoryAccess, device)) {
+        return device_failure(out, "describe the device", e);
+    }
+    const struct {
+        const char* name;
+        const void* pointer;
+    } arguments[] = {{"input", call.input},
+                     {"target", call.target},
+                     {"grad_output", call.grad_output},
+                     {"options.weight", call.weight},
+                     {"options.pos_weight", call.pos_weight},
+                     {"loss", call.loss},
+                     {"grad_input", call.grad_input},
+                     {"grad_target", call.grad_target}};
+    for (const auto& a : arguments) {
+        if (a.pointer == nullptr) continue;
+        const std::string problem = pointer_problem(a.name, pointer_facts(a.pointer), device, pageable_access != 0);
+        if (!problem.empty()) return refuse(out, BCE4J_ERROR_DEVICE, problem);
+    }
+    return BCE4J_OK;
+}
+
+int32_t run(const DeviceCall& call, DeviceOutcome* out) {
+    const CurrentContextGuard keep_current_context;
+    const cudaStream_t stream = call.host_memory ? cudaStreamPerThread : static_cast<cudaStream_t>(call.stream);
+    if (int32_t status = check_before_queuing(call, stream, out)) return status;
+    return call.host_memory ? run_on_host_buffers(call, out) : run_on_device(call, out);
+}
+
 }  // namespace
 }  // namespace bce4j::cuda
 
 extern "C" {
 
-__attribute__((visibility("default"))) int32_t bce4j_cuda_impl_probe(bce4j::cuda::Probe* probe) {
+__attribute__((visibility("default"))) int32_t bce4j_cuda_impl_interface_version(void) {
+    return bce4j::cuda::kInterfaceVersion;
+}
+
+__attribute__((visibility("default"))) void bce4j_cuda_impl_probe(bce4j::cuda::Probe* probe) {
     *probe = bce4j::cuda::Probe{};
     bce4j::cuda::probe_devices(probe);
-    return bce4j::cuda::kInterfaceVersion;
 }
 
 __attribute__((visibility("default"))) int32_t bce4j_cuda_impl_run(const bce4j::cuda::DeviceCall* call,
                                                                    bce4j::cuda::DeviceOutcome* outcome) {
     try {
-        return call->host_memory ? bce4j::cuda::run_on_host_buffers(*call, outcome)
-                                 : bce4j::cuda::run_on_device(*call, outcome);
+        return bce4j::cuda::run(*call, outcome);
     } catch (const std::exception& e) {
         std::snprintf(outcome->message, bce4j::cuda::kMessageCapacity, "%s", e.what());
         return BCE4J_ERROR_INTERNAL;
     }
 }
 
+// Benchmark instrumentation, not part of the interface with libbce4j (cpp/bench/cuda_bandwidth.cpp finds these with
+// dlsym): turns the calling thread's kernel timing on or off (on: its events are made on the current device);
+// returns a cudaError_t.
+__attribute__((visibility("default"))) int32_t bce4j_cuda_impl_time_kernels(int32_t on) {
+    bce4j::cuda::KernelTimer& timer = bce4j::cuda::kernel_timer();
+    if (on && timer.start == nullptr) {
+        if (cudaError_t e = cudaEventCreate(&timer.start)) return e;
+        if (cudaError_t e = cudaEventCreate(&timer.stop)) return e;
+    }
+    timer.on = on != 0;
+    timer.recorded = false;
+    return cudaSuccess;
+}
+
+// The calling thread's last call's kernels, in milliseconds (after the call returned), or -1 when not timed.
+__attribute__((visibility("default"))) float bce4j_cuda_impl_kernel_milliseconds(void) {
+    const bce4j::cuda::KernelTimer& timer = bce4j::cuda::kernel_timer();
+    float milliseconds = -1;
+    if (!timer.recorded || cudaEventElapsedTime(&milliseconds, timer.start, timer.stop) != cudaSuccess) return -1;
+    return milliseconds;
+}
+
 }  // extern "C"
 
-static_assert(std::is_same_v<decltype(&bce4j_cuda_impl_probe), bce4j_cuda_probe_fn> &&
+static_assert(std::is_same_v<decltype(&bce4j_cuda_impl_interface_version), bce4j_cuda_interface_version_fn> &&
+                  std::is_same_v<decltype(&bce4j_cuda_impl_probe), bce4j_cuda_probe_fn> &&
                   std::is_same_v<decltype(&bce4j_cuda_impl_run), bce4j_cuda_run_fn>,
               "the entry points must have the types libbce4j looks them up with");

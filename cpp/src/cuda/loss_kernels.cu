@@ -97,7 +97,7 @@ __global__ void __launch_bounds__(kBlockThreads)
     loss_pass(PassArgs<T> a, GradScale<T> scale, bool vectorised, double* partials, unsigned long long* first_invalid) {
     constexpr int kWidth = Vector<T>::kWidth;
     const double grad_scale = a.grad_output ? 1.0 : scale.value();
-    const int64_t groups = (a.count + kWidth - 1) / kWidth;
+    const int64_t groups = ceil_div(a.count, kWidth);
     const int64_t stride = static_cast<int64_t>(gridDim.x) * kBlockThreads;
     double sum = 0.0;
     unsigned long long invalid = ULLONG_MAX;
@@ -159,7 +159,7 @@ __global__ void __launch_bounds__(kBlockThreads)
 }
 
 int blocks_for(int64_t work) {
-    const int64_t blocks = (work + kBlockThreads - 1) / kBlockThreads;
+    const int64_t blocks = ceil_div(work, kBlockThreads);
     return static_cast<int>(blocks < 1 ? 1 : blocks > kMaxBlocks ? kMaxBlocks : blocks);
 }
 
@@ -194,7 +194,7 @@ cudaError_t enqueue(const DeviceCall& call, cudaStream_t stream, DeviceScratch* 
         const bool vectorised = vector_aligned(args.input) && vector_aligned(args.target) &&
                                 vector_aligned(args.grad_output) && vector_aligned(args.loss) &&
                                 vector_aligned(args.grad_input) && vector_aligned(args.grad_target);
-        blocks = blocks_for((call.count + Vector<T>::kWidth - 1) / Vector<T>::kWidth);
+        blocks = blocks_for(ceil_div(call.count, Vector<T>::kWidth));
         loss_pass<T><<<blocks, kBlockThreads, 0, stream>>>(args, scale, vectorised, scratch->loss_partials,
                                                            &scratch->result.first_invalid);
         if (cudaError_t e = cudaGetLastError()) return e;
