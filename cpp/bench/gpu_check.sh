@@ -11,7 +11,7 @@
 #   2. the JUnit CudaTest (mvn verify -pl java -Dtest=CudaTest), with the same rule on skips
 #   3. compute-sanitizer memcheck, racecheck and synccheck on bce4j_cuda_device_tests and on the CudaLoss suite
 #      (without the tests of millions of elements, to fit the time), each bounded by BCE4J_GPU_CHECK_SANITIZER_S
-#      seconds (default 100)
+#      seconds (default 60)
 #   4. every kernel's registers and stack frame at this GPU's architecture; a spill or a stack frame fails
 #   5. bce4j_cuda_bandwidth at 16M and 64M elements, then a weighted [16000, 1000] run: kernel-only and whole-call
 #      time, the fraction of the theoretical peak and of a device-to-device copy, the host entry point and the CPU on
@@ -23,7 +23,7 @@ cd "$(dirname "$0")/../.." || exit 2
 
 build=${1:-target/cmake/gpu-check}
 logs=$build/gpu-check-logs
-sanitizer_limit=${BCE4J_GPU_CHECK_SANITIZER_S:-100}
+sanitizer_limit=${BCE4J_GPU_CHECK_SANITIZER_S:-60}
 budget_s=600
 
 cannot_run() {

@@ -3,6 +3,7 @@
 // where no CUDA device can be used.
 #include <cuda.h>
 #include <cuda_runtime.h>
+#include <dlfcn.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -309,13 +310,13 @@ TEST_F(CudaDevice, AStreamUnderCaptureIsRefusedAndTheCaptureGoesOn) {
     ASSERT_CUDA(cudaStreamDestroy(stream));
 }
 
-// The thread's current CUDA context (the driver's, which every CUDA runtime copy in the process shares).
+// The thread's current CUDA context (the driver's, which every CUDA runtime copy in the process shares), asked of the
+// driver directly, so that asking creates none.
 CUcontext current_context() {
     static const auto get = [] {
-        void* fn = nullptr;
-        cudaDriverEntryPointQueryResult found{};
-        cudaGetDriverEntryPointByVersion("cuCtxGetCurrent", &fn, 4000, cudaEnableDefault, &found);
-        return reinterpret_cast<CUresult (*)(CUcontext*)>(fn);
+        void* driver = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+        return driver == nullptr ? nullptr
+                                 : reinterpret_cast<CUresult (*)(CUcontext*)>(dlsym(driver, "cuCtxGetCurrent"));
     }();
     CUcontext context = nullptr;
     EXPECT_NE(get, nullptr);

@@ -3,6 +3,9 @@
 # (-Xptxas -v) when compiling cpp/src/cuda/loss_kernels.cu for the architectures named; no GPU needed. Fails (exit 1)
 # when a kernel spills registers or has a stack frame: local memory in the fused pass would add DRAM traffic to a
 # bandwidth-bound kernel. The build itself fails on spills and local memory (CMakeLists.txt); this prints the figures.
+# Also fails when the fused pass (loss_pass) holds a 64-bit integer division in its PTX: the broadcast offsets divide
+# by precomputed reciprocals (cpp/src/cuda/fast_divmod.h), since a GPU emulates 64-bit division in some 70
+# instructions, once per element per dimension.
 #   cpp/tools/cuda-kernel-resources.sh NVCC ARCH...     e.g. cpp/tools/cuda-kernel-resources.sh nvcc 75 90
 set -euo pipefail
 if [ $# -lt 2 ]; then
@@ -39,4 +42,15 @@ for arch in "$@"; do
     status=1
   fi
 done
+# The PTX of the first architecture named: 64-bit div/rem inside loss_pass's entries.
+"$nvcc" -std=c++17 --expt-relaxed-constexpr -I"$root/cpp/include" -I"$root/cpp/src" -arch="sm_$1" -ptx \
+  "$root/cpp/src/cuda/loss_kernels.cu" -o "$work/loss_kernels.ptx"
+divisions=$(awk '/\.entry/ { in_pass = ($0 ~ /loss_pass/) } in_pass && /(div|rem)\.[su]64/' \
+  "$work/loss_kernels.ptx" | wc -l)
+if [ "$divisions" -ne 0 ]; then
+  echo "sm_$1: loss_pass has $divisions 64-bit integer division(s) in its PTX" >&2
+  status=1
+else
+  echo "sm_$1   loss_pass: no 64-bit integer division in its PTX"
+fi
 exit "$status"
