@@ -10,6 +10,7 @@
 #include "bce4j/bce4j.h"
 #include "call.h"
 #include "call_errors.h"
+#include "cuda_call.h"
 #include "cuda_loader.h"
 #include "kernels/row_kernel.h"
 
@@ -75,6 +76,23 @@ bce4j_status bce4j_cuda_bce(const bce4j_options* options, bce4j_dtype dtype, int
                             double* reduced_loss, void* grad_input, void* grad_target, void* stream) {
     return bce4j::call(LossKind::kProbabilities, Device::kCuda, stream, options, dtype, ndim, shape, input, target,
                        grad_output, loss, reduced_loss, grad_input, grad_target);
+}
+
+bce4j_status bce4j_cuda_bce_with_logits_queued(const bce4j_options* options, bce4j_dtype dtype, int32_t ndim,
+                                               const int64_t* shape, const void* input, const void* target,
+                                               const void* grad_output, void* loss, double* reduced_loss,
+                                               void* grad_input, void* grad_target, int64_t* first_invalid,
+                                               void* stream) {
+    return bce4j::queued_cuda_call(LossKind::kLogits, stream, options, dtype, ndim, shape, input, target, grad_output,
+                                   loss, reduced_loss, grad_input, grad_target, first_invalid);
+}
+
+bce4j_status bce4j_cuda_bce_queued(const bce4j_options* options, bce4j_dtype dtype, int32_t ndim, const int64_t* shape,
+                                   const void* input, const void* target, const void* grad_output, void* loss,
+                                   double* reduced_loss, void* grad_input, void* grad_target, int64_t* first_invalid,
+                                   void* stream) {
+    return bce4j::queued_cuda_call(LossKind::kProbabilities, stream, options, dtype, ndim, shape, input, target,
+                                   grad_output, loss, reduced_loss, grad_input, grad_target, first_invalid);
 }
 
 bce4j_status bce4j_cuda_bce_with_logits_host(const bce4j_options* options, bce4j_dtype dtype, int32_t ndim,

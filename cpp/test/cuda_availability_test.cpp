@@ -7,6 +7,7 @@
 #include <string>
 
 #include "bce4j/bce4j.h"
+#include "cuda/device_call.h"
 
 namespace {
 
@@ -74,6 +75,11 @@ TEST(CudaAvailability, UnavailableCudaCallsSayWhyAndCpuCallsStillWork) {
               BCE4J_ERROR_UNAVAILABLE);
     EXPECT_EQ(bce4j_cuda_bce_host(nullptr, BCE4J_FLOAT64, 2, p.shape, probabilities, p.y, nullptr, nullptr, &p.reduced,
                                   nullptr, nullptr),
+              BCE4J_ERROR_UNAVAILABLE);
+    EXPECT_EQ(bce4j_last_error_message(), expected);
+    int64_t first_invalid = 0;
+    EXPECT_EQ(bce4j_cuda_bce_with_logits_queued(nullptr, BCE4J_FLOAT64, 2, p.shape, p.x, p.y, nullptr, nullptr,
+                                                &p.reduced, p.gi, nullptr, &first_invalid, nullptr),
               BCE4J_ERROR_UNAVAILABLE);
     EXPECT_EQ(bce4j_last_error_message(), expected);
 
@@ -198,8 +204,9 @@ TEST(CudaLibraryOfAnotherInterface, IsRefusedBeforeAnyOfItsCodeRuns) {
     const char* path = std::getenv("BCE4J_CUDA_LIBRARY");
     ASSERT_NE(path, nullptr) << "CTest runs this test with BCE4J_CUDA_LIBRARY set to the interface-99 stand-in";
     EXPECT_EQ(bce4j_cuda_availability(), BCE4J_CUDA_ERROR);
-    EXPECT_EQ(std::string(bce4j_cuda_description()),
-              std::string("unavailable (") + path + " was built for interface version 99 and this libbce4j for 3)");
+    EXPECT_EQ(std::string(bce4j_cuda_description()), std::string("unavailable (") + path +
+                                                         " was built for interface version 99 and this libbce4j for " +
+                                                         std::to_string(bce4j::cuda::kInterfaceVersion) + ")");
     EXPECT_EQ(bce4j_cuda_device_count(), 0);
     Problem p;
     EXPECT_EQ(bce4j_cuda_bce_with_logits_host(nullptr, BCE4J_FLOAT64, 2, p.shape, p.x, p.y, nullptr, nullptr,
@@ -214,9 +221,10 @@ TEST(CudaLibraryBeforeTheVersionEntryPoint, IsRefusedBeforeAnyOfItsCodeRuns) {
     const char* path = std::getenv("BCE4J_CUDA_LIBRARY");
     ASSERT_NE(path, nullptr) << "CTest runs this test with BCE4J_CUDA_LIBRARY set to the version-less stand-in";
     EXPECT_EQ(bce4j_cuda_availability(), BCE4J_CUDA_ERROR);
-    EXPECT_EQ(
-        std::string(bce4j_cuda_description()),
-        std::string("unavailable (") + path + " was built for an interface version before 3 and this libbce4j for 3)");
+    EXPECT_EQ(std::string(bce4j_cuda_description()),
+              std::string("unavailable (") + path +
+                  " was built for an interface version before 3 and this libbce4j for " +
+                  std::to_string(bce4j::cuda::kInterfaceVersion) + ")");
     EXPECT_EQ(fake_library_calls(), 0) << "the loader called the probe of a library without a version entry point";
 }
 

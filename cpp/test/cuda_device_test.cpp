@@ -6,6 +6,8 @@
 #include <dlfcn.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -383,6 +385,93 @@ TEST_F(CudaDevice, TheDefaultMemoryPoolIsLeftAlone) {
     ASSERT_CUDA(cudaMemPoolGetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &threshold_after));
     EXPECT_EQ(used_high, 0u);
     EXPECT_EQ(threshold_after, threshold_before);
+}
+
+// Holds a stream until opened (or for 10 s at most), from a host function queued on it.
+struct Gate {
+    std::atomic<bool> open{false};
+    std::atomic<bool> timed_out{false};
+};
+
+void CUDART_CB wait_at_gate(void* data) {
+    auto* gate = static_cast<Gate*>(data);
+    const auto start = std::chrono::steady_clock::now();
+    while (!gate->open.load()) {
+        if (std::chrono::steady_clock::now() - start > std::chrono::seconds(10)) {
+            gate->timed_out = true;
+            return;
+        }
+        std::this_thread::yield();
+    }
+}
+
+// The queued call returns while its stream is still held by earlier work, and once the stream runs, its device words
+// and outputs hold the blocking call's bits.
+TEST_F(CudaDevice, AQueuedCallReturnsBeforeItsStreamRunsAndGivesTheBlockingCallsBits) {
+    const int64_t rows = 2000, columns = 37, n = rows * columns;
+    const int64_t shape[2] = {rows, columns};
+    const int64_t operand_shape[1] = {columns};
+    const std::vector<float> x = uniform<float>(n, -8, 8, 21), y = labels<float>(n, 22);
+    DeviceArray<float> dx(x), dy(y), dw(uniform<float>(columns, 0, 2, 23)), grad(n), blocking_grad(n);
+    DeviceArray<double> reduced(1);
+    DeviceArray<int64_t> first_invalid(1);
+    for (const cudaError_t e : {dx.error(), dy.error(), dw.error(), grad.error(), blocking_grad.error(),
+                                reduced.error(), first_invalid.error()}) {
+        ASSERT_CUDA(e);
+    }
+    bce4j_options o;
+    bce4j_options_init(&o);
+    o.reduction = BCE4J_REDUCTION_MEAN_BY_WEIGHT;
+    o.weight = dw.get();
+    o.weight_ndim = 1;
+    o.weight_shape = operand_shape;
+    double blocking_loss = 0;
+    ASSERT_EQ(bce4j_cuda_bce_with_logits(&o, BCE4J_FLOAT32, 2, shape, dx.get(), dy.get(), nullptr, nullptr,
+                                         &blocking_loss, blocking_grad.get(), nullptr, nullptr),
+              BCE4J_OK)
+        << bce4j_last_error_message();
+
+    cudaStream_t stream;
+    ASSERT_CUDA(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+    Gate gate;
+    ASSERT_CUDA(cudaLaunchHostFunc(stream, wait_at_gate, &gate));
+    const bce4j_status status =
+        bce4j_cuda_bce_with_logits_queued(&o, BCE4J_FLOAT32, 2, shape, dx.get(), dy.get(), nullptr, nullptr,
+                                          reduced.get(), grad.get(), nullptr, first_invalid.get(), stream);
+    const std::string message = bce4j_last_error_message();
+    gate.open = true;
+    ASSERT_CUDA(cudaStreamSynchronize(stream));
+    ASSERT_CUDA(cudaStreamDestroy(stream));
+    ASSERT_EQ(status, BCE4J_OK) << message;
+    EXPECT_FALSE(gate.timed_out.load()) << "the queued call waited for its stream";
+    EXPECT_EQ(first_invalid.download()[0], -1);
+    EXPECT_TRUE(bitwise_equal(reduced.download()[0], blocking_loss));
+    EXPECT_TRUE(bitwise_equal(grad.download(), blocking_grad.download()));
+
+    double host_word = 0;
+    EXPECT_EQ(bce4j_cuda_bce_with_logits_queued(&o, BCE4J_FLOAT32, 2, shape, dx.get(), dy.get(), nullptr, nullptr,
+                                                &host_word, grad.get(), nullptr, first_invalid.get(), nullptr),
+              BCE4J_ERROR_DEVICE);
+    EXPECT_TRUE(starts_with(bce4j_last_error_message(), "reduced_loss is not device memory"))
+        << bce4j_last_error_message();
+}
+
+// The first out-of-range element goes to the device word; the call itself succeeds.
+TEST_F(CudaDevice, AQueuedCallReportsTheFirstOutOfRangeElementOnTheDevice) {
+    const int64_t n = 5000;
+    const int64_t shape[1] = {n};
+    std::vector<double> x = uniform<double>(n, 0, 1, 24), y = labels<double>(n, 25);
+    x[4321] = 1.25;
+    y[4000] = -1;
+    DeviceArray<double> dx(x), dy(y), reduced(1);
+    DeviceArray<int64_t> first_invalid(1);
+    for (const cudaError_t e : {dx.error(), dy.error(), reduced.error(), first_invalid.error()}) ASSERT_CUDA(e);
+    ASSERT_EQ(bce4j_cuda_bce_queued(nullptr, BCE4J_FLOAT64, 1, shape, dx.get(), dy.get(), nullptr, nullptr,
+                                    reduced.get(), nullptr, nullptr, first_invalid.get(), nullptr),
+              BCE4J_OK)
+        << bce4j_last_error_message();
+    ASSERT_CUDA(cudaDeviceSynchronize());
+    EXPECT_EQ(first_invalid.download()[0], 4000);
 }
 
 // Run by CTest in a process of its own: a kernel fault (here: reading far past a small allocation, which the pointer

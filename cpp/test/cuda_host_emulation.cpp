@@ -2,8 +2,8 @@
 // library's own per-element and denominator functions (cpp/src/cuda/element_pass.h) in a plain loop over host
 // memory. Loaded through BCE4J_CUDA_LIBRARY, it puts the whole CUDA path of libbce4j under test — the checks and
 // the prepared DeviceCall of cuda_call.cpp, the loader, the element math as the kernels compose it, the denominators,
-// the reduced loss and the out-of-range report — everything except the kernels' launches, memory and block sums.
-// Every pointer it receives is host memory, for the device entry points too.
+// the reduced loss and the out-of-range report, queued calls' device words — everything except the kernels' launches,
+// memory and block sums. Every pointer it receives is host memory, for the device entry points too.
 #include <cstdint>
 #include <cstdio>
 
@@ -38,6 +38,10 @@ int32_t run(const DeviceCall& call, DeviceOutcome* out) {
         bool invalid = false;
         sum += run_element(args, i, grad_scale, &invalid);
         if (invalid) {
+            if (call.queue_only) {  // a queued call reports it in its device word, as the library does
+                *static_cast<int64_t*>(call.first_invalid_device) = i;
+                return BCE4J_OK;
+            }
             out->first_invalid = i;
             out->invalid_input = static_cast<double>(args.input[i]);
             out->invalid_target = static_cast<double>(args.target[i]);
@@ -47,6 +51,11 @@ int32_t run(const DeviceCall& call, DeviceOutcome* out) {
     if (call.reduces) {
         out->reduced_loss = normalise(sum, denominator, call.zero_for_zero_denominator);
         if (call.loss) *static_cast<T*>(call.loss) = static_cast<T>(out->reduced_loss);
+    }
+    if (call.queue_only) {
+        *static_cast<int64_t*>(call.first_invalid_device) = -1;
+        if (call.reduces && call.reduced_loss_device)
+            *static_cast<double*>(call.reduced_loss_device) = out->reduced_loss;
     }
     return BCE4J_OK;
 }

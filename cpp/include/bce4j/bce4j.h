@@ -245,6 +245,27 @@ BCE4J_API bce4j_status bce4j_cuda_bce(const bce4j_options* options, bce4j_dtype 
                                       const void* grad_output, void* loss, double* reduced_loss, void* grad_input,
                                       void* grad_target, void* stream);
 
+/*
+ * Queued, for training loops: as bce4j_cuda_bce_with_logits / bce4j_cuda_bce, but the call only queues the work on
+ * `stream` and returns without waiting for the device. The results stay on the device: `reduced_loss` is a device
+ * pointer to one double (the reduced loss; reductions other than NONE; NULL = not wanted), and `first_invalid` a
+ * required device pointer to one int64, set to -1, or to the flat index of the first element whose input
+ * (probabilities) or target is outside [0, 1] (the blocking call's BCE4J_ERROR_OUT_OF_RANGE; the other outputs are
+ * then undefined). Every check of the blocking call is made before returning (arguments, options, pointers, a
+ * capturing stream), with the same statuses and messages; a NULL first_invalid gives BCE4J_ERROR_NULL_ARGUMENT after
+ * the checks of the arguments every call has. A CUDA failure of the queued work shows in the caller's next
+ * synchronisation. The same kernels as the blocking call: the same bits.
+ */
+BCE4J_API bce4j_status bce4j_cuda_bce_with_logits_queued(const bce4j_options* options, bce4j_dtype dtype, int32_t ndim,
+                                                         const int64_t* shape, const void* input, const void* target,
+                                                         const void* grad_output, void* loss, double* reduced_loss,
+                                                         void* grad_input, void* grad_target, int64_t* first_invalid,
+                                                         void* stream);
+BCE4J_API bce4j_status bce4j_cuda_bce_queued(const bce4j_options* options, bce4j_dtype dtype, int32_t ndim,
+                                             const int64_t* shape, const void* input, const void* target,
+                                             const void* grad_output, void* loss, double* reduced_loss,
+                                             void* grad_input, void* grad_target, int64_t* first_invalid, void* stream);
+
 /* The same on host buffers, exactly as bce4j_bce_with_logits / bce4j_bce take them: copied to the current
    device, computed there, and the outputs copied back. Worth it for large inputs only. */
 BCE4J_API bce4j_status bce4j_cuda_bce_with_logits_host(const bce4j_options* options, bce4j_dtype dtype, int32_t ndim,

@@ -13,8 +13,8 @@
 namespace bce4j::cuda {
 
 // Raised whenever DeviceCall, DeviceOutcome, Probe or the entry points change, so that a core never runs a CUDA
-// library of another build. 3: the version has an entry point of its own, asked before the probe.
-constexpr int32_t kInterfaceVersion = 3;
+// library of another build. 3: the version has an entry point of its own, asked before the probe. 4: queued calls.
+constexpr int32_t kInterfaceVersion = 4;
 
 constexpr size_t kMessageCapacity = 512;
 
@@ -40,11 +40,15 @@ struct DeviceCall {
     Denominator denominator;  // reduction.h; the normalised means' data-dependent ones computed on the device
     bool zero_for_zero_denominator;
     ElementParams params;  // the per-element options (element_math.h)
+    // Device memory only: queue the work and return without waiting; the results go to the two device words.
+    bool queue_only;
+    void* reduced_loss_device;   // queue_only: a double, the reduced loss (reductions only); NULL = not wanted
+    void* first_invalid_device;  // queue_only: an int64, the first out-of-range element's flat index, or -1
 };
 
 // libbce4j and libbce4j_cuda must agree on this layout, ElementParams included: a new per-element option changes
 // it, and then kInterfaceVersion must be raised with the size below.
-static_assert(sizeof(void*) != 8 || sizeof(DeviceCall) == 968, "DeviceCall changed: raise kInterfaceVersion");
+static_assert(sizeof(void*) != 8 || sizeof(DeviceCall) == 992, "DeviceCall changed: raise kInterfaceVersion");
 
 struct DeviceOutcome {
     double reduced_loss;    // the reduced loss (only when call.reduces)

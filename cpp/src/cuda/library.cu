@@ -429,7 +429,9 @@ int32_t check_before_queuing(const DeviceCall& call, cudaStream_t stream, Device
                      {"options.pos_weight", call.pos_weight},
                      {"loss", call.loss},
                      {"grad_input", call.grad_input},
-                     {"grad_target", call.grad_target}};
+                     {"grad_target", call.grad_target},
+                     {"reduced_loss", call.queue_only ? call.reduced_loss_device : nullptr},
+                     {"first_invalid", call.queue_only ? call.first_invalid_device : nullptr}};
     for (const auto& a : arguments) {
         if (a.pointer == nullptr) continue;
         const std::string problem = pointer_problem(a.name, pointer_facts(a.pointer), device, pageable_access != 0);
@@ -438,10 +440,37 @@ int32_t check_before_queuing(const DeviceCall& call, cudaStream_t stream, Device
     return BCE4J_OK;
 }
 
+// A queued call: the work and the copies of its two results into the caller's device words, in stream order, and
+// the scratch handed back to the pool after them; nothing waits.
+int32_t run_queued(const DeviceCall& call, DeviceOutcome* out) {
+    const cudaStream_t stream = static_cast<cudaStream_t>(call.stream);
+    StreamBuffer scratch_memory(stream);
+    if (cudaError_t e = scratch_memory.allocate(sizeof(DeviceScratch))) return device_failure(out, "allocate", e);
+    auto* scratch = static_cast<DeviceScratch*>(scratch_memory.get());
+    if (cudaError_t e = cudaMemsetAsync(&scratch->result.first_invalid, 0xFF, sizeof(unsigned long long), stream)) {
+        return device_failure(out, "initialise", e);
+    }
+    if (cudaError_t e = enqueue_loss(call, stream, scratch)) return device_failure(out, "launch the kernels", e);
+    // ULLONG_MAX, "none", is -1 as an int64.
+    static_assert(sizeof(scratch->result.first_invalid) == sizeof(int64_t), "first_invalid is copied as an int64");
+    if (cudaError_t e = cudaMemcpyAsync(call.first_invalid_device, &scratch->result.first_invalid, sizeof(int64_t),
+                                        cudaMemcpyDeviceToDevice, stream)) {
+        return device_failure(out, "queue the copy of the result", e);
+    }
+    if (call.reduces && call.reduced_loss_device != nullptr) {
+        if (cudaError_t e = cudaMemcpyAsync(call.reduced_loss_device, &scratch->result.reduced_loss, sizeof(double),
+                                            cudaMemcpyDeviceToDevice, stream)) {
+            return device_failure(out, "queue the copy of the result", e);
+        }
+    }
+    return BCE4J_OK;
+}
+
 int32_t run(const DeviceCall& call, DeviceOutcome* out) {
     const CurrentContextGuard keep_current_context;
     const cudaStream_t stream = call.host_memory ? cudaStreamPerThread : static_cast<cudaStream_t>(call.stream);
     if (int32_t status = check_before_queuing(call, stream, out)) return status;
+    if (call.queue_only) return run_queued(call, out);
     return call.host_memory ? run_on_host_buffers(call, out) : run_on_device(call, out);
 }
 
