@@ -49,6 +49,11 @@ struct RowArgs {
     T* weight_gradient = nullptr;
     T* pos_weight_gradient = nullptr;
     double gradient_scale = 0;
+    // Each element's weighted loss in double, exactly as the row's loss_sum adds it (a SIMD kernel's lanes widened
+    // exactly: for 16-bit storage the float32 loss before narrowing; the scalar reference's double), at loss_terms[i];
+    // nullptr: not wanted. A partial call (bce4j_*_partial) sums these order-independently. Like the weight-gradient
+    // terms, left to the caller by with_element_offset.
+    double* loss_terms = nullptr;
 };
 
 struct RowResult {
