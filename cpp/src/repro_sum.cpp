@@ -81,6 +81,14 @@ ReproPlan plan_for(int top, const ReproScan& scan, int precision, int min_quantu
     const int biased_exponent = static_cast<int>(scan.min_nonzero_abs_bits >> 52);
     const int quantum_exponent = std::max(min_quantum_exponent, std::max(biased_exponent, 1) - 1023 - (precision - 1));
     plan.bins = kBins;
+    plan.last_rounds = false;
+    // The lowest window's lowest unit is every double's quantum; the others' are too coarse for the subnormals a
+    // scan may count as zero (repro_deposit.h), whose slices there are zero.
+    if (top == kLowestTop) return plan;
+    if (scan.min_nonzero_abs_bits == 0) {
+        plan.bins = 1;
+        return plan;
+    }
     plan.last_rounds = true;
     for (int k = 0; k < kBins; ++k) {
         if (unit_exponent(top - k) <= quantum_exponent) {
@@ -130,7 +138,6 @@ void deposit_with(const ReproDeposits& d, const float* values, int64_t n, const 
 // A block of finite values (n <= kReproMaxBlock) whose magnitudes `scan` gives.
 template <typename T>
 void add_finite_block(const ReproDeposits& d, Unpacked& u, const T* values, int64_t n, const ReproScan& scan) {
-    if (scan.max_abs_bits == 0) return;  // zeros only
     raise_window(u, top_bin_of(scan.max_abs_bits));
     const ReproPlan plan = plan_for(u.top, scan, Precision<T>::kDigits, Precision<T>::kMinQuantumExponent);
     int64_t slices[kBins] = {};
@@ -183,6 +190,12 @@ void add_values(const ReproDeposits& d, ReproSum* s, const T* values, int64_t n)
 const ReproDeposits* deposits_for(const char* isa) {
     if (isa == nullptr || kernel_table_for(isa) == nullptr) return nullptr;  // not built, or not this CPU's
     if (std::strcmp(isa, "scalar") == 0) return &scalar_repro_deposits();
+#ifdef BCE4J_HAVE_AVX2
+    if (std::strcmp(isa, "avx2") == 0) return &avx2_repro_deposits();
+#endif
+#ifdef BCE4J_HAVE_AVX512
+    if (std::strcmp(isa, "avx512") == 0) return &avx512_repro_deposits();
+#endif
     return nullptr;
 }
 

@@ -204,6 +204,19 @@ std::vector<DataSet> adversarial_sets() {
         sets.push_back({"subnormals", v});
     }
     {
+        // Subnormals below 2^-1042 (a 64-bit word's high half zero) among values of the lowest window, and among
+        // values of a higher one (where their slices are zero).
+        std::vector<double> low, high;
+        for (int i = 0; i < 3000; ++i) {
+            const double tiny = std::ldexp(static_cast<double>(random() >> 32), -1074);
+            const double other = std::ldexp(std::uniform_real_distribution<double>(-1, 1)(random), -990);
+            low.push_back(i % 3 == 0 ? other : tiny);
+            high.push_back(i % 3 == 0 ? 1e-300 * other / std::ldexp(1.0, -990) : tiny);
+        }
+        sets.push_back({"tiny subnormals", low});
+        sets.push_back({"tiny subnormals in a higher window", high});
+    }
+    {
         // Ties at the lowest unit and the middle one of the window that 2^38 opens (units 2^6, 2^-34, 2^-74).
         std::vector<double> v{std::ldexp(1.0, 38)};
         for (int i = 0; i < 3000; ++i) {
@@ -421,10 +434,8 @@ TEST(ReproSum, InfinitiesAndNaN) {
 TEST(ReproSum, EveryInstructionSetGivesTheScalarBytes) {
     std::mt19937_64 random(6);
     std::vector<const char*> isas;
-    for (const char* isa : {"scalar", "avx2", "avx512", "neon"}) {
-        ReproSum probe;
-        repro_sum_init(&probe);
-        if (repro_sum_add_with(isa, &probe, static_cast<const double*>(nullptr), 0)) isas.push_back(isa);
+    for (const char* isa : {"scalar", "avx2", "avx512"}) {
+        if (kernel_table_for(isa) != nullptr) isas.push_back(isa);
     }
     std::vector<DataSet> sets = adversarial_sets();
     // Lengths that end inside a vector and inside a block.
@@ -457,7 +468,8 @@ TEST(ReproSum, EveryInstructionSetGivesTheScalarBytes) {
 TEST(ReproSum, UsesTheActiveKernelsInstructionSet) {
     const std::string active = active_kernel_choice().table->isa;
     const std::string used = repro_sum_isa();
-    EXPECT_TRUE(used == active || used == "scalar") << used << " under " << active;
+    // The neon kernels have no deposit of their own yet: scalar there.
+    EXPECT_EQ(used, active == "neon" ? "scalar" : active);
 }
 
 TEST(ReproSum, ValidityRejectsWhatNoSumCanBe) {
