@@ -1,8 +1,9 @@
 // Not a test: the time of repro_sum_add (the order-independent sum, cpp/src/repro_sum.h) per element, for float32
 // and float64 arrays of BCE losses, on each instruction set's deposit this CPU runs, beside a plain sum of the
 // same array (eight double accumulators, as the kernels' fixed-order sums) in the same run, alternating in rounds.
-//   bce4j_repro_sum_bench [--rounds R] [--reps K] [N...]   (default N: 8192 1048576)
-// One line per case: the median over rounds of the calling thread's CPU time per element (the mean over K calls),
+//   bce4j_repro_sum_bench [--rounds R] [--elements E] [--isa NAME] [N...]   (default N: 8192 1048576)
+// E: elements per round and case (default 2^24), in E / N calls; --isa: that deposit alone (default: each one).
+// One line per case: the median over rounds of the calling thread's CPU time per element (the mean over the calls),
 // for repro_sum_add and for the plain sum, and their ratio.
 #include <time.h>
 
@@ -83,11 +84,14 @@ int main(int argc, char** argv) {
     int rounds = 15;
     int64_t total_per_round = 1 << 24;  // elements per round and case: reps = this / n
     std::vector<int64_t> sizes;
+    const char* only_isa = nullptr;
     for (int i = 1; i < argc; ++i) {
         if (std::strcmp(argv[i], "--rounds") == 0 && i + 1 < argc) {
             rounds = std::atoi(argv[++i]);
-        } else if (std::strcmp(argv[i], "--reps") == 0 && i + 1 < argc) {
+        } else if (std::strcmp(argv[i], "--elements") == 0 && i + 1 < argc) {
             total_per_round = std::atoll(argv[++i]);
+        } else if (std::strcmp(argv[i], "--isa") == 0 && i + 1 < argc) {
+            only_isa = argv[++i];
         } else {
             sizes.push_back(std::atoll(argv[i]));
         }
@@ -100,6 +104,7 @@ int main(int argc, char** argv) {
         const int reps = static_cast<int>(std::max<int64_t>(1, total_per_round / n));
         for (const char* isa : {"scalar", "avx2", "avx512", "neon"}) {
             if (bce4j::kernel_table_for(isa) == nullptr) continue;
+            if (only_isa != nullptr && std::strcmp(only_isa, isa) != 0) continue;
             run_case(isa, floats, rounds, reps);
             run_case(isa, doubles, rounds, reps);
         }

@@ -196,15 +196,15 @@ const ReproDeposits* deposits_for(const char* isa) {
 #ifdef BCE4J_HAVE_AVX512
     if (std::strcmp(isa, "avx512") == 0) return &avx512_repro_deposits();
 #endif
+#ifdef BCE4J_HAVE_NEON
+    if (std::strcmp(isa, "neon") == 0) return &neon_repro_deposits();
+#endif
     return nullptr;
 }
 
-// The active kernels' instruction set, or scalar where it has no deposit of its own.
+// The active kernels' instruction set (each has a deposit).
 const ReproDeposits& active_deposits() {
-    static const ReproDeposits& deposits = [&]() -> const ReproDeposits& {
-        const ReproDeposits* d = deposits_for(active_kernel_choice().table->isa);
-        return d != nullptr ? *d : scalar_repro_deposits();
-    }();
+    static const ReproDeposits& deposits = *deposits_for(active_kernel_choice().table->isa);
     return deposits;
 }
 

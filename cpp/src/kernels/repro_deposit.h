@@ -48,5 +48,8 @@ const ReproDeposits& avx2_repro_deposits();
 #ifdef BCE4J_HAVE_AVX512
 const ReproDeposits& avx512_repro_deposits();
 #endif
+#ifdef BCE4J_HAVE_NEON
+const ReproDeposits& neon_repro_deposits();
+#endif
 
 }  // namespace bce4j

@@ -10,10 +10,8 @@
 
 namespace bce4j::repro_avx512 {
 
-// Unsigned lane maxima and minima. GCC 12's unmasked _mm512_max_epu64 and friends pass an uninitialised
+// Unsigned lane maxima and minima. GCC 12's unmasked _mm512_max_epu32 and friends pass an uninitialised
 // don't-care operand (-Wuninitialized); the masked forms with every lane taken are the same instructions.
-__m512i max_u64(__m512i a, __m512i b) { return _mm512_mask_max_epu64(a, 0xFF, a, b); }
-__m512i min_u64(__m512i a, __m512i b) { return _mm512_mask_min_epu64(a, 0xFF, a, b); }
 __m512i max_u32(__m512i a, __m512i b) { return _mm512_mask_max_epu32(a, 0xFFFF, a, b); }
 __m512i min_u32(__m512i a, __m512i b) { return _mm512_mask_min_epu32(a, 0xFFFF, a, b); }
 
@@ -34,32 +32,34 @@ struct Ops {
 
 #include "repro_deposit_impl.h"
 
-// The magnitudes' bits: their maximum, and the minimum of bits - 1, where a zero wraps to the largest.
+// The magnitudes' high words (sign, exponent, 20 mantissa bits), 16 in a vector: their maximum, and the minimum of
+// word - 1, where a zero wraps to the largest. Half the 64-bit compares' work (which only one port runs); a
+// subnormal below 2^-1042 (high word zero) counts as zero, as repro_deposit.h allows.
 ReproScan scan_double(const double* values, int64_t n) {
-    const __m512i magnitude = _mm512_set1_epi64(INT64_MAX);
-    const __m512i one = _mm512_set1_epi64(1);
-    __m512i max_bits[2] = {_mm512_setzero_si512(), _mm512_setzero_si512()};
-    __m512i min_less_one[2] = {_mm512_set1_epi64(-1), _mm512_set1_epi64(-1)};
-    auto take = [&](int a, __m512i bits) {
-        bits = _mm512_and_si512(bits, magnitude);
-        max_bits[a] = max_u64(max_bits[a], bits);
-        min_less_one[a] = min_u64(min_less_one[a], _mm512_sub_epi64(bits, one));
-    };
-    int64_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        take(0, _mm512_loadu_si512(values + i));
-        take(1, _mm512_loadu_si512(values + i + 8));
-    }
-    for (; i < n; i += 8) {
+    const __m512i magnitude = _mm512_set1_epi32(INT32_MAX);
+    const __m512i one = _mm512_set1_epi32(1);
+    __m512i max_high = _mm512_setzero_si512();
+    __m512i min_high_less_one = _mm512_set1_epi32(-1);
+    for (int64_t i = 0; i < n; i += 16) {
         // Zeros past the end change neither.
-        const auto lanes = static_cast<__mmask8>((1u << std::min<int64_t>(8, n - i)) - 1);
-        take(0, _mm512_maskz_loadu_epi64(lanes, values + i));
+        const int64_t left = n - i;
+        const auto low_lanes = static_cast<__mmask8>(left >= 8 ? 0xFF : (1u << left) - 1);
+        const auto high_lanes = static_cast<__mmask8>(left >= 16 ? 0xFF : left <= 8 ? 0 : (1u << (left - 8)) - 1);
+        // The odd 32-bit words of sixteen doubles, in some order (which the maximum and minimum ignore).
+        const __m512i high =
+            _mm512_and_si512(_mm512_castps_si512(_mm512_shuffle_ps(
+                                 _mm512_castpd_ps(_mm512_maskz_loadu_pd(low_lanes, values + i)),
+                                 _mm512_castpd_ps(_mm512_maskz_loadu_pd(high_lanes, values + i + 8)), 0xDD)),
+                             magnitude);
+        max_high = max_u32(max_high, high);
+        min_high_less_one = min_u32(min_high_less_one, _mm512_sub_epi32(high, one));
     }
-    // Reduced through memory: GCC 12's _mm512_reduce_* have the don't-care operand as well.
-    uint64_t max_lanes[8], min_lanes[8];
-    _mm512_storeu_si512(max_lanes, max_u64(max_bits[0], max_bits[1]));
-    _mm512_storeu_si512(min_lanes, min_u64(min_less_one[0], min_less_one[1]));
-    return {*std::max_element(max_lanes, max_lanes + 8), *std::min_element(min_lanes, min_lanes + 8) + 1};
+    uint32_t max_lanes[16], min_lanes[16];
+    _mm512_storeu_si512(max_lanes, max_high);
+    _mm512_storeu_si512(min_lanes, min_high_less_one);
+    const uint32_t max = *std::max_element(max_lanes, max_lanes + 16);
+    const uint32_t min = *std::min_element(min_lanes, min_lanes + 16);
+    return {uint64_t{max} << 32, min == UINT32_MAX ? 0 : uint64_t{min + 1} << 32};
 }
 
 // As for doubles, on the float bits (16 lanes), widened at the end.
