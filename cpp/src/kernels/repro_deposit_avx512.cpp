@@ -40,19 +40,21 @@ ReproScan scan_double(const double* values, int64_t n) {
     const __m512i one = _mm512_set1_epi32(1);
     __m512i max_high = _mm512_setzero_si512();
     __m512i min_high_less_one = _mm512_set1_epi32(-1);
-    for (int64_t i = 0; i < n; i += 16) {
+    auto take = [&](__m512d low, __m512d high) {
+        // The odd 32-bit words of sixteen doubles, in some order (which the maximum and minimum ignore).
+        const __m512i words = _mm512_and_si512(
+            _mm512_castps_si512(_mm512_shuffle_ps(_mm512_castpd_ps(low), _mm512_castpd_ps(high), 0xDD)), magnitude);
+        max_high = max_u32(max_high, words);
+        min_high_less_one = min_u32(min_high_less_one, _mm512_sub_epi32(words, one));
+    };
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) take(_mm512_loadu_pd(values + i), _mm512_loadu_pd(values + i + 8));
+    if (i < n) {
         // Zeros past the end change neither.
         const int64_t left = n - i;
         const auto low_lanes = static_cast<__mmask8>(left >= 8 ? 0xFF : (1u << left) - 1);
-        const auto high_lanes = static_cast<__mmask8>(left >= 16 ? 0xFF : left <= 8 ? 0 : (1u << (left - 8)) - 1);
-        // The odd 32-bit words of sixteen doubles, in some order (which the maximum and minimum ignore).
-        const __m512i high =
-            _mm512_and_si512(_mm512_castps_si512(_mm512_shuffle_ps(
-                                 _mm512_castpd_ps(_mm512_maskz_loadu_pd(low_lanes, values + i)),
-                                 _mm512_castpd_ps(_mm512_maskz_loadu_pd(high_lanes, values + i + 8)), 0xDD)),
-                             magnitude);
-        max_high = max_u32(max_high, high);
-        min_high_less_one = min_u32(min_high_less_one, _mm512_sub_epi32(high, one));
+        const auto high_lanes = static_cast<__mmask8>(left <= 8 ? 0 : (1u << (left - 8)) - 1);
+        take(_mm512_maskz_loadu_pd(low_lanes, values + i), _mm512_maskz_loadu_pd(high_lanes, values + i + 8));
     }
     uint32_t max_lanes[16], min_lanes[16];
     _mm512_storeu_si512(max_lanes, max_high);
