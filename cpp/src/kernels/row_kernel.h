@@ -63,7 +63,8 @@ struct RowArgs {
 };
 
 struct RowResult {
-    double loss_sum;        // sum of the weighted losses of the run, accumulated in order in double
+    double loss_sum;        // sum of the weighted losses of the run, accumulated in order in double; unspecified
+                            // where the row stores loss_terms (their sum is the caller's: a SIMD row skips it)
     int64_t first_invalid;  // offset in the run of the first element with an input or target outside [0, 1]
                             // (probability kernels, and logits kernels validating targets; the run stops there),
                             // or -1

@@ -455,7 +455,7 @@ template <typename Vt, typename T, typename VectorFunction>
         VectorTerms<T> t;
         if (!vector_at(i, t)) break;
         store<Vt>(a, i, WholeVectors<T>{}, c, t);
-        L::add_to_sum(run_sums, t.loss);
+        if (!stores_loss_terms<Vt>(c)) L::add_to_sum(run_sums, t.loss);  // a partial sums the terms itself
     }
     L::add_sums(sums, run_sums);
     return i;
@@ -480,7 +480,7 @@ template <typename Vt, typename T, typename VectorAt>
         const VectorTerms<T> t = vector_at(k);
         if (!all_finite<Vt>(t, c) || invalid_target(a, i + k, io, c)) return k;
         store<Vt>(a, i + k, io, c, t);
-        L::add_to_sum(run_sums, t.loss);
+        if (!stores_loss_terms<Vt>(c)) L::add_to_sum(run_sums, t.loss);  // a partial sums the terms itself
     }
     return count;
 }
