@@ -35,6 +35,10 @@
 // (ulp: the gap from |value| to the next double up): relative to the sum, 2^-80 max|x| / |mean| + 2^-53, whatever
 // n, where a plain double sum's bound grows as n 2^-53 sum|x| / |sum|.
 //
+// Floating-point environment: the deposits assume the default one (round to nearest even, subnormals kept), as the
+// kernels do. Flush-to-zero or denormals-are-zero would change only sums whose values all lie below 2^-915 (the
+// windows whose lowest unit is subnormal, top <= 3).
+//
 // Specials. An infinity or NaN sets a flag; the value is NaN after any NaN or after both +inf and -inf, +-inf
 // after one of them, else the finite sum (which is +-inf when it exceeds the doubles, reproducibly: it is rounded
 // once from the exact integers). The finite values keep their bins meanwhile.
