@@ -65,6 +65,10 @@ constexpr uint32_t kReproNaN = 4;
 void repro_sum_init(ReproSum* s);                                  // the empty sum (value 0)
 void repro_sum_add(ReproSum* s, const double* values, int64_t n);  // the fastest deposit this CPU has
 void repro_sum_add(ReproSum* s, const float* values, int64_t n);   // float32 widened exactly
+// Adds `count` copies of `value` (none where count <= 0): the same bytes as adding them one by one, at the cost of
+// one. For a sum of values that repeat, e.g. a broadcast weight; never for a subtotal (a sum of different values
+// added as one value has other slices, and may have another window).
+void repro_sum_add_copies(ReproSum* s, double value, int64_t count);
 void repro_sum_merge(ReproSum* into, const ReproSum& from);
 double repro_sum_value(const ReproSum& s);   // rounded once at the end
 bool repro_sum_is_valid(const ReproSum& s);  // for bytes from outside (deserialising)

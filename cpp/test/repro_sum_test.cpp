@@ -534,6 +534,35 @@ TEST(ReproSum, EveryInstructionSetGivesTheScalarBytes) {
     EXPECT_FALSE(repro_sum_add_with("sse9", nullptr, static_cast<const double*>(nullptr), 0));
 }
 
+TEST(ReproSum, CopiesAddAsTheirValuesOneByOne) {
+    std::mt19937_64 random(9);
+    std::vector<double> values = wide_range(40, 1024, random);
+    for (double x : std::vector<double>{0.0, -0.0, 1.0, -3.0, std::ldexp(1.0, -115), std::ldexp(3.0, -1074), DBL_MAX,
+                                        0.1, INFINITY, -INFINITY, std::nan("")}) {
+        values.push_back(x);
+    }
+    for (double value : values) {
+        for (int64_t count : {0, 1, 2, 7, 5000}) {
+            // Into a sum that has a window of its own (from 0.75), and into an empty one.
+            for (bool empty : {false, true}) {
+                std::vector<double> copies(static_cast<size_t>(count), value);
+                if (!empty) copies.push_back(0.75);
+                ReproSum expected = sum_of(copies);
+                ReproSum s;
+                repro_sum_init(&s);
+                if (!empty) repro_sum_add(&s, std::vector<double>{0.75}.data(), 1);
+                repro_sum_add_copies(&s, value, count);
+                EXPECT_EQ(bytes_of(expected), bytes_of(s)) << value << " x " << count;
+            }
+        }
+    }
+    ReproSum s;
+    repro_sum_init(&s);
+    repro_sum_add_copies(&s, 0.1, int64_t{1} << 62);
+    EXPECT_TRUE(repro_sum_is_valid(s));
+    EXPECT_EQ(repro_sum_value(s), std::ldexp(0.1, 62));  // 0.1 is a whole number of the window's lowest units
+}
+
 TEST(ReproSum, UsesTheActiveKernelsInstructionSet) {
     const std::string active = active_kernel_choice().table->isa;
     const std::string used = repro_sum_isa();
