@@ -3,7 +3,8 @@
 //   V load(const double*), V load(const float*) (widened exactly), V splat(double), V add(V, V), V sub(V, V),
 //   V or_low_bit(V) (the bits of each lane with bit 0 set);
 //   using I = a vector of as many int64_t lanes; I units(V accumulators, V anchors) (each lane's bits minus its
-//   anchor's: the integer it holds, see accumulated_units), I add_units(I, I), void store_units(int64_t*, I);
+//   anchor's: the integer it holds in units of the bin, both being in the binade [2^52 g, 2^53 g)),
+//   I add_units(I, I), void store_units(int64_t*, I);
 //   kAccumulators: how many vectors of lane accumulators the registers hold beside the loop's others.
 // Included by each instruction set's file inside a namespace of its own, after Ops and after <algorithm>, <cstring>
 // and repro_deposit.h; everything here is in an unnamed namespace so that no copy compiled with one instruction
