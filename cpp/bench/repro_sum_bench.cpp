@@ -1,6 +1,7 @@
 // Not a test: the time of repro_sum_add (the order-independent sum, cpp/src/repro_sum.h) per element, for float32
 // and float64 arrays of BCE losses, on each instruction set's deposit this CPU runs, beside a plain sum of the
-// same array (eight double accumulators, as the kernels' fixed-order sums) in the same run, alternating in rounds.
+// same array (eight double accumulators, as the kernels' fixed-order sums) in the same run, alternating in rounds;
+// and, for scale, the plain mean loss-only float32 call of those logits on one thread (the default kernels).
 //   bce4j_repro_sum_bench [--rounds R] [--elements E] [--isa NAME] [N...]   (default N: 8192 1048576)
 // E: elements per round and case (default 2^24), in E / N calls; --isa: that deposit alone (default: each one).
 // One line per case: the median over rounds of the calling thread's CPU time per element (the mean over the calls),
@@ -17,10 +18,13 @@
 #include <string>
 #include <vector>
 
+#include "bce4j/bce4j.h"
 #include "kernels/dispatch.h"
 #include "repro_sum.h"
 
 namespace {
+
+volatile double sink;
 
 double thread_cpu_ns() {
     timespec t;
@@ -28,17 +32,46 @@ double thread_cpu_ns() {
     return static_cast<double>(t.tv_sec) * 1e9 + static_cast<double>(t.tv_nsec);
 }
 
-// Per-element BCE-with-logits losses of random logits and hard labels: values in [0, ~20], many small.
-std::vector<double> losses(int64_t n, uint32_t seed) {
+// Random logits (normal, sigma 4) and hard labels, and their BCE-with-logits losses: values in [0, ~20], many
+// small.
+struct Data {
+    std::vector<float> logits, targets;
+    std::vector<double> losses;
+};
+
+Data data(int64_t n, uint32_t seed) {
     std::mt19937 random(seed);
-    std::normal_distribution<double> logit(0.0, 4.0);
-    std::vector<double> v(static_cast<size_t>(n));
-    for (double& loss : v) {
-        const double x = logit(random);
-        const double y = (random() & 1) ? 1.0 : 0.0;
-        loss = std::max(x, 0.0) - x * y + std::log1p(std::exp(-std::fabs(x)));
+    std::normal_distribution<float> logit(0.0f, 4.0f);
+    Data d;
+    for (int64_t i = 0; i < n; ++i) {
+        const float x = logit(random);
+        const float y = (random() & 1) ? 1.0f : 0.0f;
+        d.logits.push_back(x);
+        d.targets.push_back(y);
+        d.losses.push_back(std::max<double>(x, 0.0) - x * y + std::log1p(std::exp(-std::fabs(x))));
     }
-    return v;
+    return d;
+}
+
+void run_call(const Data& d, int rounds, int reps) {
+    bce4j_options options;
+    bce4j_options_init(&options);
+    options.num_threads = 1;
+    const int64_t n = static_cast<int64_t>(d.logits.size());
+    std::vector<double> ns;
+    for (int r = 0; r < rounds; ++r) {
+        const double start = thread_cpu_ns();
+        double mean = 0;
+        for (int k = 0; k < reps; ++k) {
+            bce4j_bce_with_logits(&options, BCE4J_FLOAT32, 1, &n, d.logits.data(), d.targets.data(), nullptr, nullptr,
+                                  &mean, nullptr, nullptr);
+        }
+        sink = mean;
+        ns.push_back((thread_cpu_ns() - start) / (static_cast<double>(reps) * static_cast<double>(n)));
+    }
+    std::sort(ns.begin(), ns.end());
+    std::printf("plain call: bce4j_bce_with_logits float32 MEAN, loss only, 1 thread, n=%lld: %6.3f ns/element\n",
+                static_cast<long long>(n), ns[ns.size() / 2]);
 }
 
 template <typename T>
@@ -51,8 +84,6 @@ double plain_sum(const T* values, int64_t n) {
     for (; i < n; ++i) s[0] += values[i];
     return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
 }
-
-volatile double sink;
 
 template <typename T>
 void run_case(const char* isa, const std::vector<T>& values, int rounds, int reps) {
@@ -99,9 +130,11 @@ int main(int argc, char** argv) {
     if (sizes.empty()) sizes = {8192, 1 << 20};
     std::printf("repro_sum_add's deposit by default: %s\n", bce4j::repro_sum_isa());
     for (int64_t n : sizes) {
-        const std::vector<double> doubles = losses(n, 16);
+        const Data d = data(n, 16);
+        const std::vector<double>& doubles = d.losses;
         const std::vector<float> floats(doubles.begin(), doubles.end());
         const int reps = static_cast<int>(std::max<int64_t>(1, total_per_round / n));
+        run_call(d, rounds, reps);
         for (const char* isa : {"scalar", "avx2", "avx512", "neon"}) {
             if (bce4j::kernel_table_for(isa) == nullptr) continue;
             if (only_isa != nullptr && std::strcmp(only_isa, isa) != 0) continue;

@@ -322,6 +322,27 @@ bool repro_sum_add_with(const char* isa, ReproSum* s, const float* values, int64
 
 const char* repro_sum_isa() { return active_deposits().isa; }
 
+void repro_sum_add_copies(ReproSum* s, double value, int64_t count) {
+    if (count <= 0) return;
+    Unpacked u = unpack(*s);
+    if (std::isnan(value)) {
+        u.specials |= kReproNaN;
+    } else if (std::isinf(value)) {
+        u.specials |= value > 0 ? kReproPositiveInfinity : kReproNegativeInfinity;
+    } else {
+        // The value's slices in the window it and the sum open, times count (at most 2^39 units times 2^63).
+        const ReproDeposits& scalar = scalar_repro_deposits();
+        Unpacked one{u.top, 0, {}};
+        add_finite_block(scalar, one, &value, 1, scalar.scan_double(&value, 1));
+        raise_window(u, one.top);
+        for (int k = 0; k < kBins; ++k) {
+            u.bins[k] = static_cast<Int128>(static_cast<UInt128>(u.bins[k]) +
+                                            static_cast<UInt128>(one.bins[k]) * static_cast<UInt128>(count));
+        }
+    }
+    pack(u, s);
+}
+
 void repro_sum_merge(ReproSum* into, const ReproSum& from) {
     Unpacked a = unpack(*into);
     Unpacked b = unpack(from);

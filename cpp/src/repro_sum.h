@@ -35,6 +35,10 @@
 // (ulp: the gap from |value| to the next double up): relative to the sum, 2^-80 max|x| / |mean| + 2^-53, whatever
 // n, where a plain double sum's bound grows as n 2^-53 sum|x| / |sum|.
 //
+// Floating-point environment: the deposits assume the default one (round to nearest even, subnormals kept), as the
+// kernels do. Flush-to-zero or denormals-are-zero would change only sums whose values all lie below 2^-915 (the
+// windows whose lowest unit is subnormal, top <= 3).
+//
 // Specials. An infinity or NaN sets a flag; the value is NaN after any NaN or after both +inf and -inf, +-inf
 // after one of them, else the finite sum (which is +-inf when it exceeds the doubles, reproducibly: it is rounded
 // once from the exact integers). The finite values keep their bins meanwhile.
@@ -61,6 +65,10 @@ constexpr uint32_t kReproNaN = 4;
 void repro_sum_init(ReproSum* s);                                  // the empty sum (value 0)
 void repro_sum_add(ReproSum* s, const double* values, int64_t n);  // the fastest deposit this CPU has
 void repro_sum_add(ReproSum* s, const float* values, int64_t n);   // float32 widened exactly
+// Adds `count` copies of `value` (none where count <= 0): the same bytes as adding them one by one, at the cost of
+// one. For a sum of values that repeat, e.g. a broadcast weight; never for a subtotal (a sum of different values
+// added as one value has other slices, and may have another window).
+void repro_sum_add_copies(ReproSum* s, double value, int64_t count);
 void repro_sum_merge(ReproSum* into, const ReproSum& from);
 double repro_sum_value(const ReproSum& s);   // rounded once at the end
 bool repro_sum_is_valid(const ReproSum& s);  // for bytes from outside (deserialising)

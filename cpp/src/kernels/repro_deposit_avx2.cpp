@@ -20,7 +20,12 @@ struct Ops {
     static V add(V a, V b) { return _mm256_add_pd(a, b); }
     static V sub(V a, V b) { return _mm256_sub_pd(a, b); }
     static V or_low_bit(V v) { return _mm256_or_pd(v, _mm256_castsi256_pd(_mm256_set1_epi64x(1))); }
-    static void store(double* p, V v) { _mm256_storeu_pd(p, v); }
+    using I = __m256i;
+    static I units(V accumulator, V anchor) {
+        return _mm256_sub_epi64(_mm256_castpd_si256(accumulator), _mm256_castpd_si256(anchor));
+    }
+    static I add_units(I a, I b) { return _mm256_add_epi64(a, b); }
+    static void store_units(int64_t* p, I v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
 };
 
 #include "repro_deposit_impl.h"

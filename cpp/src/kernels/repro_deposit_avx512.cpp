@@ -27,7 +27,12 @@ struct Ops {
     static V or_low_bit(V v) {
         return _mm512_castsi512_pd(_mm512_or_si512(_mm512_castpd_si512(v), _mm512_set1_epi64(1)));
     }
-    static void store(double* p, V v) { _mm512_storeu_pd(p, v); }
+    using I = __m512i;
+    static I units(V accumulator, V anchor) {
+        return _mm512_sub_epi64(_mm512_castpd_si512(accumulator), _mm512_castpd_si512(anchor));
+    }
+    static I add_units(I a, I b) { return _mm512_add_epi64(a, b); }
+    static void store_units(int64_t* p, I v) { _mm512_storeu_si512(p, v); }
 };
 
 #include "repro_deposit_impl.h"

@@ -1,7 +1,10 @@
 // The deposit of repro_sum.h, written once over an instruction set's lane operations `Ops`:
 //   using V = a vector of Ops::kLanes doubles;
 //   V load(const double*), V load(const float*) (widened exactly), V splat(double), V add(V, V), V sub(V, V),
-//   V or_low_bit(V) (the bits of each lane with bit 0 set), void store(double*, V);
+//   V or_low_bit(V) (the bits of each lane with bit 0 set);
+//   using I = a vector of as many int64_t lanes; I units(V accumulators, V anchors) (each lane's bits minus its
+//   anchor's: the integer it holds in units of the bin, both being in the binade [2^52 g, 2^53 g)),
+//   I add_units(I, I), void store_units(int64_t*, I);
 //   kAccumulators: how many vectors of lane accumulators the registers hold beside the loop's others.
 // Included by each instruction set's file inside a namespace of its own, after Ops and after <algorithm>, <cstring>
 // and repro_deposit.h; everything here is in an unnamed namespace so that no copy compiled with one instruction
@@ -13,15 +16,6 @@ namespace {
 // A lane accumulator takes at most this many slices (each of magnitude <= 2^39 units) between flushes, so that it
 // stays within 2^51 units of its anchor 1.5 * 2^52 units: inside its binade, where its unit is the bin's.
 constexpr int64_t kSlicesPerFlush = 2048;
-
-// The integer a lane accumulator holds: its distance from the anchor in units of the bin, which (both being in
-// the binade [2^52 g, 2^53 g)) is the difference of their bits.
-inline int64_t accumulated_units(double accumulator, double anchor) {
-    uint64_t a, b;
-    std::memcpy(&a, &accumulator, sizeof a);
-    std::memcpy(&b, &anchor, sizeof b);
-    return static_cast<int64_t>(a - b);
-}
 
 // The bits of a float's value as a double (a scan's result for float32 values).
 inline uint64_t double_bits_of_float_bits(uint32_t bits) {
@@ -76,12 +70,14 @@ void deposit_bins(const T* values, int64_t n, const ReproPlan& plan, int64_t* sl
             }
             i = end;
         }
+        // The integers the accumulators hold: each at most 2^51 (kSlicesPerFlush slices of 2^39), their sum over
+        // 8 groups at most 2^54.
         for (int k = 0; k < kBins; ++k) {
-            for (int g = 0; g < kGroups; ++g) {
-                double lanes[Ops::kLanes];
-                Ops::store(lanes, accumulators[g][k]);
-                for (double lane : lanes) slices[k] += accumulated_units(lane, plan.anchors[k]);
-            }
+            typename Ops::I units = Ops::units(accumulators[0][k], anchors[k]);
+            for (int g = 1; g < kGroups; ++g) units = Ops::add_units(units, Ops::units(accumulators[g][k], anchors[k]));
+            int64_t lanes[Ops::kLanes];
+            Ops::store_units(lanes, units);
+            for (int64_t lane : lanes) slices[k] += lane;
         }
     }
 }

@@ -20,7 +20,12 @@ struct Ops {
     static V add(V a, V b) { return vaddq_f64(a, b); }
     static V sub(V a, V b) { return vsubq_f64(a, b); }
     static V or_low_bit(V v) { return vreinterpretq_f64_u64(vorrq_u64(vreinterpretq_u64_f64(v), vdupq_n_u64(1))); }
-    static void store(double* p, V v) { vst1q_f64(p, v); }
+    using I = int64x2_t;
+    static I units(V accumulator, V anchor) {
+        return vsubq_s64(vreinterpretq_s64_f64(accumulator), vreinterpretq_s64_f64(anchor));
+    }
+    static I add_units(I a, I b) { return vaddq_s64(a, b); }
+    static void store_units(int64_t* p, I v) { vst1q_s64(p, v); }
 };
 
 #include "repro_deposit_impl.h"

@@ -23,7 +23,17 @@ struct Ops {
         std::memcpy(&v, &bits, sizeof v);
         return v;
     }
-    static void store(double* p, V v) { *p = v; }
+    // A lane accumulator's integer: its distance from the anchor in units of the bin, which (both being in the
+    // binade [2^52 g, 2^53 g)) is the difference of their bits.
+    using I = int64_t;
+    static I units(V accumulator, V anchor) {
+        uint64_t a, b;
+        std::memcpy(&a, &accumulator, sizeof a);
+        std::memcpy(&b, &anchor, sizeof b);
+        return static_cast<I>(a - b);
+    }
+    static I add_units(I a, I b) { return a + b; }
+    static void store_units(int64_t* p, I v) { *p = v; }
 };
 
 #include "repro_deposit_impl.h"
