@@ -13,6 +13,7 @@
 #include "cuda_call.h"
 #include "cuda_loader.h"
 #include "kernels/row_kernel.h"
+#include "options_abi.h"
 
 // The library's side of the opaque bce4j_prepared: a Prepared on the heap.
 struct bce4j_prepared {
@@ -36,6 +37,31 @@ bce4j_status call(LossKind kind, Device device, void* stream, const bce4j_option
         int64_t count = 0;
         if (bce4j_status s = check_run(p, run, &count)) return s;
         return run_on_cpu(p, run, count);
+    } catch (const std::bad_alloc&) {
+        return fail(BCE4J_ERROR_INTERNAL, "out of memory");
+    }
+}
+
+// A partial call: checked as the unprepared call with reduction SUM (options.reduction is ignored), then its
+// elements' partial, merged into *partial only once the call has succeeded.
+bce4j_status partial_call(LossKind kind, const bce4j_options* options, bce4j_dtype dtype, int32_t ndim,
+                          const int64_t* shape, const void* input, const void* target, bce4j_partial* partial) {
+    clear_last_error();
+    try {
+        bce4j_options summing;
+        if (bce4j_status s = read_options(options, &summing)) return s;
+        summing.struct_size = sizeof(summing);
+        summing.reduction = BCE4J_REDUCTION_SUM;
+        Prepared p;
+        if (bce4j_status s = prepare_call(kind, Device::kCpu, &summing, dtype, ndim, shape, &p)) return s;
+        if (bce4j_status s = check_no_weight_gradients(p.o, "a partial call computes no gradients")) return s;
+        if (bce4j_status s = check_partial(partial, "partial")) return s;
+        const RunArgs run = {p.max_batch, input, target, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
+        int64_t count = 0;
+        if (bce4j_status s = check_run(p, run, &count)) return s;
+        bce4j_partial added;
+        if (bce4j_status s = run_partial_on_cpu(p, run, count, &added)) return s;
+        return merge_checked(partial, added);
     } catch (const std::bad_alloc&) {
         return fail(BCE4J_ERROR_INTERNAL, "out of memory");
     }
@@ -121,12 +147,13 @@ bce4j_status bce4j_prepare(const bce4j_options* options, int32_t logits, bce4j_d
         Prepared& p = made->prepared;
         const LossKind kind = logits ? LossKind::kLogits : LossKind::kProbabilities;
         if (bce4j_status s = prepare_call(kind, Device::kCpu, options, dtype, ndim, shape, &p)) return s;
-        if (p.o.grad_weight != nullptr || p.o.grad_pos_weight != nullptr) {
-            const char* name = p.o.grad_weight != nullptr ? "grad_weight" : "grad_pos_weight";
-            return fail(BCE4J_ERROR_INVALID_OPTION,
-                        "options.%s is set; a prepared call takes %s at each run (bce4j_prepared_run), so "
-                        "bce4j_prepare wants it NULL",
-                        name, name);
+        if (bce4j_status s = check_no_weight_gradients(
+                p.o, p.o.grad_weight != nullptr
+                         ? "a prepared call takes grad_weight at each run (bce4j_prepared_run), so bce4j_prepare "
+                           "wants it NULL"
+                         : "a prepared call takes grad_pos_weight at each run (bce4j_prepared_run), so bce4j_prepare "
+                           "wants it NULL")) {
+            return s;
         }
         *prepared = made.release();
         return BCE4J_OK;
@@ -153,6 +180,17 @@ bce4j_status bce4j_prepared_run(const bce4j_prepared* prepared, int64_t batch, c
 }
 
 void bce4j_prepared_destroy(bce4j_prepared* prepared) { delete prepared; }
+
+bce4j_status bce4j_bce_with_logits_partial(const bce4j_options* options, bce4j_dtype dtype, int32_t ndim,
+                                           const int64_t* shape, const void* input, const void* target,
+                                           bce4j_partial* partial) {
+    return bce4j::partial_call(LossKind::kLogits, options, dtype, ndim, shape, input, target, partial);
+}
+
+bce4j_status bce4j_bce_partial(const bce4j_options* options, bce4j_dtype dtype, int32_t ndim, const int64_t* shape,
+                               const void* input, const void* target, bce4j_partial* partial) {
+    return bce4j::partial_call(LossKind::kProbabilities, options, dtype, ndim, shape, input, target, partial);
+}
 
 const char* bce4j_last_error_message(void) { return bce4j::last_error_message(); }
 

@@ -11,6 +11,7 @@
 #include "element_math.h"
 #include "kernels/row_kernel.h"
 #include "reduction.h"
+#include "repro_sum.h"
 
 namespace bce4j {
 
@@ -88,6 +89,24 @@ bce4j_status fail_out_of_range(LossKind kind, ShapeRef input, int64_t index, dou
 // Runs a prepared call, its run arguments checked (count from check_run), on the CPU (cpu_call.cpp), for the
 // prepared dtype.
 bce4j_status run_on_cpu(const Prepared& p, const RunArgs& run, int64_t count);
+
+// A partial call's loss pass on the CPU (cpu_call.cpp): the prepared call's elements, their run arguments checked,
+// as a partial of their own in *added (initialised here), or the out-of-range error.
+bce4j_status run_partial_on_cpu(const Prepared& p, const RunArgs& run, int64_t count, bce4j_partial* added);
+
+// The rule on a reduction's value (call_checks.cpp); `name` is the argument's, e.g. "options.reduction".
+bce4j_status check_reduction(int32_t reduction, const char* name);
+
+// The calls that compute no weight gradients (bce4j_prepare, the partial calls) refuse options.grad_weight and
+// options.grad_pos_weight, saying why (call_checks.cpp).
+bce4j_status check_no_weight_gradients(const bce4j_options& o, const char* why);
+
+// Partials (partial.cpp): a partial from outside checked before use, `name` naming it; the order-independent sums
+// it holds in its opaque words; and merging two checked ones (refusing a count past int64).
+bce4j_status check_partial(const bce4j_partial* partial, const char* name);
+ReproSum sum_of(const uint64_t (&words)[8]);
+void put_sum(const ReproSum& sum, uint64_t (&words)[8]);
+bce4j_status merge_checked(bce4j_partial* into, const bce4j_partial& from);
 
 // Runs a prepared float32 or float64 call through libbce4j_cuda (cuda_call.cpp), for the whole prepared shape.
 bce4j_status run_on_cuda(const Prepared& p, const RunArgs& run, Device device, void* stream);

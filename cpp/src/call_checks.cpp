@@ -15,12 +15,7 @@ namespace {
 
 // The ranges of the options' values.
 bce4j_status check_option_values(const bce4j_options& o) {
-    if (o.reduction < BCE4J_REDUCTION_NONE || o.reduction > BCE4J_REDUCTION_MEAN_VALID) {
-        return fail(BCE4J_ERROR_INVALID_OPTION,
-                    "options.reduction is %d; expected 0 (none), 1 (mean), 2 (sum), 3 (mean by weight), "
-                    "4 (mean by nonzero weight) or 5 (mean valid)",
-                    o.reduction);
-    }
+    if (bce4j_status s = check_reduction(o.reduction, "options.reduction")) return s;
     if (o.num_threads < 0 || o.num_threads > BCE4J_MAX_THREADS) {
         return fail(BCE4J_ERROR_INVALID_OPTION, "options.num_threads is %d; expected 0 (default) to %d", o.num_threads,
                     BCE4J_MAX_THREADS);
@@ -176,6 +171,24 @@ bce4j_status check_dtype(bce4j_dtype dtype, Device device) {
 }
 
 }  // namespace
+
+bce4j_status check_reduction(int32_t reduction, const char* name) {
+    if (reduction < BCE4J_REDUCTION_NONE || reduction > BCE4J_REDUCTION_MEAN_VALID) {
+        return fail(BCE4J_ERROR_INVALID_OPTION,
+                    "%s is %d; expected 0 (none), 1 (mean), 2 (sum), 3 (mean by weight), "
+                    "4 (mean by nonzero weight) or 5 (mean valid)",
+                    name, reduction);
+    }
+    return BCE4J_OK;
+}
+
+bce4j_status check_no_weight_gradients(const bce4j_options& o, const char* why) {
+    if (o.grad_weight != nullptr || o.grad_pos_weight != nullptr) {
+        const char* name = o.grad_weight != nullptr ? "grad_weight" : "grad_pos_weight";
+        return fail(BCE4J_ERROR_INVALID_OPTION, "options.%s is set; %s", name, why);
+    }
+    return BCE4J_OK;
+}
 
 bce4j_status prepare_call(LossKind kind, Device device, const bce4j_options* options, bce4j_dtype dtype, int32_t ndim,
                           const int64_t* shape, Prepared* p) {

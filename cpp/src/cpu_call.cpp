@@ -2,12 +2,15 @@
 // denominator, the element pass through the active kernels, the reduced loss, then the weight gradients when asked.
 #include <omp.h>
 
+#include <algorithm>
 #include <memory>
+#include <type_traits>
 
 #include "call.h"
 #include "executor.h"
 #include "kernels/row_kernel.h"
 #include "reduction.h"
+#include "repro_sum.h"
 #include "storage_types.h"
 #include "thread_budget.h"
 #include "weight_gradients.h"
@@ -163,6 +166,103 @@ bce4j_status run_typed(const Prepared& p, const RunArgs& run, int64_t count) {
     return BCE4J_OK;
 }
 
+// A weight's elements (16-bit storage widened exactly) added to an order-independent sum.
+template <typename T>
+void add_values(ReproSum* sum, const T* values, int64_t n) {
+    if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+        repro_sum_add(sum, values, n);
+    } else {
+        constexpr int64_t kChunk = 512;
+        float widened[kChunk];
+        for (int64_t start = 0; start < n; start += kChunk) {
+            const int64_t m = std::min(kChunk, n - start);
+            for (int64_t i = 0; i < m; ++i) widened[i] = widen(values[start + i]);
+            repro_sum_add(sum, widened, m);
+        }
+    }
+}
+
+// The sum of `times` copies of the values summed in `sum`: doubling and adding merges, exact unions of the values,
+// so the result is the sum of the values repeated, bit for bit, in log2(times) merges.
+ReproSum repeated(const ReproSum& sum, int64_t times) {
+    ReproSum result, power = sum;
+    repro_sum_init(&result);
+    while (times > 0) {
+        if (times & 1) repro_sum_merge(&result, power);
+        times >>= 1;
+        if (times > 0) {
+            const ReproSum copy = power;
+            repro_sum_merge(&power, copy);
+        }
+    }
+    return result;
+}
+
+template <typename T>
+bce4j_status run_partial_typed(const Prepared& p, const RunArgs& run, int64_t count, bce4j_partial* added) {
+    const bce4j_options& o = p.o;
+    bce4j_partial_init(added);
+    added->count = count;
+    added->valid_count = count;
+    added->nonzero_weight_count = count;
+    if (count == 0) return BCE4J_OK;
+    RowArgs<T> args;
+    args.input = static_cast<const T*>(run.input);
+    args.target = static_cast<const T*>(run.target);
+    args.weight = static_cast<const T*>(o.weight);
+    args.weight_stride = 0;
+    args.pos_weight = static_cast<const T*>(o.pos_weight);
+    args.pos_weight_stride = 0;
+    args.grad_output = nullptr;
+    args.grad_scale = 1.0;
+    args.loss = nullptr;
+    args.grad_input = nullptr;
+    args.grad_target = nullptr;
+    args.params = p.params;
+
+    ReproSum loss_sum;
+    {
+        const ThreadLease lease(count >= kParallelThreshold ? p.max_threads : 1, o.num_threads > 0);
+        const BroadcastPlan plan = p.has_plan ? plan_for_batch(p, run.batch) : contiguous_plan(count);
+        const int64_t invalid =
+            execute_partial<T>(plan, count, args, kernel_of<T>(*p.kernels), lease.threads(), &loss_sum);
+        if (invalid >= 0) {
+            return fail_out_of_range(p.kind, p.input, invalid, to_double(args.input[invalid]),
+                                     to_double(args.target[invalid]));
+        }
+    }
+    put_sum(loss_sum, added->loss_sum);
+
+    // The weight sum and the nonzero weights: the weight's own, times count / weight_count, as it broadcasts.
+    ReproSum weight_sum;
+    repro_sum_init(&weight_sum);
+    int64_t nonzero = 1;
+    if (o.weight != nullptr) {
+        const T* weight = static_cast<const T*>(o.weight);
+        add_values(&weight_sum, weight, p.weight_count);
+        nonzero = 0;
+        for (int64_t i = 0; i < p.weight_count; ++i) {
+            nonzero += static_cast<int64_t>(denominator_term(Denominator::kNonzeroWeights, to_double(weight[i]), 0));
+        }
+    } else {
+        const double one = 1;
+        repro_sum_add(&weight_sum, &one, 1);
+    }
+    const int64_t repeats = o.weight != nullptr ? count / p.weight_count : count;
+    put_sum(repeated(weight_sum, repeats), added->weight_sum);
+    added->nonzero_weight_count = nonzero * repeats;
+
+    if (o.has_ignore_index) {
+        int64_t ignored = 0;
+        for (int64_t i = 0; i < count; ++i) {
+            ignored += static_cast<int64_t>(
+                denominator_term(Denominator::kNotIgnored, to_double(args.target[i]), p.params.ignored_target));
+        }
+        added->valid_count = count - ignored;
+    }
+    return BCE4J_OK;
+}
+
 }  // namespace
 
 void prepare_cpu_run(Prepared* p) {
@@ -175,6 +275,16 @@ void prepare_cpu_run(Prepared* p) {
         p->plan = plan_broadcast(p->input, o.weight ? &p->weight_shape : nullptr,
                                  o.pos_weight ? &p->pos_weight_shape : nullptr);
     }
+}
+
+bce4j_status run_partial_on_cpu(const Prepared& p, const RunArgs& run, int64_t count, bce4j_partial* added) {
+    switch (p.dtype) {
+        case BCE4J_FLOAT32: return run_partial_typed<float>(p, run, count, added);
+        case BCE4J_FLOAT64: return run_partial_typed<double>(p, run, count, added);
+        case BCE4J_FLOAT16: return run_partial_typed<Float16>(p, run, count, added);
+        case BCE4J_BFLOAT16: return run_partial_typed<BFloat16>(p, run, count, added);
+    }
+    return BCE4J_ERROR_INTERNAL;  // prepare_call accepts no other dtype
 }
 
 bce4j_status run_on_cpu(const Prepared& p, const RunArgs& run, int64_t count) {

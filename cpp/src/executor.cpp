@@ -1,5 +1,7 @@
 #include "executor.h"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <vector>
 
@@ -21,9 +23,11 @@ double pairwise_sum(const std::vector<double>& v, size_t begin, size_t end) {
 
 // The kernel's outputs for block b = [begin, end), with its weight-gradient terms (weight_gradients: nullptr when
 // not wanted) put where the pass says, `terms` being the block's scratch.
+// loss_terms: the block's loss sink (element begin at loss_terms[0]), or nullptr.
 template <typename T>
 ExecutionResult run_range(const BlockRuns<T>& runs, const RowArgs<T>& base, RowKernel<T> kernel, int64_t b,
-                          int64_t begin, int64_t end, WeightGradientPass<T>* weight_gradients, BlockTerms terms) {
+                          int64_t begin, int64_t end, WeightGradientPass<T>* weight_gradients, BlockTerms terms,
+                          LossTerm<T>* loss_terms = nullptr) {
     ExecutionResult result = {0.0, -1};
     const auto run_kernel = [&](const KernelRun<T>& run) {
         RowArgs<T> args = with_element_offset(base, run.flat);
@@ -31,6 +35,7 @@ ExecutionResult run_range(const BlockRuns<T>& runs, const RowArgs<T>& base, RowK
         args.weight_stride = run.weight_stride;
         args.pos_weight = run.pos_weight;
         args.pos_weight_stride = run.pos_weight_stride;
+        if (loss_terms) args.loss_terms = loss_terms + (run.flat - begin);
         if (weight_gradients) {
             const typename WeightGradientPass<T>::Sinks sinks = weight_gradients->sinks(b, begin, run.flat, terms);
             args.weight_terms = sinks.weight;
@@ -126,6 +131,40 @@ ExecutionResult execute(const BroadcastPlan& plan, int64_t count, const RowArgs<
     return result;
 }
 
+template <typename T>
+int64_t execute_partial(const BroadcastPlan& plan, int64_t count, const RowArgs<T>& base, RowKernel<T> kernel,
+                        int num_threads, ReproSum* loss_sum) {
+    const BlockRuns<T> runs(plan, count, base);
+    const int64_t blocks = (count + kReductionBlock - 1) / kReductionBlock;
+    const int threads = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(num_threads, blocks)));
+    const bool parallel = count >= kParallelThreshold && threads > 1;
+    std::vector<ReproSum> thread_sums(static_cast<size_t>(threads));
+    for (ReproSum& s : thread_sums) repro_sum_init(&s);
+    std::vector<int64_t> block_invalid(static_cast<size_t>(blocks), -1);
+#pragma omp parallel num_threads(threads) if (parallel)
+    {
+        // Each thread's own scratch and sum: which thread ran a block cannot change the sum.
+        std::vector<LossTerm<T>> losses(static_cast<size_t>(std::min(count, kReductionBlock)));
+        ReproSum& sum = thread_sums[static_cast<size_t>(omp_get_thread_num())];
+#pragma omp for schedule(static)
+        for (int64_t b = 0; b < blocks; ++b) {
+            const int64_t begin = b * kReductionBlock;
+            const int64_t end = std::min(count, begin + kReductionBlock);
+            const ExecutionResult r =
+                run_range(runs, base, kernel, b, begin, end, static_cast<WeightGradientPass<T>*>(nullptr),
+                          BlockTerms{nullptr, nullptr}, losses.data());
+            block_invalid[static_cast<size_t>(b)] = r.first_invalid;
+            if (r.first_invalid < 0) repro_sum_add(&sum, losses.data(), end - begin);
+        }
+    }
+    for (int64_t invalid : block_invalid) {
+        if (invalid >= 0) return invalid;  // blocks are in index order: the first hit is the smallest
+    }
+    repro_sum_init(loss_sum);
+    for (const ReproSum& s : thread_sums) repro_sum_merge(loss_sum, s);
+    return -1;
+}
+
 template class BlockRuns<float>;
 template class BlockRuns<double>;
 template class BlockRuns<Float16>;
@@ -139,5 +178,14 @@ template ExecutionResult execute<Float16>(const BroadcastPlan&, int64_t, const R
                                           int, WeightGradientPass<Float16>*);
 template ExecutionResult execute<BFloat16>(const BroadcastPlan&, int64_t, const RowArgs<BFloat16>&, RowKernel<BFloat16>,
                                            int, WeightGradientPass<BFloat16>*);
+
+template int64_t execute_partial<float>(const BroadcastPlan&, int64_t, const RowArgs<float>&, RowKernel<float>, int,
+                                        ReproSum*);
+template int64_t execute_partial<double>(const BroadcastPlan&, int64_t, const RowArgs<double>&, RowKernel<double>, int,
+                                         ReproSum*);
+template int64_t execute_partial<Float16>(const BroadcastPlan&, int64_t, const RowArgs<Float16>&, RowKernel<Float16>,
+                                          int, ReproSum*);
+template int64_t execute_partial<BFloat16>(const BroadcastPlan&, int64_t, const RowArgs<BFloat16>&, RowKernel<BFloat16>,
+                                           int, ReproSum*);
 
 }  // namespace bce4j

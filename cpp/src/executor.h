@@ -6,6 +6,7 @@
 
 #include "broadcast_plan.h"
 #include "kernels/row_kernel.h"
+#include "repro_sum.h"
 
 namespace bce4j {
 
@@ -86,5 +87,13 @@ class WeightGradientPass;  // weight_gradients.h
 template <typename T>
 ExecutionResult execute(const BroadcastPlan& plan, int64_t count, const RowArgs<T>& base, RowKernel<T> kernel,
                         int num_threads, WeightGradientPass<T>* weight_gradients = nullptr);
+
+// The loss pass of a partial call (bce4j_*_partial): the kernels' per-element losses (RowArgs::loss_terms) block by
+// block into a scratch block per thread, each block then added to that thread's order-independent sum, the threads'
+// sums merged into *loss_sum at the end. Any thread count and any cut of the rows into calls give the same sum.
+// Returns the first invalid element (flat index) or -1; *loss_sum is then unspecified. count must be > 0.
+template <typename T>
+int64_t execute_partial(const BroadcastPlan& plan, int64_t count, const RowArgs<T>& base, RowKernel<T> kernel,
+                        int num_threads, ReproSum* loss_sum);
 
 }  // namespace bce4j

@@ -373,6 +373,71 @@ BCE4J_API bce4j_status bce4j_prepared_run(const bce4j_prepared* prepared, int64_
 /* Frees a prepared call (NULL: nothing), which no run may be using. */
 BCE4J_API void bce4j_prepared_destroy(bce4j_prepared* prepared);
 
+/*
+ * Partial losses (CPU only): instead of a reduced value, a call adds its elements to a bce4j_partial, and partials
+ * merge, so that data split into many calls, threads or machines (e.g. Spark partitions) gives every reduction of
+ * the whole. The loss sum and the weight sum are order-independent sums (binned summation): the finished value is
+ * bit-identical however the elements were split into calls, merged (in any order or grouping) and threaded. The
+ * per-element losses are those of the kernels in use (bce4j_cpu_isa): kernels of different instruction sets differ
+ * in their last bits (see bce4j_cpu_isa's accuracy), so partials from machines running different kernels merge
+ * within that bound, and bit-identically where every machine runs the same ones (BCE4J_ISA). Gradients are not
+ * available through partials.
+ */
+#define BCE4J_PARTIAL_VERSION 1
+
+/* The size of a serialised partial (bce4j_partial_serialize), fixed for a version: its fields in order, each
+   little-endian. */
+#define BCE4J_PARTIAL_BYTES 160
+
+typedef struct bce4j_partial {
+    uint32_t version;             /* BCE4J_PARTIAL_VERSION, set by bce4j_partial_init */
+    uint32_t reserved;            /* 0 */
+    int64_t count;                /* elements added */
+    int64_t valid_count;          /* of them, not ignored (target not equal to the ignore index) */
+    int64_t nonzero_weight_count; /* of them, with a broadcast weight that is not 0 (all without a weight) */
+    uint64_t loss_sum[8];         /* opaque: the order-independent sum of the per-element (weighted) losses */
+    uint64_t weight_sum[8];       /* opaque: of the broadcast weights (1 per element without a weight) */
+} bce4j_partial;
+
+/* Makes *partial the empty partial (count 0, sums 0). NULL: nothing. */
+BCE4J_API void bce4j_partial_init(bce4j_partial* partial);
+
+/* Adds `from` to `into` (counts and sums; `from` may be `into`): associative and commutative, bit for bit. Checks
+   both (version, reserved field, counts, sums) and leaves `into` unchanged on failure. */
+BCE4J_API bce4j_status bce4j_partial_merge(bce4j_partial* into, const bce4j_partial* from);
+
+/* The reduced loss of the elements a partial holds, divided as the calls divide: MEAN by count (NaN for none), SUM
+   by 1, MEAN_BY_WEIGHT by the weight sum, MEAN_BY_NONZERO_WEIGHT by nonzero_weight_count, MEAN_VALID by
+   valid_count (each of those 0 for a zero denominator). NONE: BCE4J_ERROR_INVALID_OPTION. */
+BCE4J_API bce4j_status bce4j_partial_finish(const bce4j_partial* partial, int32_t reduction, double* value);
+
+/* The loss sum and the weight sum, each rounded once from its exact binned state. */
+BCE4J_API bce4j_status bce4j_partial_loss_sum(const bce4j_partial* partial, double* value);
+BCE4J_API bce4j_status bce4j_partial_weight_sum(const bce4j_partial* partial, double* value);
+
+/* Writes BCE4J_PARTIAL_BYTES bytes (capacity at least that), little-endian, version first; equal partials give equal
+   bytes. */
+BCE4J_API bce4j_status bce4j_partial_serialize(const bce4j_partial* partial, uint8_t* bytes, size_t capacity);
+
+/* Reads bytes written by bce4j_partial_serialize: length must be BCE4J_PARTIAL_BYTES and the version
+   BCE4J_PARTIAL_VERSION; the counts and sums are checked (BCE4J_ERROR_INVALID_OPTION naming what is wrong). */
+BCE4J_API bce4j_status bce4j_partial_deserialize(const uint8_t* bytes, size_t length, bce4j_partial* partial);
+
+/*
+ * The losses of bce4j_bce_with_logits / bce4j_bce on (dtype, ndim, shape, input, target), added to *partial
+ * (initialised by the caller, e.g. by bce4j_partial_init). options->reduction is ignored (it need not be valid);
+ * options->grad_weight and options->grad_pos_weight must be NULL (BCE4J_ERROR_INVALID_OPTION). Every other option
+ * applies and is checked as in those calls, with the same statuses and messages. On failure *partial is unchanged.
+ * The element losses are those the active kernels store for reduction NONE (float32 for float32 and 16-bit storage,
+ * before rounding to 16 bits; double for float64), in 8192-element blocks on the call's threads.
+ */
+BCE4J_API bce4j_status bce4j_bce_with_logits_partial(const bce4j_options* options, bce4j_dtype dtype, int32_t ndim,
+                                                     const int64_t* shape, const void* input, const void* target,
+                                                     bce4j_partial* partial);
+BCE4J_API bce4j_status bce4j_bce_partial(const bce4j_options* options, bce4j_dtype dtype, int32_t ndim,
+                                         const int64_t* shape, const void* input, const void* target,
+                                         bce4j_partial* partial);
+
 #ifdef __cplusplus
 }
 #endif

@@ -4,8 +4,8 @@
 //   void narrow_row(const float* source, S* destination, int64_t n);  // round to nearest even, NaN stays NaN
 // A row is walked in chunks small enough to stay in L1: the chunk's operands are widened into float scratch on
 // the stack, the ISA's float32 row kernel runs on it, and the outputs it wrote are narrowed back (the weight-gradient
-// terms, doubles for every storage type, it writes in place). Memory is still read and written once; only the
-// scratch is touched twice.
+// terms, doubles for every storage type, and the loss terms, floats, it writes in place). Memory is still read and
+// written once; only the scratch is touched twice.
 
 namespace bce4j::BCE4J_SIMD_NAMESPACE {
 namespace {
@@ -58,6 +58,7 @@ RowResult converting_row(int64_t n, const RowArgs<S>& a) {
         // The weight-gradient terms are doubles for every storage type: put into the row's sinks in place.
         f.weight_terms = advanced(a.weight_terms, start);
         f.pos_weight_terms = advanced(a.pos_weight_terms, start);
+        f.loss_terms = a.loss_terms ? a.loss_terms + start : nullptr;  // the float32 losses, before narrowing
         const RowResult r = kFloatKernel(m, f);
         sum += r.loss_sum;
         // After an invalid element the outputs are undefined: nothing more is narrowed.

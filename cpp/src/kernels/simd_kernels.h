@@ -5,15 +5,14 @@
 // here lives in that per-ISA namespace, so that code compiled with one ISA's flags is
 // never linked in place of another's.
 //
-// Lanes<T> provides: V (a vector of T), M (a lane mask), kCount; splat, load, store (Lanes<float> also
-// store_widened, add_widened and store_scaled: the lanes as doubles, for the weight-gradient terms); add, sub, mul,
-// div, fma (a*b+c), fnma (c-a*b), max, abs, negate, negative_magnitude (-|v|); less, greater, equal, unordered (-> M),
-// mask_or, any, select(m, yes, no); reciprocal (1/v, as accurate as a division or nearly); quotient (a/b, within
-// about an ULP, without the divider where that is faster); ldexp
-// (v * 2^n for integral n down to the exponent of half the smallest subnormal, rounded once); split_exponent (a
-// positive normal v as 2^k * m, m in [1, 2), returning m and k as V); load_prefix, store_prefix and keep_prefix
-// (the first n lanes; zeros elsewhere); Sum with zero_sum, add_to_sum (adds the lanes in double), add_sums and
-// total (a fixed-order sum of the lanes).
+// Lanes<T> provides: V (a vector of T), M (a lane mask), kCount; splat, load, store (Lanes<float> also store_widened,
+// add_widened and store_scaled: the lanes as doubles, for the weight-gradient terms); add, sub, mul, div,
+// fma (a*b+c), fnma (c-a*b), max, abs, negate, negative_magnitude (-|v|); less, greater, equal, unordered (-> M),
+// mask_or, any, select(m, yes, no); reciprocal (1/v, as accurate as a division or nearly); quotient (a/b, within about
+// an ULP, without the divider where that is faster); ldexp (v * 2^n for integral n down to the exponent of half the
+// smallest subnormal, rounded once); split_exponent (a positive normal v as 2^k * m, m in [1, 2), returning m and k as
+// V); load_prefix, store_prefix and keep_prefix (the first n lanes; zeros elsewhere); Sum with zero_sum, add_to_sum
+// (adds the lanes in double), add_sums and total (a fixed-order sum of the lanes).
 //
 // The formulas mirror element_math.h line by line (which is the specification); only exp and log are replaced
 // by the polynomial versions of vector_math.h, computed in T. The outputs are checked for finiteness before they are
@@ -87,6 +86,7 @@ RowArgs<T> advanced(RowArgs<T> a, int64_t i) {
     a.pos_weight_terms = advanced(a.pos_weight_terms, i);
     if (a.weight_gradient) a.weight_gradient += i;
     if (a.pos_weight_gradient) a.pos_weight_gradient += i;
+    if (a.loss_terms) a.loss_terms += i;
     if (a.weight) a.weight += i * a.weight_stride;
     if (a.pos_weight) a.pos_weight += i * a.pos_weight_stride;
     return a;
@@ -104,7 +104,7 @@ template <typename T>
 struct RowConstants {
     V<T> weight, pos_weight, upstream, ignored_target, smoothing_keep, smoothing_shift;
     bool store_loss, store_grad_input, store_grad_target, wants_gradients, upstream_per_element, validate_targets,
-        store_weight_terms, store_pos_weight_terms;
+        store_weight_terms, store_pos_weight_terms, store_loss_terms;
     // Only a constant operand is read here: a per-element one may point past the end of an empty row.
     explicit RowConstants(const RowArgs<T>& a)
         : weight(Lanes<T>::splat(a.weight && a.weight_stride == 0 ? *a.weight : T(1))),
@@ -120,13 +120,18 @@ struct RowConstants {
           upstream_per_element(a.grad_output != nullptr),
           validate_targets(a.params.validate_targets),
           store_weight_terms(a.weight_terms.values != nullptr || a.weight_gradient != nullptr),
-          store_pos_weight_terms(a.pos_weight_terms.values != nullptr || a.pos_weight_gradient != nullptr) {}
+          store_pos_weight_terms(a.pos_weight_terms.values != nullptr || a.pos_weight_gradient != nullptr),
+          store_loss_terms(a.loss_terms != nullptr) {}
 };
 
 // The row constants' choices as variant Vt sees them: fixed at compile time for kGradInputOnly.
 template <typename Vt, typename T>
 [[gnu::always_inline]] inline bool stores_loss(const RowConstants<T>& c) {
     return !Vt::kGradInputOnly && c.store_loss;
+}
+template <typename Vt, typename T>
+[[gnu::always_inline]] inline bool stores_loss_terms(const RowConstants<T>& c) {
+    return !Vt::kGradInputOnly && c.store_loss_terms;
 }
 template <typename Vt, typename T>
 [[gnu::always_inline]] inline bool stores_grad_input(const RowConstants<T>& c) {
@@ -346,6 +351,7 @@ template <typename Vt, typename T, typename Access>
 [[gnu::always_inline]] inline void store(const RowArgs<T>& a, int64_t i, const Access& io, const RowConstants<T>& c,
                                          const VectorTerms<T>& t) {
     if (stores_loss<Vt>(c)) io.store(a.loss + i, t.loss);
+    if (stores_loss_terms<Vt>(c)) io.store(a.loss_terms + i, t.loss);
     if (stores_grad_input<Vt>(c)) io.store(a.grad_input + i, t.grad_input);
     if (stores_grad_target<Vt>(c)) io.store(a.grad_target + i, t.grad_target);
     if (stores_weight_terms<Vt>(c)) {
@@ -449,7 +455,7 @@ template <typename Vt, typename T, typename VectorFunction>
         VectorTerms<T> t;
         if (!vector_at(i, t)) break;
         store<Vt>(a, i, WholeVectors<T>{}, c, t);
-        L::add_to_sum(run_sums, t.loss);
+        if (!stores_loss_terms<Vt>(c)) L::add_to_sum(run_sums, t.loss);  // a partial sums the terms itself
     }
     L::add_sums(sums, run_sums);
     return i;
@@ -474,7 +480,7 @@ template <typename Vt, typename T, typename VectorAt>
         const VectorTerms<T> t = vector_at(k);
         if (!all_finite<Vt>(t, c) || invalid_target(a, i + k, io, c)) return k;
         store<Vt>(a, i + k, io, c, t);
-        L::add_to_sum(run_sums, t.loss);
+        if (!stores_loss_terms<Vt>(c)) L::add_to_sum(run_sums, t.loss);  // a partial sums the terms itself
     }
     return count;
 }
@@ -938,7 +944,8 @@ int variant_of(const RowArgs<T>& a) {
     if (a.params.probabilities) return kProbabilitiesVariants + weight_per_element;
     const int pos_weight_state = a.pos_weight == nullptr ? 0 : a.pos_weight_stride == 0 ? 1 : 2;
     if (pos_weight_state == 0 && !a.loss && a.grad_input && !a.grad_target && !a.grad_output &&
-        !a.weight_terms.values && !a.pos_weight_terms.values && !a.weight_gradient && !a.pos_weight_gradient) {
+        !a.weight_terms.values && !a.pos_weight_terms.values && !a.weight_gradient && !a.pos_weight_gradient &&
+        !a.loss_terms) {
         return kGradInputOnlyVariants + weight_per_element;
     }
     const int paddle = pos_weight_state > 0 && a.params.paddle_legacy ? 2 : 0;

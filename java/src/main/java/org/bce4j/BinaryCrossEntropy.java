@@ -165,6 +165,42 @@ public abstract class BinaryCrossEntropy implements AutoCloseable {
         return calls.compute(input, target, gradOutput, outputs);
     }
 
+    /**
+     * The partial loss of {@code input} against {@code target}, for merging with others (see {@link Partial}): this
+     * loss' options apply (weight, posWeight, ignore index, label smoothing, focal terms, threads) except its
+     * reduction, which {@link Partial#finish(Reduction)} takes instead. Computed on the CPU, also for a loss built
+     * for {@link Device#CUDA}. {@link PreparedCall} has no partials.
+     *
+     * @param input the logits ({@link BCEWithLogitsLoss}) or probabilities ({@link BCELoss})
+     * @param target the targets, as many as the input has elements, of the input's dtype
+     * @return the partial of the call's elements
+     * @throws NullPointerException if {@code input} or {@code target} is null
+     * @throws IllegalArgumentException if an argument is invalid, as the class description lists
+     * @throws IllegalStateException if this loss is closed
+     */
+    public Partial partial(Tensor input, Tensor target) {
+        return calls.partial(input, target, null);
+    }
+
+    /**
+     * As {@link #partial(Tensor, Tensor)}, with {@code weight} instead of this loss' weight for this call (e.g. a
+     * weight per row of a batch): it broadcasts to the input's shape as the loss' weight does, and has the input's
+     * dtype.
+     *
+     * @param input the logits ({@link BCEWithLogitsLoss}) or probabilities ({@link BCELoss})
+     * @param target the targets, as many as the input has elements, of the input's dtype
+     * @param weight the weight of this call, broadcast to the input's shape
+     * @return the partial of the call's elements
+     * @throws NullPointerException if an argument is null
+     * @throws IllegalArgumentException if an argument is invalid (a weight of another dtype, or one that does not
+     *     broadcast to the input), as the class description lists
+     * @throws IllegalStateException if this loss is closed
+     */
+    public Partial partial(Tensor input, Tensor target, Tensor weight) {
+        Checks.notNull(weight, "weight");
+        return calls.partial(input, target, weight);
+    }
+
     /** The shape of a gradWeight output: the weight's, {@code []} without one. */
     long[] weightGradientShape() {
         return calls.weightGradientShape();

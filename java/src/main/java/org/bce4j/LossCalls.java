@@ -78,6 +78,39 @@ final class LossCalls {
         }
     }
 
+    /** {@link BinaryCrossEntropy#partial(Tensor, Tensor, Tensor)}; {@code weight} null: the loss' own. */
+    Partial partial(Tensor input, Tensor target, Tensor weight) {
+        gate.acquire();
+        try {
+            Checks.notNull(input, "input");
+            DType dtype = input.dtype();
+            long count = input.count();
+            Checks.operand(input, "input", dtype, count, true, false);
+            Checks.operand(target, "target", dtype, count, true, false);
+            if (weight != null && weight.dtype() != dtype) {
+                throw new IllegalArgumentException("weight is " + weight.dtype() + " but input is " + dtype);
+            }
+            CallScratch shape = CallScratch.current();
+            shape.putShape(input.dims());
+            PartialScratch scratch = PartialScratch.current();
+            long callOptions = weight == null ? options.address(dtype)
+                    : scratch.optionsWithWeight(options, dtype, weight);
+            NativeLibrary.bce4j_partial_init(scratch.first);
+            int status = kind.logitsFlag() != 0
+                    ? NativeLibrary.bce4j_bce_with_logits_partial(callOptions, dtype.code, input.rank(),
+                            shape.shapeAddress, input.address(), target.address(), scratch.first)
+                    : NativeLibrary.bce4j_bce_partial(callOptions, dtype.code, input.rank(), shape.shapeAddress,
+                            input.address(), target.address(), scratch.first);
+            NativeStatus.check(status);
+            return Partial.of(scratch, scratch.first);
+        } finally {
+            release();
+            Reference.reachabilityFence(input);
+            Reference.reachabilityFence(target);
+            Reference.reachabilityFence(weight);
+        }
+    }
+
     private static long addressOf(Tensor t) {
         return t == null ? 0 : t.address();
     }

@@ -175,6 +175,15 @@ final class NativeLibrary {
 
         @MemberSetter
         native Options grad_pos_weight(@Cast("void*") long gradPosWeight);
+
+        // The weight at raw addresses, for a partial call's own weight (BinaryCrossEntropy.partial).
+        @MemberSetter
+        @Name("weight")
+        native Options weightAddress(@Cast("const void*") long weight);
+
+        @MemberSetter
+        @Name("weight_shape")
+        native Options weightShapeAddress(@Cast("const int64_t*") long shape);
     }
 
     static native void bce4j_options_init(Options options);
@@ -203,6 +212,33 @@ final class NativeLibrary {
             @Cast("void*") long gradTarget, @Cast("void*") long gradWeight, @Cast("void*") long gradPosWeight);
 
     static native void bce4j_prepared_destroy(@Cast("bce4j_prepared*") long prepared);
+
+    // Partials (Partial, PartialScratch): every bce4j_partial in a thread's scratch memory, by address.
+    static native int bce4j_bce_with_logits_partial(@Cast("const bce4j_options*") long options,
+            @Cast("bce4j_dtype") int dtype, int ndim, @Cast("const int64_t*") long shape,
+            @Cast("const void*") long input, @Cast("const void*") long target, @Cast("bce4j_partial*") long partial);
+
+    static native int bce4j_bce_partial(@Cast("const bce4j_options*") long options, @Cast("bce4j_dtype") int dtype,
+            int ndim, @Cast("const int64_t*") long shape, @Cast("const void*") long input,
+            @Cast("const void*") long target, @Cast("bce4j_partial*") long partial);
+
+    static native void bce4j_partial_init(@Cast("bce4j_partial*") long partial);
+
+    static native int bce4j_partial_merge(@Cast("bce4j_partial*") long into, @Cast("const bce4j_partial*") long from);
+
+    static native int bce4j_partial_finish(@Cast("const bce4j_partial*") long partial, int reduction,
+            @Cast("double*") long value);
+
+    static native int bce4j_partial_loss_sum(@Cast("const bce4j_partial*") long partial, @Cast("double*") long value);
+
+    static native int bce4j_partial_weight_sum(@Cast("const bce4j_partial*") long partial,
+            @Cast("double*") long value);
+
+    static native int bce4j_partial_serialize(@Cast("const bce4j_partial*") long partial,
+            @Cast("uint8_t*") long bytes, @Cast("size_t") long capacity);
+
+    static native int bce4j_partial_deserialize(@Cast("const uint8_t*") long bytes, @Cast("size_t") long length,
+            @Cast("bce4j_partial*") long partial);
 
     static native @Cast("const char*") String bce4j_last_error_message();
 
@@ -359,6 +395,8 @@ final class NativeLibrary {
     @MemberGetter @Name("BCE4J_VERSION_MAJOR") static native int header_BCE4J_VERSION_MAJOR();
     @MemberGetter @Name("BCE4J_VERSION_MINOR") static native int header_BCE4J_VERSION_MINOR();
     @MemberGetter @Name("BCE4J_VERSION_PATCH") static native int header_BCE4J_VERSION_PATCH();
+    @MemberGetter @Name("BCE4J_PARTIAL_VERSION") static native int header_BCE4J_PARTIAL_VERSION();
+    @MemberGetter @Name("BCE4J_PARTIAL_BYTES") static native int header_BCE4J_PARTIAL_BYTES();
     // @formatter:on
 
     // Status codes, mirroring enum bce4j_status in bce4j.h (HeaderConstantsTest checks them).
@@ -371,4 +409,8 @@ final class NativeLibrary {
     // Mirror BCE4J_MAX_DIMS and BCE4J_MAX_THREADS in bce4j.h (HeaderConstantsTest checks them).
     static final int MAX_DIMS = 32;
     static final int MAX_THREADS = 1024;
+
+    // Mirror BCE4J_PARTIAL_VERSION and BCE4J_PARTIAL_BYTES (HeaderConstantsTest checks them).
+    static final int PARTIAL_VERSION = 1;
+    static final int PARTIAL_BYTES = 160;
 }

@@ -26,6 +26,9 @@ import org.bytedeco.javacpp.Pointer;
  * }
  * }</pre>
  *
+ * <p>A prepared call computes no partials ({@link Partial}): {@link BinaryCrossEntropy#partial(Tensor, Tensor)}
+ * does.
+ *
  * <h2>Threads and closing</h2>
  * Any number of threads may run a prepared call at once, each with outputs of its own; each run gives the bits it
  * would give alone. A run allocates nothing on the Java heap and pays nothing per run for close-safety: the native
