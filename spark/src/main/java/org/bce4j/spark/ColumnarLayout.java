@@ -1,0 +1,56 @@
+package org.bce4j.spark;
+
+import java.io.Serializable;
+import java.util.Collections;
+import java.util.Iterator;
+
+import org.apache.spark.api.java.function.FlatMapFunction;
+import org.apache.spark.sql.vectorized.ColumnVector;
+import org.apache.spark.sql.vectorized.ColumnarBatch;
+import org.bce4j.BinaryCrossEntropy;
+
+/**
+ * The per-partition pass of {@link RowLayout} for scalar double columns that Spark can hand over as column batches
+ * (a cached dataset, a Parquet scan): values are read from the column vectors straight into this thread's
+ * {@link NativeBatch}, without Spark's conversion of each batch into rows. Nulls and NaN as in {@link RowLayout}.
+ */
+final class ColumnarLayout implements FlatMapFunction<Iterator<ColumnarBatch>, PartitionResult>, Serializable {
+    private static final long serialVersionUID = 1L;
+
+    private final LossSpec spec;
+    private final boolean weighted;
+    private final String columns; // for messages
+
+    ColumnarLayout(LossSpec spec, boolean weighted, String columns) {
+        this.spec = spec;
+        this.weighted = weighted;
+        this.columns = columns;
+    }
+
+    @Override
+    public Iterator<PartitionResult> call(Iterator<ColumnarBatch> batches) {
+        long start = System.nanoTime();
+        NativeBatch batch = NativeBatch.forThisThread();
+        long count = 0;
+        try (BinaryCrossEntropy loss = spec.newLoss()) {
+            batch.start(loss, columns, weighted, 0);
+            while (batches.hasNext()) {
+                ColumnarBatch columnar = batches.next();
+                int rows = columnar.numRows();
+                count += rows;
+                ColumnVector x = columnar.column(0);
+                ColumnVector y = columnar.column(1);
+                ColumnVector w = weighted ? columnar.column(2) : null;
+                boolean nulls = x.hasNull() || y.hasNull() || weighted && w.hasNull();
+                for (int r = 0; r < rows; r++) {
+                    if (nulls && (x.isNullAt(r) || y.isNullAt(r) || weighted && w.isNullAt(r))) {
+                        continue;
+                    }
+                    batch.add(x.getDouble(r), y.getDouble(r), weighted ? w.getDouble(r) : 1);
+                }
+            }
+            return Collections.singletonList(new PartitionResult(batch.finish().toBytes(), count, batch.calls(), batch
+                    .nativeNanos(), System.nanoTime() - start)).iterator();
+        }
+    }
+}
