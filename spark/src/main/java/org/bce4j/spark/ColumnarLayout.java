@@ -41,12 +41,19 @@ final class ColumnarLayout implements FlatMapFunction<Iterator<ColumnarBatch>, P
                 ColumnVector x = columnar.column(0);
                 ColumnVector y = columnar.column(1);
                 ColumnVector w = weighted ? columnar.column(2) : null;
-                boolean nulls = x.hasNull() || y.hasNull() || weighted && w.hasNull();
-                for (int r = 0; r < rows; r++) {
-                    if (nulls && (x.isNullAt(r) || y.isNullAt(r) || weighted && w.isNullAt(r))) {
-                        continue;
+                if (x.hasNull() || y.hasNull() || weighted && w.hasNull()) {
+                    for (int r = 0; r < rows; r++) {
+                        if (!(x.isNullAt(r) || y.isNullAt(r) || weighted && w.isNullAt(r))) {
+                            batch.add(x.getDouble(r), y.getDouble(r), weighted ? w.getDouble(r) : 1);
+                        }
                     }
-                    batch.add(x.getDouble(r), y.getDouble(r), weighted ? w.getDouble(r) : 1);
+                } else {
+                    // No nulls: whole runs of values, copied in bulk.
+                    for (int r = 0; r < rows;) {
+                        int n = Math.min(rows - r, batch.room());
+                        batch.addAll(x.getDoubles(r, n), y.getDoubles(r, n), weighted ? w.getDoubles(r, n) : null);
+                        r += n;
+                    }
                 }
             }
             return Collections.singletonList(new PartitionResult(batch.finish().toBytes(), count, batch.calls(), batch

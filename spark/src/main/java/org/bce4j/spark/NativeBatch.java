@@ -68,22 +68,41 @@ final class NativeBatch {
         this.calls = 0;
     }
 
-    /** {@return room for how many more elements before the batch must be flushed} */
+    /** {@return room for how many more elements, at least 1: a full batch is flushed at once} */
     int room() {
         return CAPACITY - size;
     }
 
-    /** Stages one element (weight ignored unless the batch is weighted); flushes first when full. */
+    /** Stages one element (weight ignored unless the batch is weighted); flushes when that fills the batch. */
     void add(double x, double y, double w) {
-        if (size == CAPACITY) {
-            flush();
-        }
         input.put(size, x);
         target.put(size, y);
         if (weighted) {
             weight.put(size, w);
         }
-        size++;
+        if (++size == CAPACITY) {
+            flush();
+        }
+    }
+
+    /**
+     * Stages {@code xs.length} elements that fit ({@link #room()}), then flushes if the batch is full.
+     *
+     * @param xs the inputs
+     * @param ys the targets, as many
+     * @param ws the weights, as many, if the batch is weighted (ignored otherwise)
+     */
+    void addAll(double[] xs, double[] ys, double[] ws) {
+        int n = xs.length;
+        input.put(size, xs);
+        target.put(size, ys);
+        if (weighted) {
+            weight.put(size, ws);
+        }
+        size += n;
+        if (size == CAPACITY) {
+            flush();
+        }
     }
 
     /** Makes room for {@code n} elements that must go into one call (a row), flushing if they do not fit. */
