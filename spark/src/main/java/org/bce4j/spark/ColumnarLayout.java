@@ -1,13 +1,11 @@
 package org.bce4j.spark;
 
 import java.io.Serializable;
-import java.util.Collections;
 import java.util.Iterator;
 
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.sql.vectorized.ColumnVector;
 import org.apache.spark.sql.vectorized.ColumnarBatch;
-import org.bce4j.BinaryCrossEntropy;
 
 /**
  * The per-partition pass of {@link RowLayout} for scalar double columns that Spark can hand over as column batches
@@ -29,11 +27,8 @@ final class ColumnarLayout implements FlatMapFunction<Iterator<ColumnarBatch>, P
 
     @Override
     public Iterator<PartitionResult> call(Iterator<ColumnarBatch> batches) {
-        long start = System.nanoTime();
-        NativeBatch batch = NativeBatch.forThisThread();
-        long count = 0;
-        try (BinaryCrossEntropy loss = spec.newLoss()) {
-            batch.start(loss, columns, weighted, 0);
+        return NativeBatch.partition(spec, columns, weighted, 0, batch -> {
+            long count = 0;
             while (batches.hasNext()) {
                 ColumnarBatch columnar = batches.next();
                 int rows = columnar.numRows();
@@ -56,8 +51,7 @@ final class ColumnarLayout implements FlatMapFunction<Iterator<ColumnarBatch>, P
                     }
                 }
             }
-            return Collections.singletonList(new PartitionResult(batch.finish().toBytes(), count, batch.calls(), batch
-                    .nativeNanos(), System.nanoTime() - start)).iterator();
-        }
+            return count;
+        });
     }
 }

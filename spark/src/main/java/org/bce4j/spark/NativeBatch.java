@@ -3,6 +3,9 @@ package org.bce4j.spark;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
+import java.util.Iterator;
+import java.util.List;
+import java.util.function.ToLongFunction;
 
 import org.bce4j.BinaryCrossEntropy;
 import org.bce4j.Partial;
@@ -10,9 +13,9 @@ import org.bce4j.Tensor;
 
 /**
  * Elements staged in direct, native-order float64 buffers, added to a {@link Partial} by one native call per batch.
- * The buffers belong to one thread ({@link #forThisThread}) and are reused by every task that thread runs: a task
- * {@link #start starts} the batch, {@link #add adds} elements, and {@link #finish finishes} it, which flushes what is
- * staged and returns the sum of every batch since the start. A batch is flushed whenever it is full; a flush never
+ * The buffers belong to one thread and are reused by every task that thread runs: a task's {@link #partition pass}
+ * starts the batch, {@link #add adds} elements, and finishes it, which flushes what is staged and gives the sum of
+ * every batch since the start. A batch is flushed whenever it is full; a flush never
  * changes the result, since partials merge exactly.
  */
 final class NativeBatch {
@@ -40,20 +43,35 @@ final class NativeBatch {
 
     private NativeBatch() {}
 
-    /** {@return this thread's batch} */
-    static NativeBatch forThisThread() {
-        return PER_THREAD.get();
-    }
-
     /**
-     * Starts a batch of elements for {@code loss}.
+     * One partition's pass: this thread's batch, started for a new loss of {@code spec} (closed at the end), filled
+     * by {@code fill}, and finished.
      *
-     * @param loss the loss, open until {@link #finish}
+     * @param spec the loss
      * @param columns the columns the elements come from, for messages
      * @param weighted whether each element comes with a weight
      * @param rowLength the length of every row for per-class calls ([rows, rowLength]); 0 for flat calls
+     * @param fill adds the partition's elements to the batch and returns how many rows it read
+     * @return the partition's result, alone
      */
-    void start(BinaryCrossEntropy loss, String columns, boolean weighted, int rowLength) {
+    static Iterator<PartitionResult> partition(LossSpec spec, String columns, boolean weighted, int rowLength,
+            ToLongFunction<NativeBatch> fill) {
+        long start = System.nanoTime();
+        NativeBatch batch = PER_THREAD.get();
+        try (BinaryCrossEntropy loss = spec.newLoss()) {
+            batch.start(loss, columns, weighted, rowLength);
+            long rows = fill.applyAsLong(batch);
+            byte[] partial = batch.finish().toBytes();
+            return List.of(new PartitionResult(partial, rows, batch.calls, batch.nativeNanos, System.nanoTime()
+                    - start)).iterator();
+        }
+    }
+
+    /**
+     * Starts a batch of elements for {@code loss}, open until {@link #finish}; the arguments are
+     * {@link #partition}'s.
+     */
+    private void start(BinaryCrossEntropy loss, String columns, boolean weighted, int rowLength) {
         if (rowLength > CAPACITY) {
             throw new IllegalArgumentException("rows of " + rowLength + " elements are longer than a batch ("
                     + CAPACITY + ")");
@@ -137,22 +155,12 @@ final class NativeBatch {
     }
 
     /** Flushes, ends the batch and returns the partial of everything added since {@link #start}. */
-    Partial finish() {
+    private Partial finish() {
         flush();
         Partial result = partial;
         loss = null;
         partial = null;
         return result;
-    }
-
-    /** {@return the nanoseconds spent in native calls (with their views) since the start} */
-    long nativeNanos() {
-        return nativeNanos;
-    }
-
-    /** {@return the native calls made since the start} */
-    int calls() {
-        return calls;
     }
 
     private static DoubleBuffer newBuffer(int elements) {

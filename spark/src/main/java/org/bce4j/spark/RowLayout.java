@@ -1,7 +1,6 @@
 package org.bce4j.spark;
 
 import java.io.Serializable;
-import java.util.Collections;
 import java.util.Iterator;
 
 import org.apache.spark.api.java.function.FlatMapFunction;
@@ -9,14 +8,12 @@ import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.ml.linalg.VectorUDT;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.util.ArrayData;
-import org.bce4j.BinaryCrossEntropy;
-import org.bce4j.Partial;
 
 /**
  * How the evaluator's selected columns (prediction, label, optional weight, in that order, cast to double or
  * array&lt;double&gt;) become elements, and the per-partition pass that feeds them to the natives: rows are read as
  * Spark's internal rows (no Row objects, no boxing), staged in this thread's {@link NativeBatch} and added to the
- * partition's {@link Partial}, which travels to the driver as its bytes.
+ * partition's {@link org.bce4j.Partial}, which travels to the driver as its bytes.
  *
  * <p>A row with a null anywhere in it (prediction, label, weight, or an element of an array) is skipped. NaN is
  * data: it goes to the natives and makes the result NaN.
@@ -50,13 +47,10 @@ final class RowLayout implements FlatMapFunction<Iterator<InternalRow>, Partitio
 
     @Override
     public Iterator<PartitionResult> call(Iterator<InternalRow> rows) {
-        long start = System.nanoTime();
-        NativeBatch batch = NativeBatch.forThisThread();
-        long count = 0;
-        try (BinaryCrossEntropy loss = spec.newLoss()) {
-            batch.start(loss, predictionName + " and " + labelName, weighted, prediction == Kind.ARRAY ? spec
-                    .classes() : 0);
+        int rowLength = prediction == Kind.ARRAY ? spec.classes() : 0;
+        return NativeBatch.partition(spec, predictionName + " and " + labelName, weighted, rowLength, batch -> {
             VectorUDT vectors = prediction == Kind.VECTOR ? new VectorUDT() : null;
+            long count = 0;
             while (rows.hasNext()) {
                 InternalRow row = rows.next();
                 count++;
@@ -71,10 +65,8 @@ final class RowLayout implements FlatMapFunction<Iterator<InternalRow>, Partitio
                     case ARRAY -> addArrays(batch, row.getArray(0), row.getArray(1), w);
                 }
             }
-            Partial partial = batch.finish();
-            return Collections.singletonList(new PartitionResult(partial.toBytes(), count, batch.calls(), batch
-                    .nativeNanos(), System.nanoTime() - start)).iterator();
-        }
+            return count;
+        });
     }
 
     private void addArrays(NativeBatch batch, ArrayData xs, ArrayData ys, double w) {
