@@ -27,7 +27,7 @@ double pairwise_sum(const std::vector<double>& v, size_t begin, size_t end) {
 template <typename T>
 ExecutionResult run_range(const BlockRuns<T>& runs, const RowArgs<T>& base, RowKernel<T> kernel, int64_t b,
                           int64_t begin, int64_t end, WeightGradientPass<T>* weight_gradients, BlockTerms terms,
-                          double* loss_terms = nullptr) {
+                          LossTerm<T>* loss_terms = nullptr) {
     ExecutionResult result = {0.0, -1};
     const auto run_kernel = [&](const KernelRun<T>& run) {
         RowArgs<T> args = with_element_offset(base, run.flat);
@@ -144,7 +144,7 @@ int64_t execute_partial(const BroadcastPlan& plan, int64_t count, const RowArgs<
 #pragma omp parallel num_threads(threads) if (parallel)
     {
         // Each thread's own scratch and sum: which thread ran a block cannot change the sum.
-        std::vector<double> losses(static_cast<size_t>(std::min(count, kReductionBlock)));
+        std::vector<LossTerm<T>> losses(static_cast<size_t>(std::min(count, kReductionBlock)));
         ReproSum& sum = thread_sums[static_cast<size_t>(omp_get_thread_num())];
 #pragma omp for schedule(static)
         for (int64_t b = 0; b < blocks; ++b) {

@@ -81,6 +81,14 @@ ReproPlan plan_for(int top, const ReproScan& scan, int precision, int min_quantu
     const int biased_exponent = static_cast<int>(scan.min_nonzero_abs_bits >> 52);
     const int quantum_exponent = std::max(min_quantum_exponent, std::max(biased_exponent, 1) - 1023 - (precision - 1));
     plan.bins = kBins;
+    plan.last_rounds = false;
+    // The lowest window's lowest unit is every double's quantum; the others' are too coarse for the subnormals a
+    // scan may count as zero (repro_deposit.h), whose slices there are zero.
+    if (top == kLowestTop) return plan;
+    if (scan.min_nonzero_abs_bits == 0) {
+        plan.bins = 1;
+        return plan;
+    }
     plan.last_rounds = true;
     for (int k = 0; k < kBins; ++k) {
         if (unit_exponent(top - k) <= quantum_exponent) {
@@ -130,7 +138,6 @@ void deposit_with(const ReproDeposits& d, const float* values, int64_t n, const 
 // A block of finite values (n <= kReproMaxBlock) whose magnitudes `scan` gives.
 template <typename T>
 void add_finite_block(const ReproDeposits& d, Unpacked& u, const T* values, int64_t n, const ReproScan& scan) {
-    if (scan.max_abs_bits == 0) return;  // zeros only
     raise_window(u, top_bin_of(scan.max_abs_bits));
     const ReproPlan plan = plan_for(u.top, scan, Precision<T>::kDigits, Precision<T>::kMinQuantumExponent);
     int64_t slices[kBins] = {};
@@ -150,27 +157,37 @@ void add_finite_block(const ReproDeposits& d, Unpacked& u, const T* values, int6
     for (int k = 0; k < kBins; ++k) u.bins[k] += slices[k];
 }
 
+// A block with an infinity or NaN: flagged, and the finite values deposited apart by the scalar deposit, a chunk
+// at a time (a function of its own, so that its buffer is on the stack only then).
+template <typename T>
+[[gnu::noinline]] void add_block_with_specials(Unpacked& u, const T* values, int64_t n) {
+    constexpr int64_t kChunk = 512;
+    double finite[kChunk];
+    for (int64_t i = 0; i < n; i += kChunk) {
+        int64_t count = 0;
+        for (int64_t j = i; j < std::min(n, i + kChunk); ++j) {
+            const double v = values[j];
+            if (std::isnan(v)) {
+                u.specials |= kReproNaN;
+            } else if (std::isinf(v)) {
+                u.specials |= v > 0 ? kReproPositiveInfinity : kReproNegativeInfinity;
+            } else {
+                finite[count++] = v;
+            }
+        }
+        const ReproDeposits& scalar = scalar_repro_deposits();
+        add_finite_block(scalar, u, finite, count, scalar.scan_double(finite, count));
+    }
+}
+
 template <typename T>
 void add_block(const ReproDeposits& d, Unpacked& u, const T* values, int64_t n) {
     const ReproScan scan = scan_with(d, values, n);
     if (scan.max_abs_bits < kInfinityBits) {
         add_finite_block(d, u, values, n, scan);
-        return;
+    } else {
+        add_block_with_specials(u, values, n);
     }
-    // An infinity or NaN: flagged, and the finite values deposited apart.
-    double finite[kReproMaxBlock];
-    int64_t count = 0;
-    for (int64_t i = 0; i < n; ++i) {
-        const double v = values[i];
-        if (std::isnan(v)) {
-            u.specials |= kReproNaN;
-        } else if (std::isinf(v)) {
-            u.specials |= v > 0 ? kReproPositiveInfinity : kReproNegativeInfinity;
-        } else {
-            finite[count++] = v;
-        }
-    }
-    add_finite_block(scalar_repro_deposits(), u, finite, count, scalar_repro_deposits().scan_double(finite, count));
 }
 
 template <typename T>
@@ -183,15 +200,21 @@ void add_values(const ReproDeposits& d, ReproSum* s, const T* values, int64_t n)
 const ReproDeposits* deposits_for(const char* isa) {
     if (isa == nullptr || kernel_table_for(isa) == nullptr) return nullptr;  // not built, or not this CPU's
     if (std::strcmp(isa, "scalar") == 0) return &scalar_repro_deposits();
+#ifdef BCE4J_HAVE_AVX2
+    if (std::strcmp(isa, "avx2") == 0) return &avx2_repro_deposits();
+#endif
+#ifdef BCE4J_HAVE_AVX512
+    if (std::strcmp(isa, "avx512") == 0) return &avx512_repro_deposits();
+#endif
+#ifdef BCE4J_HAVE_NEON
+    if (std::strcmp(isa, "neon") == 0) return &neon_repro_deposits();
+#endif
     return nullptr;
 }
 
-// The active kernels' instruction set, or scalar where it has no deposit of its own.
+// The active kernels' instruction set (each has a deposit).
 const ReproDeposits& active_deposits() {
-    static const ReproDeposits& deposits = [&]() -> const ReproDeposits& {
-        const ReproDeposits* d = deposits_for(active_kernel_choice().table->isa);
-        return d != nullptr ? *d : scalar_repro_deposits();
-    }();
+    static const ReproDeposits& deposits = *deposits_for(active_kernel_choice().table->isa);
     return deposits;
 }
 
@@ -236,6 +259,23 @@ Magnitude magnitude_of(const Int128 (&terms)[kBins], const int (&shifts)[kBins])
     return m;
 }
 
+// The 64 bits of m from bit `from` up.
+uint64_t bits_from(const Magnitude& m, int from) {
+    const int word = from / 64, shift = from % 64;
+    const uint64_t low = word < 4 ? m.words[word] >> shift : 0;
+    const uint64_t high = shift != 0 && word + 1 < 4 ? m.words[word + 1] << (64 - shift) : 0;
+    return low | high;
+}
+
+// Whether any bit of m below bit `below` is set.
+bool any_bits_below(const Magnitude& m, int below) {
+    const int word = below / 64, shift = below % 64;
+    for (int w = 0; w < word; ++w) {
+        if (m.words[w] != 0) return true;
+    }
+    return shift != 0 && (m.words[word] & ((uint64_t{1} << shift) - 1)) != 0;
+}
+
 // m * 2^exponent rounded once to the nearest double, ties to even.
 double round_to_double(const Magnitude& m, int exponent) {
     int top_bit = -1;
@@ -243,24 +283,16 @@ double round_to_double(const Magnitude& m, int exponent) {
         if (m.words[w] != 0) top_bit = 64 * w + 63 - __builtin_clzll(m.words[w]);
     }
     if (top_bit < 0) return 0.0;
-    auto bit = [&](int i) { return (m.words[i / 64] >> (i % 64)) & 1; };
-    auto bits_from = [&](int low) {  // the 53 bits from `low` up (low >= 0)
-        uint64_t v = 0;
-        for (int i = top_bit; i >= low; --i) v = (v << 1) | bit(i);
-        return v;
-    };
     double magnitude;
     if (top_bit < 53) {
         // Exact: below 2^53 units, and a result below the normal range is a whole number of 2^-1074 units.
-        magnitude = std::ldexp(static_cast<double>(bits_from(0)), exponent);
+        magnitude = std::ldexp(static_cast<double>(m.words[0]), exponent);
     } else {
         const int low = top_bit - 52;
-        uint64_t mantissa = bits_from(low);
-        const bool half = bit(low - 1) != 0;
-        bool sticky = false;
-        for (int i = 0; i < low - 1 && !sticky; ++i) sticky = bit(i) != 0;
-        if (half && (sticky || (mantissa & 1) != 0)) ++mantissa;                // 2^53 at most: exact in a double
-        magnitude = std::ldexp(static_cast<double>(mantissa), exponent + low);  // inf past DBL_MAX
+        uint64_t mantissa = bits_from(m, low) & ((uint64_t{1} << 53) - 1);
+        const bool half = ((bits_from(m, low - 1)) & 1) != 0;
+        if (half && ((mantissa & 1) != 0 || any_bits_below(m, low - 1))) ++mantissa;  // 2^53 at most: exact
+        magnitude = std::ldexp(static_cast<double>(mantissa), exponent + low);        // inf past DBL_MAX
     }
     return m.negative ? -magnitude : magnitude;
 }
@@ -295,7 +327,8 @@ void repro_sum_merge(ReproSum* into, const ReproSum& from) {
     Unpacked b = unpack(from);
     raise_window(a, b.top);
     raise_window(b, a.top);
-    for (int k = 0; k < kBins; ++k) a.bins[k] += b.bins[k];
+    // Unsigned: sums that no real data reach wrap (and fail repro_sum_is_valid) rather than overflow.
+    for (int k = 0; k < kBins; ++k) a.bins[k] = static_cast<Int128>(static_cast<UInt128>(a.bins[k]) + b.bins[k]);
     a.specials |= b.specials;
     pack(a, into);
 }

@@ -16,21 +16,24 @@
 // window are functions of the multiset alone, so the state is the same bytes however the values were split and
 // ordered, and so is the value.
 //
-// The deposit (vectorised per instruction set, the scalar one the reference; all give the same integers). A slice
-// is taken with floating-point adds as in ReproBLAS: q = S + (r | 1), d = q - S, r -= d, where S is a bin's lane
-// accumulator, a double of unit g (1.5 * 2^52 g plus the slices so far); setting the lowest bit of r (the `| 1`
-// on its bits) makes round-to-nearest-even of the add never meet a tie, which then rounds away from zero, whatever
-// S's last bit is. A bin whose slices need no rounding for a block (every value in it a multiple of g, from the
-// block's smallest nonzero |x|) adds the remainder exactly, and bins below it are skipped: a block of float32
-// values in one bin costs one add per value. A lane accumulator takes at most 2048 slices of magnitude <= 2^39 g
-// before it is flushed (its bits minus the anchor's: the integer), so it never leaves its binade [2^52 g, 2^53 g).
-// Windows with top 52 (values >= 2^1005) take the scalar path, which scales by 2^-40 so that the top anchor stays
-// finite; blocks with an infinity or NaN take it as well.
+// The deposit (vectorised per instruction set, chosen with the kernels; the scalar one is the reference and all
+// give the same integers). Values go in blocks of 4096: a scan (largest and smallest nonzero |x|, and whether any
+// is not finite) raises the window and plans the block, then the deposit takes the slices with floating-point adds
+// as in ReproBLAS: q = S + (r | 1), d = q - S, r -= d, where S is a bin's lane accumulator, a double of unit g
+// (1.5 * 2^52 g plus the slices so far); setting the lowest bit of r (the `| 1` on its bits) keeps round-to-
+// nearest-even away from ties, so that a tie rounds away from zero whatever S's last bit is. A bin that needs no
+// rounding for the block (each value a multiple of its unit, by the smallest nonzero |x|) adds the remainder
+// exactly and the bins below it are skipped: float32 losses cost 5 double operations per value (2 bins, the second
+// exact), float64 ones up to 10. A lane accumulator takes at most 2048 slices of magnitude <= 2^39 g before it is
+// flushed (its bits minus the anchor's are the integer), so it never leaves its binade [2^52 g, 2^53 g). Windows
+// with top 52 (values >= 2^1005) take the scalar path scaled by 2^-40, so that the top anchor stays finite; blocks
+// with an infinity or NaN take the scalar path for their finite values.
 //
 // Accuracy. Each finite value loses at most g_{top-2} / 2 = g_top 2^-81, and g_top <= 2 max|x| (0 lost when
 // top = 2: every double is a multiple of g_0); the integers convert to the nearest double once (ties to even). So
-// |repro_sum_value - sum of the finite x| <= n * 2^-80 * max|x| + ulp(value) / 2, n the number of values added: for
-// 2^40 values a relative error of 2^-40 max|x| / |mean|, far below a plain double sum's n 2^-53 sum|x|.
+// |repro_sum_value - sum of the finite x| <= n * 2^-80 * max|x| + ulp(value) / 2, n the number of values added
+// (ulp: the gap from |value| to the next double up): relative to the sum, 2^-80 max|x| / |mean| + 2^-53, whatever
+// n, where a plain double sum's bound grows as n 2^-53 sum|x| / |sum|.
 //
 // Specials. An infinity or NaN sets a flag; the value is NaN after any NaN or after both +inf and -inf, +-inf
 // after one of them, else the finite sum (which is +-inf when it exceeds the doubles, reproducibly: it is rounded

@@ -400,8 +400,8 @@ BCE4J_API bce4j_status bce4j_partial_deserialize(const uint8_t* bytes, size_t le
  * (initialised by the caller, e.g. by bce4j_partial_init). options->reduction is ignored (it need not be valid);
  * options->grad_weight and options->grad_pos_weight must be NULL (BCE4J_ERROR_INVALID_OPTION). Every other option
  * applies and is checked as in those calls, with the same statuses and messages. On failure *partial is unchanged.
- * The element losses come from the active kernels, as NONE computes them (a SIMD kernel's float32 lanes, for
- * 16-bit storage before rounding to it; the scalar reference's double), 8192-element blocks on the call's threads.
+ * The element losses are those the active kernels store for reduction NONE (float32 for float32 and 16-bit storage,
+ * before rounding to 16 bits; double for float64), in 8192-element blocks on the call's threads.
  */
 BCE4J_API bce4j_status bce4j_bce_with_logits_partial(const bce4j_options* options, bce4j_dtype dtype, int32_t ndim,
                                                      const int64_t* shape, const void* input, const void* target,

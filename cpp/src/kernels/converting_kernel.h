@@ -4,8 +4,8 @@
 //   void narrow_row(const float* source, S* destination, int64_t n);  // round to nearest even, NaN stays NaN
 // A row is walked in chunks small enough to stay in L1: the chunk's operands are widened into float scratch on
 // the stack, the ISA's float32 row kernel runs on it, and the outputs it wrote are narrowed back (the weight-gradient
-// terms and the loss terms, doubles for every storage type, it writes in place). Memory is still read and written once;
-// only the scratch is touched twice.
+// terms, doubles for every storage type, and the loss terms, floats, it writes in place). Memory is still read and
+// written once; only the scratch is touched twice.
 
 namespace bce4j::BCE4J_SIMD_NAMESPACE {
 namespace {

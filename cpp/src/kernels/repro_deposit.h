@@ -14,8 +14,10 @@ struct ReproPlan {
     bool last_rounds;   // whether the lowest of them rounds (some value is not a multiple of its unit)
 };
 
-// A block's magnitudes as the bits of doubles: the largest |x| (at least the bits of +inf where any value is not
-// finite) and the smallest nonzero |x| (0 where every value is zero).
+// A block's magnitudes as the bits of doubles, of which only the exponent fields (bits 52..62) are used: the
+// largest |x| (at least the bits of +inf where any value is not finite) and the smallest nonzero |x| (0 where every
+// value is zero). A scan may count a subnormal below 2^-1042 as zero: it has no slices in a window above the lowest,
+// and in the lowest window every bin takes slices whatever the scan says.
 struct ReproScan {
     uint64_t max_abs_bits;
     uint64_t min_nonzero_abs_bits;
@@ -40,5 +42,14 @@ struct ReproDeposits {
 };
 
 const ReproDeposits& scalar_repro_deposits();
+#ifdef BCE4J_HAVE_AVX2
+const ReproDeposits& avx2_repro_deposits();
+#endif
+#ifdef BCE4J_HAVE_AVX512
+const ReproDeposits& avx512_repro_deposits();
+#endif
+#ifdef BCE4J_HAVE_NEON
+const ReproDeposits& neon_repro_deposits();
+#endif
 
 }  // namespace bce4j

@@ -9,6 +9,7 @@ namespace bce4j::repro_scalar {
 
 struct Ops {
     using V = double;
+    static constexpr int kAccumulators = 12;
     static constexpr int kLanes = 1;
     static V load(const double* p) { return *p; }
     static V load(const float* p) { return *p; }
@@ -42,17 +43,14 @@ ReproScan scan(const T* values, int64_t n) {
     return {max_bits, min_bits_less_one + 1};
 }
 
-// Four accumulators per bin: independent adds for the pipeline, as the vector deposits have.
-constexpr int kGroups = 4;
-
 }  // namespace bce4j::repro_scalar
 
 namespace bce4j {
 
 const ReproDeposits& scalar_repro_deposits() {
     static const ReproDeposits deposits{"scalar", repro_scalar::scan<double>, repro_scalar::scan<float>,
-                                        repro_scalar::deposit<repro_scalar::Ops, repro_scalar::kGroups, double>,
-                                        repro_scalar::deposit<repro_scalar::Ops, repro_scalar::kGroups, float>};
+                                        repro_scalar::deposit<repro_scalar::Ops, double>,
+                                        repro_scalar::deposit<repro_scalar::Ops, float>};
     return deposits;
 }
 

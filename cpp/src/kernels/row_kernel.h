@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <type_traits>
 
 #include "../element_math.h"
 #include "../storage_types.h"
@@ -22,6 +23,10 @@ struct TermSink {
     int64_t period = 0;
     int64_t column = 0;
 };
+
+// The type of a kernel's per-element loss terms (RowArgs::loss_terms): its SIMD lanes' compute type.
+template <typename T>
+using LossTerm = std::conditional_t<std::is_same_v<T, double>, double, float>;
 
 template <typename T>
 struct RowArgs {
@@ -49,15 +54,17 @@ struct RowArgs {
     T* weight_gradient = nullptr;
     T* pos_weight_gradient = nullptr;
     double gradient_scale = 0;
-    // Each element's weighted loss in double, exactly as the row's loss_sum adds it (a SIMD kernel's lanes widened
-    // exactly: for 16-bit storage the float32 loss before narrowing; the scalar reference's double), at loss_terms[i];
-    // nullptr: not wanted. A partial call (bce4j_*_partial) sums these order-independently. Like the weight-gradient
-    // terms, left to the caller by with_element_offset.
-    double* loss_terms = nullptr;
+    // Each element's weighted loss in its compute lanes' type (LossTerm<T>: float for float32 and 16-bit storage, the
+    // float32 loss before narrowing; double for float64) at loss_terms[i]: exactly the value reduction NONE stores
+    // for float32 and float64 (the scalar reference's double rounded as it stores it). nullptr: not wanted. A partial
+    // call (bce4j_*_partial) sums these order-independently. Like the weight-gradient terms, left to the caller by
+    // with_element_offset.
+    LossTerm<T>* loss_terms = nullptr;
 };
 
 struct RowResult {
-    double loss_sum;        // sum of the weighted losses of the run, accumulated in order in double
+    double loss_sum;        // sum of the weighted losses of the run, accumulated in order in double; unspecified
+                            // where the row stores loss_terms (their sum is the caller's: a SIMD row skips it)
     int64_t first_invalid;  // offset in the run of the first element with an input or target outside [0, 1]
                             // (probability kernels, and logits kernels validating targets; the run stops there),
                             // or -1

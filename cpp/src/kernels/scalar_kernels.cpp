@@ -40,7 +40,7 @@ RowResult row(int64_t n, const RowArgs<T>& a) {
                                                      ? math::ElementOutputs<double>{0, 0, 0}
                                                      : math::weighted(e.terms, w, g);
         if (a.loss) a.loss[i] = from_double<T>(out.loss);
-        if (a.loss_terms) a.loss_terms[i] = out.loss;
+        if (a.loss_terms) a.loss_terms[i] = static_cast<LossTerm<T>>(out.loss);
         if (a.grad_input) a.grad_input[i] = from_double<T>(out.grad_input);
         if (a.grad_target) a.grad_target[i] = from_double<T>(out.grad_target);
         if (a.weight_terms.values || a.pos_weight_terms.values || a.weight_gradient || a.pos_weight_gradient) {

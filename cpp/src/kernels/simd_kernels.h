@@ -6,7 +6,7 @@
 // never linked in place of another's.
 //
 // Lanes<T> provides: V (a vector of T), M (a lane mask), kCount; splat, load, store (Lanes<float> also store_widened,
-// add_widened and store_scaled: the lanes as doubles, for the weight-gradient and the loss terms); add, sub, mul, div,
+// add_widened and store_scaled: the lanes as doubles, for the weight-gradient terms); add, sub, mul, div,
 // fma (a*b+c), fnma (c-a*b), max, abs, negate, negative_magnitude (-|v|); less, greater, equal, unordered (-> M),
 // mask_or, any, select(m, yes, no); reciprocal (1/v, as accurate as a division or nearly); quotient (a/b, within about
 // an ULP, without the divider where that is faster); ldexp (v * 2^n for integral n down to the exponent of half the
@@ -351,7 +351,7 @@ template <typename Vt, typename T, typename Access>
 [[gnu::always_inline]] inline void store(const RowArgs<T>& a, int64_t i, const Access& io, const RowConstants<T>& c,
                                          const VectorTerms<T>& t) {
     if (stores_loss<Vt>(c)) io.store(a.loss + i, t.loss);
-    if (stores_loss_terms<Vt>(c)) io.put_terms(TermSink{a.loss_terms, 0, 0}, i, t.loss);
+    if (stores_loss_terms<Vt>(c)) io.store(a.loss_terms + i, t.loss);
     if (stores_grad_input<Vt>(c)) io.store(a.grad_input + i, t.grad_input);
     if (stores_grad_target<Vt>(c)) io.store(a.grad_target + i, t.grad_target);
     if (stores_weight_terms<Vt>(c)) {
@@ -455,7 +455,7 @@ template <typename Vt, typename T, typename VectorFunction>
         VectorTerms<T> t;
         if (!vector_at(i, t)) break;
         store<Vt>(a, i, WholeVectors<T>{}, c, t);
-        L::add_to_sum(run_sums, t.loss);
+        if (!stores_loss_terms<Vt>(c)) L::add_to_sum(run_sums, t.loss);  // a partial sums the terms itself
     }
     L::add_sums(sums, run_sums);
     return i;
@@ -480,7 +480,7 @@ template <typename Vt, typename T, typename VectorAt>
         const VectorTerms<T> t = vector_at(k);
         if (!all_finite<Vt>(t, c) || invalid_target(a, i + k, io, c)) return k;
         store<Vt>(a, i + k, io, c, t);
-        L::add_to_sum(run_sums, t.loss);
+        if (!stores_loss_terms<Vt>(c)) L::add_to_sum(run_sums, t.loss);  // a partial sums the terms itself
     }
     return count;
 }
