@@ -78,6 +78,25 @@ BroadcastPlan contiguous_plan(int64_t count) {
     return plan;
 }
 
+// A run's operands and per-element options, with no outputs (and upstream gradient 1): what every pass reads.
+template <typename T>
+RowArgs<T> operands_of(const Prepared& p, const RunArgs& run) {
+    RowArgs<T> args;
+    args.input = static_cast<const T*>(run.input);
+    args.target = static_cast<const T*>(run.target);
+    args.weight = static_cast<const T*>(p.o.weight);
+    args.weight_stride = 0;
+    args.pos_weight = static_cast<const T*>(p.o.pos_weight);
+    args.pos_weight_stride = 0;
+    args.grad_output = nullptr;
+    args.grad_scale = 1.0;
+    args.loss = nullptr;
+    args.grad_input = nullptr;
+    args.grad_target = nullptr;
+    args.params = p.params;
+    return args;
+}
+
 template <typename T>
 bce4j_status run_typed(const Prepared& p, const RunArgs& run, int64_t count) {
     const bce4j_options& o = p.o;
@@ -86,19 +105,12 @@ bce4j_status run_typed(const Prepared& p, const RunArgs& run, int64_t count) {
     const int64_t pos_weight_count = operand_count(p, p.pos_weight_count, p.pos_weight_spans_rows, run.batch);
     const double upstream = reduces && run.grad_output ? to_double(*static_cast<const T*>(run.grad_output)) : 1.0;
     const double denominator = denominator_for<T>(p, count, weight_count, static_cast<const T*>(run.target));
-    RowArgs<T> args;
-    args.input = static_cast<const T*>(run.input);
-    args.target = static_cast<const T*>(run.target);
-    args.weight = static_cast<const T*>(o.weight);
-    args.weight_stride = 0;
-    args.pos_weight = static_cast<const T*>(o.pos_weight);
-    args.pos_weight_stride = 0;
+    RowArgs<T> args = operands_of<T>(p, run);
     args.grad_output = reduces ? nullptr : static_cast<const T*>(run.grad_output);
     args.grad_scale = normalise(upstream, denominator, p.zero_when_empty);
     args.loss = reduces ? nullptr : static_cast<T*>(run.loss);
     args.grad_input = static_cast<T*>(run.grad_input);
     args.grad_target = static_cast<T*>(run.grad_target);
-    args.params = p.params;
 
     const RowKernel<T> kernel = kernel_of<T>(*p.kernels);
     ExecutionResult r = {0.0, -1};
@@ -206,19 +218,7 @@ bce4j_status run_partial_typed(const Prepared& p, const RunArgs& run, int64_t co
     added->valid_count = count;
     added->nonzero_weight_count = count;
     if (count == 0) return BCE4J_OK;
-    RowArgs<T> args;
-    args.input = static_cast<const T*>(run.input);
-    args.target = static_cast<const T*>(run.target);
-    args.weight = static_cast<const T*>(o.weight);
-    args.weight_stride = 0;
-    args.pos_weight = static_cast<const T*>(o.pos_weight);
-    args.pos_weight_stride = 0;
-    args.grad_output = nullptr;
-    args.grad_scale = 1.0;
-    args.loss = nullptr;
-    args.grad_input = nullptr;
-    args.grad_target = nullptr;
-    args.params = p.params;
+    const RowArgs<T> args = operands_of<T>(p, run);
 
     ReproSum loss_sum;
     {
@@ -263,6 +263,18 @@ bce4j_status run_partial_typed(const Prepared& p, const RunArgs& run, int64_t co
     return BCE4J_OK;
 }
 
+// f(T{}) for the storage type T of a checked dtype.
+template <typename F>
+bce4j_status for_storage_type(int32_t dtype, F&& f) {
+    switch (dtype) {
+        case BCE4J_FLOAT32: return f(float{});
+        case BCE4J_FLOAT64: return f(double{});
+        case BCE4J_FLOAT16: return f(Float16{});
+        case BCE4J_BFLOAT16: return f(BFloat16{});
+    }
+    return BCE4J_ERROR_INTERNAL;  // prepare_call accepts no other dtype
+}
+
 }  // namespace
 
 void prepare_cpu_run(Prepared* p) {
@@ -278,23 +290,12 @@ void prepare_cpu_run(Prepared* p) {
 }
 
 bce4j_status run_partial_on_cpu(const Prepared& p, const RunArgs& run, int64_t count, bce4j_partial* added) {
-    switch (p.dtype) {
-        case BCE4J_FLOAT32: return run_partial_typed<float>(p, run, count, added);
-        case BCE4J_FLOAT64: return run_partial_typed<double>(p, run, count, added);
-        case BCE4J_FLOAT16: return run_partial_typed<Float16>(p, run, count, added);
-        case BCE4J_BFLOAT16: return run_partial_typed<BFloat16>(p, run, count, added);
-    }
-    return BCE4J_ERROR_INTERNAL;  // prepare_call accepts no other dtype
+    return for_storage_type(p.dtype,
+                            [&](auto zero) { return run_partial_typed<decltype(zero)>(p, run, count, added); });
 }
 
 bce4j_status run_on_cpu(const Prepared& p, const RunArgs& run, int64_t count) {
-    switch (p.dtype) {
-        case BCE4J_FLOAT32: return run_typed<float>(p, run, count);
-        case BCE4J_FLOAT64: return run_typed<double>(p, run, count);
-        case BCE4J_FLOAT16: return run_typed<Float16>(p, run, count);
-        case BCE4J_BFLOAT16: return run_typed<BFloat16>(p, run, count);
-    }
-    return BCE4J_ERROR_INTERNAL;  // prepare_call accepts no other dtype
+    return for_storage_type(p.dtype, [&](auto zero) { return run_typed<decltype(zero)>(p, run, count); });
 }
 
 }  // namespace bce4j
