@@ -156,15 +156,12 @@ bool spans_rows(ShapeRef shape, ShapeRef input) {
     return shape.ndim == input.ndim && input.ndim > 0 && input.dims[0] > 1 && shape.dims[0] == input.dims[0];
 }
 
-bce4j_status check_dtype(bce4j_dtype dtype, Device device) {
+bce4j_status check_dtype(bce4j_dtype dtype) {
     switch (dtype) {
         case BCE4J_FLOAT32:
-        case BCE4J_FLOAT64: return BCE4J_OK;
+        case BCE4J_FLOAT64:
         case BCE4J_FLOAT16:
-        case BCE4J_BFLOAT16:
-            if (device == Device::kCpu) return BCE4J_OK;
-            return fail(BCE4J_ERROR_INVALID_OPTION, "dtype %s is not supported on the CUDA path yet",
-                        dtype == BCE4J_FLOAT16 ? "float16" : "bfloat16");
+        case BCE4J_BFLOAT16: return BCE4J_OK;
     }
     return fail(BCE4J_ERROR_INVALID_OPTION,
                 "dtype is %d; expected 0 (float32), 1 (float64), 2 (float16) or 3 (bfloat16)", static_cast<int>(dtype));
@@ -192,7 +189,7 @@ bce4j_status check_no_weight_gradients(const bce4j_options& o, const char* why) 
 
 bce4j_status prepare_call(LossKind kind, Device device, const bce4j_options* options, bce4j_dtype dtype, int32_t ndim,
                           const int64_t* shape, Prepared* p) {
-    if (bce4j_status s = check_dtype(dtype, device)) return s;
+    if (bce4j_status s = check_dtype(dtype)) return s;
     p->kind = kind;
     p->dtype = dtype;
     bce4j_options& o = p->o;

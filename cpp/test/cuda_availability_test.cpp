@@ -146,16 +146,6 @@ TEST(CudaAvailability, WhatTheCudaPathDoesNotDoYetIsAnOptionError) {
                                               p.gi, nullptr),
               BCE4J_ERROR_INVALID_OPTION);
     EXPECT_STREQ(bce4j_last_error_message(), "options.grad_pos_weight is not supported on the CUDA path yet");
-
-    const uint16_t half[6] = {};
-    EXPECT_EQ(bce4j_cuda_bce_with_logits(nullptr, BCE4J_FLOAT16, 2, p.shape, half, half, nullptr, nullptr, &p.reduced,
-                                         nullptr, nullptr, nullptr),
-              BCE4J_ERROR_INVALID_OPTION);
-    EXPECT_STREQ(bce4j_last_error_message(), "dtype float16 is not supported on the CUDA path yet");
-    EXPECT_EQ(bce4j_cuda_bce_host(nullptr, BCE4J_BFLOAT16, 2, p.shape, half, half, nullptr, nullptr, &p.reduced,
-                                  nullptr, nullptr),
-              BCE4J_ERROR_INVALID_OPTION);
-    EXPECT_STREQ(bce4j_last_error_message(), "dtype bfloat16 is not supported on the CUDA path yet");
 }
 
 // Run by CTest in a process of its own with BCE4J_CUDA_LIBRARY naming a file that does not exist.

@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "storage_types.h"
 #include "test_util.h"
 
 namespace {
@@ -204,6 +205,101 @@ TEST_F(CudaDevice, SixteenMillionFloatsTwiceGiveTheSameBitsAndTheCpuMean) {
               BCE4J_OK);
     EXPECT_NEAR(first, cpu, 1e-5 * std::fabs(cpu));
     EXPECT_TRUE(all_close(first_grad, cpu_grad, grad_input_scales<float>(x, y, {}, {}, 1, 1.0L / n), kFloatTolerance));
+}
+
+// 16-bit storage on device memory, for each type: against the CPU (both compute in float and round each result once
+// to the type: within the float tolerance of the terms plus one unit in the type's last place), the vector path
+// (aligned) and the scalar one (2 bytes off) bit for bit, and the same bits on a second call, with weights.
+template <typename S>
+void expect_half_storage_matches_cpu(bce4j_dtype dtype) {
+    const int64_t rows = 4001, columns = 37, n = rows * columns;
+    const int64_t shape[2] = {rows, columns};
+    const int64_t operand_shape[1] = {columns};
+    const auto held = [](const std::vector<double>& v) {
+        std::vector<uint16_t> bits;
+        for (double d : v) bits.push_back(bce4j::narrow<S>(d).bits);
+        return bits;
+    };
+    const auto value = [](uint16_t bits) { return static_cast<LD>(bce4j::widen(S{bits})); };
+    const std::vector<uint16_t> x = held(uniform<double>(n, -8, 8, 61)), y = held(labels<double>(n, 62));
+    const std::vector<uint16_t> w = held(uniform<double>(columns, 0, 2, 63)),
+                                p = held(uniform<double>(columns, 1, 3, 64));
+    DeviceArray<uint16_t> dx(n), dy(n), dw(w), dp(p), grad(n), loss(n);
+    for (const cudaError_t e : {dx.error(), dy.error(), dw.error(), dp.error(), grad.error(), loss.error()}) {
+        ASSERT_CUDA(e);
+    }
+    for (const int32_t reduction : {BCE4J_REDUCTION_NONE, BCE4J_REDUCTION_MEAN}) {
+        SCOPED_TRACE(testing::Message() << "dtype " << dtype << " reduction " << reduction);
+        bce4j_options o;
+        bce4j_options_init(&o);
+        o.reduction = reduction;
+        o.weight_ndim = 1;
+        o.weight_shape = operand_shape;
+        o.pos_weight_ndim = 1;
+        o.pos_weight_shape = operand_shape;
+        o.weight = w.data();
+        o.pos_weight = p.data();
+        const bool none = reduction == BCE4J_REDUCTION_NONE;
+        std::vector<uint16_t> cpu_grad(n), cpu_loss(none ? n : 1);
+        double cpu_reduced = 0;
+        ASSERT_EQ(bce4j_bce_with_logits(&o, dtype, 2, shape, x.data(), y.data(), nullptr, cpu_loss.data(), &cpu_reduced,
+                                        cpu_grad.data(), nullptr),
+                  BCE4J_OK);
+        o.weight = dw.get();
+        o.pos_weight = dp.get();
+        std::vector<uint16_t> runs_grad[3], runs_loss[3];
+        double runs_reduced[3] = {};
+        for (int run = 0; run < 3; ++run) {
+            const size_t offset = run == 2 ? 1 : 0;  // the third: 2 bytes past the vectors' alignment
+            ASSERT_CUDA(dx.upload(x, offset));
+            ASSERT_CUDA(dy.upload(y, offset));
+            ASSERT_EQ(
+                bce4j_cuda_bce_with_logits(&o, dtype, 2, shape, dx.get(offset), dy.get(offset), nullptr,
+                                           loss.get(offset), &runs_reduced[run], grad.get(offset), nullptr, nullptr),
+                BCE4J_OK)
+                << bce4j_last_error_message();
+            runs_grad[run] = grad.download(offset);
+            runs_loss[run] = loss.download(offset);
+            runs_loss[run].resize(none ? n : 1);
+        }
+        for (int run = 1; run < 3; ++run) {
+            EXPECT_TRUE(bitwise_equal(runs_reduced[run], runs_reduced[0])) << "run " << run;
+            EXPECT_EQ(runs_grad[run], runs_grad[0]) << "run " << run;
+            EXPECT_EQ(runs_loss[run], runs_loss[0]) << "run " << run;
+        }
+        if (!none) {
+            EXPECT_NEAR(runs_reduced[0], cpu_reduced, 1e-5 * std::fabs(cpu_reduced));
+            EXPECT_EQ(runs_loss[0][0], bce4j::narrow<S>(runs_reduced[0]).bits) << "the reduced loss, rounded once";
+        }
+        const LD upstream = none ? 1 : 1.0L / n;
+        int failures = 0;
+        for (int64_t i = 0; i < n && failures < 10; ++i) {
+            const LD wi = value(w[i % columns]), pi = value(p[i % columns]);
+            const RefTerms t = ref_logits(value(x[i]), value(y[i]), pi);
+            const auto check = [&](uint16_t got, uint16_t want, LD scale, const char* what) {
+                const LD larger = std::max(std::fabs(value(got)), std::fabs(value(want)));
+                int exponent = 0;
+                std::frexp(static_cast<double>(larger), &exponent);
+                constexpr int kMantissaBits = bce4j::Format16<S>::kMantissaBits;
+                constexpr int kLowest = 2 - (1 << (bce4j::Format16<S>::kExponentBits - 1)) - kMantissaBits;
+                const double ulp = std::ldexp(1.0, std::max(exponent - 1 - kMantissaBits, kLowest));
+                const ::testing::AssertionResult same =
+                    close(static_cast<double>(value(got)), value(want), std::min<LD>(scale, 1), kFloatTolerance, ulp);
+                if (!same) ++failures;
+                EXPECT_TRUE(same) << what << " element " << i;
+            };
+            check(runs_grad[0][i], cpu_grad[i], std::fabs(wi * upstream) * t.grad_input_scale, "grad_input");
+            if (none) check(runs_loss[0][i], cpu_loss[i], std::fabs(wi) * t.loss_scale, "loss");
+        }
+    }
+}
+
+TEST_F(CudaDevice, Float16StorageMatchesTheCpuOnEveryPathAndEveryRun) {
+    expect_half_storage_matches_cpu<bce4j::Float16>(BCE4J_FLOAT16);
+}
+
+TEST_F(CudaDevice, BFloat16StorageMatchesTheCpuOnEveryPathAndEveryRun) {
+    expect_half_storage_matches_cpu<bce4j::BFloat16>(BCE4J_BFLOAT16);
 }
 
 TEST_F(CudaDevice, OutOfRangeProbabilitiesAreReportedAsOnTheCpu) {

@@ -24,13 +24,12 @@ int32_t run(const DeviceCall& call, DeviceOutcome* out) {
         const T* operand = static_cast<const T*>(denominator_operand(call, &n));
         double total = 0.0;
         for (int64_t i = 0; i < n; ++i)
-            total += denominator_term(call.denominator, operand[i], call.params.ignored_target);
+            total += denominator_term(call.denominator, value_at(operand, i), call.params.ignored_target);
         denominator = denominator_from_total(call.denominator, call.count, call.weight_count, total);
     }
     const PassArgs<T> args = pass_args<T>(call);
-    const double upstream = !call.grad_output_per_element && call.grad_output
-                                ? static_cast<double>(*static_cast<const T*>(call.grad_output))
-                                : 1.0;
+    const double upstream =
+        !call.grad_output_per_element && call.grad_output ? value_at(static_cast<const T*>(call.grad_output), 0) : 1.0;
     const double grad_scale = normalise(upstream, denominator, call.zero_for_zero_denominator);
     double sum = 0.0;
     out->first_invalid = -1;
@@ -43,14 +42,14 @@ int32_t run(const DeviceCall& call, DeviceOutcome* out) {
                 return BCE4J_OK;
             }
             out->first_invalid = i;
-            out->invalid_input = static_cast<double>(args.input[i]);
-            out->invalid_target = static_cast<double>(args.target[i]);
+            out->invalid_input = value_at(args.input, i);
+            out->invalid_target = value_at(args.target, i);
             return BCE4J_OK;
         }
     }
     if (call.reduces) {
         out->reduced_loss = normalise(sum, denominator, call.zero_for_zero_denominator);
-        if (call.loss) *static_cast<T*>(call.loss) = static_cast<T>(out->reduced_loss);
+        if (call.loss) *static_cast<T*>(call.loss) = Storage<T>::from_double(out->reduced_loss);
     }
     if (call.queue_only) {
         *static_cast<int64_t*>(call.first_invalid_device) = -1;
@@ -74,7 +73,13 @@ __attribute__((visibility("default"))) void bce4j_cuda_impl_probe(Probe* probe) 
 }
 
 __attribute__((visibility("default"))) int32_t bce4j_cuda_impl_run(const DeviceCall* call, DeviceOutcome* outcome) {
-    return call->dtype == BCE4J_FLOAT32 ? run<float>(*call, outcome) : run<double>(*call, outcome);
+    switch (call->dtype) {
+        case BCE4J_FLOAT32: return run<float>(*call, outcome);
+        case BCE4J_FLOAT64: return run<double>(*call, outcome);
+        case BCE4J_FLOAT16: return run<Float16>(*call, outcome);
+        case BCE4J_BFLOAT16: return run<BFloat16>(*call, outcome);
+    }
+    return BCE4J_ERROR_INTERNAL;
 }
 
 }  // extern "C"

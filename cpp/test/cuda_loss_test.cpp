@@ -2,7 +2,7 @@
 // elements, and extreme values, through the host-buffer entry points (bce4j_cuda_*_host), compared with
 // bce4j_bce_with_logits / bce4j_bce on the same inputs. Without a CUDA device these tests skip with the reason;
 // CTest also runs them against the host emulation of libbce4j_cuda (cuda_host_emulation.cpp), which executes the
-// CUDA library's element functions on the CPU.
+// CUDA library's element functions on the CPU. The 16-bit storage types (float16, bfloat16) are tested at the end.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -15,6 +15,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "storage_types.h"
 #include "test_util.h"
 
 namespace {
@@ -509,6 +510,351 @@ TYPED_TEST(CudaLoss, RepeatedCallsGiveTheSameBits) {
     ASSERT_EQ(first.status, BCE4J_OK) << first.message;
     for (int run = 0; run < 3; ++run) {
         const Outcome<T> again = call(p, Where::kCuda);
+        ASSERT_EQ(again.status, BCE4J_OK) << again.message;
+        EXPECT_TRUE(bitwise_equal(again.reduced, first.reduced)) << again.reduced << " vs " << first.reduced;
+        EXPECT_TRUE(bitwise_equal(again.grad_input, first.grad_input));
+        EXPECT_TRUE(bitwise_equal(again.grad_target, first.grad_target));
+    }
+}
+
+// ---- 16-bit storage ----------------------------------------------------------------------------------------------
+// float16 and bfloat16 tensors, computed in float on both paths (the CPU's scalar reference: in double) and each
+// result rounded once to the storage type. A problem is built in float with every value one of S, so that the
+// float32 machinery above (term scales) describes exactly what the 16-bit calls see.
+
+template <typename S>
+double held(double v) {
+    return bce4j::to_double(bce4j::narrow<S>(v));
+}
+
+template <typename S>
+Problem<float> held_in(Problem<float> p) {
+    const auto hold = [](std::vector<float>& values) {
+        for (float& v : values) v = static_cast<float>(held<S>(v));
+    };
+    hold(p.input);
+    hold(p.target);
+    if (p.weight) hold(p.weight->data);
+    if (p.pos_weight) hold(p.pos_weight->data);
+    if (p.grad_output) hold(*p.grad_output);
+    return p;
+}
+
+template <typename S>
+std::vector<S> stored(const std::vector<float>& values) {
+    std::vector<S> out;
+    out.reserve(values.size());
+    for (float v : values) out.push_back(bce4j::narrow<S>(v));
+    return out;
+}
+
+template <typename S>
+std::vector<float> widened(const std::vector<S>& values) {
+    std::vector<float> out;
+    out.reserve(values.size());
+    for (S v : values) out.push_back(bce4j::widen(v));
+    return out;
+}
+
+template <typename S>
+constexpr bce4j_dtype dtype16() {
+    return std::is_same_v<S, bce4j::Float16> ? BCE4J_FLOAT16 : BCE4J_BFLOAT16;
+}
+
+// The call of `p` (values held in S) with S storage on either path; the outputs widened back to float (exactly).
+template <typename S>
+Outcome<float> call16(const Problem<float>& p, Where where) {
+    const int64_t n = numel(p.shape);
+    const std::vector<S> input = stored<S>(p.input), target = stored<S>(p.target);
+    std::vector<S> weight, pos_weight, grad_output;
+    bce4j_options o = p.options;
+    if (p.weight) {
+        weight = stored<S>(p.weight->data);
+        o.weight = weight.data();
+        o.weight_ndim = static_cast<int32_t>(p.weight->shape.size());
+        o.weight_shape = p.weight->shape.data();
+    }
+    if (p.pos_weight) {
+        pos_weight = stored<S>(p.pos_weight->data);
+        o.pos_weight = pos_weight.data();
+        o.pos_weight_ndim = static_cast<int32_t>(p.pos_weight->shape.size());
+        o.pos_weight_shape = p.pos_weight->shape.data();
+    }
+    if (p.grad_output) grad_output = stored<S>(*p.grad_output);
+    const bool none = o.reduction == BCE4J_REDUCTION_NONE;
+    const S sentinel = bce4j::narrow<S>(-12345.0);
+    std::vector<S> loss, grad_input, grad_target;
+    if (p.want_loss) loss.assign(none ? static_cast<size_t>(n) : 1u, sentinel);
+    if (p.want_grad_input) grad_input.assign(static_cast<size_t>(n), sentinel);
+    if (p.want_grad_target) grad_target.assign(static_cast<size_t>(n), sentinel);
+    const bool logits = p.kind == Loss::kLogits;
+    const auto fn = where == Where::kCpu ? (logits ? bce4j_bce_with_logits : bce4j_bce)
+                                         : (logits ? bce4j_cuda_bce_with_logits_host : bce4j_cuda_bce_host);
+    Outcome<float> r;
+    r.status = fn(&o, dtype16<S>(), static_cast<int32_t>(p.shape.size()), p.shape.empty() ? nullptr : p.shape.data(),
+                  input.empty() ? nullptr : input.data(), target.empty() ? nullptr : target.data(),
+                  p.grad_output ? grad_output.data() : nullptr, p.want_loss ? loss.data() : nullptr, &r.reduced,
+                  p.want_grad_input ? grad_input.data() : nullptr, p.want_grad_target ? grad_target.data() : nullptr);
+    r.message = bce4j_last_error_message();
+    r.loss = widened(loss);
+    r.grad_input = widened(grad_input);
+    r.grad_target = widened(grad_target);
+    return r;
+}
+
+// One unit in the last place of S at magnitude |v| (its smallest subnormal at 0).
+template <typename S>
+LD ulp16(LD v) {
+    constexpr int kMantissaBits = bce4j::Format16<S>::kMantissaBits;
+    constexpr int kBias = (1 << (bce4j::Format16<S>::kExponentBits - 1)) - 1;
+    int exponent = 0;
+    std::frexp(static_cast<double>(std::fabs(v)), &exponent);  // |v| = m * 2^exponent, m in [0.5, 1)
+    const int lowest = 1 - kBias - kMantissaBits;              // the smallest subnormal's exponent
+    return std::ldexp(1.0L, std::max(exponent - 1 - kMantissaBits, lowest));
+}
+
+// Both paths compute in float within cuda_tolerance<float>() of each other (relative to the terms' scale), and each
+// rounds its float once to S: the stored values differ by at most that plus one unit in S's last place.
+template <typename S>
+::testing::AssertionResult same_value16(float cuda, float cpu, LD scale) {
+    if (std::isnan(cpu) || std::isinf(cpu)) {
+        if (std::isnan(cpu) ? std::isnan(cuda) : cuda == cpu) return ::testing::AssertionSuccess();
+        return ::testing::AssertionFailure() << "CUDA gave " << cuda << ", the CPU " << cpu;
+    }
+    const LD larger = std::max(std::fabs(static_cast<LD>(cuda)), std::fabs(static_cast<LD>(cpu)));
+    return close(cuda, cpu, scale, cuda_tolerance<float>(), static_cast<double>(ulp16<S>(larger)));
+}
+
+template <typename S>
+void expect_same_values16(const Problem<float>& p, const std::vector<float>& cuda, const std::vector<float>& cpu,
+                          LD TermScales::*scale, const char* what) {
+    ASSERT_EQ(cuda.size(), cpu.size()) << what;
+    const LD reduction = reduction_scale(p);
+    int failures = 0;
+    for (size_t i = 0; i < cpu.size() && failures < 10; ++i) {
+        if (same_value16<S>(cuda[i], cpu[i], 0)) continue;
+        const LD element_scale = std::min<LD>(term_scales(p, reduction, static_cast<int64_t>(i)).*scale, 1);
+        const ::testing::AssertionResult same = same_value16<S>(cuda[i], cpu[i], element_scale);
+        if (!same) ++failures;
+        EXPECT_TRUE(same) << what << " element " << i;
+    }
+}
+
+template <typename S>
+void expect_cuda_matches_cpu16(const Problem<float>& unheld) {
+    const Problem<float> p = held_in<S>(unheld);
+    const Outcome<float> cpu = call16<S>(p, Where::kCpu);
+    const Outcome<float> cuda = call16<S>(p, Where::kCuda);
+    ASSERT_EQ(cuda.status, cpu.status) << "CUDA: " << cuda.message << "; CPU: " << cpu.message;
+    if (cpu.status != BCE4J_OK) {
+        EXPECT_EQ(cuda.message, cpu.message);
+        return;
+    }
+    if (p.options.reduction != BCE4J_REDUCTION_NONE) {
+        if (std::isnan(cpu.reduced) || std::isinf(cpu.reduced)) {
+            EXPECT_TRUE(std::isnan(cpu.reduced) ? std::isnan(cuda.reduced) : cuda.reduced == cpu.reduced)
+                << "reduced loss: CUDA " << cuda.reduced << ", CPU " << cpu.reduced;
+        } else {
+            // The float losses (before rounding to S) summed in double on both sides, as for float32.
+            EXPECT_TRUE(close(cuda.reduced, cpu.reduced, 0, 1e-5, 1e-300)) << "reduced loss";
+        }
+        if (p.want_loss) {
+            // The reduced loss rounded once from double, as the CPU stores it.
+            const double stored_loss = held<S>(cuda.reduced);
+            EXPECT_TRUE(std::isnan(stored_loss) ? std::isnan(cuda.loss[0]) : cuda.loss[0] == stored_loss)
+                << "loss[0] for a reduction: " << cuda.loss[0] << ", reduced " << cuda.reduced;
+        }
+    } else {
+        expect_same_values16<S>(p, cuda.loss, cpu.loss, &TermScales::loss, "loss");
+    }
+    expect_same_values16<S>(p, cuda.grad_input, cpu.grad_input, &TermScales::grad_input, "grad_input");
+    expect_same_values16<S>(p, cuda.grad_target, cpu.grad_target, &TermScales::grad_target, "grad_target");
+}
+
+template <typename S>
+class CudaLossHalf : public ::testing::Test {
+protected:
+    void SetUp() override { skip_unless_cuda_available(); }
+};
+
+using HalfTypes = ::testing::Types<bce4j::Float16, bce4j::BFloat16>;
+TYPED_TEST_SUITE(CudaLossHalf, HalfTypes);
+
+TYPED_TEST(CudaLossHalf, EveryReductionWithAndWithoutUpstreamGradient) {
+    for (Loss kind : {Loss::kLogits, Loss::kProbabilities}) {
+        for (int32_t reduction : kAllReductions) {
+            for (bool upstream : {false, true}) {
+                Problem<float> p = problem<float>(kind, {37, 29}, 211);
+                p.options.reduction = reduction;
+                if (upstream) {
+                    p.grad_output = reduction == BCE4J_REDUCTION_NONE ? uniform<float>(37 * 29, -2, 2, 212)
+                                                                      : std::vector<float>{-0.75f};
+                }
+                SCOPED_TRACE(testing::Message() << "probabilities " << (kind == Loss::kProbabilities) << " reduction "
+                                                << reduction << " upstream " << upstream);
+                expect_cuda_matches_cpu16<TypeParam>(p);
+            }
+        }
+    }
+}
+
+TYPED_TEST(CudaLossHalf, WeightAndPosWeightBroadcast) {
+    const std::vector<std::vector<int64_t>> operand_shapes = {{6, 5, 7}, {7}, {5, 1}, {1}, {}};
+    uint64_t seed = 220;
+    for (const auto& weight_shape : operand_shapes) {
+        for (const auto& pos_weight_shape : operand_shapes) {
+            for (int32_t reduction : {BCE4J_REDUCTION_NONE, BCE4J_REDUCTION_MEAN_BY_WEIGHT}) {
+                Problem<float> p = problem<float>(Loss::kLogits, {6, 5, 7}, ++seed);
+                p.weight = random_operand<float>(weight_shape, 0, 2, ++seed);
+                p.pos_weight = random_operand<float>(pos_weight_shape, 0.5, 3, ++seed);
+                p.options.reduction = reduction;
+                SCOPED_TRACE(testing::Message() << "weight " << shape_str(weight_shape) << " pos_weight "
+                                                << shape_str(pos_weight_shape) << " reduction " << reduction);
+                expect_cuda_matches_cpu16<TypeParam>(p);
+            }
+        }
+    }
+}
+
+TYPED_TEST(CudaLossHalf, NormalisedMeansWithZeroWeightsAndIgnoredTargets) {
+    for (int32_t reduction : kAllReductions) {
+        Problem<float> p = problem<float>(Loss::kLogits, {50, 21}, 240);
+        p.weight = random_operand<float>({21}, 0, 2, 241);
+        for (size_t j = 0; j < 21; j += 4) p.weight->data[j] = 0;
+        p.options.has_ignore_index = 1;
+        p.options.ignore_index = -100;  // a value of both types
+        for (size_t i = 0; i < p.target.size(); i += 7) p.target[i] = -100;
+        p.options.reduction = reduction;
+        SCOPED_TRACE(testing::Message() << "reduction " << reduction);
+        expect_cuda_matches_cpu16<TypeParam>(p);
+    }
+}
+
+TYPED_TEST(CudaLossHalf, AnIgnoreIndexTheTypeCannotHoldMatchesNothing) {
+    Problem<float> p = problem<float>(Loss::kLogits, {9, 8}, 255);
+    p.options.has_ignore_index = 1;
+    p.options.ignore_index = 0.1;  // neither type holds it; targets of 0.1 become the nearest value of S
+    for (size_t i = 0; i < p.target.size(); i += 3) p.target[i] = 0.1f;
+    p.options.reduction = BCE4J_REDUCTION_MEAN_VALID;
+    expect_cuda_matches_cpu16<TypeParam>(p);
+    p.options.ignore_index = held<TypeParam>(0.1);  // this one matches them
+    expect_cuda_matches_cpu16<TypeParam>(p);
+}
+
+TYPED_TEST(CudaLossHalf, PosWeightModesLabelSmoothingAndFocalTogether) {
+    uint64_t seed = 260;
+    for (int32_t mode : {BCE4J_POS_WEIGHT_TORCH, BCE4J_POS_WEIGHT_PADDLE_LEGACY}) {
+        for (double smoothing : {0.0, 0.1}) {
+            for (int focal : {0, 1, 2}) {
+                Problem<float> p = problem<float>(Loss::kLogits, {23, 9}, ++seed);
+                p.weight = random_operand<float>({9}, 0, 2, ++seed);
+                p.pos_weight = random_operand<float>({23, 1}, 0.5, 3, ++seed);
+                p.options.pos_weight_mode = mode;
+                p.options.label_smoothing = smoothing;
+                p.options.smoothing_classes = 3;
+                p.options.has_focal = focal != 0;
+                p.options.focal_gamma = focal == 1 ? 2.0 : 0.5;
+                p.options.focal_alpha = focal == 1 ? 0.25 : -1.0;
+                SCOPED_TRACE(testing::Message() << "mode " << mode << " smoothing " << smoothing << " focal " << focal);
+                p.options.reduction = BCE4J_REDUCTION_NONE;
+                expect_cuda_matches_cpu16<TypeParam>(p);
+                p.options.reduction = BCE4J_REDUCTION_MEAN;
+                expect_cuda_matches_cpu16<TypeParam>(p);
+            }
+        }
+    }
+}
+
+TYPED_TEST(CudaLossHalf, ExtremeAndNonFiniteValues) {
+    const float inf = std::numeric_limits<float>::infinity();
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    // 1e5 overflows float16 to infinity; 1e-7 is a float16 subnormal.
+    const std::vector<float> logits = {-1e4f, 1e4f, -inf, inf, nan, 0, -30, 30, 1e-7f, -1e-7f, 60000, 1e5f};
+    const std::vector<float> targets = {0, 1, 0.5f, 0.25f, 1, 0, nan, inf, 0.75f};
+    Problem<float> p;
+    p.shape = {static_cast<int64_t>(logits.size()), static_cast<int64_t>(targets.size())};
+    for (float x : logits) {
+        for (float y : targets) {
+            p.input.push_back(x);
+            p.target.push_back(y);
+        }
+    }
+    for (int variant = 0; variant < 3; ++variant) {
+        Problem<float> q = p;
+        if (variant >= 1)
+            q.weight = Tensor<float>{{static_cast<int64_t>(targets.size())}, {0, 1, 2, inf, nan, 0.5f, 1, 0, 3}};
+        if (variant == 2) {
+            q.pos_weight = Tensor<float>{{1}, {2.5f}};
+            q.options.has_focal = 1;
+            q.options.focal_alpha = 0.25;
+        }
+        for (int32_t reduction : {BCE4J_REDUCTION_NONE, BCE4J_REDUCTION_SUM}) {
+            q.options.reduction = reduction;
+            SCOPED_TRACE(testing::Message() << "variant " << variant << " reduction " << reduction);
+            expect_cuda_matches_cpu16<TypeParam>(q);
+        }
+    }
+    Problem<float> probabilities;
+    probabilities.kind = Loss::kProbabilities;
+    probabilities.shape = {8};
+    probabilities.input = {0, 1, 0, 1, nan, 1e-7f, 0.999f, 0.5f};
+    probabilities.target = {0, 1, 1, 0, 0.5f, 1, 0, nan};
+    probabilities.options.reduction = BCE4J_REDUCTION_NONE;
+    expect_cuda_matches_cpu16<TypeParam>(probabilities);
+}
+
+TYPED_TEST(CudaLossHalf, OutOfRangeValuesReportTheFirstIndexAsTheCpuDoes) {
+    Problem<float> p = problem<float>(Loss::kLogits, {64, 50}, 280);
+    p.options.validate_targets = 1;
+    p.target[2017] = 1.5f;
+    p.target[3001] = -0.5f;
+    expect_cuda_matches_cpu16<TypeParam>(p);  // the message names the element's value, widened from S
+    EXPECT_EQ(call16<TypeParam>(held_in<TypeParam>(p), Where::kCuda).status, BCE4J_ERROR_OUT_OF_RANGE);
+
+    Problem<float> probabilities = problem<float>(Loss::kProbabilities, {64, 50}, 281);
+    probabilities.input[1500] = -0.3f;  // not a value of S: the message shows the one stored
+    expect_cuda_matches_cpu16<TypeParam>(probabilities);
+}
+
+TYPED_TEST(CudaLossHalf, ShapesFromEmptyToSeveralGridsOfElements) {
+    // 4 elements per group, as for float32: 4194305 elements go round the largest grid once more.
+    const std::vector<std::vector<int64_t>> shapes = {{},  {0},    {3, 0, 2}, {1},          {3},
+                                                      {5}, {7, 1}, {1025},    {2, 3, 5, 7}, {4194305}};
+    uint64_t seed = 290;
+    for (const auto& shape : shapes) {
+        for (int32_t reduction : {BCE4J_REDUCTION_NONE, BCE4J_REDUCTION_MEAN, BCE4J_REDUCTION_MEAN_BY_WEIGHT}) {
+            if (numel(shape) > 100000 && reduction == BCE4J_REDUCTION_MEAN_BY_WEIGHT) continue;
+            Problem<float> p = problem<float>(Loss::kLogits, shape, ++seed);
+            p.options.reduction = reduction;
+            SCOPED_TRACE(testing::Message() << "shape " << shape_str(shape) << " reduction " << reduction);
+            expect_cuda_matches_cpu16<TypeParam>(p);
+        }
+    }
+}
+
+TYPED_TEST(CudaLossHalf, AnySubsetOfOutputs) {
+    for (int mask = 0; mask < 8; ++mask) {
+        for (int32_t reduction : {BCE4J_REDUCTION_NONE, BCE4J_REDUCTION_MEAN}) {
+            Problem<float> p = problem<float>(Loss::kLogits, {13, 17}, 300);
+            p.want_loss = mask & 1;
+            p.want_grad_input = mask & 2;
+            p.want_grad_target = mask & 4;
+            p.options.reduction = reduction;
+            SCOPED_TRACE(testing::Message() << "outputs " << mask << " reduction " << reduction);
+            expect_cuda_matches_cpu16<TypeParam>(p);
+        }
+    }
+}
+
+TYPED_TEST(CudaLossHalf, RepeatedCallsGiveTheSameBits) {
+    Problem<float> p = problem<float>(Loss::kLogits, {1500, 1001}, 310);
+    p.weight = random_operand<float>({1001}, 0, 2, 311);
+    p.options.reduction = BCE4J_REDUCTION_MEAN_BY_WEIGHT;
+    p = held_in<TypeParam>(p);
+    const Outcome<float> first = call16<TypeParam>(p, Where::kCuda);
+    ASSERT_EQ(first.status, BCE4J_OK) << first.message;
+    for (int run = 0; run < 3; ++run) {
+        const Outcome<float> again = call16<TypeParam>(p, Where::kCuda);
         ASSERT_EQ(again.status, BCE4J_OK) << again.message;
         EXPECT_TRUE(bitwise_equal(again.reduced, first.reduced)) << again.reduced << " vs " << first.reduced;
         EXPECT_TRUE(bitwise_equal(again.grad_input, first.grad_input));

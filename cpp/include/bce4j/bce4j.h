@@ -228,7 +228,9 @@ BCE4J_API int32_t bce4j_cuda_device_count(void);
  * Reductions are deterministic: the same call gives the same bits on the same device every time.
  * Arguments are checked as on the CPU (same statuses and messages) before CUDA's availability; options->num_threads
  * is ignored. float32 is computed in float (elements whose result is not finite again in double), float64 in
- * double. Not on the CUDA path yet (BCE4J_ERROR_INVALID_OPTION): FLOAT16/BFLOAT16, grad_weight, grad_pos_weight.
+ * double; FLOAT16/BFLOAT16 (every tensor, weight and pos_weight included) as on the CPU: computed in float, each
+ * result rounded once to nearest even. Not on the CUDA path yet (BCE4J_ERROR_INVALID_OPTION): grad_weight,
+ * grad_pos_weight.
  * Refused before anything is queued: with BCE4J_ERROR_DEVICE, a pointer the current device cannot reach (host
  * memory CUDA does not know, unless the device reads pageable memory; another device's memory), naming the argument,
  * and a stream that is capturing a CUDA graph (the capture goes on; capture is not supported); with

@@ -14,12 +14,13 @@ namespace bce4j::cuda {
 
 // Raised whenever DeviceCall, DeviceOutcome, Probe or the entry points change, so that a core never runs a CUDA
 // library of another build. 3: the version has an entry point of its own, asked before the probe. 4: queued calls.
-constexpr int32_t kInterfaceVersion = 4;
+// 5: float16 and bfloat16 storage (a library of 4 would read them as float64).
+constexpr int32_t kInterfaceVersion = 5;
 
 constexpr size_t kMessageCapacity = 512;
 
 struct DeviceCall {
-    int32_t dtype;       // BCE4J_FLOAT32 or BCE4J_FLOAT64
+    int32_t dtype;       // a bce4j_dtype: FLOAT32, FLOAT64, FLOAT16 or BFLOAT16
     bool host_memory;    // true: every tensor pointer is host memory, to be staged through the device
     void* stream;        // cudaStream_t (device memory only)
     int64_t count;       // elements of the input (0 for an empty input: only the reduction's value is computed)

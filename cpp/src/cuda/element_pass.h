@@ -9,10 +9,84 @@
 #include "../broadcast_plan.h"
 #include "../element_math.h"
 #include "../reduction.h"
+#include "../storage_types.h"
 #include "device_call.h"
 #include "fast_divmod.h"
 
+#if defined(__CUDACC__)
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#endif
+
 namespace bce4j::cuda {
+
+// How a storage type is computed in: float32 in float, float64 in double, and the 16-bit types (Float16, BFloat16)
+// in float, as the CPU's SIMD kernels compute them: widened exactly, the results rounded once to nearest even.
+template <typename S>
+struct Storage {
+    using Compute = S;
+    BCE4J_HOST_DEVICE static Compute widen(S v) { return v; }
+    BCE4J_HOST_DEVICE static S narrow(Compute v) { return v; }
+    BCE4J_HOST_DEVICE static S from_double(double v) { return static_cast<S>(v); }
+};
+
+// On the device CUDA's conversion instructions, on the host (the emulation) storage_types.h's conversions, which the
+// CPU's kernels are tested against: both are exact widening and IEEE round-to-nearest-even narrowing, overflow to
+// infinity, subnormals kept, NaN a NaN (its payload bits may differ).
+template <>
+struct Storage<Float16> {
+    using Compute = float;
+    BCE4J_HOST_DEVICE static float widen(Float16 v) {
+#ifdef __CUDA_ARCH__
+        return __half2float(__ushort_as_half(v.bits));
+#else
+        return bce4j::widen(v);
+#endif
+    }
+    BCE4J_HOST_DEVICE static Float16 narrow(float v) {
+#ifdef __CUDA_ARCH__
+        return Float16{__half_as_ushort(__float2half_rn(v))};
+#else
+        return bce4j::narrow<Float16>(v);
+#endif
+    }
+    BCE4J_HOST_DEVICE static Float16 from_double(double v) {  // rounded once, as the CPU rounds a reduced loss
+#ifdef __CUDA_ARCH__
+        return Float16{__half_as_ushort(__double2half(v))};
+#else
+        return bce4j::narrow<Float16>(v);
+#endif
+    }
+};
+
+template <>
+struct Storage<BFloat16> {
+    using Compute = float;
+    BCE4J_HOST_DEVICE static float widen(BFloat16 v) {
+#ifdef __CUDA_ARCH__
+        return __bfloat162float(__ushort_as_bfloat16(v.bits));
+#else
+        return bce4j::widen(v);
+#endif
+    }
+    BCE4J_HOST_DEVICE static BFloat16 narrow(float v) {
+#ifdef __CUDA_ARCH__
+        return BFloat16{__bfloat16_as_ushort(__float2bfloat16_rn(v))};
+#else
+        return bce4j::narrow<BFloat16>(v);
+#endif
+    }
+    BCE4J_HOST_DEVICE static BFloat16 from_double(double v) {
+#ifdef __CUDA_ARCH__
+        return BFloat16{__bfloat16_as_ushort(__double2bfloat16(v))};
+#else
+        return bce4j::narrow<BFloat16>(v);
+#endif
+    }
+};
+
+template <typename S>
+using Compute = typename Storage<S>::Compute;
 
 template <typename R>
 struct ElementValues {
@@ -105,52 +179,61 @@ BCE4J_HOST_DEVICE inline bool all_finite(const ElementValues<R>& v) {
     return isfinite(v.loss) && isfinite(v.grad_input) && isfinite(v.grad_target);
 }
 
-// Element (x, y) of a pass. float32 is computed in float; where that gives an infinity or NaN (an infinite or NaN
-// operand, an overflow, an underflow meeting an infinity), the element is computed again in double and rounded,
-// just as the CPU's SIMD kernels hand such elements to the scalar reference, which owns those cases' semantics.
-// `grad_scale` is the upstream gradient of a reduced call (divided by its denominator), used when a.grad_output is
-// null.
-template <typename T>
-BCE4J_HOST_DEVICE inline ElementValues<T> element_values(const PassArgs<T>& a, T x, T y, T w, T p, T g,
+// Element (x, y) of a pass on storage type S, in its compute type C. float32 (and 16-bit storage) is computed in
+// float; where that gives an infinity or NaN (an infinite or NaN operand, an overflow, an underflow meeting an
+// infinity), the element is computed again in double and rounded to float, just as the CPU's SIMD kernels hand such
+// elements to the scalar reference, which owns those cases' semantics. `grad_scale` is the upstream gradient of a
+// reduced call (divided by its denominator), used when a.grad_output is null.
+template <typename S, typename C = Compute<S>>
+BCE4J_HOST_DEVICE inline ElementValues<C> element_values(const PassArgs<S>& a, C x, C y, C w, C p, C g,
                                                          double grad_scale) {
-    const ElementValues<T> v = fused_element(a.params, x, y, w, p, a.grad_output ? g : static_cast<T>(grad_scale));
-    if (sizeof(T) == sizeof(double) || v.invalid || all_finite(v)) return v;
+    const ElementValues<C> v = fused_element(a.params, x, y, w, p, a.grad_output ? g : static_cast<C>(grad_scale));
+    if (sizeof(C) == sizeof(double) || v.invalid || all_finite(v)) return v;
     const ElementValues<double> d =
         fused_element(a.params, static_cast<double>(x), static_cast<double>(y), static_cast<double>(w),
                       static_cast<double>(p), a.grad_output ? static_cast<double>(g) : grad_scale);
-    return {static_cast<T>(d.loss), static_cast<T>(d.grad_input), static_cast<T>(d.grad_target), false};
+    return {static_cast<C>(d.loss), static_cast<C>(d.grad_input), static_cast<C>(d.grad_target), false};
 }
 
-// Weight and pos_weight of element i (1 where absent).
-template <typename T>
-BCE4J_HOST_DEVICE inline void operands_at(const PassArgs<T>& a, int64_t i, T* w, T* p) {
-    *w = T(1);
-    *p = T(1);
+// Weight and pos_weight of element i (1 where absent), widened to the compute type.
+template <typename S, typename C = Compute<S>>
+BCE4J_HOST_DEVICE inline void operands_at(const PassArgs<S>& a, int64_t i, C* w, C* p) {
+    *w = C(1);
+    *p = C(1);
     if (!a.broadcasts) return;
     int64_t weight_offset = 0;
     int64_t pos_weight_offset = 0;
     operand_offsets(a.plan, a.divisors, i, &weight_offset, &pos_weight_offset);
-    if (a.weight) *w = a.weight[weight_offset];
-    if (a.pos_weight) *p = a.pos_weight[pos_weight_offset];
+    if (a.weight) *w = Storage<S>::widen(a.weight[weight_offset]);
+    if (a.pos_weight) *p = Storage<S>::widen(a.pos_weight[pos_weight_offset]);
 }
 
-// Computes element i from memory, stores the outputs asked for, and returns its weighted loss (in double, for
-// the sum); *invalid is set when the element is out of range (nothing is stored then).
-template <typename T>
-BCE4J_HOST_DEVICE inline double run_element(const PassArgs<T>& a, int64_t i, double grad_scale, bool* invalid) {
-    T w;
-    T p;
+// Computes element i from memory, stores the outputs asked for (rounded to S), and returns its weighted loss (in
+// double, for the sum: the compute type's value, before rounding to S, as the CPU sums it); *invalid is set when the
+// element is out of range (nothing is stored then).
+template <typename S>
+BCE4J_HOST_DEVICE inline double run_element(const PassArgs<S>& a, int64_t i, double grad_scale, bool* invalid) {
+    using C = Compute<S>;
+    C w;
+    C p;
     operands_at(a, i, &w, &p);
-    const T g = a.grad_output ? a.grad_output[i] : T(0);
-    const ElementValues<T> v = element_values(a, a.input[i], a.target[i], w, p, g, grad_scale);
+    const C g = a.grad_output ? Storage<S>::widen(a.grad_output[i]) : C(0);
+    const ElementValues<C> v =
+        element_values(a, Storage<S>::widen(a.input[i]), Storage<S>::widen(a.target[i]), w, p, g, grad_scale);
     if (v.invalid) {
         *invalid = true;
         return 0.0;
     }
-    if (a.loss) a.loss[i] = v.loss;
-    if (a.grad_input) a.grad_input[i] = v.grad_input;
-    if (a.grad_target) a.grad_target[i] = v.grad_target;
+    if (a.loss) a.loss[i] = Storage<S>::narrow(v.loss);
+    if (a.grad_input) a.grad_input[i] = Storage<S>::narrow(v.grad_input);
+    if (a.grad_target) a.grad_target[i] = Storage<S>::narrow(v.grad_target);
     return static_cast<double>(v.loss);
+}
+
+// Element i of a tensor of storage type S, in double (denominator terms, the out-of-range report).
+template <typename S>
+BCE4J_HOST_DEVICE inline double value_at(const S* values, int64_t i) {
+    return static_cast<double>(Storage<S>::widen(values[i]));
 }
 
 // The operand whose elements denominator_term() sums (reduction.h), and how many it has.

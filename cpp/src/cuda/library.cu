@@ -5,12 +5,14 @@
 
 #include <climits>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <mutex>
 #include <string>
 #include <type_traits>
 #include <vector>
 
+#include "../storage_types.h"
 #include "bce4j/bce4j.h"
 #include "device_call.h"
 #include "device_support.h"
@@ -246,7 +248,31 @@ KernelTimer& kernel_timer() {
     return timer;
 }
 
-size_t dtype_size(const DeviceCall& call) { return call.dtype == BCE4J_FLOAT32 ? sizeof(float) : sizeof(double); }
+size_t dtype_size(const DeviceCall& call) {
+    switch (call.dtype) {
+        case BCE4J_FLOAT32: return sizeof(float);
+        case BCE4J_FLOAT16:
+        case BCE4J_BFLOAT16: return sizeof(uint16_t);
+        default: return sizeof(double);
+    }
+}
+
+// The value of one element of `dtype`, from its bytes.
+template <typename S>
+double stored_as(const unsigned char* bytes) {
+    S v;
+    std::memcpy(&v, bytes, sizeof v);
+    return to_double(v);
+}
+
+double stored_value(int32_t dtype, const unsigned char* bytes) {
+    switch (dtype) {
+        case BCE4J_FLOAT32: return stored_as<float>(bytes);
+        case BCE4J_FLOAT16: return stored_as<Float16>(bytes);
+        case BCE4J_BFLOAT16: return stored_as<BFloat16>(bytes);
+        default: return stored_as<double>(bytes);
+    }
+}
 
 // The call on device memory: queued on the call's stream, then waited for.
 int32_t run_on_device(const DeviceCall& call, DeviceOutcome* out) {
@@ -277,25 +303,22 @@ int32_t run_on_device(const DeviceCall& call, DeviceOutcome* out) {
     if (result.first_invalid != ULLONG_MAX) {
         const auto index = static_cast<int64_t>(result.first_invalid);
         const size_t size = dtype_size(call);
-        double values[2] = {0, 0};
-        float floats[2] = {0, 0};
-        void* x = call.dtype == BCE4J_FLOAT32 ? static_cast<void*>(&floats[0]) : &values[0];
-        void* y = call.dtype == BCE4J_FLOAT32 ? static_cast<void*>(&floats[1]) : &values[1];
+        unsigned char raw[2][sizeof(double)] = {};
         // On the call's stream, like everything else: cudaMemcpy would use the legacy default stream, which waits
         // for every blocking stream of the device (the caller's other work included) and is not allowed while
         // another thread captures a CUDA graph.
-        if (cudaError_t e = cudaMemcpyAsync(x, static_cast<const char*>(call.input) + index * size, size,
+        if (cudaError_t e = cudaMemcpyAsync(raw[0], static_cast<const char*>(call.input) + index * size, size,
                                             cudaMemcpyDeviceToHost, stream)) {
             return device_failure(out, "read the invalid element", e);
         }
-        if (cudaError_t e = cudaMemcpyAsync(y, static_cast<const char*>(call.target) + index * size, size,
+        if (cudaError_t e = cudaMemcpyAsync(raw[1], static_cast<const char*>(call.target) + index * size, size,
                                             cudaMemcpyDeviceToHost, stream)) {
             return device_failure(out, "read the invalid element", e);
         }
         if (cudaError_t e = cudaStreamSynchronize(stream)) return device_failure(out, "read the invalid element", e);
         out->first_invalid = index;
-        out->invalid_input = call.dtype == BCE4J_FLOAT32 ? floats[0] : values[0];
-        out->invalid_target = call.dtype == BCE4J_FLOAT32 ? floats[1] : values[1];
+        out->invalid_input = stored_value(call.dtype, raw[0]);
+        out->invalid_target = stored_value(call.dtype, raw[1]);
     }
     return BCE4J_OK;
 }

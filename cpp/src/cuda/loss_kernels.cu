@@ -1,7 +1,7 @@
-// The fused pass on the GPU: grid-stride loops over groups of one 16-byte vector, each element computed by
-// element_pass.h (the same functions the CPU tests run), and deterministic sums: each thread adds its elements in
-// index order, each block adds its threads with a fixed tree in shared memory, and one block adds the blocks'
-// partials the same way. No floating-point atomics; the first invalid index is an integer atomicMin.
+// The fused pass on the GPU: grid-stride loops over groups of one vector (16 bytes; 8 for 16-bit storage), each element
+// computed by element_pass.h (the same functions the CPU tests run), and deterministic sums: each thread adds its
+// elements in index order, each block adds its threads with a fixed tree in shared memory, and one block adds the
+// blocks' partials the same way. No floating-point atomics; the first invalid index is an integer atomicMin.
 #include <climits>
 #include <cstdint>
 
@@ -13,25 +13,65 @@ namespace {
 
 constexpr int kBlockThreads = 256;
 
+// One vector of elements: loaded into and stored from per-lane registers of the compute type (no union, which ptxas
+// may put in local memory once lanes are narrower than a register).
 template <typename T>
 struct Vector;
 template <>
 struct Vector<float> {
     using type = float4;
     static constexpr int kWidth = 4;
+    __device__ static void load(const float* p, float (&lane)[kWidth]) {
+        const float4 v = *reinterpret_cast<const float4*>(p);
+        lane[0] = v.x;
+        lane[1] = v.y;
+        lane[2] = v.z;
+        lane[3] = v.w;
+    }
+    __device__ static void store(float* p, const float (&lane)[kWidth]) {
+        *reinterpret_cast<float4*>(p) = make_float4(lane[0], lane[1], lane[2], lane[3]);
+    }
 };
 template <>
 struct Vector<double> {
     using type = double2;
     static constexpr int kWidth = 2;
+    __device__ static void load(const double* p, double (&lane)[kWidth]) {
+        const double2 v = *reinterpret_cast<const double2*>(p);
+        lane[0] = v.x;
+        lane[1] = v.y;
+    }
+    __device__ static void store(double* p, const double (&lane)[kWidth]) {
+        *reinterpret_cast<double2*>(p) = make_double2(lane[0], lane[1]);
+    }
 };
-
-// One vector's elements, addressable by index (in registers once the loops are unrolled).
-template <typename T>
-union Lanes {
-    typename Vector<T>::type vector;
-    T lane[Vector<T>::kWidth];
+// 16-bit storage: four elements (8 bytes), so that each group computes as many float elements as float32's does.
+// The lanes are floats: widened as they are loaded, rounded to S as they are stored.
+template <typename S>
+struct Vector16 {
+    using type = uint2;
+    static constexpr int kWidth = 4;
+    __device__ static float lane_of(uint32_t pair, int high) {
+        return Storage<S>::widen(S{static_cast<uint16_t>(high ? pair >> 16 : pair & 0xffffu)});
+    }
+    __device__ static uint32_t pair_of(float low, float high) {  // little-endian: the lower index in the low half
+        return Storage<S>::narrow(low).bits | static_cast<uint32_t>(Storage<S>::narrow(high).bits) << 16;
+    }
+    __device__ static void load(const S* p, float (&lane)[kWidth]) {
+        const uint2 v = *reinterpret_cast<const uint2*>(p);
+        lane[0] = lane_of(v.x, 0);
+        lane[1] = lane_of(v.x, 1);
+        lane[2] = lane_of(v.y, 0);
+        lane[3] = lane_of(v.y, 1);
+    }
+    __device__ static void store(S* p, const float (&lane)[kWidth]) {
+        *reinterpret_cast<uint2*>(p) = make_uint2(pair_of(lane[0], lane[1]), pair_of(lane[2], lane[3]));
+    }
 };
+template <>
+struct Vector<Float16> : Vector16<Float16> {};
+template <>
+struct Vector<BFloat16> : Vector16<BFloat16> {};
 
 // Adds `value` over the block with a fixed tree; thread 0 gets the sum.
 __device__ double block_sum(double value) {
@@ -54,42 +94,41 @@ struct GradScale {
     bool zero_for_zero_denominator;
 
     __device__ double value() const {
-        const double g = upstream ? static_cast<double>(*upstream) : 1.0;
+        const double g = upstream ? value_at(upstream, 0) : 1.0;
         return normalise(g, denominator ? *denominator : denominator_value, zero_for_zero_denominator);
     }
 };
 
-// Group `first`..`first + width - 1`, all inside the input and every per-element pointer 16-byte aligned: vector
-// loads and stores, the elements' losses added in index order exactly as the scalar path adds them.
+// Group `first`..`first + width - 1`, all inside the input and every per-element pointer aligned to the vector:
+// vector loads and stores, the elements' losses added in index order exactly as the scalar path adds them.
 template <typename T>
 __device__ void vector_group(const PassArgs<T>& a, int64_t first, double grad_scale, double* sum,
                              unsigned long long* invalid) {
-    using V = typename Vector<T>::type;
+    using C = Compute<T>;
     constexpr int kWidth = Vector<T>::kWidth;
-    Lanes<T> x, y, g, loss, grad_input, grad_target;
-    x.vector = *reinterpret_cast<const V*>(a.input + first);
-    y.vector = *reinterpret_cast<const V*>(a.target + first);
-    if (a.grad_output) g.vector = *reinterpret_cast<const V*>(a.grad_output + first);
+    C x[kWidth], y[kWidth], g[kWidth], loss[kWidth], grad_input[kWidth], grad_target[kWidth];
+    Vector<T>::load(a.input + first, x);
+    Vector<T>::load(a.target + first, y);
+    if (a.grad_output) Vector<T>::load(a.grad_output + first, g);
 #pragma unroll
     for (int j = 0; j < kWidth; ++j) {
-        T w;
-        T p;
+        C w;
+        C p;
         operands_at(a, first + j, &w, &p);
-        const ElementValues<T> v =
-            element_values(a, x.lane[j], y.lane[j], w, p, a.grad_output ? g.lane[j] : T(0), grad_scale);
+        const ElementValues<C> v = element_values(a, x[j], y[j], w, p, a.grad_output ? g[j] : C(0), grad_scale);
         if (v.invalid) {
             if (static_cast<unsigned long long>(first + j) < *invalid) *invalid = first + j;
             *sum += 0.0;  // as run_element returns for it
         } else {
             *sum += static_cast<double>(v.loss);
         }
-        loss.lane[j] = v.loss;
-        grad_input.lane[j] = v.grad_input;
-        grad_target.lane[j] = v.grad_target;
+        loss[j] = v.loss;
+        grad_input[j] = v.grad_input;
+        grad_target[j] = v.grad_target;
     }
-    if (a.loss) *reinterpret_cast<V*>(a.loss + first) = loss.vector;
-    if (a.grad_input) *reinterpret_cast<V*>(a.grad_input + first) = grad_input.vector;
-    if (a.grad_target) *reinterpret_cast<V*>(a.grad_target + first) = grad_target.vector;
+    if (a.loss) Vector<T>::store(a.loss + first, loss);
+    if (a.grad_input) Vector<T>::store(a.grad_input + first, grad_input);
+    if (a.grad_target) Vector<T>::store(a.grad_target + first, grad_target);
 }
 
 template <typename T>
@@ -127,7 +166,7 @@ __global__ void __launch_bounds__(kBlockThreads)
     const int64_t stride = static_cast<int64_t>(gridDim.x) * kBlockThreads;
     double sum = 0.0;
     for (int64_t i = static_cast<int64_t>(blockIdx.x) * kBlockThreads + threadIdx.x; i < n; i += stride) {
-        sum += denominator_term(kind, operand[i], ignore_index);
+        sum += denominator_term(kind, value_at(operand, i), ignore_index);
     }
     const double block_total = block_sum(sum);
     if (threadIdx.x == 0) partials[blockIdx.x] = block_total;
@@ -155,7 +194,7 @@ __global__ void __launch_bounds__(kBlockThreads)
     if (threadIdx.x != 0) return;
     const double reduced = normalise(total, denominator ? *denominator : denominator_value, zero_for_zero_denominator);
     result->reduced_loss = reduced;
-    if (loss) *loss = static_cast<T>(reduced);
+    if (loss) *loss = Storage<T>::from_double(reduced);
 }
 
 int blocks_for(int64_t work) {
@@ -163,7 +202,10 @@ int blocks_for(int64_t work) {
     return static_cast<int>(blocks < 1 ? 1 : blocks > kMaxBlocks ? kMaxBlocks : blocks);
 }
 
-bool vector_aligned(const void* p) { return p == nullptr || reinterpret_cast<uintptr_t>(p) % 16 == 0; }
+template <typename T>
+bool vector_aligned(const void* p) {
+    return p == nullptr || reinterpret_cast<uintptr_t>(p) % sizeof(typename Vector<T>::type) == 0;
+}
 
 template <typename T>
 cudaError_t enqueue(const DeviceCall& call, cudaStream_t stream, DeviceScratch* scratch) {
@@ -191,9 +233,9 @@ cudaError_t enqueue(const DeviceCall& call, cudaStream_t stream, DeviceScratch* 
         const PassArgs<T> args = pass_args<T>(call);
         const GradScale<T> scale{call.grad_output_per_element ? nullptr : static_cast<const T*>(call.grad_output),
                                  denominator, denominator_value, call.zero_for_zero_denominator};
-        const bool vectorised = vector_aligned(args.input) && vector_aligned(args.target) &&
-                                vector_aligned(args.grad_output) && vector_aligned(args.loss) &&
-                                vector_aligned(args.grad_input) && vector_aligned(args.grad_target);
+        const bool vectorised = vector_aligned<T>(args.input) && vector_aligned<T>(args.target) &&
+                                vector_aligned<T>(args.grad_output) && vector_aligned<T>(args.loss) &&
+                                vector_aligned<T>(args.grad_input) && vector_aligned<T>(args.grad_target);
         blocks = blocks_for(ceil_div(call.count, Vector<T>::kWidth));
         loss_pass<T><<<blocks, kBlockThreads, 0, stream>>>(args, scale, vectorised, scratch->loss_partials,
                                                            &scratch->result.first_invalid);
@@ -211,7 +253,13 @@ cudaError_t enqueue(const DeviceCall& call, cudaStream_t stream, DeviceScratch* 
 }  // namespace
 
 cudaError_t enqueue_loss(const DeviceCall& call, cudaStream_t stream, DeviceScratch* scratch) {
-    return call.dtype == BCE4J_FLOAT32 ? enqueue<float>(call, stream, scratch) : enqueue<double>(call, stream, scratch);
+    switch (call.dtype) {
+        case BCE4J_FLOAT32: return enqueue<float>(call, stream, scratch);
+        case BCE4J_FLOAT64: return enqueue<double>(call, stream, scratch);
+        case BCE4J_FLOAT16: return enqueue<Float16>(call, stream, scratch);
+        case BCE4J_BFLOAT16: return enqueue<BFloat16>(call, stream, scratch);
+    }
+    return cudaErrorInvalidValue;  // the core passes no other dtype
 }
 
 }  // namespace bce4j::cuda

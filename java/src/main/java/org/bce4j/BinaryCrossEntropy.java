@@ -288,8 +288,7 @@ public abstract class BinaryCrossEntropy implements AutoCloseable {
      * @throws NullPointerException if {@code dtype} or {@code shape} is null, or, for a non-empty shape,
      *     {@code input}, {@code target} or (with {@link Reduction#NONE}) {@code loss} is 0 (the message is the
      *     native library's for input and target)
-     * @throws IllegalArgumentException if {@code dtype} is a 16-bit type (not on the CUDA path yet), or the shape or
-     *     another argument the native library checks is invalid
+     * @throws IllegalArgumentException if the shape or another argument the native library checks is invalid
      * @throws CudaUnavailableException if CUDA cannot run here ({@link Bce4j#cuda()} says why)
      * @throws IllegalStateException if this loss is closed or has a weight or pos_weight, which it holds in host
      *     memory (use {@link Device#CUDA} with host buffers for those), or the CUDA runtime fails (e.g. an address
@@ -387,7 +386,8 @@ public abstract class BinaryCrossEntropy implements AutoCloseable {
          * Where the loss computes: {@link Device#CPU} (the default) or {@link Device#CUDA}, which takes the same host
          * buffers, copies them to the calling thread's current CUDA device and the outputs back (worth it for large
          * inputs only). Building a CUDA loss throws {@link CudaUnavailableException} where CUDA cannot run. A CUDA
-         * loss takes float32 and float64 data only, and computes no weight gradients yet.
+         * loss takes every dtype (16-bit ones computed in float and rounded, as on the CPU), and computes no weight
+         * gradients yet.
          *
          * @param device the device that computes the loss
          * @return this builder
