@@ -274,15 +274,22 @@ double stored_value(int32_t dtype, const unsigned char* bytes) {
     }
 }
 
+// Allocates a call's scratch on `stream` and marks its first_invalid "none" (ULLONG_MAX) ahead of the kernels.
+int32_t prepare_scratch(StreamBuffer& memory, cudaStream_t stream, DeviceScratch** scratch, DeviceOutcome* out) {
+    if (cudaError_t e = memory.allocate(sizeof(DeviceScratch))) return device_failure(out, "allocate", e);
+    *scratch = static_cast<DeviceScratch*>(memory.get());
+    if (cudaError_t e = cudaMemsetAsync(&(*scratch)->result.first_invalid, 0xFF, sizeof(unsigned long long), stream)) {
+        return device_failure(out, "initialise", e);
+    }
+    return BCE4J_OK;
+}
+
 // The call on device memory: queued on the call's stream, then waited for.
 int32_t run_on_device(const DeviceCall& call, DeviceOutcome* out) {
     const cudaStream_t stream = static_cast<cudaStream_t>(call.stream);
     StreamBuffer scratch_memory(stream);
-    if (cudaError_t e = scratch_memory.allocate(sizeof(DeviceScratch))) return device_failure(out, "allocate", e);
-    auto* scratch = static_cast<DeviceScratch*>(scratch_memory.get());
-    if (cudaError_t e = cudaMemsetAsync(&scratch->result.first_invalid, 0xFF, sizeof(unsigned long long), stream)) {
-        return device_failure(out, "initialise", e);
-    }
+    DeviceScratch* scratch = nullptr;
+    if (int32_t status = prepare_scratch(scratch_memory, stream, &scratch, out)) return status;
     KernelTimer& timer = kernel_timer();
     timer.recorded = false;
     if (timer.on) {
@@ -468,11 +475,8 @@ int32_t check_before_queuing(const DeviceCall& call, cudaStream_t stream, Device
 int32_t run_queued(const DeviceCall& call, DeviceOutcome* out) {
     const cudaStream_t stream = static_cast<cudaStream_t>(call.stream);
     StreamBuffer scratch_memory(stream);
-    if (cudaError_t e = scratch_memory.allocate(sizeof(DeviceScratch))) return device_failure(out, "allocate", e);
-    auto* scratch = static_cast<DeviceScratch*>(scratch_memory.get());
-    if (cudaError_t e = cudaMemsetAsync(&scratch->result.first_invalid, 0xFF, sizeof(unsigned long long), stream)) {
-        return device_failure(out, "initialise", e);
-    }
+    DeviceScratch* scratch = nullptr;
+    if (int32_t status = prepare_scratch(scratch_memory, stream, &scratch, out)) return status;
     if (cudaError_t e = enqueue_loss(call, stream, scratch)) return device_failure(out, "launch the kernels", e);
     // ULLONG_MAX, "none", is -1 as an int64.
     static_assert(sizeof(scratch->result.first_invalid) == sizeof(int64_t), "first_invalid is copied as an int64");
