@@ -19,10 +19,6 @@ bce4j_status device_call(const Prepared& c, const RunArgs& call, Device device, 
     const bce4j_options& o = c.o;
     int64_t count = 0;
     if (bce4j_status s = check_run(c, call, &count)) return s;
-    if (call.grad_weight != nullptr || call.grad_pos_weight != nullptr) {
-        return fail(BCE4J_ERROR_INVALID_OPTION, "options.%s is not supported on the CUDA path yet",
-                    call.grad_weight != nullptr ? "grad_weight" : "grad_pos_weight");
-    }
     const cuda::Loaded& library = cuda::loaded();
     if (library.run == nullptr) return fail(BCE4J_ERROR_UNAVAILABLE, "CUDA is %s", library.description.c_str());
 
@@ -52,6 +48,11 @@ bce4j_status device_call(const Prepared& c, const RunArgs& call, Device device, 
     d.denominator = c.denominator;
     d.zero_for_zero_denominator = c.zero_when_empty;
     d.params = c.params;
+    d.grad_weight = call.grad_weight;
+    d.grad_pos_weight = call.grad_pos_weight;
+    // As the CPU path (cpu_call.cpp): one weight scales S and W alike.
+    d.weight_gradient_cancels = call.grad_weight != nullptr && o.reduction == BCE4J_REDUCTION_MEAN_BY_WEIGHT &&
+                                (o.weight == nullptr || d.weight_count == 1);
     *run = library.run;
     return BCE4J_OK;
 }

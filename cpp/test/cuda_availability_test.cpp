@@ -130,24 +130,6 @@ TEST(CudaAvailability, CudaCallsCheckTheirArgumentsLikeTheCpu) {
     EXPECT_TRUE(contains(bce4j_last_error_message(), "pos_weight applies to the logits loss only"));
 }
 
-TEST(CudaAvailability, WhatTheCudaPathDoesNotDoYetIsAnOptionError) {
-    Problem p;
-    bce4j_options o;
-    bce4j_options_init(&o);
-    double grad_weight = 0;
-    o.grad_weight = &grad_weight;
-    EXPECT_EQ(bce4j_cuda_bce_with_logits(&o, BCE4J_FLOAT64, 2, p.shape, p.x, p.y, nullptr, nullptr, &p.reduced, p.gi,
-                                         nullptr, nullptr),
-              BCE4J_ERROR_INVALID_OPTION);
-    EXPECT_STREQ(bce4j_last_error_message(), "options.grad_weight is not supported on the CUDA path yet");
-    o.grad_weight = nullptr;
-    o.grad_pos_weight = &grad_weight;
-    EXPECT_EQ(bce4j_cuda_bce_with_logits_host(&o, BCE4J_FLOAT64, 2, p.shape, p.x, p.y, nullptr, nullptr, &p.reduced,
-                                              p.gi, nullptr),
-              BCE4J_ERROR_INVALID_OPTION);
-    EXPECT_STREQ(bce4j_last_error_message(), "options.grad_pos_weight is not supported on the CUDA path yet");
-}
-
 // Run by CTest in a process of its own with BCE4J_CUDA_LIBRARY naming a file that does not exist.
 TEST(CudaLibraryAbsent, ReportedWithTheLoadersMessageWhileCpuCallsWork) {
     const char* path = std::getenv("BCE4J_CUDA_LIBRARY");

@@ -155,6 +155,92 @@ TEST_F(CudaDevice, DevicePointersOnAStreamMatchTheCpuAndTheHostEntryPoint) {
     EXPECT_EQ(loss.download()[0], static_cast<float>(device_loss));
 }
 
+// grad_weight (per class, [C]) and grad_pos_weight (per row, [N, 1]) on device pointers, against the CPU within the
+// tolerance of each element's terms (sum over its broadcast of |loss_i| for the weight, |w_i y_i softplus(-x_i)| for
+// pos_weight, plus MEAN_BY_WEIGHT's offset |R| m; over W), with the host entry point's bits and the same bits on
+// every run. Several chunks per class (3000 rows).
+template <typename T>
+void expect_weight_gradients_match_cpu(bce4j_dtype dtype, int32_t reduction, double rel) {
+    const int64_t rows = 3000, columns = 19, n = rows * columns;
+    const int64_t shape[2] = {rows, columns};
+    const int64_t weight_shape[1] = {columns};
+    const int64_t pos_weight_shape[2] = {rows, 1};
+    const std::vector<T> x = uniform<T>(n, -8, 8, 51), y = labels<T>(n, 52);
+    const std::vector<T> w = uniform<T>(columns, 0, 2, 53), p = uniform<T>(rows, 0.5, 3, 54);
+    bce4j_options o;
+    bce4j_options_init(&o);
+    o.reduction = reduction;
+    o.weight_ndim = 1;
+    o.weight_shape = weight_shape;
+    o.pos_weight_ndim = 2;
+    o.pos_weight_shape = pos_weight_shape;
+    std::vector<T> cpu_gw(columns), cpu_gp(rows), host_gw(columns), host_gp(rows);
+    double cpu_loss = 0, host_loss = 0;
+    o.weight = w.data();
+    o.pos_weight = p.data();
+    o.grad_weight = cpu_gw.data();
+    o.grad_pos_weight = cpu_gp.data();
+    ASSERT_EQ(
+        bce4j_bce_with_logits(&o, dtype, 2, shape, x.data(), y.data(), nullptr, nullptr, &cpu_loss, nullptr, nullptr),
+        BCE4J_OK);
+    o.grad_weight = host_gw.data();
+    o.grad_pos_weight = host_gp.data();
+    ASSERT_EQ(bce4j_cuda_bce_with_logits_host(&o, dtype, 2, shape, x.data(), y.data(), nullptr, nullptr, &host_loss,
+                                              nullptr, nullptr),
+              BCE4J_OK)
+        << bce4j_last_error_message();
+
+    DeviceArray<T> dx(x), dy(y), dw(w), dp(p), gw(columns), gp(rows);
+    for (const cudaError_t e : {dx.error(), dy.error(), dw.error(), dp.error(), gw.error(), gp.error()}) ASSERT_CUDA(e);
+    o.weight = dw.get();
+    o.pos_weight = dp.get();
+    o.grad_weight = gw.get();
+    o.grad_pos_weight = gp.get();
+    double device_loss = 0;
+    ASSERT_EQ(bce4j_cuda_bce_with_logits(&o, dtype, 2, shape, dx.get(), dy.get(), nullptr, nullptr, &device_loss,
+                                         nullptr, nullptr, nullptr),
+              BCE4J_OK)
+        << bce4j_last_error_message();
+    const std::vector<T> device_gw = gw.download(), device_gp = gp.download();
+    EXPECT_TRUE(bitwise_equal(device_gw, host_gw));
+    EXPECT_TRUE(bitwise_equal(device_gp, host_gp));
+    for (int run = 0; run < 2; ++run) {
+        ASSERT_EQ(bce4j_cuda_bce_with_logits(&o, dtype, 2, shape, dx.get(), dy.get(), nullptr, nullptr, &device_loss,
+                                             nullptr, nullptr, nullptr),
+                  BCE4J_OK);
+        EXPECT_TRUE(bitwise_equal(gw.download(), device_gw));
+        EXPECT_TRUE(bitwise_equal(gp.download(), device_gp));
+    }
+
+    const bool by_weight = reduction == BCE4J_REDUCTION_MEAN_BY_WEIGHT;
+    LD weight_sum = 0;
+    for (T v : w) weight_sum += static_cast<LD>(v) * rows;
+    const LD scale = by_weight ? 1 / weight_sum : 1;
+    std::vector<LD> weight_scale(columns, by_weight ? std::fabs(static_cast<LD>(cpu_loss)) * rows : 0);
+    std::vector<LD> pos_weight_scale(rows, 0);
+    for (int64_t i = 0; i < n; ++i) {
+        const int64_t row = i / columns, column = i % columns;
+        weight_scale[column] += std::fabs(ref_logits(x[i], y[i], p[row]).loss);
+        pos_weight_scale[row] += std::fabs(static_cast<LD>(w[column]) * y[i] * ref_softplus(-static_cast<LD>(x[i])));
+    }
+    for (LD& v : weight_scale) v *= scale;
+    for (LD& v : pos_weight_scale) v *= scale;
+    for (int64_t j = 0; j < columns; ++j) {
+        EXPECT_TRUE(close(device_gw[j], cpu_gw[j], weight_scale[j], rel)) << "grad_weight element " << j;
+    }
+    for (int64_t j = 0; j < rows; ++j) {
+        EXPECT_TRUE(close(device_gp[j], cpu_gp[j], pos_weight_scale[j], rel)) << "grad_pos_weight element " << j;
+    }
+}
+
+TEST_F(CudaDevice, WeightGradientsMatchTheCpuAndRepeatBitForBit) {
+    for (int32_t reduction : {BCE4J_REDUCTION_SUM, BCE4J_REDUCTION_MEAN_BY_WEIGHT}) {
+        SCOPED_TRACE(testing::Message() << "reduction " << reduction);
+        expect_weight_gradients_match_cpu<float>(BCE4J_FLOAT32, reduction, kFloatTolerance);
+        expect_weight_gradients_match_cpu<double>(BCE4J_FLOAT64, reduction, 1e-12);
+    }
+}
+
 TEST_F(CudaDevice, UnalignedPointersGiveTheSameResultsAsAligned) {
     const int64_t n = 100003;
     const int64_t shape[1] = {n};

@@ -6,6 +6,7 @@
 // memory and block sums. Every pointer it receives is host memory, for the device entry points too.
 #include <cstdint>
 #include <cstdio>
+#include <vector>
 
 #include "bce4j/bce4j.h"
 #include "cuda/device_call.h"
@@ -15,6 +16,35 @@ namespace {
 
 using namespace bce4j;
 using namespace bce4j::cuda;
+
+// The operand gradients as the kernels compute them (loss_kernels.cu): every (element, chunk) partial, then each
+// element's partials in chunk order, offset, scaled and rounded once.
+template <typename T>
+int32_t weight_gradients(const DeviceCall& call, const PassArgs<T>& args, double grad_scale, double reduced,
+                         DeviceOutcome* out) {
+    if (call.weight_gradient_cancels) *static_cast<T*>(call.grad_weight) = Storage<T>::from_double(0.0);
+    GradientTarget targets[2];
+    int wanted = 0;
+    if (!gradient_targets(call, targets, &wanted)) {
+        std::snprintf(out->message, kMessageCapacity, "the broadcast plan does not map the weight gradients' operands");
+        return BCE4J_ERROR_INTERNAL;
+    }
+    for (int t = 0; t < wanted; ++t) {
+        const OperandPreimage& o = targets[t].preimage;
+        std::vector<double> partials(static_cast<size_t>(o.count * o.chunks));
+        for (int64_t item = 0; item < o.count * o.chunks; ++item) {
+            const int64_t chunk = item / o.count;
+            partials[item] = weight_gradient_partial(args, o, targets[t].of_pos_weight, item - chunk * o.count, chunk);
+        }
+        const double offset =
+            targets[t].subtracts_offset && call.count > 0 ? reduced * static_cast<double>(o.multiplicity) : 0.0;
+        for (int64_t j = 0; j < o.count; ++j) {
+            static_cast<T*>(targets[t].out)[j] =
+                finished_weight_gradient<T>(partials.data(), o.count, o.chunks, j, grad_scale, offset);
+        }
+    }
+    return BCE4J_OK;
+}
 
 template <typename T>
 int32_t run(const DeviceCall& call, DeviceOutcome* out) {
@@ -51,6 +81,7 @@ int32_t run(const DeviceCall& call, DeviceOutcome* out) {
         out->reduced_loss = normalise(sum, denominator, call.zero_for_zero_denominator);
         if (call.loss) *static_cast<T*>(call.loss) = Storage<T>::from_double(out->reduced_loss);
     }
+    if (int32_t status = weight_gradients(call, args, grad_scale, out->reduced_loss, out)) return status;
     if (call.queue_only) {
         *static_cast<int64_t*>(call.first_invalid_device) = -1;
         if (call.reduces && call.reduced_loss_device)

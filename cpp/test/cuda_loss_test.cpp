@@ -862,4 +862,268 @@ TYPED_TEST(CudaLossHalf, RepeatedCallsGiveTheSameBits) {
     }
 }
 
+// ---- Weight gradients --------------------------------------------------------------------------------------------
+// grad_weight and grad_pos_weight: each operand element's terms summed over its broadcast in double (CUDA: in fixed
+// chunks, the partials in chunk order; the CPU: in blocks), MEAN_BY_WEIGHT's offset subtracted, scaled, rounded once
+// to the storage type S. A problem is built in float with every value held in S.
+
+// `p` with every value held in S (float32 and float64 hold the float problem's values exactly).
+template <typename S>
+Problem<float> held_in_storage(const Problem<float>& p) {
+    if constexpr (std::is_same_v<S, float> || std::is_same_v<S, double>) {
+        return p;
+    } else {
+        return held_in<S>(p);
+    }
+}
+
+struct WeightGradients {
+    bce4j_status status = BCE4J_ERROR_INTERNAL;
+    std::string message;
+    double reduced = 0;
+    std::vector<double> grad_weight, grad_pos_weight;  // widened from S
+};
+
+template <typename S>
+constexpr bce4j_dtype storage_dtype() {
+    if constexpr (std::is_same_v<S, float> || std::is_same_v<S, double>) {
+        return dtype_of<S>();
+    } else {
+        return dtype16<S>();
+    }
+}
+
+int64_t operand_elements(const std::optional<Tensor<float>>& operand) {
+    return operand ? numel(operand->shape) : 1;  // an absent operand: an implicit scalar
+}
+
+template <typename S>
+std::vector<S> in_storage(const std::vector<float>& values) {
+    std::vector<S> out;
+    out.reserve(values.size());
+    for (float v : values) out.push_back(bce4j::from_double<S>(v));
+    return out;
+}
+
+template <typename S>
+std::vector<double> to_doubles(const std::vector<S>& values) {
+    std::vector<double> out;
+    out.reserve(values.size());
+    for (S v : values) out.push_back(bce4j::to_double(v));
+    return out;
+}
+
+// The call of `p` on storage S asking for the weight gradients (grad_pos_weight for the logits loss only) and the
+// input gradient, on either path.
+template <typename S>
+WeightGradients weight_gradients(const Problem<float>& p, Where where) {
+    const int64_t n = numel(p.shape);
+    const std::vector<S> input = in_storage<S>(p.input), target = in_storage<S>(p.target);
+    std::vector<S> weight, pos_weight, grad_output;
+    bce4j_options o = p.options;
+    if (p.weight) {
+        weight = in_storage<S>(p.weight->data);
+        o.weight = weight.data();
+        o.weight_ndim = static_cast<int32_t>(p.weight->shape.size());
+        o.weight_shape = p.weight->shape.data();
+    }
+    if (p.pos_weight) {
+        pos_weight = in_storage<S>(p.pos_weight->data);
+        o.pos_weight = pos_weight.data();
+        o.pos_weight_ndim = static_cast<int32_t>(p.pos_weight->shape.size());
+        o.pos_weight_shape = p.pos_weight->shape.data();
+    }
+    if (p.grad_output) grad_output = in_storage<S>(*p.grad_output);
+    const bool logits = p.kind == Loss::kLogits;
+    const S sentinel = bce4j::from_double<S>(-12345.0);
+    std::vector<S> grad_weight(static_cast<size_t>(operand_elements(p.weight)), sentinel);
+    std::vector<S> grad_pos_weight(logits ? static_cast<size_t>(operand_elements(p.pos_weight)) : 0u, sentinel);
+    std::vector<S> grad_input(static_cast<size_t>(n), sentinel);
+    o.grad_weight = grad_weight.data();
+    o.grad_pos_weight = logits ? grad_pos_weight.data() : nullptr;
+    const auto fn = where == Where::kCpu ? (logits ? bce4j_bce_with_logits : bce4j_bce)
+                                         : (logits ? bce4j_cuda_bce_with_logits_host : bce4j_cuda_bce_host);
+    WeightGradients r;
+    r.status = fn(&o, storage_dtype<S>(), static_cast<int32_t>(p.shape.size()),
+                  p.shape.empty() ? nullptr : p.shape.data(), input.empty() ? nullptr : input.data(),
+                  target.empty() ? nullptr : target.data(), p.grad_output ? grad_output.data() : nullptr, nullptr,
+                  &r.reduced, grad_input.empty() ? nullptr : grad_input.data(), nullptr);
+    r.message = bce4j_last_error_message();
+    r.grad_weight = to_doubles(grad_weight);
+    r.grad_pos_weight = to_doubles(grad_pos_weight);
+    return r;
+}
+
+// Each element's terms by themselves (the CPU in double, reduction NONE, both operands expanded to the input's
+// shape, the element's upstream gradient or 1): d loss_i / d w_i and d loss_i / d p_i.
+WeightGradients element_terms(const Problem<float>& p) {
+    Problem<float> e = p;
+    const int64_t n = numel(p.shape);
+    const auto expand = [&](const std::optional<Tensor<float>>& operand) {
+        Tensor<float> t;
+        t.shape = p.shape;
+        for (int64_t i = 0; i < n; ++i) {
+            t.data.push_back(operand ? operand->data[broadcast_source(p.shape, operand->shape, i)] : 1.0f);
+        }
+        return t;
+    };
+    e.weight = expand(p.weight);
+    e.pos_weight = expand(p.pos_weight);
+    if (p.kind == Loss::kProbabilities) e.pos_weight.reset();
+    e.options.reduction = BCE4J_REDUCTION_NONE;
+    if (p.options.reduction != BCE4J_REDUCTION_NONE) e.grad_output.reset();
+    return weight_gradients<double>(e, Where::kCpu);
+}
+
+// What a rounding error in operand element j's gradient is proportional to: the scale times the sum of its terms'
+// magnitudes (and of MEAN_BY_WEIGHT's offset, for the weight).
+std::vector<LD> gradient_magnitudes(const Problem<float>& p, const std::optional<Tensor<float>>& operand,
+                                    const std::vector<double>& terms, LD offset_per_element) {
+    std::vector<LD> m(static_cast<size_t>(operand_elements(operand)), 0);
+    // No terms: not asked for (BCELoss has no pos_weight), or no elements.
+    const int64_t n = terms.empty() ? 0 : numel(p.shape);
+    for (int64_t i = 0; i < n; ++i) {
+        const int64_t j = operand ? broadcast_source(p.shape, operand->shape, i) : 0;
+        m[j] += std::fabs(static_cast<LD>(terms[i])) + offset_per_element;
+    }
+    const LD scale = reduction_scale(p);
+    for (LD& v : m) v *= scale;
+    return m;
+}
+
+template <typename S>
+void expect_same_gradients(const std::vector<double>& cuda, const std::vector<double>& cpu,
+                           const std::vector<LD>& magnitudes, const char* what) {
+    ASSERT_EQ(cuda.size(), cpu.size()) << what;
+    const double rel = std::is_same_v<S, double> ? cuda_tolerance<double>() : cuda_tolerance<float>();
+    for (size_t j = 0; j < cpu.size(); ++j) {
+        double floor = std::numeric_limits<double>::denorm_min();
+        if constexpr (!std::is_same_v<S, float> && !std::is_same_v<S, double>) {
+            floor = static_cast<double>(ulp16<S>(std::max(std::fabs(cuda[j]), std::fabs(cpu[j]))));
+        }
+        EXPECT_TRUE(close(cuda[j], cpu[j], magnitudes[j], rel, floor)) << what << " element " << j;
+    }
+}
+
+template <typename S>
+void expect_cuda_gradients_match_cpu(const Problem<float>& unheld) {
+    const Problem<float> p = held_in_storage<S>(unheld);
+    const WeightGradients cpu = weight_gradients<S>(p, Where::kCpu);
+    const WeightGradients cuda = weight_gradients<S>(p, Where::kCuda);
+    ASSERT_EQ(cuda.status, cpu.status) << "CUDA: " << cuda.message << "; CPU: " << cpu.message;
+    ASSERT_EQ(cpu.status, BCE4J_OK) << cpu.message;
+    const WeightGradients terms = element_terms(p);
+    ASSERT_EQ(terms.status, BCE4J_OK) << terms.message;
+    const bool by_weight = p.options.reduction == BCE4J_REDUCTION_MEAN_BY_WEIGHT;
+    if (by_weight && operand_elements(p.weight) == 1) {
+        // One weight cancels in S/W: exactly 0 on both paths.
+        EXPECT_TRUE(bitwise_equal(cuda.grad_weight, std::vector<double>{0.0})) << cuda.grad_weight[0];
+        EXPECT_TRUE(bitwise_equal(cpu.grad_weight, std::vector<double>{0.0})) << cpu.grad_weight[0];
+    } else {
+        const int64_t multiplicity = numel(p.shape) / operand_elements(p.weight);
+        const LD offset = by_weight && multiplicity > 0 ? std::fabs(static_cast<LD>(cpu.reduced)) : 0;
+        expect_same_gradients<S>(cuda.grad_weight, cpu.grad_weight,
+                                 gradient_magnitudes(p, p.weight, terms.grad_weight, offset), "grad_weight");
+    }
+    expect_same_gradients<S>(cuda.grad_pos_weight, cpu.grad_pos_weight,
+                             gradient_magnitudes(p, p.pos_weight, terms.grad_pos_weight, 0), "grad_pos_weight");
+}
+
+template <typename S>
+class CudaWeightGradients : public ::testing::Test {
+protected:
+    void SetUp() override { skip_unless_cuda_available(); }
+};
+
+using GradientTypes = ::testing::Types<float, double, bce4j::Float16, bce4j::BFloat16>;
+TYPED_TEST_SUITE(CudaWeightGradients, GradientTypes);
+
+TYPED_TEST(CudaWeightGradients, EveryReductionBothLossesWithAndWithoutUpstreamGradient) {
+    uint64_t seed = 300;
+    for (Loss kind : {Loss::kLogits, Loss::kProbabilities}) {
+        for (int32_t reduction : kAllReductions) {
+            for (bool upstream : {false, true}) {
+                Problem<float> p = problem<float>(kind, {37, 29}, ++seed);
+                p.weight = random_operand<float>({29}, 0, 2, ++seed);
+                if (kind == Loss::kLogits) p.pos_weight = random_operand<float>({37, 1}, 0.5, 3, ++seed);
+                p.options.reduction = reduction;
+                if (upstream) {
+                    p.grad_output = reduction == BCE4J_REDUCTION_NONE ? uniform<float>(37 * 29, -2, 2, ++seed)
+                                                                      : std::vector<float>{-0.75f};
+                }
+                SCOPED_TRACE(testing::Message() << "probabilities " << (kind == Loss::kProbabilities) << " reduction "
+                                                << reduction << " upstream " << upstream);
+                expect_cuda_gradients_match_cpu<TypeParam>(p);
+            }
+        }
+    }
+}
+
+TYPED_TEST(CudaWeightGradients, EveryOperandShapeAndReduction) {
+    // Per class, per row, per element, along the middle, scalar, 0-d, absent (the implicit scalar 1).
+    const std::vector<std::optional<std::vector<int64_t>>> shapes = {
+        std::vector<int64_t>{7},       std::vector<int64_t>{6, 1, 1},
+        std::vector<int64_t>{6, 5, 7}, std::vector<int64_t>{5, 1},
+        std::vector<int64_t>{1, 5, 7}, std::vector<int64_t>{1},
+        std::vector<int64_t>{},        std::nullopt};
+    uint64_t seed = 400;
+    for (const auto& weight_shape : shapes) {
+        for (const auto& pos_weight_shape : shapes) {
+            for (int32_t reduction : kAllReductions) {
+                Problem<float> p = problem<float>(Loss::kLogits, {6, 5, 7}, ++seed);
+                if (weight_shape) p.weight = random_operand<float>(*weight_shape, 0, 2, ++seed);
+                if (pos_weight_shape) p.pos_weight = random_operand<float>(*pos_weight_shape, 0.5, 3, ++seed);
+                p.options.reduction = reduction;
+                SCOPED_TRACE(testing::Message()
+                             << "weight " << (weight_shape ? shape_str(*weight_shape) : "absent") << " pos_weight "
+                             << (pos_weight_shape ? shape_str(*pos_weight_shape) : "absent") << " reduction "
+                             << reduction);
+                expect_cuda_gradients_match_cpu<TypeParam>(p);
+            }
+        }
+    }
+}
+
+TYPED_TEST(CudaWeightGradients, SeveralChunksIgnoredTargetsFocalAndEmptyInputs) {
+    uint64_t seed = 500;
+    // Multiplicities of 2500 and 7500 elements: several chunks per operand element.
+    for (int32_t reduction : kAllReductions) {
+        Problem<float> p = problem<float>(Loss::kLogits, {2500, 3}, ++seed);
+        p.weight = random_operand<float>({3}, 0, 2, ++seed);
+        p.pos_weight = random_operand<float>({1}, 0.5, 3, ++seed);
+        p.target[5] = -100;
+        p.target[77] = -100;
+        p.options.has_ignore_index = 1;
+        p.options.ignore_index = -100;
+        p.options.validate_targets = 0;
+        p.options.has_focal = 1;
+        p.options.focal_gamma = 2.0;
+        p.options.focal_alpha = 0.25;
+        p.options.reduction = reduction;
+        SCOPED_TRACE(testing::Message() << "reduction " << reduction);
+        expect_cuda_gradients_match_cpu<TypeParam>(p);
+        Problem<float> empty = problem<float>(Loss::kLogits, {0, 4}, ++seed);
+        empty.weight = random_operand<float>({4}, 0, 2, ++seed);
+        empty.options.reduction = reduction;
+        expect_cuda_gradients_match_cpu<TypeParam>(empty);
+    }
+}
+
+TYPED_TEST(CudaWeightGradients, RepeatedCallsGiveTheSameBits) {
+    for (const std::vector<int64_t>& weight_shape : {std::vector<int64_t>{1001}, std::vector<int64_t>{1500, 1}}) {
+        Problem<float> p = held_in_storage<TypeParam>(problem<float>(Loss::kLogits, {1500, 1001}, 610));
+        p.weight = random_operand<float>(weight_shape, 0, 2, 611);
+        p.options.reduction = BCE4J_REDUCTION_MEAN_BY_WEIGHT;
+        p = held_in_storage<TypeParam>(p);
+        const WeightGradients first = weight_gradients<TypeParam>(p, Where::kCuda);
+        ASSERT_EQ(first.status, BCE4J_OK) << first.message;
+        for (int run = 0; run < 2; ++run) {
+            const WeightGradients again = weight_gradients<TypeParam>(p, Where::kCuda);
+            ASSERT_EQ(again.status, BCE4J_OK) << again.message;
+            EXPECT_TRUE(bitwise_equal(again.grad_weight, first.grad_weight));
+            EXPECT_TRUE(bitwise_equal(again.grad_pos_weight, first.grad_pos_weight));
+        }
+    }
+}
+
 }  // namespace

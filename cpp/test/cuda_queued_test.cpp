@@ -186,14 +186,6 @@ TEST(CudaQueuedArguments, AreCheckedAsTheBlockingCallsThenFirstInvalid) {
                                     nullptr, nullptr, nullptr),
               BCE4J_ERROR_NULL_ARGUMENT);
     EXPECT_STREQ(bce4j_last_error_message(), "first_invalid is NULL");
-    bce4j_options o;
-    bce4j_options_init(&o);
-    double grad_weight = 0;
-    o.grad_weight = &grad_weight;
-    EXPECT_EQ(bce4j_cuda_bce_with_logits_queued(&o, BCE4J_FLOAT64, 2, shape, x, y, nullptr, nullptr, &reduced, nullptr,
-                                                nullptr, &first_invalid, nullptr),
-              BCE4J_ERROR_INVALID_OPTION);
-    EXPECT_STREQ(bce4j_last_error_message(), "options.grad_weight is not supported on the CUDA path yet");
 }
 
 }  // namespace

@@ -229,8 +229,8 @@ BCE4J_API int32_t bce4j_cuda_device_count(void);
  * Arguments are checked as on the CPU (same statuses and messages) before CUDA's availability; options->num_threads
  * is ignored. float32 is computed in float (elements whose result is not finite again in double), float64 in
  * double; FLOAT16/BFLOAT16 (every tensor, weight and pos_weight included) as on the CPU: computed in float, each
- * result rounded once to nearest even. Not on the CUDA path yet (BCE4J_ERROR_INVALID_OPTION): grad_weight,
- * grad_pos_weight.
+ * result rounded once to nearest even. grad_weight and grad_pos_weight (device pointers) as on the CPU: each
+ * element's terms in double, summed to the operand's shape in a fixed order, rounded once; the same bits every run.
  * Refused before anything is queued: with BCE4J_ERROR_DEVICE, a pointer the current device cannot reach (host
  * memory CUDA does not know, unless the device reads pageable memory; another device's memory), naming the argument,
  * and a stream that is capturing a CUDA graph (the capture goes on; capture is not supported); with

@@ -14,8 +14,8 @@ namespace bce4j::cuda {
 
 // Raised whenever DeviceCall, DeviceOutcome, Probe or the entry points change, so that a core never runs a CUDA
 // library of another build. 3: the version has an entry point of its own, asked before the probe. 4: queued calls.
-// 5: float16 and bfloat16 storage (a library of 4 would read them as float64).
-constexpr int32_t kInterfaceVersion = 5;
+// 5: float16 and bfloat16 storage (a library of 4 would read them as float64). 6: weight gradients.
+constexpr int32_t kInterfaceVersion = 6;
 
 constexpr size_t kMessageCapacity = 512;
 
@@ -45,11 +45,17 @@ struct DeviceCall {
     bool queue_only;
     void* reduced_loss_device;   // queue_only: a double, the reduced loss (reductions only); NULL = not wanted
     void* first_invalid_device;  // queue_only: an int64, the first out-of-range element's flat index, or -1
+    // d(result)/d(weight) and d(result)/d(pos_weight) in the operand's own shape (one element for an absent operand);
+    // NULL = not wanted.
+    void* grad_weight;
+    void* grad_pos_weight;
+    // MEAN_BY_WEIGHT with one weight element: S/W does not depend on it, its gradient is exactly 0.
+    bool weight_gradient_cancels;
 };
 
 // libbce4j and libbce4j_cuda must agree on this layout, ElementParams included: a new per-element option changes
 // it, and then kInterfaceVersion must be raised with the size below.
-static_assert(sizeof(void*) != 8 || sizeof(DeviceCall) == 992, "DeviceCall changed: raise kInterfaceVersion");
+static_assert(sizeof(void*) != 8 || sizeof(DeviceCall) == 1016, "DeviceCall changed: raise kInterfaceVersion");
 
 struct DeviceOutcome {
     double reduced_loss;    // the reduced loss (only when call.reduces)

@@ -243,4 +243,161 @@ inline const void* denominator_operand(const DeviceCall& d, int64_t* n) {
     return of_targets ? d.target : d.weight;
 }
 
+// ---- Weight gradients --------------------------------------------------------------------------------------------
+// d(result)/d(weight) and d(result)/d(pos_weight), summed over the broadcast to each operand's own shape (an absent
+// operand: one element, an implicit scalar 1). Each operand element j is reached by `multiplicity` input elements;
+// they are split into fixed chunks of kGradientChunk, each chunk's terms added in double in index order into one
+// partial (element j, chunk c), and each element's partials added in chunk order at the end: the result depends on
+// the sizes alone, never on the device or the thread count.
+constexpr int64_t kGradientChunk = 1024;
+
+// How one operand's elements map onto the input: its dimensions that index it (kept, where the plan's stride is not
+// 0) and those it is broadcast along (spread), each with its stride in the row-major input.
+struct OperandPreimage {
+    int64_t count;         // operand elements
+    int64_t multiplicity;  // input elements per operand element
+    int64_t chunks;        // per operand element: ceil(multiplicity / kGradientChunk)
+    int kept_ndim;
+    int spread_ndim;
+    int64_t kept_dims[kMaxDims];  // innermost first
+    int64_t kept_input_strides[kMaxDims];
+    FastDivisor kept_divisors[kMaxDims];
+    int64_t spread_dims[kMaxDims];  // innermost first
+    int64_t spread_input_strides[kMaxDims];
+    FastDivisor spread_divisors[kMaxDims];
+};
+
+// The preimage of an operand of `count` elements with plan strides `strides` (count > 0 input elements). False when
+// the plan does not lay the operand out row-major over its kept dimensions (the core's plans always do).
+inline bool operand_preimage(const BroadcastPlan& plan, const int64_t* strides, int64_t count, int64_t input_count,
+                             OperandPreimage* out) {
+    OperandPreimage& o = *out;
+    o = OperandPreimage{};
+    o.count = count;
+    int64_t input_stride = 1;
+    int64_t operand_stride = 1;
+    for (int k = plan.ndim - 1; k >= 0; --k) {
+        if (plan.dims[k] > 1) {
+            if (strides[k] != 0) {
+                if (strides[k] != operand_stride) return false;
+                o.kept_dims[o.kept_ndim] = plan.dims[k];
+                o.kept_input_strides[o.kept_ndim] = input_stride;
+                o.kept_divisors[o.kept_ndim++] = FastDivisor::of(static_cast<uint64_t>(plan.dims[k]));
+                operand_stride *= plan.dims[k];
+            } else {
+                o.spread_dims[o.spread_ndim] = plan.dims[k];
+                o.spread_input_strides[o.spread_ndim] = input_stride;
+                o.spread_divisors[o.spread_ndim++] = FastDivisor::of(static_cast<uint64_t>(plan.dims[k]));
+            }
+        }
+        input_stride *= plan.dims[k];
+    }
+    if (operand_stride != count || input_count % count != 0) return false;
+    o.multiplicity = input_count / count;
+    o.chunks = ceil_div(o.multiplicity, kGradientChunk);
+    return true;
+}
+
+// The flat input index of `index` (innermost first) over `ndim` dimensions with the given input strides.
+BCE4J_HOST_DEVICE inline int64_t input_offset(int ndim, const int64_t* dims, const int64_t* input_strides,
+                                              const FastDivisor* divisors, uint64_t index) {
+    int64_t offset = 0;
+    for (int k = 0; k < ndim; ++k) {
+        const uint64_t outer = divisors[k].quotient(index);
+        offset += static_cast<int64_t>(index - outer * static_cast<uint64_t>(dims[k])) * input_strides[k];
+        index = outer;
+    }
+    return offset;
+}
+
+// Element i's terms, in double as the CPU's scalar reference computes them: d loss/d weight is the loss at weight 1,
+// d loss/d pos_weight the slope weighted as the loss is, each times the element's upstream gradient (NONE) or 1;
+// an ignored or invalid element contributes exactly 0 (an invalid one fails the call anyway).
+template <typename S>
+BCE4J_HOST_DEVICE inline double weight_gradient_term(const PassArgs<S>& a, int64_t i, bool of_pos_weight) {
+    Compute<S> w;
+    Compute<S> p;
+    operands_at(a, i, &w, &p);
+    const math::Element<double> e =
+        math::element_terms(a.params, value_at(a.input, i), value_at(a.target, i), static_cast<double>(p));
+    if (e.state != math::ElementState::kComputed) return 0.0;
+    const double g = a.grad_output ? value_at(a.grad_output, i) : 1.0;
+    return of_pos_weight ? math::scaled(g, math::scaled(static_cast<double>(w), e.terms.pos_weight_slope))
+                         : math::scaled(g, e.terms.loss);
+}
+
+// The partial of operand element j over chunk c of its preimage.
+template <typename S>
+BCE4J_HOST_DEVICE inline double weight_gradient_partial(const PassArgs<S>& a, const OperandPreimage& o,
+                                                        bool of_pos_weight, int64_t j, int64_t c) {
+    const int64_t base =
+        input_offset(o.kept_ndim, o.kept_dims, o.kept_input_strides, o.kept_divisors, static_cast<uint64_t>(j));
+    const int64_t end = (c + 1) * kGradientChunk < o.multiplicity ? (c + 1) * kGradientChunk : o.multiplicity;
+    double sum = 0.0;
+    for (int64_t r = c * kGradientChunk; r < end; ++r) {
+        const int64_t i = base + input_offset(o.spread_ndim, o.spread_dims, o.spread_input_strides, o.spread_divisors,
+                                              static_cast<uint64_t>(r));
+        sum += weight_gradient_term(a, i, of_pos_weight);
+    }
+    return sum;
+}
+
+// Operand element j's gradient from its partials (partials[c * count + j], added in chunk order): minus
+// MEAN_BY_WEIGHT's offset R * multiplicity (`offset`, 0 otherwise), times `scale` (the upstream gradient over the
+// denominator, or 1 for NONE), rounded once, as WeightGradientPass::finish does on the CPU.
+template <typename S>
+BCE4J_HOST_DEVICE inline S finished_weight_gradient(const double* partials, int64_t count, int64_t chunks, int64_t j,
+                                                    double scale, double offset) {
+    double total = 0.0;
+    for (int64_t c = 0; c < chunks; ++c) total += partials[c * count + j];
+    return Storage<S>::from_double(math::scaled(scale, total - offset));
+}
+
+// One wanted operand gradient of a call: where it goes and how its elements map onto the input.
+struct GradientTarget {
+    void* out;  // count elements of the call's dtype
+    bool of_pos_weight;
+    bool subtracts_offset;  // the weight under MEAN_BY_WEIGHT
+    OperandPreimage preimage;
+};
+
+// The operand gradients a call wants (the weight's first), with their preimages; false when a plan cannot be mapped.
+// A weight gradient the core marked as cancelling (weight_gradient_cancels) is written as 0 by the caller instead.
+inline bool gradient_targets(const DeviceCall& d, GradientTarget* targets, int* n) {
+    *n = 0;
+    const struct {
+        void* out;
+        bool of_pos_weight;
+        const int64_t* strides;
+        int64_t count;
+    } operands[] = {{d.weight_gradient_cancels ? nullptr : d.grad_weight, false, d.plan.weight_strides,
+                     d.weight ? d.weight_count : 1},
+                    {d.grad_pos_weight, true, d.plan.pos_weight_strides, d.pos_weight ? d.pos_weight_count : 1}};
+    for (const auto& o : operands) {
+        if (o.out == nullptr) continue;
+        GradientTarget& t = targets[(*n)++];
+        t.out = o.out;
+        t.of_pos_weight = o.of_pos_weight;
+        t.subtracts_offset = !o.of_pos_weight && d.denominator == Denominator::kWeightSum;
+        if (d.count == 0) {  // nothing to map: every element's sum is 0
+            t.preimage = OperandPreimage{};
+            t.preimage.count = o.count;
+        } else if (!operand_preimage(d.plan, o.strides, o.count, d.count, &t.preimage)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// The doubles of partial sums the call's operand gradients need (0 when none is wanted); false when a plan cannot
+// be mapped.
+inline bool gradient_partial_count(const DeviceCall& d, int64_t* n) {
+    GradientTarget targets[2];
+    int wanted = 0;
+    *n = 0;
+    if (!gradient_targets(d, targets, &wanted)) return false;
+    for (int t = 0; t < wanted; ++t) *n += targets[t].preimage.count * targets[t].preimage.chunks;
+    return true;
+}
+
 }  // namespace bce4j::cuda

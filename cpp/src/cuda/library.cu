@@ -16,6 +16,7 @@
 #include "bce4j/bce4j.h"
 #include "device_call.h"
 #include "device_support.h"
+#include "element_pass.h"
 #include "loss_kernels.h"
 
 namespace bce4j::cuda {
@@ -274,8 +275,21 @@ double stored_value(int32_t dtype, const unsigned char* bytes) {
     }
 }
 
-// Allocates a call's scratch on `stream` and marks its first_invalid "none" (ULLONG_MAX) ahead of the kernels.
-int32_t prepare_scratch(StreamBuffer& memory, cudaStream_t stream, DeviceScratch** scratch, DeviceOutcome* out) {
+// Allocates a call's scratch on `stream` (and the operand gradients' partial sums, when wanted) and marks its
+// first_invalid "none" (ULLONG_MAX) ahead of the kernels.
+int32_t prepare_scratch(const DeviceCall& call, StreamBuffer& memory, StreamBuffer& gradient_memory,
+                        cudaStream_t stream, DeviceScratch** scratch, double** gradient_partials, DeviceOutcome* out) {
+    int64_t partials = 0;
+    if (!gradient_partial_count(call, &partials)) {
+        return refuse(out, BCE4J_ERROR_INTERNAL, "the broadcast plan does not map the weight gradients' operands");
+    }
+    *gradient_partials = nullptr;
+    if (partials > 0) {
+        if (cudaError_t e = gradient_memory.allocate(static_cast<size_t>(partials) * sizeof(double))) {
+            return device_failure(out, "allocate", e);
+        }
+        *gradient_partials = static_cast<double*>(gradient_memory.get());
+    }
     if (cudaError_t e = memory.allocate(sizeof(DeviceScratch))) return device_failure(out, "allocate", e);
     *scratch = static_cast<DeviceScratch*>(memory.get());
     if (cudaError_t e = cudaMemsetAsync(&(*scratch)->result.first_invalid, 0xFF, sizeof(unsigned long long), stream)) {
@@ -288,14 +302,20 @@ int32_t prepare_scratch(StreamBuffer& memory, cudaStream_t stream, DeviceScratch
 int32_t run_on_device(const DeviceCall& call, DeviceOutcome* out) {
     const cudaStream_t stream = static_cast<cudaStream_t>(call.stream);
     StreamBuffer scratch_memory(stream);
+    StreamBuffer gradient_memory(stream);
     DeviceScratch* scratch = nullptr;
-    if (int32_t status = prepare_scratch(scratch_memory, stream, &scratch, out)) return status;
+    double* gradient_partials = nullptr;
+    if (int32_t status =
+            prepare_scratch(call, scratch_memory, gradient_memory, stream, &scratch, &gradient_partials, out)) {
+        return status;
+    }
     KernelTimer& timer = kernel_timer();
     timer.recorded = false;
     if (timer.on) {
         if (cudaError_t e = cudaEventRecord(timer.start, stream)) return device_failure(out, "record an event", e);
     }
-    if (cudaError_t e = enqueue_loss(call, stream, scratch)) return device_failure(out, "launch the kernels", e);
+    if (cudaError_t e = enqueue_loss(call, stream, scratch, gradient_partials))
+        return device_failure(out, "launch the kernels", e);
     if (timer.on) {
         if (cudaError_t e = cudaEventRecord(timer.stop, stream)) return device_failure(out, "record an event", e);
         timer.recorded = true;
@@ -349,11 +369,13 @@ int32_t run_on_host_buffers(const DeviceCall& call, DeviceOutcome* out) {
         {call.loss, call.loss_per_element ? elements : size, true},
         {call.grad_input, elements, true},
         {call.grad_target, elements, true},
+        {call.grad_weight, static_cast<size_t>(call.weight ? call.weight_count : 1) * size, true},
+        {call.grad_pos_weight, static_cast<size_t>(call.pos_weight ? call.pos_weight_count : 1) * size, true},
     };
     constexpr int kTensors = sizeof staged / sizeof staged[0];
-    StreamBuffer buffers[kTensors] = {StreamBuffer(stream), StreamBuffer(stream), StreamBuffer(stream),
-                                      StreamBuffer(stream), StreamBuffer(stream), StreamBuffer(stream),
-                                      StreamBuffer(stream), StreamBuffer(stream)};
+    StreamBuffer buffers[kTensors] = {
+        StreamBuffer(stream), StreamBuffer(stream), StreamBuffer(stream), StreamBuffer(stream), StreamBuffer(stream),
+        StreamBuffer(stream), StreamBuffer(stream), StreamBuffer(stream), StreamBuffer(stream), StreamBuffer(stream)};
     void* device[kTensors] = {};
     for (int i = 0; i < kTensors; ++i) {
         if (staged[i].host == nullptr) continue;
@@ -376,6 +398,8 @@ int32_t run_on_host_buffers(const DeviceCall& call, DeviceOutcome* out) {
     on_device.loss = device[5];
     on_device.grad_input = device[6];
     on_device.grad_target = device[7];
+    on_device.grad_weight = device[8];
+    on_device.grad_pos_weight = device[9];
     if (int32_t status = run_on_device(on_device, out)) return status;
     if (out->first_invalid >= 0) return BCE4J_OK;  // the outputs are undefined after an out-of-range error
     for (int i = 0; i < kTensors; ++i) {
@@ -460,6 +484,8 @@ int32_t check_before_queuing(const DeviceCall& call, cudaStream_t stream, Device
                      {"loss", call.loss},
                      {"grad_input", call.grad_input},
                      {"grad_target", call.grad_target},
+                     {"options.grad_weight", call.grad_weight},
+                     {"options.grad_pos_weight", call.grad_pos_weight},
                      {"reduced_loss", call.queue_only ? call.reduced_loss_device : nullptr},
                      {"first_invalid", call.queue_only ? call.first_invalid_device : nullptr}};
     for (const auto& a : arguments) {
@@ -475,9 +501,15 @@ int32_t check_before_queuing(const DeviceCall& call, cudaStream_t stream, Device
 int32_t run_queued(const DeviceCall& call, DeviceOutcome* out) {
     const cudaStream_t stream = static_cast<cudaStream_t>(call.stream);
     StreamBuffer scratch_memory(stream);
+    StreamBuffer gradient_memory(stream);
     DeviceScratch* scratch = nullptr;
-    if (int32_t status = prepare_scratch(scratch_memory, stream, &scratch, out)) return status;
-    if (cudaError_t e = enqueue_loss(call, stream, scratch)) return device_failure(out, "launch the kernels", e);
+    double* gradient_partials = nullptr;
+    if (int32_t status =
+            prepare_scratch(call, scratch_memory, gradient_memory, stream, &scratch, &gradient_partials, out)) {
+        return status;
+    }
+    if (cudaError_t e = enqueue_loss(call, stream, scratch, gradient_partials))
+        return device_failure(out, "launch the kernels", e);
     // ULLONG_MAX, "none", is -1 as an int64.
     static_assert(sizeof(scratch->result.first_invalid) == sizeof(int64_t), "first_invalid is copied as an int64");
     if (cudaError_t e = cudaMemcpyAsync(call.first_invalid_device, &scratch->result.first_invalid, sizeof(int64_t),

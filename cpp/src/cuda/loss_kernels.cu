@@ -197,6 +197,34 @@ __global__ void __launch_bounds__(kBlockThreads)
     if (loss) *loss = Storage<T>::from_double(reduced);
 }
 
+// The partials of one operand gradient: item t is operand element t % count over chunk t / count of its preimage
+// (element_pass.h), so that neighbouring threads read neighbouring operand elements (a per-class [C] weight over
+// [N, C]: neighbouring input elements too).
+template <typename T>
+__global__ void __launch_bounds__(kBlockThreads)
+    weight_gradient_pass(PassArgs<T> a, OperandPreimage o, bool of_pos_weight, double* partials) {
+    const int64_t items = o.count * o.chunks;
+    const int64_t stride = static_cast<int64_t>(gridDim.x) * kBlockThreads;
+    for (int64_t t = static_cast<int64_t>(blockIdx.x) * kBlockThreads + threadIdx.x; t < items; t += stride) {
+        const int64_t chunk = t / o.count;
+        partials[t] = weight_gradient_partial(a, o, of_pos_weight, t - chunk * o.count, chunk);
+    }
+}
+
+// Each operand element's partials added in chunk order, MEAN_BY_WEIGHT's offset (the reduced loss times
+// `multiplicity`; 0: none) subtracted, scaled and rounded once.
+template <typename T>
+__global__ void __launch_bounds__(kBlockThreads)
+    finish_weight_gradient(const double* partials, int64_t count, int64_t chunks, GradScale<T> scale,
+                           const DeviceScratch::Result* result, double multiplicity, T* out) {
+    const double s = scale.value();
+    const double offset = multiplicity != 0 ? result->reduced_loss * multiplicity : 0.0;
+    const int64_t stride = static_cast<int64_t>(gridDim.x) * kBlockThreads;
+    for (int64_t j = static_cast<int64_t>(blockIdx.x) * kBlockThreads + threadIdx.x; j < count; j += stride) {
+        out[j] = finished_weight_gradient<T>(partials, count, chunks, j, s, offset);
+    }
+}
+
 int blocks_for(int64_t work) {
     const int64_t blocks = ceil_div(work, kBlockThreads);
     return static_cast<int>(blocks < 1 ? 1 : blocks > kMaxBlocks ? kMaxBlocks : blocks);
@@ -207,8 +235,39 @@ bool vector_aligned(const void* p) {
     return p == nullptr || reinterpret_cast<uintptr_t>(p) % sizeof(typename Vector<T>::type) == 0;
 }
 
+// After the loss (whose reduced value MEAN_BY_WEIGHT's offset needs): each wanted operand gradient's partials, then
+// its elements. A cancelling weight gradient is +0 (all bits zero in every dtype).
 template <typename T>
-cudaError_t enqueue(const DeviceCall& call, cudaStream_t stream, DeviceScratch* scratch) {
+cudaError_t enqueue_weight_gradients(const DeviceCall& call, cudaStream_t stream, DeviceScratch* scratch,
+                                     const double* denominator, double denominator_value, double* partials) {
+    if (call.weight_gradient_cancels) {
+        if (cudaError_t e = cudaMemsetAsync(call.grad_weight, 0, sizeof(T), stream)) return e;
+    }
+    GradientTarget targets[2];
+    int wanted = 0;
+    if (!gradient_targets(call, targets, &wanted)) return cudaErrorInvalidValue;  // the core's plans always map
+    const PassArgs<T> args = pass_args<T>(call);
+    const GradScale<T> scale{call.grad_output_per_element ? nullptr : static_cast<const T*>(call.grad_output),
+                             denominator, denominator_value, call.zero_for_zero_denominator};
+    for (int t = 0; t < wanted; ++t) {
+        const OperandPreimage& o = targets[t].preimage;
+        const int64_t items = o.count * o.chunks;
+        if (items > 0) {
+            weight_gradient_pass<T>
+                <<<blocks_for(items), kBlockThreads, 0, stream>>>(args, o, targets[t].of_pos_weight, partials);
+        }
+        const double multiplicity =
+            targets[t].subtracts_offset && call.count > 0 ? static_cast<double>(o.multiplicity) : 0.0;
+        finish_weight_gradient<T><<<blocks_for(o.count), kBlockThreads, 0, stream>>>(
+            partials, o.count, o.chunks, scale, &scratch->result, multiplicity, static_cast<T*>(targets[t].out));
+        if (cudaError_t e = cudaGetLastError()) return e;
+        partials += items;
+    }
+    return cudaSuccess;
+}
+
+template <typename T>
+cudaError_t enqueue(const DeviceCall& call, cudaStream_t stream, DeviceScratch* scratch, double* gradient_partials) {
     // cudaGetLastError() below must report these launches only. The runtime also records every error a runtime call
     // returns (an earlier call's failed allocation or copy, a device the probe could not describe) until it is read;
     // left there, it would fail this call's launches. Reading it clears it (a sticky error stays, and fails the
@@ -247,17 +306,18 @@ cudaError_t enqueue(const DeviceCall& call, cudaStream_t stream, DeviceScratch* 
                                                         &scratch->result);
         if (cudaError_t e = cudaGetLastError()) return e;
     }
-    return cudaSuccess;
+    return enqueue_weight_gradients<T>(call, stream, scratch, denominator, denominator_value, gradient_partials);
 }
 
 }  // namespace
 
-cudaError_t enqueue_loss(const DeviceCall& call, cudaStream_t stream, DeviceScratch* scratch) {
+cudaError_t enqueue_loss(const DeviceCall& call, cudaStream_t stream, DeviceScratch* scratch,
+                         double* gradient_partials) {
     switch (call.dtype) {
-        case BCE4J_FLOAT32: return enqueue<float>(call, stream, scratch);
-        case BCE4J_FLOAT64: return enqueue<double>(call, stream, scratch);
-        case BCE4J_FLOAT16: return enqueue<Float16>(call, stream, scratch);
-        case BCE4J_BFLOAT16: return enqueue<BFloat16>(call, stream, scratch);
+        case BCE4J_FLOAT32: return enqueue<float>(call, stream, scratch, gradient_partials);
+        case BCE4J_FLOAT64: return enqueue<double>(call, stream, scratch, gradient_partials);
+        case BCE4J_FLOAT16: return enqueue<Float16>(call, stream, scratch, gradient_partials);
+        case BCE4J_BFLOAT16: return enqueue<BFloat16>(call, stream, scratch, gradient_partials);
     }
     return cudaErrorInvalidValue;  // the core passes no other dtype
 }

@@ -24,7 +24,9 @@ struct DeviceScratch {
 
 // Queues the whole call on `stream`: the denominator (when it needs data), the fused pass over the elements, and
 // the reduced loss into scratch->result (and into call.loss for the reductions). scratch->result.first_invalid
-// must have been set to ULLONG_MAX. Returns the first launch error.
-cudaError_t enqueue_loss(const DeviceCall& call, cudaStream_t stream, DeviceScratch* scratch);
+// must have been set to ULLONG_MAX; then the operand gradients, into `gradient_partials` (room for
+// gradient_partial_count doubles) and the call's grad_weight / grad_pos_weight. Returns the first launch error.
+cudaError_t enqueue_loss(const DeviceCall& call, cudaStream_t stream, DeviceScratch* scratch,
+                         double* gradient_partials);
 
 }  // namespace bce4j::cuda

@@ -590,7 +590,7 @@ class ComputeTest {
         double[] y = labels(12, 32);
         String in = npy("dev_x.npy", DType.FLOAT64, shape, x).toString();
         String tg = npy("dev_y.npy", DType.FLOAT64, shape, y).toString();
-        CliRun cpu = CliRun.of("compute", "--input", in, "--target", tg, "--device", "cpu", "--out",
+        CliRun cpu = CliRun.of("compute", "--input", in, "--target", tg, "--device", "cpu", "--grad-weights", "--out",
                 dir.resolve("dev_cpu").toString());
         assertEquals(0, cpu.exitCode(), cpu.err());
         assertFails(new String[] {"compute", "--input", in, "--target", tg, "--device", "gpu", "--out",
@@ -601,13 +601,11 @@ class ComputeTest {
                 dir.resolve("out").toString()}, "--device cuda: CUDA is " + cuda.description());
             return;
         }
-        CliRun gpu = CliRun.of("compute", "--input", in, "--target", tg, "--device", "cuda", "--out",
-                dir.resolve("dev_cuda").toString());
+        CliRun gpu = CliRun.of("compute", "--input", in, "--target", tg, "--device", "cuda", "--grad-weights",
+                "--out", dir.resolve("dev_cuda").toString());
         assertEquals(0, gpu.exitCode(), gpu.err());
-        assertFails(new String[] {"compute", "--input", in, "--target", tg, "--device", "cuda", "--grad-weights",
-            "--out", dir.resolve("out").toString()},
-                "--grad-weights: options.grad_weight is not supported on the CUDA path yet");
-        for (String name : new String[] {"loss.npy", "grad_input.npy", "grad_target.npy"}) {
+        for (String name : new String[] {"loss.npy", "grad_input.npy", "grad_target.npy", "grad_weight.npy",
+            "grad_pos_weight.npy"}) {
             double[] a = Npy.read(dir.resolve("dev_cpu").resolve(name)).toDoubleArray();
             double[] b = Npy.read(dir.resolve("dev_cuda").resolve(name)).toDoubleArray();
             for (int i = 0; i < a.length; i++) {
