@@ -82,7 +82,7 @@ record() { # name status detail
 # queued calls' emulation-only tests outside the emulation run (cuda_queued_test.cpp).
 if ctest --test-dir "$build" -R 'Cuda|cuda' -j 4 --output-on-failure >"$logs/ctest.log" 2>&1; then
   unexpected=$(grep -E 'Skipped' "$logs/ctest.log" | grep -E '^ *[0-9]+/[0-9]+ Test' |
-    grep -vE 'UnavailableCudaCallsSayWhy|MemoryOfAnotherDeviceIsRefused|Test +#[0-9]+: (scalar_isa\.)?CudaQueued\.' ||
+    grep -vE 'UnavailableCudaCallsSayWhy|MemoryOfAnotherDeviceIsRefused|Test +#[0-9]+: (scalar_isa\.)?CudaQueued(Half)?\.' ||
     true)
   if [ -n "$unexpected" ]; then
     record "ctest CUDA suites" FAIL "skipped on a GPU: $(printf '%s\n' "$unexpected" | wc -l) test(s), see ctest.log"
@@ -108,9 +108,10 @@ else
   record "JUnit CudaTest" FAIL "see junit.log"
 fi
 
-# 3. compute-sanitizer. The 16M-element and pool tests (minutes under memcheck) and the fault test (a deliberate
-# fault) are left out; the others hold every launch, copy and stream path.
-device_filter='CudaDevice.*-CudaDevice.SixteenMillion*:CudaDevice.TheDefaultMemoryPool*'
+# 3. compute-sanitizer. The 16M-element and pool tests (minutes under memcheck), the fault test (a deliberate fault)
+# and the capture test (it provokes the runtime's error 906 on the legacy stream, which memcheck reports as an API
+# error) are left out; the others hold every launch, copy and stream path.
+device_filter='CudaDevice.*-CudaDevice.SixteenMillion*:CudaDevice.TheDefaultMemoryPool*:CudaDevice.AStreamUnderCapture*'
 loss_filter='CudaLoss*-*ShapesFromEmptyToSeveralGridsOfElements*'
 for tool in memcheck racecheck synccheck; do
   for program in device_tests loss_tests; do
