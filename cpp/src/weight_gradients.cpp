@@ -24,6 +24,29 @@ void add_run(std::vector<Segment>& segments, int64_t low, int64_t high) {
     }
 }
 
+// Storage for a call's periodic partial sums (slot 0: weight, 1: pos_weight), kept by the calling thread between its
+// calls: allocated per call, a [1000] operand's over 1M elements (a megabyte) cost a fresh page per 4 KiB every time,
+// some 12% of the call. Up to kKeptBytes per slot stay allocated until the thread ends; a larger request is the
+// call's own.
+double* periodic_storage(int slot, size_t count, std::unique_ptr<double[]>& call_owned) {
+    constexpr size_t kKeptBytes = size_t{4} << 20;
+    struct Kept {
+        std::unique_ptr<double[]> values;
+        size_t capacity = 0;
+    };
+    thread_local Kept kept[2];
+    if (count * sizeof(double) > kKeptBytes) {
+        call_owned.reset(new double[count]);
+        return call_owned.get();
+    }
+    Kept& k = kept[slot];
+    if (k.capacity < count) {
+        k.values.reset(new double[count]);
+        k.capacity = count;
+    }
+    return k.values.get();
+}
+
 template <typename T>
 T finished(double scale, double sum, double offset) {
     return from_double<T>(math::scaled(scale, sum - offset));
@@ -37,12 +60,12 @@ WeightGradientPass<T>::WeightGradientPass(const BroadcastPlan& plan, int64_t cou
     : plan_(plan), count_(count), blocks_((count + kReductionBlock - 1) / kReductionBlock), scale_(scale) {
     weight_.gradient = weight;
     pos_weight_.gradient = pos_weight;
-    plan_operand(weight_, plan_.weight_strides, weight_offset_later);
-    plan_operand(pos_weight_, plan_.pos_weight_strides, false);
+    plan_operand(weight_, 0, plan_.weight_strides, weight_offset_later);
+    plan_operand(pos_weight_, 1, plan_.pos_weight_strides, false);
 }
 
 template <typename T>
-void WeightGradientPass<T>::plan_operand(OperandSums& s, const int64_t* strides, bool offset_later) {
+void WeightGradientPass<T>::plan_operand(OperandSums& s, int slot, const int64_t* strides, bool offset_later) {
     if (s.gradient.out == nullptr) return;
     if (s.gradient.count == count_) {
         s.layout = Layout::kDirect;
@@ -57,7 +80,7 @@ void WeightGradientPass<T>::plan_operand(OperandSums& s, const int64_t* strides,
         // vectors of up to 16 terms add to at least two in turn, in independent chains (TermSink).
         s.kept_period = s.period * ((kMinimumRow + s.period - 1) / s.period);
         // Zeroed block by block as each starts (begin_block), by the thread that fills them, in its cache.
-        s.periodic_sums.reset(new double[static_cast<size_t>(blocks_ * s.kept_period)]);
+        s.periodic_sums = periodic_storage(slot, static_cast<size_t>(blocks_ * s.kept_period), s.periodic_owned);
         return;
     }
     // The segments of each block, then room for their partial sums.
@@ -85,7 +108,7 @@ template <typename T>
 void WeightGradientPass<T>::begin_block(int64_t b) {
     for (OperandSums* s : {&weight_, &pos_weight_}) {
         if (s->gradient.out != nullptr && s->layout == Layout::kPeriodic) {
-            std::fill_n(s->periodic_sums.get() + b * s->kept_period, s->kept_period, 0.0);
+            std::fill_n(s->periodic_sums + b * s->kept_period, s->kept_period, 0.0);
         }
     }
 }
@@ -95,7 +118,7 @@ TermSink WeightGradientPass<T>::sink(OperandSums& s, int64_t b, int64_t begin, i
     if (s.gradient.out == nullptr || written_by_kernels(s)) return {};
     // Within a block, the partials' element j is at j + period * k: element `flat`'s term goes to flat % kept_period.
     if (s.layout == Layout::kPeriodic) {
-        return {s.periodic_sums.get() + b * s.kept_period, s.kept_period, flat % s.kept_period};
+        return {s.periodic_sums + b * s.kept_period, s.kept_period, flat % s.kept_period};
     }
     return {scratch + (flat - begin), 0, 0};
 }
@@ -163,7 +186,7 @@ void WeightGradientPass<T>::finish(const WeightGradientTerms& terms) {
         std::vector<double> total(static_cast<size_t>(s->gradient.count), 0.0);
         if (s->layout == Layout::kPeriodic) {
             for (int64_t b = 0; b < blocks_; ++b) {
-                const double* partial = s->periodic_sums.get() + b * s->kept_period;
+                const double* partial = s->periodic_sums + b * s->kept_period;
                 for (int64_t row = 0; row < s->kept_period; row += s->period) {
                     for (int64_t j = 0; j < s->period; ++j) total[j] += partial[row + j];
                 }

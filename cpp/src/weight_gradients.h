@@ -116,7 +116,8 @@ private:
         bool finish_later = false;                   // kDirect: sums kept in `sums` until finish
         std::vector<std::vector<Segment>> segments;  // kSegmented: per block, in the order its runs reach them
         std::vector<double> sums;                    // the partial sums (kDirect: the terms, when finish_later)
-        std::unique_ptr<double[]> periodic_sums;     // kPeriodic: kept_period partial sums per block
+        double* periodic_sums = nullptr;             // kPeriodic: kept_period partial sums per block
+        std::unique_ptr<double[]> periodic_owned;    // their storage, where the thread's kept storage is too small
     };
     static constexpr int64_t kMinimumRow = 32;
     // The kernels write the gradient of a kDirect operand themselves, from float32 or float64 lanes (RowArgs::
@@ -129,7 +130,7 @@ private:
         return s.gradient.out != nullptr && s.layout != Layout::kPeriodic && !written_by_kernels(s);
     }
     TermSink sink(OperandSums& s, int64_t b, int64_t begin, int64_t flat, double* scratch);
-    void plan_operand(OperandSums& s, const int64_t* strides, bool offset_later);
+    void plan_operand(OperandSums& s, int slot, const int64_t* strides, bool offset_later);
     void add_terms(OperandSums& s, int64_t b, int64_t begin, int64_t end, const double* terms);
 
     const BroadcastPlan plan_;
