@@ -13,7 +13,12 @@ if [ $# -lt 2 ]; then
   exit 2
 fi
 nvcc=$1
+requested=$1
 shift
+if ! command -v "$nvcc" >/dev/null; then # a build tree carried to another machine: that machine's nvcc
+  nvcc=$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)
+  echo "cuda-kernel-resources: $requested not found; using $nvcc" >&2
+fi
 root=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
