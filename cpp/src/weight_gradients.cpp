@@ -60,12 +60,12 @@ WeightGradientPass<T>::WeightGradientPass(const BroadcastPlan& plan, int64_t cou
     : plan_(plan), count_(count), blocks_((count + kReductionBlock - 1) / kReductionBlock), scale_(scale) {
     weight_.gradient = weight;
     pos_weight_.gradient = pos_weight;
-    plan_operand(weight_, 0, plan_.weight_strides, weight_offset_later);
-    plan_operand(pos_weight_, 1, plan_.pos_weight_strides, false);
+    plan_operand(weight_, plan_.weight_strides, weight_offset_later);
+    plan_operand(pos_weight_, plan_.pos_weight_strides, false);
 }
 
 template <typename T>
-void WeightGradientPass<T>::plan_operand(OperandSums& s, int slot, const int64_t* strides, bool offset_later) {
+void WeightGradientPass<T>::plan_operand(OperandSums& s, const int64_t* strides, bool offset_later) {
     if (s.gradient.out == nullptr) return;
     if (s.gradient.count == count_) {
         s.layout = Layout::kDirect;
@@ -80,6 +80,7 @@ void WeightGradientPass<T>::plan_operand(OperandSums& s, int slot, const int64_t
         // vectors of up to 16 terms add to at least two in turn, in independent chains (TermSink).
         s.kept_period = s.period * ((kMinimumRow + s.period - 1) / s.period);
         // Zeroed block by block as each starts (begin_block), by the thread that fills them, in its cache.
+        const int slot = &s == &weight_ ? 0 : 1;
         s.periodic_sums = periodic_storage(slot, static_cast<size_t>(blocks_ * s.kept_period), s.periodic_owned);
         return;
     }

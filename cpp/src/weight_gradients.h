@@ -130,7 +130,7 @@ private:
         return s.gradient.out != nullptr && s.layout != Layout::kPeriodic && !written_by_kernels(s);
     }
     TermSink sink(OperandSums& s, int64_t b, int64_t begin, int64_t flat, double* scratch);
-    void plan_operand(OperandSums& s, int slot, const int64_t* strides, bool offset_later);
+    void plan_operand(OperandSums& s, const int64_t* strides, bool offset_later);
     void add_terms(OperandSums& s, int64_t b, int64_t begin, int64_t end, const double* terms);
 
     const BroadcastPlan plan_;
