@@ -44,21 +44,28 @@ namespace bce4j::BCE4J_SIMD_NAMESPACE {
 namespace {
 
 // The compile-time variants: only what changes the inner loop's loads and formulas, the weight's stride and the
-// pos_weight's stride and mode, plus the plain training call (Variant::kGradInputOnly). Everything else a row may ask
+// pos_weight's stride and mode, plus the two plain calls (Variant::kLean). Everything else a row may ask
 // for is a branch on a row constant (which outputs are stored, a per-element upstream gradient, target validation,
 // whether gradients are computed at all) or a per-vector mask (ignore_index, label smoothing), so that one
 // instantiation serves every such combination: kVariants below lists the kVariantCount instantiations per dtype, each
 // with its name.
 enum class PosWeight { kNone, kConstant, kPerElement };
 
-template <bool kWeightPerElementV, PosWeight kPosWeightV, bool kPaddleLegacyV, bool kGradInputOnlyV = false>
+// The plain calls' outputs, fixed at compile time (Variant::kLean): grad_input alone (training), or the loss sum
+// alone (a mean or summed loss without gradients: evaluation).
+enum class Lean { kNo, kGradInput, kLossSum };
+
+template <bool kWeightPerElementV, PosWeight kPosWeightV, bool kPaddleLegacyV, Lean kLeanV = Lean::kNo>
 struct Variant {
     static constexpr bool kWeightPerElement = kWeightPerElementV;
     static constexpr PosWeight kPosWeight = kPosWeightV;
     static constexpr bool kPaddleLegacy = kPaddleLegacyV;  // pos_weight scales the whole loss (RowArgs::params)
-    // The training call's outputs fixed at compile time: grad_input alone, under a constant upstream gradient. Its
-    // inner loop has none of the branches above: it is the most common call, and they cost it about 5%.
-    static constexpr bool kGradInputOnly = kGradInputOnlyV;
+    // The plain calls fixed at compile time: no pos_weight, a constant upstream gradient, no ignore_index, label
+    // smoothing or target validation, and the outputs Lean names (variant_of). Their inner loops have none of the
+    // branches and masks above: they are the most common calls, and those cost the training call about 5% and 4
+    // vector operations in 50, the evaluation call (which computed gradients it did not store) 25-30%.
+    static constexpr Lean kLean = kLeanV;
+    static constexpr bool kPlainTargets = kLeanV != Lean::kNo;
 };
 
 // A term sink (row_kernel.h) moved on by i elements.
@@ -124,38 +131,38 @@ struct RowConstants {
           store_loss_terms(a.loss_terms != nullptr) {}
 };
 
-// The row constants' choices as variant Vt sees them: fixed at compile time for kGradInputOnly.
+// The row constants' choices as variant Vt sees them: fixed at compile time for the lean variants.
 template <typename Vt, typename T>
 [[gnu::always_inline]] inline bool stores_loss(const RowConstants<T>& c) {
-    return !Vt::kGradInputOnly && c.store_loss;
+    return Vt::kLean == Lean::kNo && c.store_loss;
 }
 template <typename Vt, typename T>
 [[gnu::always_inline]] inline bool stores_loss_terms(const RowConstants<T>& c) {
-    return !Vt::kGradInputOnly && c.store_loss_terms;
+    return Vt::kLean == Lean::kNo && c.store_loss_terms;
 }
 template <typename Vt, typename T>
 [[gnu::always_inline]] inline bool stores_grad_input(const RowConstants<T>& c) {
-    return Vt::kGradInputOnly || c.store_grad_input;
+    return Vt::kLean == Lean::kGradInput || (Vt::kLean == Lean::kNo && c.store_grad_input);
 }
 template <typename Vt, typename T>
 [[gnu::always_inline]] inline bool stores_grad_target(const RowConstants<T>& c) {
-    return !Vt::kGradInputOnly && c.store_grad_target;
+    return Vt::kLean == Lean::kNo && c.store_grad_target;
 }
 template <typename Vt, typename T>
 [[gnu::always_inline]] inline bool wants_gradients(const RowConstants<T>& c) {
-    return Vt::kGradInputOnly || c.wants_gradients;
+    return Vt::kLean == Lean::kGradInput || (Vt::kLean == Lean::kNo && c.wants_gradients);
 }
 template <typename Vt, typename T>
 [[gnu::always_inline]] inline bool upstream_per_element(const RowConstants<T>& c) {
-    return !Vt::kGradInputOnly && c.upstream_per_element;
+    return Vt::kLean == Lean::kNo && c.upstream_per_element;
 }
 template <typename Vt, typename T>
 [[gnu::always_inline]] inline bool stores_weight_terms(const RowConstants<T>& c) {
-    return !Vt::kGradInputOnly && c.store_weight_terms;
+    return Vt::kLean == Lean::kNo && c.store_weight_terms;
 }
 template <typename Vt, typename T>
 [[gnu::always_inline]] inline bool stores_pos_weight_terms(const RowConstants<T>& c) {
-    return !Vt::kGradInputOnly && c.store_pos_weight_terms;
+    return Vt::kLean == Lean::kNo && c.store_pos_weight_terms;
 }
 
 // Lanes outside [0, 1] (NaN is not), of v with the ignored elements' lanes taken as 0.
@@ -167,10 +174,10 @@ template <typename T>
 }
 
 // A logits row that validates its targets (ElementParams::validate_targets) holds one outside [0, 1] at element i.
-template <typename T, typename Access>
+template <typename Vt, typename T, typename Access>
 [[gnu::always_inline]] inline bool invalid_target(const RowArgs<T>& a, int64_t i, const Access& io,
                                                   const RowConstants<T>& c) {
-    if (!c.validate_targets) return false;
+    if (Vt::kPlainTargets || !c.validate_targets) return false;
     const V<T> y = io.load(a.target + i);
     return Lanes<T>::any(outside_unit_interval<T>(y, Lanes<T>::equal(y, c.ignored_target)));
 }
@@ -181,10 +188,11 @@ struct Targets {
     V<T> given, smoothed;
 };
 
-template <typename T, typename Access>
+template <typename Vt, typename T, typename Access>
 [[gnu::always_inline]] inline Targets<T> load_targets(const RowArgs<T>& a, int64_t i, const Access& io,
                                                       const RowConstants<T>& c) {
     const V<T> y = io.load(a.target + i);
+    if (Vt::kPlainTargets) return {y, y};  // no smoothing
     return {y, Lanes<T>::fma(y, c.smoothing_keep, c.smoothing_shift)};
 }
 
@@ -199,7 +207,7 @@ template <typename Vt, typename T, typename Access>
     using L = Lanes<T>;
     const auto ignored = L::equal(y.given, c.ignored_target);
     const V<T> given_weight = Vt::kWeightPerElement ? io.load(a.weight + i) : c.weight;
-    const V<T> w = L::select(ignored, L::splat(T(0)), given_weight);
+    const V<T> w = Vt::kPlainTargets ? given_weight : L::select(ignored, L::splat(T(0)), given_weight);
     grad_target = L::mul(grad_target, c.smoothing_keep);
     const V<T> g = upstream_per_element<Vt>(c) ? io.load(a.grad_output + i) : c.upstream;
     const V<T> scale = L::mul(g, w);
@@ -244,7 +252,7 @@ template <typename Vt, typename T, typename Access>
     const V<T> one = L::splat(T(1));
     const V<T> x = io.load(a.input + i);
     LogitsTerms<T> t;
-    t.targets = load_targets(a, i, io, c);
+    t.targets = load_targets<Vt>(a, i, io, c);
     const V<T> y = t.targets.smoothed;
     const V<T> magnitude = L::abs(x);
     const auto negative = L::less(x, L::splat(T(0)));
@@ -327,7 +335,7 @@ template <typename Vt, typename T, typename Access>
     const V<T> one = L::splat(T(1));
     const V<T> clamp = L::splat(T(-100));
     const V<T> x = io.load(a.input + i);
-    const Targets<T> targets = load_targets(a, i, io, c);
+    const Targets<T> targets = load_targets<Vt>(a, i, io, c);
     const V<T> y = targets.smoothed;
     // PyTorch's clamp of the logs at -100 (element_math.h).
     const V<T> log_x = L::max(clamp, log_unit<T>(x));
@@ -478,7 +486,7 @@ template <typename Vt, typename T, typename VectorAt>
     const WholeVectors<T> io;
     for (int64_t k = 0; k < count; k += L::kCount) {
         const VectorTerms<T> t = vector_at(k);
-        if (!all_finite<Vt>(t, c) || invalid_target(a, i + k, io, c)) return k;
+        if (!all_finite<Vt>(t, c) || invalid_target<Vt>(a, i + k, io, c)) return k;
         store<Vt>(a, i + k, io, c, t);
         if (!stores_loss_terms<Vt>(c)) L::add_to_sum(run_sums, t.loss);  // a partial sums the terms itself
     }
@@ -712,13 +720,13 @@ template <typename Vt, typename T, typename Access>
 // second = 1 - first), a vector of hard labels (first * second = 0 in every lane) has log ratio = -|x| * second
 // exactly and needs neither the ratio nor a log. An ignored lane there gets some exponent <= 0 (or NaN at an
 // infinite x, which the reference then recomputes): its outputs are set to 0.
-template <typename T, typename Access>
+template <typename Vt, typename T, typename Access>
 [[gnu::always_inline]] inline V<T> focal_exponent_at(const RowArgs<T>& a, int64_t i, const Access& io,
                                                      const RowConstants<T>& c, const FocalConstants<T>& f, V<T> e,
                                                      V<T> log_term) {
     using L = Lanes<T>;
     const V<T> zero = L::splat(T(0));
-    const Targets<T> targets = load_targets(a, i, io, c);
+    const Targets<T> targets = load_targets<Vt>(a, i, io, c);
     const V<T> x = io.load(a.input + i);
     const V<T> one_minus_y = L::sub(L::splat(T(1)), targets.smoothed);
     const auto negative = L::less(x, zero);
@@ -739,7 +747,7 @@ template <typename Vt, typename T, typename Access>
     const V<T> e = exp_of_minus_magnitude<T>(io.load(a.input + i));
     const V<T> log_term = log1p_unit<T>(e);
     const V<T> general_modulation = f.power == FocalPower::kGeneral
-                                        ? exp_nonpositive<T>(focal_exponent_at(a, i, io, c, f, e, log_term))
+                                        ? exp_nonpositive<T>(focal_exponent_at<Vt>(a, i, io, c, f, e, log_term))
                                         : Lanes<T>::splat(T(1));
     return focal_vector<Vt>(a, i, io, c, f, e, log_term, sigmoid_of_magnitude<T>(e), general_modulation);
 }
@@ -767,7 +775,7 @@ int64_t focal_finite_run(int64_t begin, int64_t n, const RowArgs<T>& a, const Ro
             const V<T> log_term = log1p_unit<T>(e);
             L::store(log_terms + k, log_term);
             L::store(sigmoids + k, sigmoid_of_magnitude<T>(e));
-            if (general) L::store(modulations + k, focal_exponent_at(a, i + k, io, c, f, e, log_term));
+            if (general) L::store(modulations + k, focal_exponent_at<Vt>(a, i + k, io, c, f, e, log_term));
         }
         if (general) {
             for (int64_t k = 0; k < count; k += L::kCount) {
@@ -806,12 +814,12 @@ RowResult focal_logits_row(int64_t n, const RowArgs<T>& a) {
     while (i + L::kCount <= n) {
         i = focal_finite_run<Vt>(i, n, a, constants, focal, sums);
         if (i + L::kCount > n) break;
-        if (invalid_target(a, i, whole, constants)) return rest_by_reference(i);
+        if (invalid_target<Vt>(a, i, whole, constants)) return rest_by_reference(i);
         exact_sum += reference(L::kCount, advanced(a, i)).loss_sum;
         i += L::kCount;
     }
     if (i < n) {
-        if (invalid_target(a, i, FirstLanes<T>{static_cast<int>(n - i)}, constants)) return rest_by_reference(i);
+        if (invalid_target<Vt>(a, i, FirstLanes<T>{static_cast<int>(n - i)}, constants)) return rest_by_reference(i);
         exact_sum += partial_vector<Vt>(a, i, static_cast<int>(n - i), constants, [&](const FirstLanes<T>& io) {
             return focal_vector<Vt>(a, i, io, constants, focal);
         });
@@ -842,7 +850,7 @@ RowResult logits_row(int64_t n, const RowArgs<T>& a) {
     constexpr int64_t kShortRow = 4 * L::kCount;
     const WholeVectors<T> whole;
     for (; n <= kShortRow && i + L::kCount <= n; i += L::kCount) {
-        if (invalid_target(a, i, whole, constants)) return rest_by_reference(i);
+        if (invalid_target<Vt>(a, i, whole, constants)) return rest_by_reference(i);
         const VectorTerms<T> t = logits_vector<Vt>(a, i, whole, constants);
         if (all_finite<Vt>(t, constants)) {
             store<Vt>(a, i, whole, constants, t);
@@ -854,12 +862,12 @@ RowResult logits_row(int64_t n, const RowArgs<T>& a) {
     while (i + L::kCount <= n) {
         i = logits_finite_run<Vt>(i, n, a, constants, sums);
         if (i + L::kCount > n) break;
-        if (invalid_target(a, i, whole, constants)) return rest_by_reference(i);
+        if (invalid_target<Vt>(a, i, whole, constants)) return rest_by_reference(i);
         exact_sum += reference(L::kCount, advanced(a, i)).loss_sum;
         i += L::kCount;
     }
     if (i < n) {
-        if (invalid_target(a, i, FirstLanes<T>{static_cast<int>(n - i)}, constants)) return rest_by_reference(i);
+        if (invalid_target<Vt>(a, i, FirstLanes<T>{static_cast<int>(n - i)}, constants)) return rest_by_reference(i);
         exact_sum += partial_vector<Vt>(a, i, static_cast<int>(n - i), constants, [&](const FirstLanes<T>& io) {
             return logits_vector<Vt>(a, i, io, constants);
         });
@@ -928,13 +936,16 @@ constexpr NamedKernel<T> kVariants[] = {
     {"logits weight[i] paddle_pos_weight", logits_row<T, Variant<true, PosWeight::kConstant, true>>},
     {"logits paddle_pos_weight[i]", logits_row<T, Variant<false, PosWeight::kPerElement, true>>},
     {"logits weight[i] paddle_pos_weight[i]", logits_row<T, Variant<true, PosWeight::kPerElement, true>>},
-    {"logits grad_input-only", logits_row<T, Variant<false, PosWeight::kNone, false, true>>},
-    {"logits weight[i] grad_input-only", logits_row<T, Variant<true, PosWeight::kNone, false, true>>},
+    {"logits grad_input-only", logits_row<T, Variant<false, PosWeight::kNone, false, Lean::kGradInput>>},
+    {"logits weight[i] grad_input-only", logits_row<T, Variant<true, PosWeight::kNone, false, Lean::kGradInput>>},
+    {"logits loss-sum-only", logits_row<T, Variant<false, PosWeight::kNone, false, Lean::kLossSum>>},
+    {"logits weight[i] loss-sum-only", logits_row<T, Variant<true, PosWeight::kNone, false, Lean::kLossSum>>},
     {"probabilities", probabilities_row<T, Variant<false, PosWeight::kNone, false>>},
     {"probabilities weight[i]", probabilities_row<T, Variant<true, PosWeight::kNone, false>>},
 };
 constexpr int kGradInputOnlyVariants = 10;  // index of "logits grad_input-only"
-constexpr int kProbabilitiesVariants = 12;
+constexpr int kLossSumOnlyVariants = 12;
+constexpr int kProbabilitiesVariants = 14;
 constexpr int kVariantCount = sizeof(kVariants<float>) / sizeof(kVariants<float>[0]);
 
 // The variant a row runs.
@@ -943,10 +954,13 @@ int variant_of(const RowArgs<T>& a) {
     const int weight_per_element = a.weight != nullptr && a.weight_stride == 1;
     if (a.params.probabilities) return kProbabilitiesVariants + weight_per_element;
     const int pos_weight_state = a.pos_weight == nullptr ? 0 : a.pos_weight_stride == 0 ? 1 : 2;
-    if (pos_weight_state == 0 && !a.loss && a.grad_input && !a.grad_target && !a.grad_output &&
+    const ElementParams& p = a.params;
+    const bool plain_targets = !p.validate_targets && p.ignored_target != p.ignored_target &&  // NaN: none ignored
+                               p.smoothing_keep == 1 && p.smoothing_shift == 0;
+    if (pos_weight_state == 0 && plain_targets && !a.loss && !a.grad_target && !a.grad_output &&
         !a.weight_terms.values && !a.pos_weight_terms.values && !a.weight_gradient && !a.pos_weight_gradient &&
         !a.loss_terms) {
-        return kGradInputOnlyVariants + weight_per_element;
+        return (a.grad_input ? kGradInputOnlyVariants : kLossSumOnlyVariants) + weight_per_element;
     }
     const int paddle = pos_weight_state > 0 && a.params.paddle_legacy ? 2 : 0;
     return 2 * (pos_weight_state + paddle) + weight_per_element;
