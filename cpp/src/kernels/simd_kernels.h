@@ -51,9 +51,10 @@ namespace {
 // with its name.
 enum class PosWeight { kNone, kConstant, kPerElement };
 
-// The plain calls' outputs, fixed at compile time (Variant::kLean): grad_input alone (training), or the loss sum
-// alone (a mean or summed loss without gradients: evaluation).
-enum class Lean { kNo, kGradInput, kLossSum };
+// The plain calls' outputs, fixed at compile time (Variant::kLean): grad_input alone (training), the loss sum alone
+// (a mean or summed loss without gradients: evaluation), or grad_input and the weight-gradient terms of a weight or
+// pos_weight read per element (training a [C] weight or pos_weight, which the executor reads from a tile).
+enum class Lean { kNo, kGradInput, kLossSum, kWeightTerms };
 
 template <bool kWeightPerElementV, PosWeight kPosWeightV, bool kPaddleLegacyV, Lean kLeanV = Lean::kNo>
 struct Variant {
@@ -63,7 +64,8 @@ struct Variant {
     // The plain calls fixed at compile time: no pos_weight, a constant upstream gradient, no ignore_index, label
     // smoothing or target validation, and the outputs Lean names (variant_of). Their inner loops have none of the
     // branches and masks above: they are the most common calls, and those cost the training call about 5% and 4
-    // vector operations in 50, the evaluation call (which computed gradients it did not store) 25-30%.
+    // vector operations in 50, the evaluation call (which computed gradients it did not store) 25-30%, the weight-
+    // gradient call about a third of what its terms add (a [1000] weight or pos_weight over 64K float32 elements).
     static constexpr Lean kLean = kLeanV;
     static constexpr bool kPlainTargets = kLeanV != Lean::kNo;
 };
@@ -142,7 +144,8 @@ template <typename Vt, typename T>
 }
 template <typename Vt, typename T>
 [[gnu::always_inline]] inline bool stores_grad_input(const RowConstants<T>& c) {
-    return Vt::kLean == Lean::kGradInput || (Vt::kLean == Lean::kNo && c.store_grad_input);
+    return Vt::kLean == Lean::kGradInput || Vt::kLean == Lean::kWeightTerms ||
+           (Vt::kLean == Lean::kNo && c.store_grad_input);
 }
 template <typename Vt, typename T>
 [[gnu::always_inline]] inline bool stores_grad_target(const RowConstants<T>& c) {
@@ -150,7 +153,8 @@ template <typename Vt, typename T>
 }
 template <typename Vt, typename T>
 [[gnu::always_inline]] inline bool wants_gradients(const RowConstants<T>& c) {
-    return Vt::kLean == Lean::kGradInput || (Vt::kLean == Lean::kNo && c.wants_gradients);
+    return Vt::kLean == Lean::kGradInput || Vt::kLean == Lean::kWeightTerms ||
+           (Vt::kLean == Lean::kNo && c.wants_gradients);
 }
 template <typename Vt, typename T>
 [[gnu::always_inline]] inline bool upstream_per_element(const RowConstants<T>& c) {
@@ -158,11 +162,11 @@ template <typename Vt, typename T>
 }
 template <typename Vt, typename T>
 [[gnu::always_inline]] inline bool stores_weight_terms(const RowConstants<T>& c) {
-    return Vt::kLean == Lean::kNo && c.store_weight_terms;
+    return (Vt::kLean == Lean::kNo || Vt::kLean == Lean::kWeightTerms) && c.store_weight_terms;
 }
 template <typename Vt, typename T>
 [[gnu::always_inline]] inline bool stores_pos_weight_terms(const RowConstants<T>& c) {
-    return Vt::kLean == Lean::kNo && c.store_pos_weight_terms;
+    return (Vt::kLean == Lean::kNo || Vt::kLean == Lean::kWeightTerms) && c.store_pos_weight_terms;
 }
 
 // Lanes outside [0, 1] (NaN is not), of v with the ignored elements' lanes taken as 0.
@@ -214,8 +218,13 @@ template <typename Vt, typename T, typename Access>
     VectorTerms<T> t = {L::mul(w, loss), L::mul(scale, grad_input), L::mul(scale, grad_target), loss, loss};
     // The terms take the per-element upstream gradient only: grad_scale is applied to their sums.
     const V<T> term_upstream = upstream_per_element<Vt>(c) ? g : L::splat(T(1));
-    if (stores_weight_terms<Vt>(c)) t.weight_term = L::select(ignored, L::splat(T(0)), L::mul(term_upstream, loss));
-    if (stores_pos_weight_terms<Vt>(c)) t.pos_weight_term = L::mul(term_upstream, L::mul(w, pos_weight_slope));
+    if (stores_weight_terms<Vt>(c)) {
+        t.weight_term = Vt::kPlainTargets ? loss : L::select(ignored, L::splat(T(0)), L::mul(term_upstream, loss));
+    }
+    if (stores_pos_weight_terms<Vt>(c)) {
+        t.pos_weight_term =
+            Vt::kPlainTargets ? L::mul(w, pos_weight_slope) : L::mul(term_upstream, L::mul(w, pos_weight_slope));
+    }
     return t;
 }
 
@@ -244,7 +253,7 @@ template <typename Vt, typename T>
 // to periodic partial sums, and no invalid target has to stop the row where it is.
 template <typename Vt, typename T>
 [[gnu::always_inline]] inline bool checks_per_chunk(const RowArgs<T>& a, const RowConstants<T>& c) {
-    if (Vt::kPlainTargets) return true;
+    if (Vt::kLean == Lean::kGradInput || Vt::kLean == Lean::kLossSum) return true;
     return !c.validate_targets && (!stores_weight_terms<Vt>(c) || a.weight_terms.period == 0) &&
            (!stores_pos_weight_terms<Vt>(c) || a.pos_weight_terms.period == 0);
 }
@@ -984,12 +993,18 @@ constexpr NamedKernel<T> kVariants[] = {
     {"logits weight[i] grad_input-only", logits_row<T, Variant<true, PosWeight::kNone, false, Lean::kGradInput>>},
     {"logits loss-sum-only", logits_row<T, Variant<false, PosWeight::kNone, false, Lean::kLossSum>>},
     {"logits weight[i] loss-sum-only", logits_row<T, Variant<true, PosWeight::kNone, false, Lean::kLossSum>>},
+    {"logits weight[i] weight-terms", logits_row<T, Variant<true, PosWeight::kNone, false, Lean::kWeightTerms>>},
+    {"logits pos_weight[i] weight-terms",
+     logits_row<T, Variant<false, PosWeight::kPerElement, false, Lean::kWeightTerms>>},
+    {"logits weight[i] pos_weight[i] weight-terms",
+     logits_row<T, Variant<true, PosWeight::kPerElement, false, Lean::kWeightTerms>>},
     {"probabilities", probabilities_row<T, Variant<false, PosWeight::kNone, false>>},
     {"probabilities weight[i]", probabilities_row<T, Variant<true, PosWeight::kNone, false>>},
 };
 constexpr int kGradInputOnlyVariants = 10;  // index of "logits grad_input-only"
 constexpr int kLossSumOnlyVariants = 12;
-constexpr int kProbabilitiesVariants = 14;
+constexpr int kWeightTermsVariants = 14;  // weight[i], pos_weight[i], both
+constexpr int kProbabilitiesVariants = 17;
 constexpr int kVariantCount = sizeof(kVariants<float>) / sizeof(kVariants<float>[0]);
 
 // The variant a row runs.
@@ -1001,12 +1016,17 @@ int variant_of(const RowArgs<T>& a) {
     const ElementParams& p = a.params;
     const bool plain_targets = !p.validate_targets && p.ignored_target != p.ignored_target &&  // NaN: none ignored
                                p.smoothing_keep == 1 && p.smoothing_shift == 0;
-    if (pos_weight_state == 0 && plain_targets && !a.loss && !a.grad_target && !a.grad_output &&
-        !a.weight_terms.values && !a.pos_weight_terms.values && !a.weight_gradient && !a.pos_weight_gradient &&
-        !a.loss_terms) {
-        return (a.grad_input ? kGradInputOnlyVariants : kLossSumOnlyVariants) + weight_per_element;
-    }
     const int paddle = pos_weight_state > 0 && a.params.paddle_legacy ? 2 : 0;
+    if (plain_targets && paddle == 0 && !a.loss && !a.grad_target && !a.grad_output && !a.loss_terms) {
+        const bool terms =
+            a.weight_terms.values || a.pos_weight_terms.values || a.weight_gradient || a.pos_weight_gradient;
+        if (pos_weight_state == 0 && !terms) {
+            return (a.grad_input ? kGradInputOnlyVariants : kLossSumOnlyVariants) + weight_per_element;
+        }
+        if (terms && a.grad_input && pos_weight_state != 1 && (weight_per_element || pos_weight_state == 2)) {
+            return kWeightTermsVariants + (pos_weight_state == 0 ? 0 : weight_per_element ? 2 : 1);
+        }
+    }
     return 2 * (pos_weight_state + paddle) + weight_per_element;
 }
 
