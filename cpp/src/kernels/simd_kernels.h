@@ -44,7 +44,7 @@ namespace bce4j::BCE4J_SIMD_NAMESPACE {
 namespace {
 
 // The compile-time variants: only what changes the inner loop's loads and formulas, the weight's stride and the
-// pos_weight's stride and mode, plus the two plain calls (Variant::kLean). Everything else a row may ask
+// pos_weight's stride and mode, plus the common plain calls (Variant::kLean). Everything else a row may ask
 // for is a branch on a row constant (which outputs are stored, a per-element upstream gradient, target validation,
 // whether gradients are computed at all) or a per-vector mask (ignore_index, label smoothing), so that one
 // instantiation serves every such combination: kVariants below lists the kVariantCount instantiations per dtype, each
@@ -52,8 +52,8 @@ namespace {
 enum class PosWeight { kNone, kConstant, kPerElement };
 
 // The plain calls' outputs, fixed at compile time (Variant::kLean): grad_input alone (training), the loss sum alone
-// (a mean or summed loss without gradients: evaluation), or grad_input and the weight-gradient terms of a weight or
-// pos_weight read per element (training a [C] weight or pos_weight, which the executor reads from a tile).
+// (a mean or summed loss without gradients: evaluation), or grad_input and the weight-gradient terms (training a
+// weight or a pos_weight read per element, as a [C] one is from the executor's tile, or a constant or implicit weight).
 enum class Lean { kNo, kGradInput, kLossSum, kWeightTerms };
 
 template <bool kWeightPerElementV, PosWeight kPosWeightV, bool kPaddleLegacyV, Lean kLeanV = Lean::kNo>
@@ -993,6 +993,7 @@ constexpr NamedKernel<T> kVariants[] = {
     {"logits weight[i] grad_input-only", logits_row<T, Variant<true, PosWeight::kNone, false, Lean::kGradInput>>},
     {"logits loss-sum-only", logits_row<T, Variant<false, PosWeight::kNone, false, Lean::kLossSum>>},
     {"logits weight[i] loss-sum-only", logits_row<T, Variant<true, PosWeight::kNone, false, Lean::kLossSum>>},
+    {"logits weight-terms", logits_row<T, Variant<false, PosWeight::kNone, false, Lean::kWeightTerms>>},
     {"logits weight[i] weight-terms", logits_row<T, Variant<true, PosWeight::kNone, false, Lean::kWeightTerms>>},
     {"logits pos_weight[i] weight-terms",
      logits_row<T, Variant<false, PosWeight::kPerElement, false, Lean::kWeightTerms>>},
@@ -1003,8 +1004,8 @@ constexpr NamedKernel<T> kVariants[] = {
 };
 constexpr int kGradInputOnlyVariants = 10;  // index of "logits grad_input-only"
 constexpr int kLossSumOnlyVariants = 12;
-constexpr int kWeightTermsVariants = 14;  // weight[i], pos_weight[i], both
-constexpr int kProbabilitiesVariants = 17;
+constexpr int kWeightTermsVariants = 14;  // then weight[i], pos_weight[i], both
+constexpr int kProbabilitiesVariants = 18;
 constexpr int kVariantCount = sizeof(kVariants<float>) / sizeof(kVariants<float>[0]);
 
 // The variant a row runs.
@@ -1023,8 +1024,8 @@ int variant_of(const RowArgs<T>& a) {
         if (pos_weight_state == 0 && !terms) {
             return (a.grad_input ? kGradInputOnlyVariants : kLossSumOnlyVariants) + weight_per_element;
         }
-        if (terms && a.grad_input && pos_weight_state != 1 && (weight_per_element || pos_weight_state == 2)) {
-            return kWeightTermsVariants + (pos_weight_state == 0 ? 0 : weight_per_element ? 2 : 1);
+        if (terms && a.grad_input && pos_weight_state != 1) {
+            return kWeightTermsVariants + weight_per_element + (pos_weight_state == 2 ? 2 : 0);
         }
     }
     return 2 * (pos_weight_state + paddle) + weight_per_element;
