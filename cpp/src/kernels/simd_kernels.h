@@ -51,10 +51,11 @@ namespace {
 // with its name.
 enum class PosWeight { kNone, kConstant, kPerElement };
 
-// The plain calls' outputs, fixed at compile time (Variant::kLean): grad_input alone (training), the loss sum alone
-// (a mean or summed loss without gradients: evaluation), or grad_input and the weight-gradient terms (training a
-// weight or a pos_weight read per element, as a [C] one is from the executor's tile, or a constant or implicit weight).
-enum class Lean { kNo, kGradInput, kLossSum, kWeightTerms };
+// The plain calls' outputs, fixed at compile time (Variant::kLean): grad_input alone (training, no pos_weight), the
+// loss sum alone (a mean or summed loss without gradients: evaluation, no pos_weight), or grad_input and whichever
+// weight-gradient terms the row asks for (training with a pos_weight read per element, as a [C] one is from the
+// executor's tile, or with a weight's or pos_weight's gradient).
+enum class Lean { kNo, kGradInput, kLossSum, kTraining };
 
 template <bool kWeightPerElementV, PosWeight kPosWeightV, bool kPaddleLegacyV, Lean kLeanV = Lean::kNo>
 struct Variant {
@@ -144,7 +145,7 @@ template <typename Vt, typename T>
 }
 template <typename Vt, typename T>
 [[gnu::always_inline]] inline bool stores_grad_input(const RowConstants<T>& c) {
-    return Vt::kLean == Lean::kGradInput || Vt::kLean == Lean::kWeightTerms ||
+    return Vt::kLean == Lean::kGradInput || Vt::kLean == Lean::kTraining ||
            (Vt::kLean == Lean::kNo && c.store_grad_input);
 }
 template <typename Vt, typename T>
@@ -153,7 +154,7 @@ template <typename Vt, typename T>
 }
 template <typename Vt, typename T>
 [[gnu::always_inline]] inline bool wants_gradients(const RowConstants<T>& c) {
-    return Vt::kLean == Lean::kGradInput || Vt::kLean == Lean::kWeightTerms ||
+    return Vt::kLean == Lean::kGradInput || Vt::kLean == Lean::kTraining ||
            (Vt::kLean == Lean::kNo && c.wants_gradients);
 }
 template <typename Vt, typename T>
@@ -162,11 +163,11 @@ template <typename Vt, typename T>
 }
 template <typename Vt, typename T>
 [[gnu::always_inline]] inline bool stores_weight_terms(const RowConstants<T>& c) {
-    return (Vt::kLean == Lean::kNo || Vt::kLean == Lean::kWeightTerms) && c.store_weight_terms;
+    return (Vt::kLean == Lean::kNo || Vt::kLean == Lean::kTraining) && c.store_weight_terms;
 }
 template <typename Vt, typename T>
 [[gnu::always_inline]] inline bool stores_pos_weight_terms(const RowConstants<T>& c) {
-    return (Vt::kLean == Lean::kNo || Vt::kLean == Lean::kWeightTerms) && c.store_pos_weight_terms;
+    return (Vt::kLean == Lean::kNo || Vt::kLean == Lean::kTraining) && c.store_pos_weight_terms;
 }
 
 // Lanes outside [0, 1] (NaN is not), of v with the ignored elements' lanes taken as 0.
@@ -993,18 +994,17 @@ constexpr NamedKernel<T> kVariants[] = {
     {"logits weight[i] grad_input-only", logits_row<T, Variant<true, PosWeight::kNone, false, Lean::kGradInput>>},
     {"logits loss-sum-only", logits_row<T, Variant<false, PosWeight::kNone, false, Lean::kLossSum>>},
     {"logits weight[i] loss-sum-only", logits_row<T, Variant<true, PosWeight::kNone, false, Lean::kLossSum>>},
-    {"logits weight-terms", logits_row<T, Variant<false, PosWeight::kNone, false, Lean::kWeightTerms>>},
-    {"logits weight[i] weight-terms", logits_row<T, Variant<true, PosWeight::kNone, false, Lean::kWeightTerms>>},
-    {"logits pos_weight[i] weight-terms",
-     logits_row<T, Variant<false, PosWeight::kPerElement, false, Lean::kWeightTerms>>},
-    {"logits weight[i] pos_weight[i] weight-terms",
-     logits_row<T, Variant<true, PosWeight::kPerElement, false, Lean::kWeightTerms>>},
+    {"logits training", logits_row<T, Variant<false, PosWeight::kNone, false, Lean::kTraining>>},
+    {"logits weight[i] training", logits_row<T, Variant<true, PosWeight::kNone, false, Lean::kTraining>>},
+    {"logits pos_weight[i] training", logits_row<T, Variant<false, PosWeight::kPerElement, false, Lean::kTraining>>},
+    {"logits weight[i] pos_weight[i] training",
+     logits_row<T, Variant<true, PosWeight::kPerElement, false, Lean::kTraining>>},
     {"probabilities", probabilities_row<T, Variant<false, PosWeight::kNone, false>>},
     {"probabilities weight[i]", probabilities_row<T, Variant<true, PosWeight::kNone, false>>},
 };
 constexpr int kGradInputOnlyVariants = 10;  // index of "logits grad_input-only"
 constexpr int kLossSumOnlyVariants = 12;
-constexpr int kWeightTermsVariants = 14;  // then weight[i], pos_weight[i], both
+constexpr int kTrainingVariants = 14;  // then weight[i], pos_weight[i], both
 constexpr int kProbabilitiesVariants = 18;
 constexpr int kVariantCount = sizeof(kVariants<float>) / sizeof(kVariants<float>[0]);
 
@@ -1024,8 +1024,8 @@ int variant_of(const RowArgs<T>& a) {
         if (pos_weight_state == 0 && !terms) {
             return (a.grad_input ? kGradInputOnlyVariants : kLossSumOnlyVariants) + weight_per_element;
         }
-        if (terms && a.grad_input && pos_weight_state != 1) {
-            return kWeightTermsVariants + weight_per_element + (pos_weight_state == 2 ? 2 : 0);
+        if (a.grad_input && pos_weight_state != 1) {  // with terms, or a pos_weight[i]
+            return kTrainingVariants + weight_per_element + (pos_weight_state == 2 ? 2 : 0);
         }
     }
     return 2 * (pos_weight_state + paddle) + weight_per_element;
