@@ -142,7 +142,7 @@ bce4j_status run_typed(const Prepared& p, const RunArgs& run, int64_t count) {
         weight_gradients = std::make_unique<WeightGradientPass<T>>(
             count > 0 ? plan() : BroadcastPlan{}, count, OperandGradient<T>{grad_weight, weight_count},
             OperandGradient<T>{grad_pos_weight, pos_weight_count}, args.grad_scale,
-            o.reduction == BCE4J_REDUCTION_MEAN_BY_WEIGHT);
+            o.reduction == BCE4J_REDUCTION_MEAN_BY_WEIGHT, execution_threads(count, threads) == 1);
     }
     if (count > 0 && !p.has_plan && !weight_gradients) {
         // One contiguous row, as the executor would run it, without a plan: small calls are common.

@@ -87,14 +87,19 @@ BlockRuns<T>::BlockRuns(const BroadcastPlan& plan, int64_t count, const RowArgs<
     }
 }
 
+int execution_threads(int64_t count, int num_threads) {
+    if (count < kParallelThreshold) return 1;
+    const int64_t blocks = (count + kReductionBlock - 1) / kReductionBlock;
+    return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(num_threads, blocks)));
+}
+
 template <typename T>
 ExecutionResult execute(const BroadcastPlan& plan, int64_t count, const RowArgs<T>& base, RowKernel<T> kernel,
                         int num_threads, WeightGradientPass<T>* weight_gradients) {
     const BlockRuns<T> runs(plan, count, base);
     const int64_t blocks = (count + kReductionBlock - 1) / kReductionBlock;
-    // More threads than blocks would only idle; asking libgomp for them could end the process.
-    const int threads = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(num_threads, blocks)));
-    const bool parallel = count >= kParallelThreshold && threads > 1;
+    const int threads = execution_threads(count, num_threads);
+    const bool parallel = threads > 1;
     const BlockTermsWanted wanted = weight_gradients ? weight_gradients->wanted() : BlockTermsWanted{};
     // Block b's kernel calls, which put its weight-gradient terms in the pass's sinks (`scratch`: one per thread),
     // then the sums of those in the scratch.
@@ -139,8 +144,8 @@ int64_t execute_partial(const BroadcastPlan& plan, int64_t count, const RowArgs<
                         int num_threads, ReproSum* loss_sum) {
     const BlockRuns<T> runs(plan, count, base);
     const int64_t blocks = (count + kReductionBlock - 1) / kReductionBlock;
-    const int threads = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(num_threads, blocks)));
-    const bool parallel = count >= kParallelThreshold && threads > 1;
+    const int threads = execution_threads(count, num_threads);
+    const bool parallel = threads > 1;
     std::vector<ReproSum> thread_sums(static_cast<size_t>(threads));
     for (ReproSum& s : thread_sums) repro_sum_init(&s);
     std::vector<int64_t> block_invalid(static_cast<size_t>(blocks), -1);

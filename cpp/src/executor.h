@@ -82,6 +82,11 @@ struct ExecutionResult {
 template <typename T>
 class WeightGradientPass;  // weight_gradients.h
 
+// The threads execute() and execute_partial() run `count` elements on, asked for num_threads: 1 below
+// kParallelThreshold, and never more than there are blocks (more would idle; asking libgomp for them could end the
+// process). With 1, the blocks run in order on the calling thread.
+int execution_threads(int64_t count, int num_threads);
+
 // `base` holds the operands' pointers at element 0; run-specific offsets are added here. count must be > 0. With
 // `weight_gradients`, the kernel calls write each block's weight-gradient terms, which are handed to it after them.
 template <typename T>

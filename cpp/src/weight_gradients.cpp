@@ -56,8 +56,13 @@ T finished(double scale, double sum, double offset) {
 
 template <typename T>
 WeightGradientPass<T>::WeightGradientPass(const BroadcastPlan& plan, int64_t count, OperandGradient<T> weight,
-                                          OperandGradient<T> pos_weight, double scale, bool weight_offset_later)
-    : plan_(plan), count_(count), blocks_((count + kReductionBlock - 1) / kReductionBlock), scale_(scale) {
+                                          OperandGradient<T> pos_weight, double scale, bool weight_offset_later,
+                                          bool blocks_in_order)
+    : plan_(plan),
+      count_(count),
+      blocks_((count + kReductionBlock - 1) / kReductionBlock),
+      scale_(scale),
+      blocks_in_order_(blocks_in_order) {
     weight_.gradient = weight;
     pos_weight_.gradient = pos_weight;
     plan_operand(weight_, plan_.weight_strides, weight_offset_later);
@@ -81,7 +86,9 @@ void WeightGradientPass<T>::plan_operand(OperandSums& s, const int64_t* strides,
         s.kept_period = s.period * ((kMinimumRow + s.period - 1) / s.period);
         // Zeroed block by block as each starts (begin_block), by the thread that fills them, in its cache.
         const int slot = &s == &weight_ ? 0 : 1;
-        s.periodic_sums = periodic_storage(slot, static_cast<size_t>(blocks_ * s.kept_period), s.periodic_owned);
+        const int64_t kept_blocks = blocks_in_order_ ? 1 : blocks_;
+        s.periodic_sums = periodic_storage(slot, static_cast<size_t>(kept_blocks * s.kept_period), s.periodic_owned);
+        if (blocks_in_order_) s.ordered_total.assign(static_cast<size_t>(s.period), 0.0);
         return;
     }
     // The segments of each block, then room for their partial sums.
@@ -109,7 +116,7 @@ template <typename T>
 void WeightGradientPass<T>::begin_block(int64_t b) {
     for (OperandSums* s : {&weight_, &pos_weight_}) {
         if (s->gradient.out != nullptr && s->layout == Layout::kPeriodic) {
-            std::fill_n(s->periodic_sums + b * s->kept_period, s->kept_period, 0.0);
+            std::fill_n(block_partials(*s, b), s->kept_period, 0.0);
         }
     }
 }
@@ -119,7 +126,7 @@ TermSink WeightGradientPass<T>::sink(OperandSums& s, int64_t b, int64_t begin, i
     if (s.gradient.out == nullptr || written_by_kernels(s)) return {};
     // Within a block, the partials' element j is at j + period * k: element `flat`'s term goes to flat % kept_period.
     if (s.layout == Layout::kPeriodic) {
-        return {s.periodic_sums + b * s.kept_period, s.kept_period, flat % s.kept_period};
+        return {block_partials(s, b), s.kept_period, flat % s.kept_period};
     }
     return {scratch + (flat - begin), 0, 0};
 }
@@ -136,6 +143,12 @@ template <typename T>
 void WeightGradientPass<T>::add_block(int64_t b, int64_t begin, int64_t end, BlockTerms scratch) {
     if (needs_scratch(weight_)) add_terms(weight_, b, begin, end, scratch.weight);
     if (needs_scratch(pos_weight_)) add_terms(pos_weight_, b, begin, end, scratch.pos_weight);
+    if (!blocks_in_order_) return;
+    for (OperandSums* s : {&weight_, &pos_weight_}) {  // the block's periodic partials, added up now
+        if (s->gradient.out != nullptr && s->layout == Layout::kPeriodic) {
+            add_periodic_partials(*s, s->periodic_sums, s->ordered_total.data());
+        }
+    }
 }
 
 template <typename T>
@@ -185,13 +198,10 @@ void WeightGradientPass<T>::finish(const WeightGradientTerms& terms) {
         // The operand-shaped sums: each element's partials added in block (and segment) order, whatever thread
         // computed them.
         std::vector<double> total(static_cast<size_t>(s->gradient.count), 0.0);
-        if (s->layout == Layout::kPeriodic) {
-            for (int64_t b = 0; b < blocks_; ++b) {
-                const double* partial = s->periodic_sums + b * s->kept_period;
-                for (int64_t row = 0; row < s->kept_period; row += s->period) {
-                    for (int64_t j = 0; j < s->period; ++j) total[j] += partial[row + j];
-                }
-            }
+        if (s->layout == Layout::kPeriodic && blocks_in_order_) {
+            total = s->ordered_total;
+        } else if (s->layout == Layout::kPeriodic) {
+            for (int64_t b = 0; b < blocks_; ++b) add_periodic_partials(*s, block_partials(*s, b), total.data());
         } else {
             for (const std::vector<Segment>& block : s->segments) {
                 for (const Segment& segment : block) {
@@ -201,6 +211,13 @@ void WeightGradientPass<T>::finish(const WeightGradientTerms& terms) {
             }
         }
         for (int64_t j = 0; j < s->gradient.count; ++j) s->gradient.out[j] = finished<T>(terms.scale, total[j], offset);
+    }
+}
+
+template <typename T>
+void WeightGradientPass<T>::add_periodic_partials(const OperandSums& s, const double* partial, double* total) {
+    for (int64_t row = 0; row < s.kept_period; row += s.period) {
+        for (int64_t j = 0; j < s.period; ++j) total[j] += partial[row + j];
     }
 }
 

@@ -65,9 +65,10 @@ template <typename T>
 class WeightGradientPass {
 public:
     // `plan` covers both operands (absent ones with stride 0); count > 0. `scale` is WeightGradientTerms::scale;
-    // `weight_offset_later`: the weight's sums get a weight_sum_offset that is known only after the pass.
+    // `weight_offset_later`: the weight's sums get a weight_sum_offset that is known only after the pass;
+    // `blocks_in_order`: the executor runs the blocks one after another on one thread (execution_threads is 1).
     WeightGradientPass(const BroadcastPlan& plan, int64_t count, OperandGradient<T> weight,
-                       OperandGradient<T> pos_weight, double scale, bool weight_offset_later);
+                       OperandGradient<T> pos_weight, double scale, bool weight_offset_later, bool blocks_in_order);
 
     BlockTermsWanted wanted() const { return {needs_scratch(weight_), needs_scratch(pos_weight_)}; }
 
@@ -102,7 +103,9 @@ private:
     };
     // Where one operand's terms go. An operand with the input's element count (kDirect) takes each element's term
     // directly. One that reads a constant or the innermost row's column (kPeriodic) keeps `kept_period` partial sums
-    // per block, a multiple of its `period` of at least kMinimumRow, which the kernels add the terms to (TermSink).
+    // per block, a multiple of its `period` of at least kMinimumRow, which the kernels add the terms to (TermSink);
+    // with the blocks in order, one block's partials only, added to `ordered_total` as each block ends, in the order
+    // finish would add them (a [1000] operand over 1M elements: 8 KB where every block's took 1 MB and a pass).
     // Otherwise (kSegmented) each block keeps partial
     // sums in segments: a run joins the block's last segment when their ranges meet and starts a new one when the
     // broadcast jumps, so that the partials of a block never cover more operand elements than it has elements.
@@ -116,7 +119,8 @@ private:
         bool finish_later = false;                   // kDirect: sums kept in `sums` until finish
         std::vector<std::vector<Segment>> segments;  // kSegmented: per block, in the order its runs reach them
         std::vector<double> sums;                    // the partial sums (kDirect: the terms, when finish_later)
-        double* periodic_sums = nullptr;             // kPeriodic: kept_period partial sums per block
+        double* periodic_sums = nullptr;             // kPeriodic: kept_period partial sums per block (or one)
+        std::vector<double> ordered_total;           // kPeriodic with the blocks in order: the sums so far
         std::unique_ptr<double[]> periodic_owned;    // their storage, where the thread's kept storage is too small
     };
     static constexpr int64_t kMinimumRow = 32;
@@ -126,17 +130,23 @@ private:
         return s.layout == Layout::kDirect && !s.finish_later && scale_ != 0 &&
                (std::is_same_v<T, float> || std::is_same_v<T, double>);
     }
+    double* block_partials(const OperandSums& s, int64_t b) const {
+        return s.periodic_sums + (blocks_in_order_ ? 0 : b * s.kept_period);
+    }
     bool needs_scratch(const OperandSums& s) const {
         return s.gradient.out != nullptr && s.layout != Layout::kPeriodic && !written_by_kernels(s);
     }
     TermSink sink(OperandSums& s, int64_t b, int64_t begin, int64_t flat, double* scratch);
     void plan_operand(OperandSums& s, const int64_t* strides, bool offset_later);
     void add_terms(OperandSums& s, int64_t b, int64_t begin, int64_t end, const double* terms);
+    // Adds one block's periodic partials to `total` (period elements), row by row: the order that fixes the bits.
+    static void add_periodic_partials(const OperandSums& s, const double* partial, double* total);
 
     const BroadcastPlan plan_;
     const int64_t count_;
     const int64_t blocks_;
     const double scale_;
+    const bool blocks_in_order_;
     OperandSums weight_, pos_weight_;
 };
 
