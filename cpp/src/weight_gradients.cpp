@@ -199,7 +199,7 @@ void WeightGradientPass<T>::finish(const WeightGradientTerms& terms) {
         // computed them.
         std::vector<double> total(static_cast<size_t>(s->gradient.count), 0.0);
         if (s->layout == Layout::kPeriodic && blocks_in_order_) {
-            total = s->ordered_total;
+            total.swap(s->ordered_total);  // not a copy: its allocation would need a newer libstdc++ (check-glibc.sh)
         } else if (s->layout == Layout::kPeriodic) {
             for (int64_t b = 0; b < blocks_; ++b) add_periodic_partials(*s, block_partials(*s, b), total.data());
         } else {
