@@ -62,11 +62,12 @@ struct Variant {
     static constexpr bool kWeightPerElement = kWeightPerElementV;
     static constexpr PosWeight kPosWeight = kPosWeightV;
     static constexpr bool kPaddleLegacy = kPaddleLegacyV;  // pos_weight scales the whole loss (RowArgs::params)
-    // The plain calls fixed at compile time: no pos_weight, a constant upstream gradient, no ignore_index, label
-    // smoothing or target validation, and the outputs Lean names (variant_of). Their inner loops have none of the
-    // branches and masks above: they are the most common calls, and those cost the training call about 5% and 4
-    // vector operations in 50, the evaluation call (which computed gradients it did not store) 25-30%, the weight-
-    // gradient call about a third of what its terms add (a [1000] weight or pos_weight over 64K float32 elements).
+    // The plain calls fixed at compile time: a constant upstream gradient, no ignore_index, label smoothing or target
+    // validation, no pos_weight (kTraining: or one per element, PyTorch's mode), and the outputs Lean names
+    // (variant_of). Their inner loops have none of the branches and masks above: they are the most common calls, and
+    // those cost the training call about 5% and 4 vector operations in 50, the evaluation call (which computed
+    // gradients it did not store) 25-30%, the weight-gradient call about a third of what its terms add (a [1000]
+    // weight or pos_weight over 64K float32 elements).
     static constexpr Lean kLean = kLeanV;
     static constexpr bool kPlainTargets = kLeanV != Lean::kNo;
 };
