@@ -52,10 +52,11 @@ namespace {
 enum class PosWeight { kNone, kConstant, kPerElement };
 
 // The plain calls' outputs, fixed at compile time (Variant::kLean): grad_input alone (training, no pos_weight), the
-// loss sum alone (a mean or summed loss without gradients: evaluation, no pos_weight), or grad_input and whichever
+// loss without gradients (evaluation and inference, no pos_weight: its sum, and each element's when the row stores
+// them), or grad_input and whichever
 // weight-gradient terms the row asks for (training with a pos_weight read per element, as a [C] one is from the
 // executor's tile, or with a weight's or pos_weight's gradient).
-enum class Lean { kNo, kGradInput, kLossSum, kTraining };
+enum class Lean { kNo, kGradInput, kLoss, kTraining };
 
 template <bool kWeightPerElementV, PosWeight kPosWeightV, bool kPaddleLegacyV, Lean kLeanV = Lean::kNo>
 struct Variant {
@@ -65,9 +66,9 @@ struct Variant {
     // The plain calls fixed at compile time: a constant upstream gradient, no ignore_index, label smoothing or target
     // validation, no pos_weight (kTraining: or one per element, PyTorch's mode), and the outputs Lean names
     // (variant_of). Their inner loops have none of the branches and masks above: they are the most common calls, and
-    // those cost the training call about 5% and 4 vector operations in 50, the evaluation call (which computed
-    // gradients it did not store) 25-30%, the weight-gradient call about a third of what its terms add (a [1000]
-    // weight or pos_weight over 64K float32 elements).
+    // those cost the training call about 5% and 4 vector operations in 50, the loss without gradients (which
+    // computed gradients it did not store) 30-50%, the weight-gradient call about a third of what its terms add (a
+    // [1000] weight or pos_weight over 64K float32 elements).
     static constexpr Lean kLean = kLeanV;
     static constexpr bool kPlainTargets = kLeanV != Lean::kNo;
 };
@@ -138,7 +139,7 @@ struct RowConstants {
 // The row constants' choices as variant Vt sees them: fixed at compile time for the lean variants.
 template <typename Vt, typename T>
 [[gnu::always_inline]] inline bool stores_loss(const RowConstants<T>& c) {
-    return Vt::kLean == Lean::kNo && c.store_loss;
+    return (Vt::kLean == Lean::kNo || Vt::kLean == Lean::kLoss) && c.store_loss;
 }
 template <typename Vt, typename T>
 [[gnu::always_inline]] inline bool stores_loss_terms(const RowConstants<T>& c) {
@@ -255,7 +256,7 @@ template <typename Vt, typename T>
 // to periodic partial sums, and no invalid target has to stop the row where it is.
 template <typename Vt, typename T>
 [[gnu::always_inline]] inline bool checks_per_chunk(const RowArgs<T>& a, const RowConstants<T>& c) {
-    if (Vt::kLean == Lean::kGradInput || Vt::kLean == Lean::kLossSum) return true;
+    if (Vt::kLean == Lean::kGradInput || Vt::kLean == Lean::kLoss) return true;
     return !c.validate_targets && (!stores_weight_terms<Vt>(c) || a.weight_terms.period == 0) &&
            (!stores_pos_weight_terms<Vt>(c) || a.pos_weight_terms.period == 0);
 }
@@ -993,8 +994,8 @@ constexpr NamedKernel<T> kVariants[] = {
     {"logits weight[i] paddle_pos_weight[i]", logits_row<T, Variant<true, PosWeight::kPerElement, true>>},
     {"logits grad_input-only", logits_row<T, Variant<false, PosWeight::kNone, false, Lean::kGradInput>>},
     {"logits weight[i] grad_input-only", logits_row<T, Variant<true, PosWeight::kNone, false, Lean::kGradInput>>},
-    {"logits loss-sum-only", logits_row<T, Variant<false, PosWeight::kNone, false, Lean::kLossSum>>},
-    {"logits weight[i] loss-sum-only", logits_row<T, Variant<true, PosWeight::kNone, false, Lean::kLossSum>>},
+    {"logits loss-only", logits_row<T, Variant<false, PosWeight::kNone, false, Lean::kLoss>>},
+    {"logits weight[i] loss-only", logits_row<T, Variant<true, PosWeight::kNone, false, Lean::kLoss>>},
     {"logits training", logits_row<T, Variant<false, PosWeight::kNone, false, Lean::kTraining>>},
     {"logits weight[i] training", logits_row<T, Variant<true, PosWeight::kNone, false, Lean::kTraining>>},
     {"logits pos_weight[i] training", logits_row<T, Variant<false, PosWeight::kPerElement, false, Lean::kTraining>>},
@@ -1004,7 +1005,7 @@ constexpr NamedKernel<T> kVariants[] = {
     {"probabilities weight[i]", probabilities_row<T, Variant<true, PosWeight::kNone, false>>},
 };
 constexpr int kGradInputOnlyVariants = 10;  // index of "logits grad_input-only"
-constexpr int kLossSumOnlyVariants = 12;
+constexpr int kLossOnlyVariants = 12;
 constexpr int kTrainingVariants = 14;  // then weight[i], pos_weight[i], both
 constexpr int kProbabilitiesVariants = 18;
 constexpr int kVariantCount = sizeof(kVariants<float>) / sizeof(kVariants<float>[0]);
@@ -1019,13 +1020,12 @@ int variant_of(const RowArgs<T>& a) {
     const bool plain_targets = !p.validate_targets && p.ignored_target != p.ignored_target &&  // NaN: none ignored
                                p.smoothing_keep == 1 && p.smoothing_shift == 0;
     const int paddle = pos_weight_state > 0 && a.params.paddle_legacy ? 2 : 0;
-    if (plain_targets && paddle == 0 && !a.loss && !a.grad_target && !a.grad_output && !a.loss_terms) {
+    if (plain_targets && paddle == 0 && !a.grad_target && !a.grad_output && !a.loss_terms) {
         const bool terms =
             a.weight_terms.values || a.pos_weight_terms.values || a.weight_gradient || a.pos_weight_gradient;
-        if (pos_weight_state == 0 && !terms) {
-            return (a.grad_input ? kGradInputOnlyVariants : kLossSumOnlyVariants) + weight_per_element;
-        }
-        if (a.grad_input && pos_weight_state != 1) {  // with terms, or a pos_weight[i]
+        if (pos_weight_state == 0 && !terms && !a.grad_input) return kLossOnlyVariants + weight_per_element;
+        if (pos_weight_state == 0 && !terms && !a.loss) return kGradInputOnlyVariants + weight_per_element;
+        if (a.grad_input && !a.loss && pos_weight_state != 1) {  // with terms, or a pos_weight[i]
             return kTrainingVariants + weight_per_element + (pos_weight_state == 2 ? 2 : 0);
         }
     }
