@@ -17,7 +17,9 @@ namespace bce4j {
 // compute type's lanes (float32 for float32 and 16-bit storage), widened exactly. values == nullptr: not wanted.
 // period 0: values[i] is element i's term. Otherwise they are added to partial sums that repeat with the period:
 // element i's term to values[(column + i) % period], each sum taking its terms in element order (the weight-gradient
-// pass's partials of an operand that repeats with each row, filled without a second pass over the terms).
+// pass's partials of an operand that repeats with each row, filled without a second pass over the terms). A period
+// is at least 32 elements (WeightGradientPass::kMinimumRow), a whole vector on every ISA: the SIMD kernels step the
+// column one vector at a time and wrap it with one subtraction.
 struct TermSink {
     double* values = nullptr;
     int64_t period = 0;
