@@ -89,15 +89,14 @@ BlockRuns<T>::BlockRuns(const BroadcastPlan& plan, int64_t count, const RowArgs<
 
 int execution_threads(int64_t count, int num_threads) {
     if (count < kParallelThreshold) return 1;
-    const int64_t blocks = (count + kReductionBlock - 1) / kReductionBlock;
-    return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(num_threads, blocks)));
+    return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(num_threads, block_count(count))));
 }
 
 template <typename T>
 ExecutionResult execute(const BroadcastPlan& plan, int64_t count, const RowArgs<T>& base, RowKernel<T> kernel,
                         int num_threads, WeightGradientPass<T>* weight_gradients) {
     const BlockRuns<T> runs(plan, count, base);
-    const int64_t blocks = (count + kReductionBlock - 1) / kReductionBlock;
+    const int64_t blocks = block_count(count);
     const int threads = execution_threads(count, num_threads);
     const bool parallel = threads > 1;
     const BlockTermsWanted wanted = weight_gradients ? weight_gradients->wanted() : BlockTermsWanted{};
@@ -143,7 +142,7 @@ template <typename T>
 int64_t execute_partial(const BroadcastPlan& plan, int64_t count, const RowArgs<T>& base, RowKernel<T> kernel,
                         int num_threads, ReproSum* loss_sum) {
     const BlockRuns<T> runs(plan, count, base);
-    const int64_t blocks = (count + kReductionBlock - 1) / kReductionBlock;
+    const int64_t blocks = block_count(count);
     const int threads = execution_threads(count, num_threads);
     const bool parallel = threads > 1;
     std::vector<ReproSum> thread_sums(static_cast<size_t>(threads));

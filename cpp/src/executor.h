@@ -15,6 +15,9 @@ namespace bce4j {
 // depend on the number of threads.
 constexpr int64_t kReductionBlock = 8192;
 
+// The reduction blocks of `count` elements, the last one possibly short.
+constexpr int64_t block_count(int64_t count) { return (count + kReductionBlock - 1) / kReductionBlock; }
+
 // Inputs smaller than this run on the calling thread: a parallel region costs more than it saves.
 constexpr int64_t kParallelThreshold = 4 * kReductionBlock;
 

@@ -25,9 +25,9 @@ void add_run(std::vector<Segment>& segments, int64_t low, int64_t high) {
 }
 
 // Storage for a call's periodic partial sums (slot 0: weight, 1: pos_weight), kept by the calling thread between its
-// calls: allocated per call, a [1000] operand's over 1M elements (a megabyte) cost a fresh page per 4 KiB every time,
-// some 12% of the call. Up to kKeptBytes per slot stay allocated until the thread ends; a larger request is the
-// call's own.
+// calls: allocated per call, the partials of a call whose blocks run in parallel (one set per block: a megabyte for a
+// [1000] operand over 1M elements) cost a fresh page per 4 KiB every time, some 12% of the call. Up to kKeptBytes per
+// slot stay allocated until the thread ends; a larger request is the call's own.
 double* periodic_storage(int slot, size_t count, std::unique_ptr<double[]>& call_owned) {
     constexpr size_t kKeptBytes = size_t{4} << 20;
     struct Kept {
@@ -58,11 +58,7 @@ template <typename T>
 WeightGradientPass<T>::WeightGradientPass(const BroadcastPlan& plan, int64_t count, OperandGradient<T> weight,
                                           OperandGradient<T> pos_weight, double scale, bool weight_offset_later,
                                           bool blocks_in_order)
-    : plan_(plan),
-      count_(count),
-      blocks_((count + kReductionBlock - 1) / kReductionBlock),
-      scale_(scale),
-      blocks_in_order_(blocks_in_order) {
+    : plan_(plan), count_(count), blocks_(block_count(count)), scale_(scale), blocks_in_order_(blocks_in_order) {
     weight_.gradient = weight;
     pos_weight_.gradient = pos_weight;
     plan_operand(weight_, plan_.weight_strides, weight_offset_later);
@@ -115,9 +111,7 @@ void WeightGradientPass<T>::plan_operand(OperandSums& s, const int64_t* strides,
 template <typename T>
 void WeightGradientPass<T>::begin_block(int64_t b) {
     for (OperandSums* s : {&weight_, &pos_weight_}) {
-        if (s->gradient.out != nullptr && s->layout == Layout::kPeriodic) {
-            std::fill_n(block_partials(*s, b), s->kept_period, 0.0);
-        }
+        if (has_periodic_sums(*s)) std::fill_n(block_partials(*s, b), s->kept_period, 0.0);
     }
 }
 
@@ -145,9 +139,7 @@ void WeightGradientPass<T>::add_block(int64_t b, int64_t begin, int64_t end, Blo
     if (needs_scratch(pos_weight_)) add_terms(pos_weight_, b, begin, end, scratch.pos_weight);
     if (!blocks_in_order_) return;
     for (OperandSums* s : {&weight_, &pos_weight_}) {  // the block's periodic partials, added up now
-        if (s->gradient.out != nullptr && s->layout == Layout::kPeriodic) {
-            add_periodic_partials(*s, s->periodic_sums, s->ordered_total.data());
-        }
+        if (has_periodic_sums(*s)) add_periodic_partials(*s, s->periodic_sums, s->ordered_total.data());
     }
 }
 
@@ -196,20 +188,20 @@ void WeightGradientPass<T>::finish(const WeightGradientTerms& terms) {
             continue;
         }
         // The operand-shaped sums: each element's partials added in block (and segment) order, whatever thread
-        // computed them.
-        std::vector<double> total(static_cast<size_t>(s->gradient.count), 0.0);
-        if (s->layout == Layout::kPeriodic && blocks_in_order_) {
-            total.swap(s->ordered_total);  // not a copy: its allocation would need a newer libstdc++ (check-glibc.sh)
-        } else if (s->layout == Layout::kPeriodic) {
-            for (int64_t b = 0; b < blocks_; ++b) add_periodic_partials(*s, block_partials(*s, b), total.data());
-        } else {
+        // computed them. With the blocks in order, the periodic partials were added as each block ended (add_block).
+        const bool added_up = s->layout == Layout::kPeriodic && blocks_in_order_;
+        std::vector<double> sums(added_up ? 0 : static_cast<size_t>(s->gradient.count), 0.0);
+        if (s->layout == Layout::kPeriodic && !added_up) {
+            for (int64_t b = 0; b < blocks_; ++b) add_periodic_partials(*s, block_partials(*s, b), sums.data());
+        } else if (s->layout == Layout::kSegmented) {
             for (const std::vector<Segment>& block : s->segments) {
                 for (const Segment& segment : block) {
                     const double* partial = s->sums.data() + segment.start;
-                    for (int64_t j = segment.low; j <= segment.high; ++j) total[j] += partial[j - segment.low];
+                    for (int64_t j = segment.low; j <= segment.high; ++j) sums[j] += partial[j - segment.low];
                 }
             }
         }
+        const double* total = added_up ? s->ordered_total.data() : sums.data();
         for (int64_t j = 0; j < s->gradient.count; ++j) s->gradient.out[j] = finished<T>(terms.scale, total[j], offset);
     }
 }

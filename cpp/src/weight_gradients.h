@@ -130,11 +130,15 @@ private:
         return s.layout == Layout::kDirect && !s.finish_later && scale_ != 0 &&
                (std::is_same_v<T, float> || std::is_same_v<T, double>);
     }
+    // The operand's terms go to periodic partial sums (TermSink) rather than to the kernels' scratch.
+    static bool has_periodic_sums(const OperandSums& s) {
+        return s.gradient.out != nullptr && s.layout == Layout::kPeriodic;
+    }
     double* block_partials(const OperandSums& s, int64_t b) const {
         return s.periodic_sums + (blocks_in_order_ ? 0 : b * s.kept_period);
     }
     bool needs_scratch(const OperandSums& s) const {
-        return s.gradient.out != nullptr && s.layout != Layout::kPeriodic && !written_by_kernels(s);
+        return s.gradient.out != nullptr && !has_periodic_sums(s) && !written_by_kernels(s);
     }
     TermSink sink(OperandSums& s, int64_t b, int64_t begin, int64_t flat, double* scratch);
     void plan_operand(OperandSums& s, const int64_t* strides, bool offset_later);
