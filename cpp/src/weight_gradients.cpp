@@ -139,7 +139,7 @@ void WeightGradientPass<T>::add_block(int64_t b, int64_t begin, int64_t end, Blo
     if (needs_scratch(pos_weight_)) add_terms(pos_weight_, b, begin, end, scratch.pos_weight);
     if (!blocks_in_order_) return;
     for (OperandSums* s : {&weight_, &pos_weight_}) {  // the block's periodic partials, added up now
-        if (has_periodic_sums(*s)) add_periodic_partials(*s, s->periodic_sums, s->ordered_total.data());
+        if (has_periodic_sums(*s)) add_periodic_partials(*s, block_partials(*s, b), s->ordered_total.data());
     }
 }
 

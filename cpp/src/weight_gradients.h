@@ -138,7 +138,7 @@ private:
         return s.periodic_sums + (blocks_in_order_ ? 0 : b * s.kept_period);
     }
     bool needs_scratch(const OperandSums& s) const {
-        return s.gradient.out != nullptr && !has_periodic_sums(s) && !written_by_kernels(s);
+        return s.gradient.out != nullptr && s.layout != Layout::kPeriodic && !written_by_kernels(s);
     }
     TermSink sink(OperandSums& s, int64_t b, int64_t begin, int64_t flat, double* scratch);
     void plan_operand(OperandSums& s, const int64_t* strides, bool offset_later);

@@ -53,9 +53,8 @@ enum class PosWeight { kNone, kConstant, kPerElement };
 
 // The plain calls' outputs, fixed at compile time (Variant::kLean): grad_input alone (training, no pos_weight), the
 // loss without gradients (evaluation and inference, no pos_weight: its sum, and each element's when the row stores
-// them), or grad_input and whichever
-// weight-gradient terms the row asks for (training with a pos_weight read per element, as a [C] one is from the
-// executor's tile, or with a weight's or pos_weight's gradient).
+// them), or grad_input and whichever weight-gradient terms the row asks for (training with a pos_weight read per
+// element, as a [C] one is from the executor's tile, or with a weight's or pos_weight's gradient).
 enum class Lean { kNo, kGradInput, kLoss, kTraining };
 
 template <bool kWeightPerElementV, PosWeight kPosWeightV, bool kPaddleLegacyV, Lean kLeanV = Lean::kNo>
